@@ -1,0 +1,41 @@
+/*
+ * approval.h - pending approvals for statements a rule holds (RULE_APPROVAL).
+ *
+ * A held statement is refused with a pending id and its digest; an admin's
+ * APPROVE <id> lets that exact digest through for a window.  Shared by all
+ * workers under one mutex: these calls happen only for statements a rule
+ * already stopped, never on the plain relay path.
+ */
+#ifndef DDLGATE_APPROVAL_H
+#define DDLGATE_APPROVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+enum approval_state { APPROVAL_PENDING = 0, APPROVAL_APPROVED, APPROVAL_DENIED, APPROVAL_USED, APPROVAL_EXPIRED };
+
+struct approval_info {
+    uint64_t id;
+    uint64_t digest;
+    uint16_t rule;
+    enum approval_state state;
+    char statement[256];   /* truncated text, for SHOW PENDING */
+    char requested_by[64]; /* user@host of the application session */
+    char decided_by[64];   /* admin user */
+    time_t created, decided, expires;
+    bool once;             /* consumed by the first statement that uses it */
+};
+
+/* true when digest has a live approval; consumes it when it is a once-approval */
+bool approval_consume(uint64_t digest);
+/* record (or find) the pending request for digest; returns its id */
+uint64_t approval_request(uint64_t digest, uint16_t rule, const char *stmt, size_t len,
+                          const char *requested_by);
+bool approval_approve(uint64_t id, const char *admin, int minutes, bool once);
+bool approval_deny(uint64_t id, const char *admin);
+/* snapshot for SHOW PENDING; returns count written */
+int approval_list(struct approval_info *out, int max);
+void approval_reset(void);
+#endif

@@ -1,0 +1,112 @@
+/*
+ * gate.h - the statement pipeline: what the proxy asks about every
+ * COM_QUERY / COM_STMT_PREPARE text before forwarding it, and what
+ * `ddlgate lint` asks about every statement of a migration file.
+ *
+ * The proxy calls gate_check() once per statement text on the worker thread
+ * that owns the session.  The gate reads rule modes and approvals from the
+ * shared state (rules.h) without taking locks on the hot path.
+ */
+#ifndef DDLGATE_GATE_H
+#define DDLGATE_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sql.h"
+
+/* What the table knows, from the monitor connection or `lint --schema`.
+ * Provided by the caller through struct gate_tables; NULL = unknown, and
+ * the classifier then answers conservatively and says why. */
+struct gate_column_info {
+    const char *name;
+    const char *type;      /* upper-cased base type */
+    int64_t length;        /* chars for VARCHAR/CHAR, -1 otherwise */
+    const char *charset;   /* column charset */
+    int max_bytes_per_char;/* 1 latin1, 3 utf8mb3, 4 utf8mb4 */
+    bool nullable;
+    bool is_virtual;       /* VIRTUAL generated */
+    bool auto_increment;
+    int nvalues;           /* ENUM/SET */
+    const char **values;
+};
+
+struct gate_table_info {
+    const char *schema;
+    const char *name;
+    const char *engine;
+    const char *row_format;
+    uint64_t size_bytes;   /* data_length + index_length */
+    uint64_t rows;
+    bool has_primary_key;
+    bool has_not_null_unique;
+    bool has_fulltext;
+    bool has_fk_child;     /* the table references others */
+    bool has_fk_parent;    /* others reference it */
+    bool has_fk_cascade;   /* an FK with ON ... CASCADE / SET NULL */
+    bool has_triggers;
+    bool is_partitioned;
+    int ncols;
+    struct gate_column_info *cols;
+};
+
+/* Table lookup: returns NULL when unknown (not an error). */
+struct gate_tables {
+    const struct gate_table_info *(*lookup)(void *ctx, const char *schema, const char *table);
+    void *ctx;
+};
+
+/* Session facts the runtime rules need. */
+struct gate_session {
+    const char *user;
+    const char *schema;
+    bool in_transaction;
+    bool multi_statement; /* the text came in one COM_QUERY with others */
+    uint64_t session_id;
+};
+
+enum gate_action {
+    GATE_PASS = 0,  /* forward unchanged */
+    GATE_WARN,      /* forward unchanged, logged and counted */
+    GATE_REWRITE,   /* forward verdict.rewritten instead */
+    GATE_APPROVAL,  /* refused until an admin approves the digest */
+    GATE_REJECT,    /* refused with verdict.err_* */
+};
+
+#define GATE_MAX_RULES 16
+
+struct gate_verdict {
+    enum gate_action action;
+    /* classification of the (last) DDL statement, for logs/admin/lint */
+    enum sql_algorithm algorithm; /* SQL_ALG_NONE when not DDL */
+    int lock_none;                /* 1 yes, 0 no, -1 not DDL / unknown */
+    int rebuild;                  /* 1 yes, 0 no, -1 not DDL / unknown */
+    int nrules;
+    uint16_t rules[GATE_MAX_RULES]; /* DG ids that fired, e.g. 10 = DG010 */
+    uint16_t deciding_rule;         /* the rule that set the action */
+    uint64_t digest;
+    /* GATE_REWRITE: malloc'ed new text, owned by the verdict */
+    char *rewritten;
+    size_t rewritten_len;
+    /* GATE_REJECT / GATE_APPROVAL: the ERR packet to send */
+    uint16_t err_code;   /* ddlgate error code, docs/errors.md */
+    char sqlstate[6];
+    char message[512];
+    /* why the classifier had to be conservative, "" when it was not */
+    char note[160];
+    /* tables the statement needs a metadata lock on (for the MDL queue) */
+    bool needs_mdl;
+};
+
+void gate_verdict_init(struct gate_verdict *v);
+void gate_verdict_clear(struct gate_verdict *v); /* frees rewritten */
+
+/* Classify and judge one query text (may hold several statements).
+ * `script` is caller-owned scratch space (reset by this call), so the
+ * parsed statements stay available to the caller after the verdict. */
+void gate_check(const struct sql_parse_opts *opts, const struct gate_session *sess,
+                const struct gate_tables *tables, const char *text, size_t len,
+                struct sql_script *script, struct gate_verdict *out);
+
+#endif
