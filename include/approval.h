@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <time.h>
 
+/* capacity of the table: size approval_list() buffers with it */
+#define APPROVAL_MAX 256
+
 enum approval_state { APPROVAL_PENDING = 0, APPROVAL_APPROVED, APPROVAL_DENIED, APPROVAL_USED, APPROVAL_EXPIRED };
 
 struct approval_info {
@@ -38,4 +41,16 @@ bool approval_deny(uint64_t id, const char *admin);
 /* snapshot for SHOW PENDING; returns count written */
 int approval_list(struct approval_info *out, int max);
 void approval_reset(void);
+
+/* Added by approval.c's author (compatible additions): */
+/* copy one entry by id (for precise admin messages); false if unknown */
+bool approval_get(uint64_t id, struct approval_info *out);
+/* re-insert an entry loaded from the state file (keeps its id; later ids
+ * continue above it).  An id already in memory is left alone: memory is
+ * newer than the file.  false if the table is full or the entry is invalid */
+bool approval_restore(const struct approval_info *a);
+const char *approval_state_name(enum approval_state s); /* "pending" ... */
+/* a counter bumped by every change the state file must record (request,
+ * approve, deny, a once-approval used); see statefile_save_if_changed */
+uint64_t approval_changes(void);
 #endif

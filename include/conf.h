@@ -101,6 +101,17 @@ bool conf_parse_hostport(const char *s, char *host, size_t hostlen, int *port);
 int conf_key_count(void);
 bool conf_key_at(const struct conf *c, int i, char *section, size_t slen, char *key,
                  size_t klen, char *value, size_t vlen, bool *reloadable);
+/* Added (compatible): how many non-reloadable keys differ between the
+ * running conf and a freshly parsed one; their "section.key" names go to
+ * names (comma separated).  RELOAD logs them as "needs a restart". */
+int conf_restart_needed(const struct conf *old, const struct conf *nc, char *names, size_t len);
+/* Added (compatible): the mode the configuration gives rule id (its
+ * [rules] entry, else the rule's built-in default). */
+enum rule_mode conf_rule_mode(const struct conf *c, uint16_t id);
+/* Added (compatible): make the rule modes in force those of c: drops every
+ * runtime override (rules_reset) and applies c's [rules].  Call at start and
+ * after a RELOAD swap, then statefile_load() to re-apply admin changes. */
+void conf_apply_rules(const struct conf *c);
 /* Resolve "env:NAME", "file:/path" or a literal into out. */
 bool conf_resolve_secret(const char *spec, char *out, size_t outlen, char *err, size_t errlen);
 

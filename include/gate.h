@@ -30,6 +30,12 @@ struct gate_column_info {
     bool auto_increment;
     int nvalues;           /* ENUM/SET */
     const char **values;
+    bool unique_lead;      /* first column of the PRIMARY KEY or a UNIQUE key
+                              (an FK may reference it: DG070) */
+    /* Appended for the classifier (zero = "no" for a listed column): */
+    bool is_unsigned;         /* numeric UNSIGNED */
+    bool is_stored_generated; /* STORED/PERSISTENT generated */
+    bool in_index;            /* part of any index (PK, UNIQUE, KEY, FULLTEXT) */
 };
 
 struct gate_table_info {
@@ -49,6 +55,19 @@ struct gate_table_info {
     bool is_partitioned;
     int ncols;
     struct gate_column_info *cols;
+    /* Appended for the runtime rules (zero = unknown/none):
+     * has_not_null_unique means a key an OSC tool can iterate on (all
+     * columns NOT NULL, no FLOAT/DOUBLE, no prefix); has_any_unique is any
+     * UNIQUE key at all (DG040 vs DG042). */
+    bool has_any_unique;
+    int nkey_cols;            /* PK columns, else the usable unique key's */
+    const char **key_cols;    /* (DG049, DG081) */
+    int nfk_names;            /* FOREIGN KEY constraint names (DG092) */
+    const char **fk_names;
+    /* Appended for the classifier: the table's default charset, which a
+     * MODIFY of a string column without CHARACTER SET converts the column
+     * to (NULL = unknown: the column is assumed to keep its charset). */
+    const char *default_charset;
 };
 
 /* Table lookup: returns NULL when unknown (not an error). */
@@ -108,5 +127,10 @@ void gate_verdict_clear(struct gate_verdict *v); /* frees rewritten */
 void gate_check(const struct sql_parse_opts *opts, const struct gate_session *sess,
                 const struct gate_tables *tables, const char *text, size_t len,
                 struct sql_script *script, struct gate_verdict *out);
+
+/* DG004 threshold in bytes (data_length + index_length); 0 disables the
+ * rule's size test.  Set from conf [limits] table_size_limit at start and
+ * reload; read with a relaxed atomic load. */
+void gate_set_table_size_limit(uint64_t bytes);
 
 #endif

@@ -11,6 +11,7 @@
 #define DDLGATE_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum rule_mode {

@@ -1,0 +1,41 @@
+/*
+ * tablecache.h - what ddlgate knows about tables: definitions read through
+ * the monitor connection (information_schema), used by the classifier for
+ * table-dependent answers (VARCHAR boundary, PK, FKs, FULLTEXT, size).
+ *
+ * Concurrency rule: entries are immutable once published.  Readers (worker
+ * threads, inside gate_check) take a pointer under a short mutex; replaced
+ * or invalidated entries are retired and freed only after a grace period
+ * far longer than any gate_check, so a reader's pointer stays valid.
+ */
+#ifndef DDLGATE_TABLECACHE_H
+#define DDLGATE_TABLECACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gate.h"
+#include "sql.h"
+
+struct st_mysql;
+
+/* gate_tables.lookup: NULL when unknown; also queues a fetch for it. */
+const struct gate_table_info *tablecache_lookup(void *ctx, const char *schema, const char *table);
+/* Forget the tables a DDL statement touches (their definition changes). */
+void tablecache_invalidate_stmt(const struct sql_stmt *st);
+void tablecache_invalidate(const char *schema, const char *table);
+/* Read one table's definition with an open connection and publish it.
+ * Returns false when the table does not exist or the query failed. */
+bool tablecache_fetch(struct st_mysql *conn, const char *schema, const char *table);
+/* Publish an entry built elsewhere (lint --schema); ownership passes. */
+void tablecache_put(struct gate_table_info *ti);
+/* Take the next queued fetch request; false when none. */
+bool tablecache_next_request(char *schema, size_t slen, char *table, size_t tlen);
+/* Free retired entries older than the grace period. */
+void tablecache_collect(void);
+void tablecache_clear(void);
+int tablecache_count(void);
+/* Deep-free an entry (used for entries never published). */
+void tablecache_free_info(struct gate_table_info *ti);
+
+#endif

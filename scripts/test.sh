@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# test.sh - build ddlgate and run every test: unit tests (ctest, label
+# "unit") and the integration suite against a throwaway MariaDB
+# (tests/integration/run.sh).  The last line is "N passed, M failed";
+# the exit status is non-zero when anything failed.
+#
+#   scripts/test.sh [--sanitize] [--clang] [--no-deps] [--unit-only]
+#
+#   --sanitize   also build with -DDDLGATE_SANITIZE=ON (ASan+UBSan) into
+#                build-asan, run the unit tests there, and run the
+#                integration suite against the sanitized ddlgate
+#                (env TEST_SANITIZE=1 does the same)
+#   --clang      also build everything with clang-14 -Werror (env TEST_CLANG=1)
+#   --no-deps    do not run scripts/deps.sh
+#   --unit-only  skip the integration suite
+# Env: JOBS (default 2), BUILD_DIR (default ./build).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$ROOT"
+
+SANITIZE=${TEST_SANITIZE:-0}
+CLANG=${TEST_CLANG:-0}
+DEPS=1
+INTEGRATION=1
+JOBS=${JOBS:-2}
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+for a in "$@"; do
+    case $a in
+        --sanitize) SANITIZE=1 ;;
+        --clang) CLANG=1 ;;
+        --no-deps) DEPS=0 ;;
+        --unit-only) INTEGRATION=0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "test.sh: unknown option $a" >&2; exit 2 ;;
+    esac
+done
+
+PASSED=0
+FAILED=0
+FAILED_STEPS=()
+T0=$SECONDS
+LOGDIR=$ROOT/tmp/test-logs
+mkdir -p "$LOGDIR"
+
+step() { echo; echo "##### $* ($((SECONDS - T0)) s)"; }
+add() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); [[ $2 -gt 0 ]] && FAILED_STEPS+=("$3"); return 0; }
+
+finish() {
+    echo
+    echo "##### done in $((SECONDS - T0)) s"
+    [[ ${#FAILED_STEPS[@]} -gt 0 ]] && echo "failed: ${FAILED_STEPS[*]}"
+    echo "$PASSED passed, $FAILED failed"
+    [[ $FAILED -eq 0 ]]
+    exit $?
+}
+
+# build DIR NAME CMAKE_ARGS...: configure + build; counts as one check
+build() {
+    local dir=$1 name=$2; shift 2
+    step "build $name ($dir)"
+    local log=$LOGDIR/build-$name.log
+    if cmake -S "$ROOT" -B "$dir" "$@" > "$log" 2>&1 &&
+        cmake --build "$dir" -j"$JOBS" >> "$log" 2>&1; then
+        echo "ok - build_$name"
+        add 1 0 "build_$name"
+        return 0
+    fi
+    grep -E 'error|Error|warning' "$log" | head -40
+    tail -15 "$log"
+    echo "not ok - build_$name (log: $log)"
+    add 0 1 "build_$name"
+    return 1
+}
+
+# unit DIR NAME: ctest -L unit, counted per test
+unit() {
+    local dir=$1 name=$2
+    local log=$LOGDIR/ctest-$name.log rc=0
+    step "unit tests ($name)"
+    (cd "$dir" && timeout 600 ctest -L unit --output-on-failure --timeout 300 -j"$JOBS") 2>&1 \
+        | tee "$log" || rc=$?
+    local total fail
+    if grep -q "No tests were found" "$log"; then
+        echo "(no unit tests found)"
+        [[ $rc -eq 0 ]] || add 0 1 "unit_$name"
+        return 0
+    fi
+    read -r fail total < <(sed -nE 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1 \2/p' "$log" | tail -1)
+    if [[ -z ${total:-} ]]; then
+        add 0 1 "unit_$name"   # ctest itself failed or timed out
+        return 0
+    fi
+    add $((total - fail)) "$fail" "unit_$name"
+}
+
+# integration BIN_DIR NAME: tests/integration/run.sh, counted per case
+integration() {
+    local bindir=$1 name=$2
+    local counts=$LOGDIR/it-$name.counts
+    step "integration tests ($name)"
+    rm -f "$counts"
+    DDLGATE_BIN=$bindir/ddlgate IT_BIN_DIR=$bindir IT_COUNTS_FILE=$counts \
+        timeout 900 bash "$ROOT/tests/integration/run.sh" || true
+    if [[ -s $counts ]]; then
+        local p f
+        read -r p f < "$counts"
+        add "$p" "$f" "integration_$name"
+    else
+        add 0 1 "integration_$name"
+    fi
+}
+
+if [[ $DEPS == 1 ]]; then
+    step "dependencies"
+    if ! bash "$ROOT/scripts/deps.sh"; then
+        echo "not ok - deps"
+        add 0 1 deps
+        finish
+    fi
+fi
+
+# Release build: unit tests + integration
+if build "$BUILD_DIR" release -DCMAKE_BUILD_TYPE=Release; then
+    unit "$BUILD_DIR" release
+    if [[ $INTEGRATION == 1 && $SANITIZE != 1 ]]; then
+        integration "$BUILD_DIR" release
+    fi
+fi
+
+if [[ $CLANG == 1 ]]; then
+    build "$ROOT/build-clang" clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 || true
+fi
+
+if [[ $SANITIZE == 1 ]]; then
+    if build "$ROOT/build-asan" asan -DCMAKE_BUILD_TYPE=Debug -DDDLGATE_SANITIZE=ON \
+        -DCMAKE_C_COMPILER="${SANITIZE_CC:-gcc}"; then
+        export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+        export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+        unit "$ROOT/build-asan" asan
+        [[ $INTEGRATION == 1 ]] && integration "$ROOT/build-asan" asan
+    fi
+fi
+
+finish

@@ -1,0 +1,956 @@
+/*
+ * admin.c - the admin console (see admin.h): connection handling,
+ * authentication and command execution.  Result sets are built with the
+ * packet writer; every answer is one flush.
+ */
+#include "admin.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin_cmd.h"
+#include "approval.h"
+#include "conf.h"
+#include "errors.h"
+#include "handshake.h"
+#include "log.h"
+#include "monitor.h"
+#include "pkt.h"
+#include "rules.h"
+#include "session.h"
+#include "statefile.h"
+#include "tablecache.h"
+#include "tls.h"
+#include "verdicts.h"
+#include "worker.h"
+#include "mdlqueue.h"
+
+enum adm_state {
+    ADM_HELLO,       /* greeting sent, waiting for the handshake response */
+    ADM_TLS,         /* TLS handshake in progress */
+    ADM_SWITCH,      /* sent AuthSwitchRequest to mysql_native_password */
+    ADM_READY,       /* authenticated, waiting for commands */
+    ADM_WAITING,     /* collecting an answer from the workers */
+};
+
+struct admin_conn {
+    struct bufferevent *bev;
+    enum adm_state state;
+    uint8_t scramble[20];
+    char user[64];
+    char peer[64];
+    uint64_t caps;
+    bool tls;
+    bool deprecate_eof;
+    bool closed;      /* closed while a worker collection was running */
+    int refs;
+    struct admin_conn *next;
+};
+
+static struct event_base *adm_base;
+static struct evconnlistener *adm_listener;
+static SSL_CTX *adm_tls;
+static struct admin_conn *adm_conns;
+
+/* ---- mysql_native_password ------------------------------------------------ */
+
+void admin_native_token(const char *password, const uint8_t scramble[20], uint8_t out[20])
+{
+    uint8_t stage1[SHA_DIGEST_LENGTH], stage2[SHA_DIGEST_LENGTH], mix[40], h[SHA_DIGEST_LENGTH];
+
+    SHA1((const unsigned char *)password, strlen(password), stage1);
+    SHA1(stage1, sizeof(stage1), stage2);
+    memcpy(mix, scramble, 20);
+    memcpy(mix + 20, stage2, 20);
+    SHA1(mix, sizeof(mix), h);
+    for (int i = 0; i < 20; i++)
+        out[i] = stage1[i] ^ h[i];
+}
+
+bool admin_native_check(const char *password, const uint8_t scramble[20], const uint8_t *token,
+                        size_t token_len)
+{
+    uint8_t want[20];
+
+    if (token_len != 20 || !password[0])
+        return false;
+    admin_native_token(password, scramble, want);
+    return CRYPTO_memcmp(want, token, 20) == 0;
+}
+
+/* ---- writing answers -------------------------------------------------------------- */
+
+static void adm_flush(struct admin_conn *a, struct pkt_writer *w)
+{
+    if (!pkt_w_flush(w, bufferevent_get_output(a->bev)))
+        log_error("admin: cannot queue answer (out of memory)");
+    pkt_w_free(w);
+}
+
+static void adm_err(struct admin_conn *a, uint8_t seq, int code, const char *msg)
+{
+    struct pkt_writer w;
+    pkt_w_init(&w, seq);
+    pkt_w_err(&w, (uint16_t)code, dg_error_sqlstate(code), msg);
+    adm_flush(a, &w);
+}
+
+static void adm_ok(struct admin_conn *a, uint8_t seq, const char *info)
+{
+    struct pkt_writer w;
+    pkt_w_init(&w, seq);
+    pkt_w_ok(&w, 0, 0, SERVER_STATUS_AUTOCOMMIT, 0, info);
+    adm_flush(a, &w);
+}
+
+/* A result set being built: rows are formatted into small fixed buffers. */
+#define ADM_MAX_COLS 12
+struct adm_rs {
+    struct pkt_writer w;
+    int ncols;
+    bool deprecate_eof;
+};
+
+static void rs_begin(struct adm_rs *rs, struct admin_conn *a, int ncols, const char *const *names)
+{
+    pkt_w_init(&rs->w, 1);
+    rs->ncols = ncols;
+    rs->deprecate_eof = a->deprecate_eof;
+    pkt_w_resultset_begin(&rs->w, ncols, names, NULL, a->deprecate_eof);
+}
+
+static void rs_row(struct adm_rs *rs, const char *const *vals)
+{
+    pkt_w_row(&rs->w, rs->ncols, vals);
+}
+
+static void rs_end(struct adm_rs *rs, struct admin_conn *a)
+{
+    pkt_w_resultset_end(&rs->w, SERVER_STATUS_AUTOCOMMIT, rs->deprecate_eof);
+    adm_flush(a, &rs->w);
+}
+
+static const char *fmt_time(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    if (!t)
+        return NULL;
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+/* ---- commands ------------------------------------------------------------------------ */
+
+static void save_state(void)
+{
+    const struct conf *c = conf_acquire();
+    char err[256];
+
+    if (c->state_file[0] && !statefile_save(c->state_file, c, err, sizeof(err)))
+        log_error("admin: state file not saved: %s", err);
+    conf_release(c);
+}
+
+static void cmd_show_rules(struct admin_conn *a)
+{
+    static const char *const cols[] = {"id", "name", "mode", "scope", "hits", "default"};
+    struct adm_rs rs;
+    char id[8], hits[24], schema[80], table[80], scope[170];
+
+    rs_begin(&rs, a, 6, cols);
+    for (int i = 0; i < rules_count(); i++) {
+        const struct rule_def *r = rules_at(i);
+        snprintf(id, sizeof(id), "DG%03u", (unsigned)r->id);
+        snprintf(hits, sizeof(hits), "%llu", (unsigned long long)rules_hits(r->id));
+        const char *v[] = {id, r->name, rules_mode_name(rules_mode(r->id, NULL, NULL)), "global",
+                           hits, rules_mode_name(r->default_mode)};
+        rs_row(&rs, v);
+    }
+    uint16_t rid;
+    enum rule_mode m;
+    for (int i = 0; rules_scoped_at(i, &rid, &m, schema, sizeof(schema), table, sizeof(table)); i++) {
+        const struct rule_def *r = rules_find(rid);
+        snprintf(id, sizeof(id), "DG%03u", (unsigned)rid);
+        snprintf(scope, sizeof(scope), "%s.%s", schema, table[0] ? table : "*");
+        const char *v[] = {id, r ? r->name : "?", rules_mode_name(m), scope, "",
+                           r ? rules_mode_name(r->default_mode) : ""};
+        rs_row(&rs, v);
+    }
+    rs_end(&rs, a);
+}
+
+static enum rule_mode configured_mode(uint16_t id)
+{
+    const struct conf *c = conf_acquire();
+    const struct rule_def *r = rules_find(id);
+    enum rule_mode m = r ? r->default_mode : RULE_OFF;
+
+    for (int i = 0; i < c->nrule_modes; i++)
+        if (c->rule_modes[i].id == id)
+            m = c->rule_modes[i].mode;
+    conf_release(c);
+    return m;
+}
+
+static void cmd_set_rule(struct admin_conn *a, const struct admin_cmd *cmd)
+{
+    char info[200];
+    enum rule_mode m = cmd->mode_default ? configured_mode(cmd->rule_id) : cmd->mode;
+    const char *schema = cmd->schema[0] ? cmd->schema : NULL;
+    const char *table = cmd->table[0] ? cmd->table : NULL;
+
+    if (!rules_set_mode(cmd->rule_id, m, schema, table)) {
+        adm_err(a, 1, DGE_ADMIN_SYNTAX, "cannot set that rule (too many table overrides?)");
+        return;
+    }
+    log_info("admin %s: SET RULE DG%03u = %s%s%s%s%s", a->user, (unsigned)cmd->rule_id,
+             rules_mode_name(m), schema ? " FOR " : "", schema ? schema : "", table ? "." : "",
+             table ? table : "");
+    save_state();
+    snprintf(info, sizeof(info), "DG%03u is now %s%s%s%s%s", (unsigned)cmd->rule_id,
+             rules_mode_name(m), schema ? " for " : "", schema ? schema : "", table ? "." : "",
+             table ? table : "");
+    adm_ok(a, 1, info);
+}
+
+static void cmd_show_verdicts(struct admin_conn *a)
+{
+    static const char *const cols[] = {"seq", "at", "session", "user", "digest",
+                                       "rules", "action", "algorithm", "statement"};
+    struct verdict_entry *e = malloc(VERDICTS_RING * sizeof(*e));
+    struct adm_rs rs;
+    char seq[24], at[32], sess[24], digest[24];
+
+    if (!e) {
+        adm_err(a, 1, DGE_ADMIN_SYNTAX, "out of memory");
+        return;
+    }
+    int n = verdicts_snapshot(e, VERDICTS_RING);
+    rs_begin(&rs, a, 9, cols);
+    for (int i = 0; i < n; i++) {
+        snprintf(seq, sizeof(seq), "%llu", (unsigned long long)e[i].seq);
+        snprintf(sess, sizeof(sess), "%llu", (unsigned long long)e[i].session_id);
+        snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)e[i].digest);
+        const char *v[] = {seq, fmt_time(e[i].at, at, sizeof(at)), sess, e[i].user, digest,
+                           e[i].rules, verdicts_action_name(e[i].action), e[i].algorithm,
+                           e[i].statement};
+        rs_row(&rs, v);
+    }
+    rs_end(&rs, a);
+    free(e);
+}
+
+
+static void cmd_show_pending(struct admin_conn *a)
+{
+    static const char *const cols[] = {"id", "digest", "rule", "state", "requested_by",
+                                       "created", "decided_by", "expires", "once", "statement"};
+    struct approval_info *ai = malloc(256 * sizeof(*ai));
+    struct adm_rs rs;
+    char id[24], digest[24], rule[8], created[32], expires[32];
+
+    if (!ai) {
+        adm_err(a, 1, DGE_ADMIN_SYNTAX, "out of memory");
+        return;
+    }
+    int n = approval_list(ai, 256);
+    rs_begin(&rs, a, 10, cols);
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "%llu", (unsigned long long)ai[i].id);
+        snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)ai[i].digest);
+        snprintf(rule, sizeof(rule), "DG%03u", (unsigned)ai[i].rule);
+        const char *v[] = {id, digest, rule, approval_state_name(ai[i].state), ai[i].requested_by,
+                           fmt_time(ai[i].created, created, sizeof(created)),
+                           ai[i].decided_by[0] ? ai[i].decided_by : NULL,
+                           fmt_time(ai[i].expires, expires, sizeof(expires)),
+                           ai[i].once ? "yes" : "no", ai[i].statement};
+        rs_row(&rs, v);
+    }
+    rs_end(&rs, a);
+    free(ai);
+}
+
+static void cmd_approve(struct admin_conn *a, const struct admin_cmd *cmd, bool approve)
+{
+    char info[128];
+    bool ok;
+
+    if (approve) {
+        const struct conf *c = conf_acquire();
+        int minutes = cmd->minutes > 0 ? cmd->minutes : c->approval_minutes;
+        bool once = cmd->once < 0 ? c->approval_once : cmd->once == 1;
+        conf_release(c);
+        ok = approval_approve(cmd->id, a->user, minutes, once);
+        snprintf(info, sizeof(info), "approved %llu for %d minutes%s", (unsigned long long)cmd->id,
+                 minutes, once ? ", once" : "");
+    } else {
+        ok = approval_deny(cmd->id, a->user);
+        snprintf(info, sizeof(info), "denied %llu", (unsigned long long)cmd->id);
+    }
+    if (!ok) {
+        adm_err(a, 1, DGE_ADMIN_NOT_FOUND, "no pending approval with that id (see SHOW PENDING)");
+        return;
+    }
+    save_state();
+    adm_ok(a, 1, info);
+}
+
+static void cmd_show_stats(struct admin_conn *a)
+{
+    static const char *const cols[] = {"name", "value", "description"};
+    struct worker_stats st;
+    struct adm_rs rs;
+    char val[32];
+
+    workers_stats_sum(&st);
+    rs_begin(&rs, a, 3, cols);
+#define ADM_STAT_ROW(n, d)                                                   \
+    do {                                                                     \
+        snprintf(val, sizeof(val), "%llu", (unsigned long long)st.n);        \
+        const char *v[] = {#n, val, d};                                      \
+        rs_row(&rs, v);                                                      \
+    } while (0);
+    WORKER_STATS(ADM_STAT_ROW)
+#undef ADM_STAT_ROW
+    struct mdlq_stats qs;
+    mdlq_stats_get(&qs);
+#define ADM_QSTAT_ROW(n, d)                                                  \
+    do {                                                                     \
+        snprintf(val, sizeof(val), "%llu", (unsigned long long)qs.n);        \
+        const char *v[] = {"queue_" #n, val, d};                             \
+        rs_row(&rs, v);                                                      \
+    } while (0);
+    MDLQ_STATS(ADM_QSTAT_ROW)
+#undef ADM_QSTAT_ROW
+    snprintf(val, sizeof(val), "%d", tablecache_count());
+    const char *v[] = {"tables_cached", val, "table definitions known to the classifier"};
+    rs_row(&rs, v);
+    rs_end(&rs, a);
+}
+
+static void cmd_show_config(struct admin_conn *a)
+{
+    static const char *const cols[] = {"section", "key", "value", "reloadable"};
+    const struct conf *c = conf_acquire();
+    struct adm_rs rs;
+    char section[64], key[64], value[1100];
+    bool reloadable;
+
+    rs_begin(&rs, a, 4, cols);
+    for (int i = 0; i < conf_key_count(); i++) {
+        if (!conf_key_at(c, i, section, sizeof(section), key, sizeof(key), value, sizeof(value),
+                         &reloadable))
+            continue;
+        const char *v[] = {section, key, value, reloadable ? "yes" : "no"};
+        rs_row(&rs, v);
+    }
+    conf_release(c);
+    rs_end(&rs, a);
+}
+
+static void cmd_show_backend(struct admin_conn *a)
+{
+    static const char *const cols[] = {"name", "value"};
+    const struct conf *c = conf_acquire();
+    struct adm_rs rs;
+    char addr[300], version[128], flavour[64], mon[200], vis[300];
+    struct sql_server srv;
+    uint64_t caps;
+
+    snprintf(addr, sizeof(addr), "%s:%d", c->backend_host, c->backend_port);
+    bool known = sess_backend_info(version, sizeof(version), &srv, &caps);
+    snprintf(flavour, sizeof(flavour), "%s", !known ? "unknown (no connection yet)"
+                                             : srv.flavour == SQL_FLAVOUR_MARIADB ? "mariadb"
+                                                                                  : "mysql");
+    char vnum[32];
+    snprintf(vnum, sizeof(vnum), "%u.%u.%u", srv.version / 10000, srv.version / 100 % 100,
+             srv.version % 100);
+    monitor_describe(mon, sizeof(mon));
+    mdlq_visibility(vis, sizeof(vis));
+    rs_begin(&rs, a, 2, cols);
+    const char *rows[][2] = {
+        {"address", addr},
+        {"flavour", flavour},
+        {"version", known ? vnum : NULL},
+        {"version_string", known ? version : NULL},
+        {"tls_mode", tls_mode_name(c->backend_tls)},
+        {"tls_offered", known ? ((caps & CLIENT_SSL) ? "yes" : "no") : NULL},
+        {"monitor", mon},
+        {"mdl_visibility", vis},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        rs_row(&rs, rows[i]);
+    conf_release(c);
+    rs_end(&rs, a);
+}
+
+static void cmd_help(struct admin_conn *a)
+{
+    static const char *const cols[] = {"command", "what it does"};
+    struct adm_rs rs;
+    const char *syntax, *what;
+
+    rs_begin(&rs, a, 2, cols);
+    for (int i = 0; admin_cmd_help_at(i, &syntax, &what); i++) {
+        const char *v[] = {syntax, what};
+        rs_row(&rs, v);
+    }
+    rs_end(&rs, a);
+}
+
+static void cmd_select(struct admin_conn *a, const struct admin_cmd *cmd)
+{
+    const char *names[ADMIN_SEL_MAX], *vals[ADMIN_SEL_MAX];
+    char buf[ADMIN_SEL_MAX][96];
+    struct adm_rs rs;
+
+    for (int i = 0; i < cmd->nitems; i++) {
+        const struct admin_sel_item *it = &cmd->items[i];
+        names[i] = it->column;
+        vals[i] = buf[i];
+        switch (it->kind) {
+        case ADMIN_SEL_VAR:
+            if (strcmp(it->name, "version_comment") == 0)
+                snprintf(buf[i], sizeof(buf[i]), "ddlgate admin console");
+            else if (strcmp(it->name, "version") == 0)
+                snprintf(buf[i], sizeof(buf[i]), "%s-ddlgate", DDLGATE_VERSION);
+            else if (strcmp(it->name, "max_allowed_packet") == 0)
+                snprintf(buf[i], sizeof(buf[i]), "16777216");
+            else if (strcmp(it->name, "autocommit") == 0)
+                snprintf(buf[i], sizeof(buf[i]), "1");
+            else
+                vals[i] = NULL;
+            break;
+        case ADMIN_SEL_FUNC:
+            if (strcmp(it->name, "user") == 0 || strcmp(it->name, "current_user") == 0)
+                snprintf(buf[i], sizeof(buf[i]), "%s@%s", a->user, a->peer);
+            else if (strcmp(it->name, "version") == 0)
+                snprintf(buf[i], sizeof(buf[i]), "%s-ddlgate", DDLGATE_VERSION);
+            else if (strcmp(it->name, "connection_id") == 0)
+                snprintf(buf[i], sizeof(buf[i]), "0");
+            else
+                vals[i] = NULL; /* DATABASE(): no database on the console */
+            break;
+        case ADMIN_SEL_INT:
+            snprintf(buf[i], sizeof(buf[i]), "%lld", (long long)it->num);
+            break;
+        case ADMIN_SEL_STRING:
+            snprintf(buf[i], sizeof(buf[i]), "%s", it->name);
+            break;
+        case ADMIN_SEL_NULL:
+            vals[i] = NULL;
+            break;
+        }
+    }
+    rs_begin(&rs, a, cmd->nitems, names);
+    rs_row(&rs, vals);
+    rs_end(&rs, a);
+}
+
+static void cmd_show_queue(struct admin_conn *a)
+{
+    static const char *const cols[] = {"id", "session", "user", "table", "state",
+                                       "blockers", "waiting_since", "attempts", "statement"};
+    struct mdlq_info *qi = malloc(MDLQ_MAX_SHOW * sizeof(*qi));
+    struct adm_rs rs;
+    char id[24], sess[24], since[32], attempts[16];
+
+    if (!qi) {
+        adm_err(a, 1, DGE_ADMIN_SYNTAX, "out of memory");
+        return;
+    }
+    int n = mdlq_list(qi, MDLQ_MAX_SHOW);
+    rs_begin(&rs, a, 9, cols);
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "%llu", (unsigned long long)qi[i].id);
+        snprintf(sess, sizeof(sess), "%llu", (unsigned long long)qi[i].session_id);
+        snprintf(attempts, sizeof(attempts), "%d", qi[i].attempts);
+        const char *v[] = {id, sess, qi[i].user, qi[i].table, qi[i].state, qi[i].blockers,
+                           fmt_time(qi[i].since, since, sizeof(since)), attempts, qi[i].statement};
+        rs_row(&rs, v);
+    }
+    rs_end(&rs, a);
+    free(qi);
+}
+
+static void cmd_cancel(struct admin_conn *a, const struct admin_cmd *cmd)
+{
+    if (!mdlq_cancel(cmd->id, a->user)) {
+        adm_err(a, 1, DGE_ADMIN_NOT_FOUND, "no queued statement with that id (see SHOW QUEUE)");
+        return;
+    }
+    adm_ok(a, 1, "cancelled");
+}
+
+/* ---- SHOW SESSIONS: collected from every worker ------------------------------------ */
+
+struct sess_row {
+    char id[24], client[64], user[128], schema[192], state[16], in_txn[4], since[32];
+    char stmt[256];
+};
+
+struct collect {
+    pthread_mutex_t lock;
+    int pending;                /* workers still to answer */
+    struct sess_row *rows;
+    int nrows, cap;
+    struct admin_conn *conn;    /* holds a reference */
+    struct event *done;         /* fired on the main loop when pending hits 0 */
+};
+
+static void conn_unref(struct admin_conn *a);
+
+static void collect_job(struct worker *w, void *arg)
+{
+    struct collect *co = arg;
+
+    pthread_mutex_lock(&co->lock);
+    for (struct session *s = w->sessions; s; s = s->next) {
+        if (co->nrows == co->cap) {
+            int cap = co->cap ? co->cap * 2 : 64;
+            struct sess_row *nr = realloc(co->rows, (size_t)cap * sizeof(*nr));
+            if (!nr)
+                break;
+            co->rows = nr;
+            co->cap = cap;
+        }
+        struct sess_row *r = &co->rows[co->nrows++];
+        snprintf(r->id, sizeof(r->id), "%llu", (unsigned long long)s->id);
+        snprintf(r->client, sizeof(r->client), "%s", s->peer_str);
+        snprintf(r->user, sizeof(r->user), "%s", s->user);
+        snprintf(r->schema, sizeof(r->schema), "%s", s->schema);
+        snprintf(r->state, sizeof(r->state), "%s", sess_state_name(s->state));
+        snprintf(r->in_txn, sizeof(r->in_txn), "%s", s->in_transaction ? "yes" : "no");
+        fmt_time(s->stmt[0] ? s->stmt_since : s->connected_at, r->since, sizeof(r->since));
+        snprintf(r->stmt, sizeof(r->stmt), "%s", s->stmt);
+    }
+    bool last = --co->pending == 0;
+    pthread_mutex_unlock(&co->lock);
+    if (last)
+        event_active(co->done, EV_READ, 0);
+}
+
+static void collect_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    static const char *const cols[] = {"id", "client", "user", "schema", "state",
+                                       "in_transaction", "since", "statement"};
+    struct collect *co = arg;
+    struct admin_conn *a = co->conn;
+    struct adm_rs rs;
+
+    (void)fd;
+    (void)what;
+    if (!a->closed) {
+        rs_begin(&rs, a, 8, cols);
+        for (int i = 0; i < co->nrows; i++) {
+            struct sess_row *r = &co->rows[i];
+            const char *v[] = {r->id, r->client, r->user, r->schema[0] ? r->schema : NULL,
+                               r->state, r->in_txn, r->since, r->stmt[0] ? r->stmt : NULL};
+            rs_row(&rs, v);
+        }
+        rs_end(&rs, a);
+        a->state = ADM_READY;
+    }
+    event_free(co->done);
+    pthread_mutex_destroy(&co->lock);
+    free(co->rows);
+    free(co);
+    conn_unref(a);
+}
+
+static void cmd_show_sessions(struct admin_conn *a)
+{
+    struct collect *co = calloc(1, sizeof(*co));
+
+    if (!co) {
+        adm_err(a, 1, DGE_ADMIN_SYNTAX, "out of memory");
+        return;
+    }
+    pthread_mutex_init(&co->lock, NULL);
+    co->conn = a;
+    a->refs++;
+    co->done = event_new(adm_base, -1, 0, collect_done_cb, co);
+    co->pending = workers_count();
+    a->state = ADM_WAITING;
+    if (co->pending == 0) {
+        event_active(co->done, EV_READ, 0);
+        return;
+    }
+    for (int i = 0; i < workers_count(); i++) {
+        if (!worker_post(workers_at(i), collect_job, co)) {
+            pthread_mutex_lock(&co->lock);
+            bool last = --co->pending == 0;
+            pthread_mutex_unlock(&co->lock);
+            if (last)
+                event_active(co->done, EV_READ, 0);
+        }
+    }
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+static void adm_query(struct admin_conn *a, const char *q, size_t len)
+{
+    struct admin_cmd cmd;
+    char err[512];
+
+    if (!admin_cmd_parse(q, len, &cmd, err, sizeof(err))) {
+        log_info("admin %s: refused: %.*s", a->user, (int)(len > 200 ? 200 : len), q);
+        adm_err(a, 1, DGE_ADMIN_SYNTAX, err);
+        return;
+    }
+    switch (cmd.kind) {
+    case ADMIN_SHOW_RULES: cmd_show_rules(a); break;
+    case ADMIN_SHOW_VERDICTS: cmd_show_verdicts(a); break;
+    case ADMIN_SHOW_SESSIONS: cmd_show_sessions(a); break;
+    case ADMIN_SHOW_BACKEND: cmd_show_backend(a); break;
+    case ADMIN_SHOW_PENDING: cmd_show_pending(a); break;
+    case ADMIN_SHOW_QUEUE: cmd_show_queue(a); break;
+    case ADMIN_SHOW_STATS: cmd_show_stats(a); break;
+    case ADMIN_SHOW_CONFIG: cmd_show_config(a); break;
+    case ADMIN_SHOW_WARNINGS: {
+        static const char *const cols[] = {"Level", "Code", "Message"};
+        struct adm_rs rs;
+        rs_begin(&rs, a, 3, cols);
+        rs_end(&rs, a);
+        break;
+    }
+    case ADMIN_SET_RULE: cmd_set_rule(a, &cmd); break;
+    case ADMIN_APPROVE: cmd_approve(a, &cmd, true); break;
+    case ADMIN_DENY: cmd_approve(a, &cmd, false); break;
+    case ADMIN_CANCEL: cmd_cancel(a, &cmd); break;
+    case ADMIN_RELOAD:
+        log_info("admin %s: RELOAD", a->user);
+        if (ddlgate_reload(err, sizeof(err)))
+            adm_ok(a, 1, "configuration reloaded");
+        else
+            adm_err(a, 1, DGE_ADMIN_SYNTAX, err);
+        break;
+    case ADMIN_HELP: cmd_help(a); break;
+    case ADMIN_SELECT: cmd_select(a, &cmd); break;
+    case ADMIN_SESSION_NOOP: adm_ok(a, 1, NULL); break;
+    case ADMIN_CMD_NKINDS: break;
+    }
+}
+
+/* ---- connection --------------------------------------------------------------------------- */
+
+static void conn_unref(struct admin_conn *a)
+{
+    if (--a->refs > 0)
+        return;
+    struct admin_conn **pp = &adm_conns;
+    while (*pp && *pp != a)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = a->next;
+    free(a);
+}
+
+static void conn_close(struct admin_conn *a)
+{
+    if (a->closed)
+        return;
+    a->closed = true;
+    bufferevent_free(a->bev);
+    a->bev = NULL;
+    conn_unref(a);
+}
+
+static void adm_event_cb(struct bufferevent *bev, short what, void *arg);
+static void adm_read_cb(struct bufferevent *bev, void *arg);
+
+static void close_after_flush_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn_close(arg);
+}
+
+static void adm_fail(struct admin_conn *a, uint8_t seq, int code, const char *msg)
+{
+    adm_err(a, seq, code, msg);
+    bufferevent_disable(a->bev, EV_READ);
+    bufferevent_setcb(a->bev, NULL, close_after_flush_cb, adm_event_cb, a);
+}
+
+static bool adm_auth_ok(struct admin_conn *a, const uint8_t *token, size_t len)
+{
+    const struct conf *c = conf_acquire();
+    bool ok = strcmp(a->user, c->admin_user) == 0 && admin_native_check(c->admin_password, a->scramble, token, len);
+    conf_release(c);
+    return ok;
+}
+
+/* Returns true when it consumed the packet itself (TLS upgrade). */
+static bool adm_on_hello(struct admin_conn *a, const uint8_t *p, uint32_t len, uint8_t seq)
+{
+    struct hs_response r;
+    const struct conf *c;
+
+    if (!hs_parse_response(p, len, &r)) {
+        adm_fail(a, (uint8_t)(seq + 1), DGE_PROTOCOL, "malformed handshake response");
+        return false;
+    }
+    if (r.ssl_request) {
+        /* the TLS layer reads what follows the SSLRequest, not the request */
+        evbuffer_drain(bufferevent_get_input(a->bev), (size_t)len + PKT_HDR_LEN);
+        SSL *ssl = adm_tls ? SSL_new(adm_tls) : NULL;
+        if (!ssl) {
+            conn_close(a);
+            return true;
+        }
+        struct bufferevent *f = bufferevent_openssl_filter_new(
+            adm_base, a->bev, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+        if (!f) {
+            SSL_free(ssl);
+            conn_close(a);
+            return true;
+        }
+        a->bev = f;
+        a->tls = true;
+        a->state = ADM_TLS;
+        bufferevent_setcb(f, adm_read_cb, NULL, adm_event_cb, a);
+        bufferevent_enable(f, EV_READ | EV_WRITE);
+        return true;
+    }
+    c = conf_acquire();
+    bool loopback = strcmp(c->admin_host, "127.0.0.1") == 0 || strcmp(c->admin_host, "::1") == 0 ||
+                    strcmp(c->admin_host, "localhost") == 0;
+    conf_release(c);
+    if (!loopback && !a->tls) {
+        adm_fail(a, (uint8_t)(seq + 1), DGE_CLIENT_TLS_REQUIRED,
+                 "the admin console requires TLS on a non-loopback address");
+        return false;
+    }
+    snprintf(a->user, sizeof(a->user), "%.*s", (int)r.user_len, (const char *)r.user);
+    a->caps = r.caps;
+    a->deprecate_eof = (r.caps & CLIENT_DEPRECATE_EOF) != 0;
+    bool native = !r.plugin || (r.plugin_len == 21 && memcmp(r.plugin, "mysql_native_password", 21) == 0);
+    if (!native) {
+        /* e.g. caching_sha2_password by default: ask for native instead */
+        struct pkt_writer w;
+        pkt_w_init(&w, (uint8_t)(seq + 1));
+        pkt_w_begin(&w);
+        pkt_w_u8(&w, 0xfe);
+        pkt_w_nulstr(&w, "mysql_native_password");
+        pkt_w_bytes(&w, a->scramble, 20);
+        pkt_w_u8(&w, 0);
+        pkt_w_end(&w);
+        adm_flush(a, &w);
+        a->state = ADM_SWITCH;
+        return false;
+    }
+    if (!adm_auth_ok(a, r.auth, r.auth_len)) {
+        log_warn("admin: access denied for '%s' from %s", a->user, a->peer);
+        adm_fail(a, (uint8_t)(seq + 1), DGE_ADMIN_AUTH, "Access denied for the ddlgate admin console");
+        return false;
+    }
+    log_info("admin: %s connected from %s%s", a->user, a->peer, a->tls ? " (TLS)" : "");
+    a->state = ADM_READY;
+    adm_ok(a, (uint8_t)(seq + 1), NULL);
+    return false;
+}
+
+static void adm_read_cb(struct bufferevent *bev, void *arg)
+{
+    struct admin_conn *a = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    uint32_t len;
+    uint8_t seq;
+
+    while (!a->closed && a->state != ADM_WAITING && a->state != ADM_TLS &&
+           pkt_peek_header(in, &len, &seq)) {
+        if (len > ADMIN_QUERY_MAX + 1) {
+            adm_fail(a, (uint8_t)(seq + 1), DGE_PACKET_TOO_LARGE, "admin command too long");
+            return;
+        }
+        if (evbuffer_get_length(in) < (size_t)len + PKT_HDR_LEN)
+            return;
+        const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)len + PKT_HDR_LEN) + PKT_HDR_LEN;
+        switch (a->state) {
+        case ADM_HELLO:
+            if (adm_on_hello(a, p, len, seq))
+                return; /* TLS: the filter's callbacks take over */
+            break;
+        case ADM_SWITCH:
+            if (!adm_auth_ok(a, p, len)) {
+                log_warn("admin: access denied for '%s' from %s", a->user, a->peer);
+                adm_fail(a, (uint8_t)(seq + 1), DGE_ADMIN_AUTH,
+                         "Access denied for the ddlgate admin console");
+            } else {
+                log_info("admin: %s connected from %s", a->user, a->peer);
+                a->state = ADM_READY;
+                adm_ok(a, (uint8_t)(seq + 1), NULL);
+            }
+            break;
+        case ADM_READY:
+            if (len == 0) {
+                adm_err(a, 1, DGE_PROTOCOL, "empty command");
+                break;
+            }
+            switch (p[0]) {
+            case COM_QUIT:
+                evbuffer_drain(in, (size_t)len + PKT_HDR_LEN);
+                conn_close(a);
+                return;
+            case COM_QUERY:
+                adm_query(a, (const char *)p + 1, len - 1);
+                break;
+            case COM_PING:
+            case COM_INIT_DB:
+            case COM_RESET_CONNECTION:
+                adm_ok(a, 1, NULL);
+                break;
+            default:
+                adm_err(a, 1, DGE_UNSUPPORTED_COMMAND,
+                        "the admin console accepts text queries only; try HELP");
+                break;
+            }
+            break;
+        default:
+            break;
+        }
+        if (a->closed || !a->bev)
+            return;
+        evbuffer_drain(in, (size_t)len + PKT_HDR_LEN);
+    }
+}
+
+static void adm_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct admin_conn *a = arg;
+
+    (void)bev;
+    if ((what & BEV_EVENT_CONNECTED) && a->state == ADM_TLS) {
+        a->state = ADM_HELLO;
+        adm_read_cb(a->bev, a);
+        return;
+    }
+    conn_close(a);
+}
+
+static void adm_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+    struct admin_conn *a = calloc(1, sizeof(*a));
+    struct hs_greeting g;
+    struct pkt_writer w;
+    char version[64];
+
+    (void)l;
+    (void)salen;
+    (void)arg;
+    if (!a) {
+        evutil_closesocket(fd);
+        return;
+    }
+    a->bev = bufferevent_socket_new(adm_base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!a->bev) {
+        evutil_closesocket(fd);
+        free(a);
+        return;
+    }
+    a->refs = 1;
+    a->next = adm_conns;
+    adm_conns = a;
+    sess_format_peer(sa, a->peer, sizeof(a->peer));
+    if (RAND_bytes(a->scramble, sizeof(a->scramble)) != 1)
+        log_warn("admin: RAND_bytes failed");
+    for (int i = 0; i < 20; i++) {
+        a->scramble[i] &= 0x7f; /* printable-ish, never NUL, like servers do */
+        if (a->scramble[i] == 0 || a->scramble[i] == '$')
+            a->scramble[i] = '1' + (uint8_t)i;
+    }
+    memset(&g, 0, sizeof(g));
+    snprintf(version, sizeof(version), "8.0.99-ddlgate-%s-admin", DDLGATE_VERSION);
+    g.protocol = 10;
+    g.version = version;
+    g.version_len = strlen(version);
+    g.conn_id = 1;
+    memcpy(g.scramble, a->scramble, 20);
+    g.scramble_len = 20;
+    g.caps = CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS |
+             CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_WITH_DB |
+             CLIENT_MULTI_RESULTS | CLIENT_PLUGIN_AUTH_LENENC_DATA | CLIENT_DEPRECATE_EOF |
+             CLIENT_CONNECT_ATTRS;
+    if (adm_tls)
+        g.caps |= CLIENT_SSL;
+    g.charset = 45;
+    g.status = SERVER_STATUS_AUTOCOMMIT;
+    g.plugin = "mysql_native_password";
+    g.plugin_len = strlen(g.plugin);
+    pkt_w_init(&w, 0);
+    hs_write_greeting(&w, &g);
+    adm_flush(a, &w);
+    bufferevent_setcb(a->bev, adm_read_cb, NULL, adm_event_cb, a);
+    struct timeval tv = {600, 0}; /* idle admin sessions are closed */
+    bufferevent_set_timeouts(a->bev, &tv, NULL);
+    bufferevent_enable(a->bev, EV_READ | EV_WRITE);
+}
+
+bool admin_start(struct event_base *base, char *err, size_t errlen)
+{
+    const struct conf *c = conf_acquire();
+    struct addrinfo hints = {0}, *res = NULL;
+    char port[16];
+
+    adm_base = base;
+    if (c->client_tls_cert[0]) {
+        adm_tls = tls_server_ctx_new(c->client_tls_cert, c->client_tls_key, NULL, err, errlen);
+        if (!adm_tls) {
+            conf_release(c);
+            return false;
+        }
+    }
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    snprintf(port, sizeof(port), "%d", c->admin_port);
+    if (getaddrinfo(c->admin_host, port, &hints, &res) != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve admin address %s:%d", c->admin_host, c->admin_port);
+        conf_release(c);
+        return false;
+    }
+    adm_listener = evconnlistener_new_bind(base, adm_accept_cb, NULL,
+                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                           64, res->ai_addr, (int)res->ai_addrlen);
+    freeaddrinfo(res);
+    if (!adm_listener) {
+        snprintf(err, errlen, "cannot listen on admin address %s:%d", c->admin_host, c->admin_port);
+        conf_release(c);
+        return false;
+    }
+    conf_release(c);
+    return true;
+}
+
+void admin_stop(void)
+{
+    if (adm_listener) {
+        evconnlistener_free(adm_listener);
+        adm_listener = NULL;
+    }
+    struct admin_conn *next;
+    for (struct admin_conn *a = adm_conns; a; a = next) {
+        next = a->next;
+        conn_close(a); /* may free a (a collection in flight keeps it) */
+    }
+    if (adm_tls) {
+        SSL_CTX_free(adm_tls);
+        adm_tls = NULL;
+    }
+}

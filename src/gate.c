@@ -1,0 +1,398 @@
+/*
+ * gate.c - the statement pipeline: parse, classify, evaluate every DGnnn
+ * rule whose mode is not off, pick the most severe action, and build the
+ * rewrite or the error packet text.
+ *
+ * Hot path: a non-DDL statement costs the parse plus a handful of compares
+ * (DG008/DG081/DG082/DG904); nothing is allocated unless a rewrite is made.
+ * Rewrites splice the original bytes: every edit replaces one byte range
+ * (an ALGORITHM/LOCK clause span or an empty range at alter.append_off), so
+ * comments, spacing and case outside those ranges are kept exactly, and the
+ * result is parsed again to check it still is the same statement.
+ */
+#include "gate.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "approval.h"
+#include "classify.h"
+#include "errors.h"
+#include "gate_rules.h"
+#include "rules.h"
+
+static _Atomic uint64_t gate_size_limit = 10ULL << 30; /* 10 GiB */
+
+void gate_set_table_size_limit(uint64_t bytes)
+{
+    atomic_store_explicit(&gate_size_limit, bytes, memory_order_relaxed);
+}
+
+uint64_t gate_table_size_limit(void)
+{
+    return atomic_load_explicit(&gate_size_limit, memory_order_relaxed);
+}
+
+void gate_verdict_init(struct gate_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->lock_none = -1;
+    v->rebuild = -1;
+}
+
+void gate_verdict_clear(struct gate_verdict *v)
+{
+    free(v->rewritten);
+    v->rewritten = NULL;
+    v->rewritten_len = 0;
+    v->action = GATE_PASS;
+    v->algorithm = SQL_ALG_NONE;
+    v->lock_none = -1;
+    v->rebuild = -1;
+    v->nrules = 0;
+    v->deciding_rule = 0;
+    v->digest = 0;
+    v->err_code = 0;
+    v->sqlstate[0] = '\0';
+    v->message[0] = '\0';
+    v->note[0] = '\0';
+    v->needs_mdl = false;
+}
+
+/* ---- firing rules ------------------------------------------------------ */
+
+bool gate_on(struct gate_ctx *c, uint16_t id)
+{
+    return rules_mode(id, c->schema, c->table) != RULE_OFF;
+}
+
+bool gate_fire(struct gate_ctx *c, uint16_t id, const char *fmt, ...)
+{
+    enum rule_mode m = rules_mode(id, c->schema, c->table);
+    if (m == RULE_OFF)
+        return false;
+    for (int i = 0; i < c->nfired; i++)
+        if (c->fired[i].id == id)
+            return true;
+    if (c->nfired >= GATE_MAX_FIRED)
+        return true;
+    struct gate_fire *f = &c->fired[c->nfired++];
+    f->id = id;
+    f->mode = m;
+    f->stmt = c->st;
+    f->no_rewrite = false;
+    f->why[0] = '\0';
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(f->why, sizeof f->why, fmt, ap);
+        va_end(ap);
+    }
+    return true;
+}
+
+struct gate_fire *gate_fired(struct gate_ctx *c, uint16_t id)
+{
+    for (int i = 0; i < c->nfired; i++)
+        if (c->fired[i].id == id)
+            return &c->fired[i];
+    return NULL;
+}
+
+bool gate_add_edit(struct gate_ctx *c, uint32_t off, uint32_t len, const char *rep)
+{
+    if (c->nedits >= GATE_MAX_EDITS)
+        return false;
+    for (int i = 0; i < c->nedits; i++) {
+        const struct gate_edit *e = &c->edits[i];
+        if (e->off == off && e->len == len && strcmp(e->text, rep) == 0)
+            return true; /* the same edit from two rules (DG002 + DG010) */
+        bool overlap = off < e->off + e->len && e->off < off + len;
+        if (overlap || (len == 0 && e->len == 0 && e->off == off))
+            return false;
+    }
+    struct gate_edit *e = &c->edits[c->nedits++];
+    e->off = off;
+    e->len = len;
+    snprintf(e->text, sizeof e->text, "%s", rep);
+    return true;
+}
+
+void gate_server_name(const struct sql_server *s, char *buf, size_t len)
+{
+    unsigned v = s->version;
+    snprintf(buf, len, "%s %u.%u.%u", s->flavour == SQL_FLAVOUR_MARIADB ? "MariaDB" : "MySQL",
+             v / 10000, (v / 100) % 100, v % 100);
+}
+
+/* ---- statement level ------------------------------------------------- */
+
+static bool gate_needs_mdl(const struct sql_stmt *st, const struct sql_server *srv)
+{
+    switch (st->ddl) {
+    case SQL_DDL_ALTER_TABLE:
+    case SQL_DDL_CREATE_INDEX:
+    case SQL_DDL_DROP_INDEX:
+    case SQL_DDL_RENAME_TABLE:
+    case SQL_DDL_DROP_TABLE:
+    case SQL_DDL_TRUNCATE:
+    case SQL_DDL_OPTIMIZE:
+    case SQL_DDL_CREATE_TRIGGER:
+    case SQL_DDL_DROP_TRIGGER:
+    case SQL_DDL_LOCK_TABLES:
+        return true;
+    case SQL_DDL_FLUSH:
+        return st->flush_with_read_lock;
+    case SQL_DDL_ANALYZE: /* the table flush of old MySQL (DG034) */
+        return srv->flavour == SQL_FLAVOUR_MYSQL && srv->version < 80024;
+    default:
+        return false;
+    }
+}
+
+/* The table a DDL statement is about, for facts and scoped rule modes. */
+static void gate_target(struct gate_ctx *c)
+{
+    const struct sql_stmt *st = c->st;
+    const struct sql_name *n = NULL;
+    switch (st->ddl) {
+    case SQL_DDL_ALTER_TABLE:
+    case SQL_DDL_CREATE_INDEX:
+    case SQL_DDL_DROP_INDEX:
+        n = &st->alter.table;
+        break;
+    default:
+        for (int i = 0; i < st->ntables; i++) {
+            if (st->tables[i].access & SQL_ACCESS_DDL) {
+                n = &st->tables[i].name;
+                break;
+            }
+        }
+        if (!n && st->ntables > 0)
+            n = &st->tables[0].name;
+        break;
+    }
+    c->schema = NULL;
+    c->table = NULL;
+    c->ti = NULL;
+    if (!n || !n->name)
+        return;
+    c->table = n->name;
+    c->schema = n->schema;
+    if (!c->schema && c->sess && c->sess->schema)
+        c->schema = c->sess->schema;
+    if (!c->schema && c->opts->default_schema)
+        c->schema = c->opts->default_schema;
+    if (c->tables && c->tables->lookup && st->kind == SQL_KIND_DDL)
+        c->ti = c->tables->lookup(c->tables->ctx, c->schema, c->table);
+}
+
+static void gate_stmt(struct gate_ctx *c, const struct sql_stmt *st, struct gate_verdict *v)
+{
+    c->st = st;
+    c->cr = NULL;
+    gate_target(c);
+    if (st->kind == SQL_KIND_EMPTY)
+        return;
+    if (st->kind == SQL_KIND_DDL || st->ddl != SQL_DDL_NONE) {
+        if (gate_needs_mdl(st, &c->opts->server))
+            v->needs_mdl = true;
+        v->digest = st->digest;
+    } else if (v->digest == 0) {
+        v->digest = st->digest;
+    }
+    if (gate_rules_osc(c))
+        return;
+    if (!st->parsed) {
+        if (st->kind == SQL_KIND_DDL)
+            gate_fire(c, 900, "%s", st->parse_error ? st->parse_error : "syntax not understood");
+        return;
+    }
+    switch (st->kind) {
+    case SQL_KIND_UPDATE:
+    case SQL_KIND_DELETE:
+    case SQL_KIND_INSERT:
+    case SQL_KIND_REPLACE:
+        gate_rules_dml(c);
+        return;
+    case SQL_KIND_DDL:
+    case SQL_KIND_LOCK:
+        break;
+    default:
+        if (st->ddl == SQL_DDL_NONE)
+            return;
+        break;
+    }
+    unsigned cv = st->comment_version;
+    if (!cv && st->kind == SQL_KIND_DDL)
+        cv = gate_exec_comment(c->text, st->span.off, st->span.off + st->span.len, false);
+    if (cv)
+        gate_fire(c, 901, "DDL inside an executable comment /*!%u ... */", cv);
+    if (c->sess && c->sess->in_transaction && st->kind == SQL_KIND_DDL)
+        gate_fire(c, 32, "the session has an open transaction: the DDL commits it implicitly");
+    gate_rules_ddl(c, v);
+}
+
+/* ---- verdict ----------------------------------------------------------- */
+
+/* REWRITE-mode rules that produced no rewrite: the server would refuse the
+ * statement anyway (DG011/DG017/DG018), or it is only an assertion. */
+static enum rule_mode gate_effective(const struct gate_fire *f)
+{
+    if (f->mode != RULE_REWRITE || !f->no_rewrite)
+        return f->mode;
+    switch (f->id) {
+    case 11:
+    case 17:
+    case 18:
+        return RULE_REJECT;
+    default:
+        return RULE_WARN;
+    }
+}
+
+static void gate_excerpt(const char *text, struct sql_span sp, char *out, size_t outlen)
+{
+    size_t o = 0;
+    bool space = false;
+    for (uint32_t i = 0; i < sp.len && o + 4 < outlen; i++) {
+        char ch = text[sp.off + i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            space = o > 0;
+            continue;
+        }
+        if (space)
+            out[o++] = ' ';
+        space = false;
+        out[o++] = ch;
+    }
+    if (o + 4 >= outlen && sp.len > 0)
+        memcpy(out + o, "...", 3), o += 3;
+    out[o] = '\0';
+}
+
+static void gate_message(struct gate_ctx *c, const struct gate_fire *f, struct gate_verdict *v,
+                         int code)
+{
+    const struct rule_def *d = rules_find(f->id);
+    char ex[140];
+    struct sql_span whole = {0, (uint32_t)c->len};
+    gate_excerpt(c->text, f->stmt ? f->stmt->span : whole, ex, sizeof ex);
+    v->err_code = (uint16_t)code;
+    snprintf(v->sqlstate, sizeof v->sqlstate, "%s", dg_error_sqlstate(code));
+    snprintf(v->message, sizeof v->message, "ddlgate DG%03u %s: %s%s%s; %s", f->id,
+             d ? d->name : "?", ex, f->why[0] ? " " : "", f->why, d ? d->advice : "");
+}
+
+static void gate_approval(struct gate_ctx *c, const struct gate_fire *f, struct gate_verdict *v)
+{
+    uint64_t digest = f->stmt ? f->stmt->digest : v->digest;
+    if (approval_consume(digest)) {
+        v->action = v->rewritten ? GATE_REWRITE : GATE_WARN;
+        snprintf(v->note, sizeof v->note, "approved: DG%03u held digest %016llx", f->id,
+                 (unsigned long long)digest);
+        return;
+    }
+    const char *who = c->sess && c->sess->user ? c->sess->user : "";
+    struct sql_span sp = f->stmt ? f->stmt->span : (struct sql_span){0, (uint32_t)c->len};
+    uint64_t id = approval_request(digest, f->id, c->text + sp.off, sp.len, who);
+    gate_message(c, f, v, DGE_APPROVAL_REQUIRED);
+    size_t n = strlen(v->message);
+    snprintf(v->message + n, sizeof v->message - n,
+             " (needs approval: pending id %llu, digest %016llx; an admin can run APPROVE %llu)",
+             (unsigned long long)id, (unsigned long long)digest, (unsigned long long)id);
+    v->digest = digest;
+}
+
+static void gate_finish(struct gate_ctx *c, struct gate_verdict *v)
+{
+    const struct gate_fire *decide = NULL;
+    enum rule_mode worst = RULE_OFF;
+    for (int i = 0; i < c->nfired; i++) {
+        struct gate_fire *f = &c->fired[i];
+        rules_hit(f->id);
+        if (v->nrules < GATE_MAX_RULES)
+            v->rules[v->nrules++] = f->id;
+        enum rule_mode m = gate_effective(f);
+        if (m > worst) {
+            worst = m;
+            decide = f;
+        }
+    }
+    v->deciding_rule = decide ? decide->id : 0;
+    switch (worst) {
+    case RULE_REJECT: {
+        int code = decide->id == 900 ? DGE_UNPARSEABLE_DDL
+                   : decide->id == 902 ? DGE_MULTI_STATEMENT_DDL : DGE_RULE_REJECT;
+        gate_message(c, decide, v, code);
+        v->action = GATE_REJECT;
+        free(v->rewritten);
+        v->rewritten = NULL;
+        v->rewritten_len = 0;
+        return;
+    }
+    case RULE_APPROVAL:
+        v->action = GATE_APPROVAL;
+        gate_approval(c, decide, v);
+        if (v->action == GATE_APPROVAL) {
+            free(v->rewritten);
+            v->rewritten = NULL;
+            v->rewritten_len = 0;
+        }
+        return;
+    case RULE_REWRITE:
+    case RULE_WARN:
+        v->action = v->rewritten ? GATE_REWRITE : GATE_WARN;
+        return;
+    case RULE_OFF:
+        v->action = v->rewritten ? GATE_REWRITE : GATE_PASS;
+        return;
+    }
+}
+
+void gate_check(const struct sql_parse_opts *opts, const struct gate_session *sess,
+                const struct gate_tables *tables, const char *text, size_t len,
+                struct sql_script *script, struct gate_verdict *out)
+{
+    gate_verdict_clear(out);
+    sql_script_reset(script);
+    if (!sql_parse(opts, text, len, script)) {
+        out->action = GATE_REJECT;
+        out->err_code = DGE_UNPARSEABLE_DDL;
+        snprintf(out->sqlstate, sizeof out->sqlstate, "%s", dg_error_sqlstate(DGE_UNPARSEABLE_DDL));
+        snprintf(out->message, sizeof out->message, "ddlgate: out of memory while parsing");
+        return;
+    }
+    struct gate_ctx c;
+    c.opts = opts;
+    c.sess = sess;
+    c.tables = tables;
+    c.text = text;
+    c.len = len;
+    c.nfired = 0;
+    c.nedits = 0;
+    c.st = NULL;
+    c.schema = c.table = NULL;
+    int nreal = 0, nddl = 0;
+    for (int i = 0; i < script->nstmts; i++) {
+        const struct sql_stmt *st = &script->stmts[i];
+        if (st->kind == SQL_KIND_EMPTY)
+            continue;
+        nreal++;
+        if (st->kind == SQL_KIND_DDL)
+            nddl++;
+    }
+    if ((nreal > 1 || (sess && sess->multi_statement)) && nddl > 0)
+        gate_fire(&c, 902, "%d statements in one query, %d of them DDL", nreal, nddl);
+    for (int i = 0; i < script->nstmts; i++)
+        gate_stmt(&c, &script->stmts[i], out);
+    unsigned cv;
+    if (nreal == 0 && (cv = gate_exec_comment(text, 0, (uint32_t)len, true)) != 0)
+        gate_fire(&c, 901, "DDL inside /*!%u ... */ that this server ignores (statement is empty)", cv);
+    gate_rewrite_apply(&c, script, out);
+    gate_finish(&c, out);
+}

@@ -1,0 +1,495 @@
+/*
+ * session.c - session lifecycle and the plumbing shared by both legs:
+ * bufferevent setup, TLS upgrades, client-leg compression, backpressure,
+ * closing with an error packet.  The protocol logic is in client.c (what
+ * the application sends) and server.c (what the backend answers).
+ */
+#include "session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "errors.h"
+#include "log.h"
+#include "pkt.h"
+#include "session_int.h"
+#include "tls.h"
+#include "worker.h"
+
+static const char *const state_names[] = {
+#define SESS_STATE_NAME(n) #n,
+    SESS_STATES(SESS_STATE_NAME)
+#undef SESS_STATE_NAME
+};
+
+const char *sess_state_name(enum sess_state st)
+{
+    return (unsigned)st < sizeof(state_names) / sizeof(state_names[0]) ? state_names[st] : "?";
+}
+
+void session_set_state(struct session *s, enum sess_state st)
+{
+    if (log_enabled(LOG_TRACE))
+        sess_log(s, LOG_TRACE, "state %s -> %s", sess_state_name(s->state), sess_state_name(st));
+    s->state = st;
+}
+
+void sess_log(struct session *s, enum log_level l, const char *fmt, ...)
+{
+    char prefix[256];
+    va_list ap;
+
+    if (!log_enabled(l))
+        return;
+    snprintf(prefix, sizeof(prefix), "C-%llu %s@%s", (unsigned long long)s->id,
+             s->user[0] ? s->user : "-", s->peer_str);
+    va_start(ap, fmt);
+    log_vwrite(l, prefix, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- backend address cache ------------------------------------------------ */
+
+/* Resolving a host name blocks, so it is done once per (host, port) and
+ * shared; the mutex is taken once per new session, not per packet. */
+static struct {
+    pthread_mutex_t lock;
+    char host[256];
+    int port;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    bool valid;
+} backend_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static bool backend_address(const struct conf *c, struct sockaddr_storage *ss, socklen_t *len)
+{
+    bool ok = true;
+
+    pthread_mutex_lock(&backend_cache.lock);
+    if (!backend_cache.valid || backend_cache.port != c->backend_port ||
+        strcmp(backend_cache.host, c->backend_host) != 0) {
+        struct addrinfo hints = {0}, *res = NULL;
+        char port[16];
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        snprintf(port, sizeof(port), "%d", c->backend_port);
+        if (getaddrinfo(c->backend_host, port, &hints, &res) == 0 && res) {
+            memcpy(&backend_cache.addr, res->ai_addr, res->ai_addrlen);
+            backend_cache.addrlen = res->ai_addrlen;
+            snprintf(backend_cache.host, sizeof(backend_cache.host), "%s", c->backend_host);
+            backend_cache.port = c->backend_port;
+            backend_cache.valid = true;
+            freeaddrinfo(res);
+        } else {
+            ok = false;
+        }
+    }
+    if (ok) {
+        *ss = backend_cache.addr;
+        *len = backend_cache.addrlen;
+    }
+    pthread_mutex_unlock(&backend_cache.lock);
+    return ok;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------- */
+
+static uint64_t next_session_id = 1;
+
+static void set_nodelay(int fd)
+{
+    int one = 1;
+    /* without it, multi-packet exchanges stall on delayed ACKs */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (s->state < SESS_IDLE)
+        session_close(s, DGE_HANDSHAKE_TIMEOUT, "ddlgate: handshake not completed in time");
+}
+
+static void free_session(struct session *s)
+{
+    struct worker *w = s->worker;
+
+    if (s->timer)
+        event_free(s->timer);
+    if (s->cbev)
+        bufferevent_free(s->cbev);
+    if (s->sbev)
+        bufferevent_free(s->sbev);
+    if (s->client_compress) {
+        evbuffer_free(s->cin);
+        evbuffer_free(s->cout);
+        cmp_free(&s->ccmp);
+    }
+    free(s->cmdbuf);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        w->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    __atomic_sub_fetch(&w->nsessions, 1, __ATOMIC_RELAXED);
+    w->stats.clients_active--;
+    free(s);
+}
+
+struct session *session_new(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+    struct session *s = calloc(1, sizeof(*s));
+    const struct conf *c = conf_acquire();
+    struct sockaddr_storage baddr;
+    socklen_t blen;
+    struct timeval tv;
+
+    if (!s) {
+        conf_release(c);
+        return NULL;
+    }
+    s->id = __atomic_fetch_add(&next_session_id, 1, __ATOMIC_RELAXED);
+    s->worker = w;
+    s->cfd = fd;
+    s->sfd = -1;
+    s->state = SESS_CONNECTING;
+    s->connected_at = time(NULL);
+    s->autocommit = true;
+    memcpy(&s->peer, sa, salen < sizeof(s->peer) ? salen : sizeof(s->peer));
+    sess_format_peer(sa, s->peer_str, sizeof(s->peer_str));
+    s->next = w->sessions;
+    if (w->sessions)
+        w->sessions->prev = s;
+    w->sessions = s;
+    __atomic_add_fetch(&w->nsessions, 1, __ATOMIC_RELAXED);
+    w->stats.clients_active++;
+
+    set_nodelay(fd);
+    evutil_make_socket_nonblocking(fd);
+    s->cbev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!s->cbev) {
+        close(fd);
+        s->cfd = -1;
+        conf_release(c);
+        free_session(s);
+        return (struct session *)1; /* fd already closed: caller must not close */
+    }
+    sess_client_attach(s);
+    s->timer = evtimer_new(w->base, handshake_timeout_cb, s);
+    tv.tv_sec = c->handshake_timeout_ms / 1000;
+    tv.tv_usec = (c->handshake_timeout_ms % 1000) * 1000;
+    evtimer_add(s->timer, &tv);
+
+    if (!backend_address(c, &baddr, &blen)) {
+        sess_log(s, LOG_ERROR, "cannot resolve backend %s:%d", c->backend_host, c->backend_port);
+        session_close(s, DGE_BACKEND_DOWN, "ddlgate: cannot resolve backend address %s:%d",
+                      c->backend_host, c->backend_port);
+        conf_release(c);
+        return s;
+    }
+    s->sbev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!s->sbev) {
+        conf_release(c);
+        session_close(s, DGE_BACKEND_DOWN, "ddlgate: out of memory");
+        return s;
+    }
+    sess_server_attach(s);
+    tv.tv_sec = c->connect_timeout_ms / 1000;
+    tv.tv_usec = (c->connect_timeout_ms % 1000) * 1000;
+    bufferevent_set_timeouts(s->sbev, &tv, &tv);
+    if (bufferevent_socket_connect(s->sbev, (struct sockaddr *)&baddr, (int)blen) != 0) {
+        sess_log(s, LOG_ERROR, "backend %s:%d unreachable: %s", c->backend_host,
+                 c->backend_port, strerror(errno));
+        w->stats.backend_errors++;
+        session_close(s, DGE_BACKEND_DOWN, "ddlgate: backend %s:%d unreachable: %s",
+                      c->backend_host, c->backend_port, strerror(errno));
+        conf_release(c);
+        return s;
+    }
+    conf_release(c);
+    sess_log(s, LOG_DEBUG, "client connected");
+    return s;
+}
+
+void sess_format_peer(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(buf, len, "%s:%d", host, port);
+}
+
+/* Flush staged plain output to the client through the compressor. */
+void sess_flush_client(struct session *s)
+{
+    if (!s->client_compress || !s->cbev)
+        return;
+    if (evbuffer_get_length(s->cout) == 0)
+        return;
+    if (cmp_encode(&s->ccmp, s->cout, bufferevent_get_output(s->cbev)) < 0)
+        sess_log(s, LOG_ERROR, "compression failed");
+}
+
+void sess_send_err(struct session *s, uint8_t seq, int code, const char *msg)
+{
+    struct pkt_writer w;
+
+    if (!s->cbev)
+        return;
+    pkt_w_init(&w, seq);
+    pkt_w_err(&w, (uint16_t)code, dg_error_sqlstate(code), msg);
+    if (!pkt_w_flush(&w, s->cout))
+        sess_log(s, LOG_ERROR, "cannot queue error packet");
+    pkt_w_free(&w);
+    sess_flush_client(s);
+}
+
+static void closing_drained_cb(struct bufferevent *bev, void *arg)
+{
+    struct session *s = arg;
+
+    (void)bev;
+    if (evbuffer_get_length(bufferevent_get_output(s->cbev)) == 0)
+        free_session(s);
+}
+
+static void closing_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    (void)what;
+    free_session(arg);
+}
+
+static void closing_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    free_session(arg);
+}
+
+void session_close(struct session *s, int errcode, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (s->state == SESS_CLOSING)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (errcode)
+        sess_log(s, errcode == DGE_SHUTDOWN ? LOG_INFO : LOG_WARN, "closing: %s", msg);
+    else
+        sess_log(s, LOG_DEBUG, "closing: %s", msg);
+    sess_on_close(s);
+    session_set_state(s, SESS_CLOSING);
+    if (s->sbev) {
+        bufferevent_free(s->sbev);
+        s->sbev = NULL;
+    }
+    if (!s->cbev || s->client_eof) {
+        free_session(s);
+        return;
+    }
+    if (errcode)
+        sess_send_err(s, s->cseq_next, errcode, msg);
+    if (evbuffer_get_length(bufferevent_get_output(s->cbev)) == 0) {
+        free_session(s);
+        return;
+    }
+    /* let the last packet reach the client, bounded by a short timer */
+    bufferevent_disable(s->cbev, EV_READ);
+    bufferevent_setwatermark(s->cbev, EV_WRITE, 0, 0);
+    bufferevent_setcb(s->cbev, NULL, closing_drained_cb, closing_event_cb, s);
+    if (s->timer)
+        event_free(s->timer);
+    s->timer = evtimer_new(s->worker->base, closing_timeout_cb, s);
+    struct timeval tv = {2, 0};
+    evtimer_add(s->timer, &tv);
+}
+
+/* ---- TLS upgrades ------------------------------------------------------------ */
+
+bool sess_client_tls_start(struct session *s)
+{
+    SSL *ssl = SSL_new(s->worker->client_tls_ctx);
+    struct bufferevent *f;
+
+    if (!ssl)
+        return false;
+    f = bufferevent_openssl_filter_new(s->worker->base, s->cbev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                       BEV_OPT_CLOSE_ON_FREE);
+    if (!f) {
+        SSL_free(ssl);
+        return false;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+    s->cbev = f;
+    s->client_tls = true;
+    sess_client_attach(s);
+    return true;
+}
+
+bool sess_backend_tls_start(struct session *s, enum tls_mode mode, const char *host)
+{
+    SSL *ssl = SSL_new(s->worker->backend_tls_ctx);
+    struct bufferevent *f;
+
+    if (!ssl)
+        return false;
+    if (!tls_client_ssl_setup(ssl, mode, host)) {
+        SSL_free(ssl);
+        return false;
+    }
+    f = bufferevent_openssl_filter_new(s->worker->base, s->sbev, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                       BEV_OPT_CLOSE_ON_FREE);
+    if (!f) {
+        SSL_free(ssl);
+        return false;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+    s->sbev = f;
+    s->backend_tls = true;
+    sess_server_attach(s);
+    return true;
+}
+
+/* Describe the last OpenSSL error of a TLS bufferevent. */
+void sess_tls_error(struct bufferevent *bev, char *buf, size_t len)
+{
+    unsigned long e = bufferevent_get_openssl_error(bev);
+
+    if (e)
+        ERR_error_string_n(e, buf, len);
+    else
+        snprintf(buf, len, "%s", "connection closed during TLS handshake");
+}
+
+/* ---- compression on the client leg ------------------------------------------ */
+
+bool sess_client_compress_start(struct session *s, enum cmp_algo algo, int level)
+{
+    if (cmp_init(&s->ccmp, algo, level) != 0)
+        return false;
+    s->cin = evbuffer_new();
+    s->cout = evbuffer_new();
+    if (!s->cin || !s->cout) {
+        if (s->cin)
+            evbuffer_free(s->cin);
+        if (s->cout)
+            evbuffer_free(s->cout);
+        s->cin = bufferevent_get_input(s->cbev);
+        s->cout = bufferevent_get_output(s->cbev);
+        cmp_free(&s->ccmp);
+        return false;
+    }
+    s->client_compress = true;
+    return true;
+}
+
+/* Decompress what the client sent into s->cin.  False on corrupt input. */
+bool sess_client_decompress(struct session *s)
+{
+    char err[128];
+
+    if (!s->client_compress)
+        return true;
+    if (cmp_decode(&s->ccmp, bufferevent_get_input(s->cbev), s->cin, 0, err, sizeof(err)) < 0) {
+        sess_log(s, LOG_WARN, "bad compressed packet: %s", err);
+        return false;
+    }
+    return true;
+}
+
+/* ---- backpressure ---------------------------------------------------------------- */
+
+/* Stop reading from a leg whose peer cannot keep up; resume from the
+ * peer's write callback once its output fell below the low watermark. */
+void sess_backpressure(struct session *s)
+{
+    if (s->sbev && s->cbev) {
+        size_t cpending = evbuffer_get_length(bufferevent_get_output(s->cbev));
+        size_t spending = evbuffer_get_length(bufferevent_get_output(s->sbev));
+        if (cpending > SESS_HIGH_WATER && !s->spaused) {
+            bufferevent_disable(s->sbev, EV_READ);
+            s->spaused = true;
+        }
+        if (spending > SESS_HIGH_WATER && !s->cpaused) {
+            bufferevent_disable(s->cbev, EV_READ);
+            s->cpaused = true;
+        }
+    }
+}
+
+/* ---- relaying packets ------------------------------------------------------------- */
+
+void sess_relay_packet(struct session *s, struct evbuffer *in, struct evbuffer *out,
+                       uint32_t len, uint8_t out_seq, bool to_client)
+{
+    uint8_t hdr[PKT_HDR_LEN];
+
+    evbuffer_drain(in, PKT_HDR_LEN);
+    /* toward the backend, ddlgate numbers the frames itself: clients on a
+     * compressed leg do not all number split frames the way the backend's
+     * uncompressed reader insists on */
+    if (!to_client)
+        out_seq = s->sseq_next++;
+    hdr[0] = (uint8_t)len;
+    hdr[1] = (uint8_t)(len >> 8);
+    hdr[2] = (uint8_t)(len >> 16);
+    hdr[3] = out_seq;
+    evbuffer_add(out, hdr, PKT_HDR_LEN);
+    if (to_client) {
+        s->s2c_left = len;
+        s->s2c_cont = (len == PKT_MAX_PAYLOAD);
+        s->cseq_next = (uint8_t)(out_seq + 1);
+    } else {
+        s->c2s_left = len;
+        s->c2s_cont = (len == PKT_MAX_PAYLOAD);
+    }
+    sess_relay_continue(s, in, out, to_client);
+}
+
+bool sess_relay_continue(struct session *s, struct evbuffer *in, struct evbuffer *out,
+                         bool to_client)
+{
+    uint32_t *left = to_client ? &s->s2c_left : &s->c2s_left;
+    size_t avail = evbuffer_get_length(in);
+    size_t n = *left < avail ? *left : avail;
+
+    if (n) {
+        /* moves whole chains where it can: no copy of row data */
+        evbuffer_remove_buffer(in, out, n);
+        *left -= (uint32_t)n;
+    }
+    return *left == 0;
+}

@@ -1,0 +1,977 @@
+/*
+ * sql_parse.c - split a query text into statements and parse each one
+ * (include/sql.h).  This file holds the splitter, the digest, the dispatch
+ * on the leading keyword and the token/reference helpers the other
+ * sql_parse_*.c files share.
+ */
+#include "sql_parse_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Tokens of one statement live on the stack up to this count; longer
+ * statements use a malloc'ed array freed before sql_parse() returns. */
+#define SQLP_STACK_TOKENS 512
+
+static const struct lex_tok sqlp_eof_tok = {0, 0, KW_NONE, 0, LEX_EOF, 0};
+
+/* ---- token helpers ------------------------------------------------------- */
+
+const struct lex_tok *sqlp_tok(const struct sqlp *p, int k)
+{
+    int j = p->i + k;
+    if (j < 0 || j >= p->n) {
+        return &sqlp_eof_tok;
+    }
+    return &p->t[j];
+}
+
+bool sqlp_is_kw(const struct sqlp *p, int k, enum lex_kw kw)
+{
+    const struct lex_tok *t = sqlp_tok(p, k);
+    return t->type == LEX_IDENT && t->kw == kw;
+}
+
+bool sqlp_accept_kw(struct sqlp *p, enum lex_kw kw)
+{
+    if (!sqlp_is_kw(p, 0, kw))
+        return false;
+    p->i++;
+    return true;
+}
+
+bool sqlp_accept_kw2(struct sqlp *p, enum lex_kw a, enum lex_kw b)
+{
+    if (!sqlp_is_kw(p, 0, a) || !sqlp_is_kw(p, 1, b))
+        return false;
+    p->i += 2;
+    return true;
+}
+
+bool sqlp_is_op(const struct sqlp *p, int k, unsigned op)
+{
+    const struct lex_tok *t = sqlp_tok(p, k);
+    return t->type == LEX_OP && t->op == op;
+}
+
+bool sqlp_accept_op(struct sqlp *p, unsigned op)
+{
+    if (!sqlp_is_op(p, 0, op))
+        return false;
+    p->i++;
+    return true;
+}
+
+bool sqlp_fail(struct sqlp *p, const char *msg)
+{
+    if (!p->err)
+        p->err = msg;
+    return false;
+}
+
+bool sqlp_expect_kw(struct sqlp *p, enum lex_kw kw)
+{
+    if (sqlp_accept_kw(p, kw))
+        return true;
+    return sqlp_fail(p, "unexpected token");
+}
+
+bool sqlp_expect_op(struct sqlp *p, unsigned op)
+{
+    if (sqlp_accept_op(p, op))
+        return true;
+    return sqlp_fail(p, op == ')' ? "expected ')'" : "unexpected token");
+}
+
+bool sqlp_is_word(const struct lex_tok *t, const char *text, const char *upper)
+{
+    if (t->type != LEX_IDENT)
+        return false;
+    size_t n = strlen(upper);
+    if (t->len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[t->off + i];
+        if (c >= 'a' && c <= 'z')
+            c = (unsigned char)(c - 32);
+        if (c != (unsigned char)upper[i])
+            return false;
+    }
+    return true;
+}
+
+bool sqlp_accept_word(struct sqlp *p, const char *upper)
+{
+    if (!sqlp_is_word(sqlp_cur(p), p->text, upper))
+        return false;
+    p->i++;
+    return true;
+}
+
+bool sqlp_is_name(const struct lex_tok *t)
+{
+    return t->type == LEX_IDENT || t->type == LEX_QIDENT;
+}
+
+/* Can this token be an implicit alias (no AS)?  Quoted names always;
+ * words only when they are not keywords that continue the statement. */
+bool sqlp_is_alias_tok(const struct lex_tok *t)
+{
+    if (t->type == LEX_QIDENT)
+        return true;
+    if (t->type != LEX_IDENT)
+        return false;
+    if (t->kw == KW_NONE)
+        return true;
+    if (lex_kw_reserved((enum lex_kw)t->kw))
+        return false;
+    switch (t->kw) {
+    case KW_RETURNING: case KW_NOWAIT: case KW_WAIT: case KW_OFFSET: case KW_ALGORITHM:
+    case KW_END: case KW_MODE: case KW_SHARE: case KW_START:
+        return false;
+    default:
+        return true;
+    }
+}
+
+static char *sqlp_unquote(struct sqlp *p, const char *s, size_t n, char q, bool escapes)
+{
+    char *out = sql_arena_alloc(p->sc, n + 1);
+    if (!out) {
+        p->oom = true;
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == q && i + 1 < n && s[i + 1] == q) {
+            out[o++] = q;
+            i++;
+        } else if (c == '\\' && escapes && i + 1 < n) {
+            char e = s[++i];
+            switch (e) {
+            case 'n': out[o++] = '\n'; break;
+            case 't': out[o++] = '\t'; break;
+            case 'r': out[o++] = '\r'; break;
+            case '0': out[o++] = '\0'; break;
+            case 'b': out[o++] = '\b'; break;
+            case 'Z': out[o++] = 26; break;
+            case '%': case '_': out[o++] = '\\'; out[o++] = e; break;
+            default: out[o++] = e; break;
+            }
+        } else {
+            out[o++] = c;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+char *sqlp_tok_str(struct sqlp *p, const struct lex_tok *t)
+{
+    const char *s = p->text + t->off;
+    size_t n = t->len;
+    if (t->type == LEX_QIDENT || t->type == LEX_STRING) {
+        bool escapes = t->type == LEX_STRING && !p->opts->no_backslash_escapes;
+        size_t a = 0;
+        while (a < n && s[a] != '\'' && s[a] != '"' && s[a] != '`')
+            a++; /* skip an introducer */
+        if (a >= n)
+            return sqlp_unquote(p, s, 0, '\'', false);
+        char q = s[a];
+        size_t b = n;
+        if (!(t->flags & LEXF_UNTERMINATED) && b > a + 1)
+            b--; /* closing quote */
+        return sqlp_unquote(p, s + a + 1, b > a + 1 ? b - a - 1 : 0, q, escapes);
+    }
+    char *r = sql_arena_strndup(p->sc, s, n);
+    if (!r)
+        p->oom = true;
+    return r;
+}
+
+char *sqlp_tok_upper(struct sqlp *p, const struct lex_tok *t)
+{
+    char *r = sql_arena_strndup(p->sc, p->text + t->off, t->len);
+    if (!r) {
+        p->oom = true;
+        return NULL;
+    }
+    for (char *c = r; *c; c++)
+        if (*c >= 'a' && *c <= 'z')
+            *c = (char)(*c - 32);
+    return r;
+}
+
+bool sqlp_nameeq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return false;
+    for (; *a && *b; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y + 32);
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
+/* One identifier (quoted, plain word or keyword used as a name). */
+bool sqlp_name_tok(struct sqlp *p, const char **out, struct sql_span *span)
+{
+    const struct lex_tok *t = sqlp_cur(p);
+    if (!sqlp_is_name(t))
+        return sqlp_fail(p, "expected a name");
+    *out = sqlp_tok_str(p, t);
+    if (span) {
+        span->off = t->off;
+        span->len = t->len;
+    }
+    p->i++;
+    return *out != NULL;
+}
+
+/* [schema.]name, schema defaulted from the session when unwritten. */
+bool sqlp_qname(struct sqlp *p, struct sql_name *out)
+{
+    memset(out, 0, sizeof(*out));
+    int first = p->i;
+    const char *a;
+    if (!sqlp_name_tok(p, &a, NULL))
+        return false;
+    if (sqlp_is_op(p, 0, '.') && sqlp_is_name(sqlp_tok(p, 1))) {
+        p->i++;
+        const char *b;
+        if (!sqlp_name_tok(p, &b, NULL))
+            return false;
+        out->schema = a;
+        out->name = b;
+        out->schema_written = true;
+    } else {
+        out->name = a;
+        out->schema = p->default_schema;
+    }
+    out->span = sqlp_span_from(p, first);
+    return true;
+}
+
+bool sqlp_skip_parens(struct sqlp *p)
+{
+    if (!sqlp_accept_op(p, '('))
+        return sqlp_fail(p, "expected '('");
+    int depth = 1;
+    while (p->i < p->n) {
+        const struct lex_tok *t = &p->t[p->i++];
+        if (t->type != LEX_OP)
+            continue;
+        if (t->op == '(')
+            depth++;
+        else if (t->op == ')' && --depth == 0)
+            return true;
+    }
+    return sqlp_fail(p, "unbalanced parentheses");
+}
+
+void sqlp_skip_to_end(struct sqlp *p)
+{
+    p->i = p->n;
+}
+
+bool sqlp_int_tok(struct sqlp *p, int64_t *out)
+{
+    const struct lex_tok *t = sqlp_cur(p);
+    if (t->type != LEX_NUMBER)
+        return sqlp_fail(p, "expected a number");
+    int64_t v = 0;
+    for (uint32_t k = 0; k < t->len; k++) {
+        char c = p->text[t->off + k];
+        if (c < '0' || c > '9')
+            break;
+        if (v < (INT64_MAX - 9) / 10)
+            v = v * 10 + (c - '0');
+    }
+    *out = v;
+    p->i++;
+    return true;
+}
+
+struct sql_span sqlp_span_from(const struct sqlp *p, int first_tok)
+{
+    struct sql_span s = {0, 0};
+    if (first_tok >= p->n || p->i <= first_tok)
+        return s;
+    const struct lex_tok *a = &p->t[first_tok], *b = &p->t[p->i - 1];
+    s.off = a->off;
+    s.len = b->off + b->len - a->off;
+    return s;
+}
+
+/* MariaDB WAIT n / NOWAIT: recorded in stmt->alter for every DDL kind. */
+bool sqlp_wait_clause(struct sqlp *p)
+{
+    struct sql_alter *a = &p->st->alter;
+    int first = p->i;
+    if (sqlp_accept_kw(p, KW_NOWAIT)) {
+        a->nowait = true;
+    } else if (sqlp_is_kw(p, 0, KW_WAIT) && sqlp_tok(p, 1)->type == LEX_NUMBER) {
+        p->i++;
+        a->has_wait = true;
+        sqlp_int_tok(p, &a->wait_seconds);
+    } else {
+        return false;
+    }
+    a->wait_span = sqlp_span_from(p, first);
+    return true;
+}
+
+/* ---- table and column references ---------------------------------------- */
+
+static bool sqlp_scope_push(struct sqlp *p, uint16_t **arr, int *cap, int n, uint16_t v)
+{
+    if (!sql_arena_grow(p->sc, (void **)arr, cap, n, sizeof(uint16_t))) {
+        p->oom = true;
+        return false;
+    }
+    (*arr)[n] = v;
+    return true;
+}
+
+int sqlp_new_scope(struct sqlp *p)
+{
+    if (p->nscopes >= UINT16_MAX)
+        return p->scope;
+    int id = p->nscopes;
+    if (!sqlp_scope_push(p, &p->scope_parent, &p->scope_parent_cap, id, (uint16_t)p->scope))
+        return p->scope;
+    p->nscopes++;
+    return id;
+}
+
+int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alias,
+                   struct sql_span alias_span, uint8_t access)
+{
+    struct sql_stmt *st = p->st;
+    for (int k = 0; k < p->nctes && !name->schema_written; k++)
+        if (sqlp_nameeq(p->ctes[k], name->name))
+            return -1; /* a CTE, not a table */
+    for (int k = 0; k < st->ntables; k++) {
+        struct sql_table_ref *r = &st->tables[k];
+        if (p->tab_scope[k] != p->scope || !r->name.name || !name->name)
+            continue;
+        bool same_alias = (!alias && !r->alias) || (alias && r->alias && strcmp(alias, r->alias) == 0);
+        bool same_schema = (!name->schema && !r->name.schema) ||
+                           (name->schema && r->name.schema && strcmp(name->schema, r->name.schema) == 0);
+        if (same_alias && same_schema && strcmp(name->name, r->name.name) == 0 &&
+            st->ddl != SQL_DDL_RENAME_TABLE) {
+            r->access |= access;
+            return k;
+        }
+    }
+    if (st->ntables >= SQLP_MAX_TABLES)
+        return -1;
+    if (!sql_arena_grow(p->sc, (void **)&st->tables, &p->tables_cap, st->ntables,
+                        sizeof(struct sql_table_ref)) ||
+        !sqlp_scope_push(p, &p->tab_scope, &p->tab_scope_cap, st->ntables, (uint16_t)p->scope)) {
+        p->oom = true;
+        return -1;
+    }
+    struct sql_table_ref *r = &st->tables[st->ntables];
+    r->name = *name;
+    r->alias = alias;
+    r->alias_span = alias_span;
+    r->access = access;
+    return st->ntables++;
+}
+
+void sqlp_add_column(struct sqlp *p, const char *qualifier, const char *name,
+                     struct sql_span span, bool star)
+{
+    struct sql_stmt *st = p->st;
+    if (st->ncolumns >= SQLP_MAX_COLUMNS)
+        return;
+    if (!sql_arena_grow(p->sc, (void **)&st->columns, &p->columns_cap, st->ncolumns,
+                        sizeof(struct sql_column_ref)) ||
+        !sqlp_scope_push(p, &p->col_scope, &p->col_scope_cap, st->ncolumns, (uint16_t)p->scope)) {
+        p->oom = true;
+        return;
+    }
+    struct sql_column_ref *c = &st->columns[st->ncolumns++];
+    c->qualifier = qualifier;
+    c->name = name;
+    c->span = span;
+    c->table_idx = -1;
+    c->ctx = p->ctx;
+    c->star = star;
+}
+
+/* Find the table a column belongs to: qualified by alias, else by table
+ * name; bare columns belong to the only table of their query block, or of
+ * the nearest enclosing block that has tables. */
+static int sqlp_resolve_one(const struct sqlp *p, const struct sql_column_ref *c, int scope)
+{
+    const struct sql_stmt *st = p->st;
+    for (int guard = 0; guard < 4096; guard++) {
+        int found = -1, nfound = 0, nin = 0;
+        for (int k = 0; k < st->ntables; k++) {
+            if (p->tab_scope[k] != scope)
+                continue;
+            nin++;
+            const struct sql_table_ref *r = &st->tables[k];
+            if (!c->qualifier) {
+                found = k;
+                nfound++;
+            } else if (r->alias ? sqlp_nameeq(r->alias, c->qualifier)
+                                : sqlp_nameeq(r->name.name, c->qualifier)) {
+                found = k;
+                nfound++;
+            }
+        }
+        if (c->qualifier && nfound == 0) {
+            /* t.c where t has an alias elsewhere or is a schema-less name */
+            for (int k = 0; k < st->ntables; k++)
+                if (p->tab_scope[k] == scope && sqlp_nameeq(st->tables[k].name.name, c->qualifier)) {
+                    found = k;
+                    nfound++;
+                }
+        }
+        if (nfound == 1)
+            return found;
+        if (nfound > 1 || (nin > 0 && !c->qualifier))
+            return -1;
+        if (scope == 0)
+            return -1;
+        scope = p->scope_parent[scope];
+    }
+    return -1;
+}
+
+void sqlp_resolve_columns(struct sqlp *p)
+{
+    struct sql_stmt *st = p->st;
+    for (int k = 0; k < st->ncolumns; k++) {
+        int idx = sqlp_resolve_one(p, &st->columns[k], p->col_scope[k]);
+        st->columns[k].table_idx = (int16_t)idx;
+    }
+}
+
+/* ---- digest ---------------------------------------------------------------- */
+
+#define FNV64_OFFSET 1469598103934665603ull
+#define FNV64_PRIME 1099511628211ull
+
+static inline uint64_t fnv_byte(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * FNV64_PRIME;
+}
+
+static uint64_t fnv_folded(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (unsigned char)(c - 32);
+        h = fnv_byte(h, c);
+    }
+    return h;
+}
+
+/* Hash of the normalised token stream: literals and placeholders become
+ * '?', runs "?, ?, ..." collapse into one '?', words are case-folded and
+ * quoted identifiers hash like plain ones. */
+static uint64_t sqlp_digest(const char *text, const struct lex_tok *t, int n)
+{
+    uint64_t h = FNV64_OFFSET;
+    bool last_q = false, pend_comma = false;
+    for (int i = 0; i < n; i++) {
+        const struct lex_tok *k = &t[i];
+        if (lex_is_literal(k) || k->type == LEX_PARAM) {
+            if (last_q && pend_comma) {
+                pend_comma = false;
+                continue;
+            }
+            if (pend_comma)
+                h = fnv_byte(fnv_byte(h, 0xFE), ',');
+            pend_comma = false;
+            h = fnv_byte(fnv_byte(h, 0xFE), '?');
+            last_q = true;
+            continue;
+        }
+        if (k->type == LEX_OP && k->op == ',' && last_q && !pend_comma) {
+            pend_comma = true;
+            continue;
+        }
+        if (pend_comma)
+            h = fnv_byte(fnv_byte(h, 0xFE), ',');
+        pend_comma = false;
+        last_q = false;
+        h = fnv_byte(h, 0xFE);
+        switch (k->type) {
+        case LEX_OP:
+            h = fnv_byte(fnv_byte(h, (unsigned char)(k->op & 0xFF)), (unsigned char)(k->op >> 8));
+            break;
+        case LEX_QIDENT:
+            h = fnv_folded(h, text + k->off + 1, k->len >= 2 ? k->len - 2 : 0);
+            break;
+        default:
+            h = fnv_folded(h, text + k->off, k->len);
+            break;
+        }
+    }
+    if (pend_comma)
+        h = fnv_byte(fnv_byte(h, 0xFE), ',');
+    return h;
+}
+
+/* ---- dispatch --------------------------------------------------------------- */
+
+static bool sqlp_txn(struct sqlp *p, enum lex_kw lead)
+{
+    struct sql_stmt *st = p->st;
+    st->kind = SQL_KIND_TXN;
+    p->i++;
+    switch (lead) {
+    case KW_BEGIN:
+        st->txn = SQL_TXN_BEGIN;
+        sqlp_accept_kw(p, KW_WORK);
+        break;
+    case KW_START:
+        st->txn = SQL_TXN_BEGIN;
+        if (!sqlp_expect_kw(p, KW_TRANSACTION))
+            return false;
+        while (!sqlp_eof(p)) { /* READ ONLY|WRITE, WITH CONSISTENT SNAPSHOT */
+            if (sqlp_accept_kw(p, KW_READ)) {
+                if (!sqlp_accept_kw(p, KW_ONLY) && !sqlp_accept_kw(p, KW_WRITE))
+                    return sqlp_fail(p, "expected ONLY or WRITE");
+            } else if (sqlp_accept_kw(p, KW_WITH)) {
+                if (!sqlp_expect_kw(p, KW_CONSISTENT) || !sqlp_expect_kw(p, KW_SNAPSHOT))
+                    return false;
+            } else {
+                return sqlp_fail(p, "unexpected token");
+            }
+            if (!sqlp_accept_op(p, ','))
+                break;
+        }
+        break;
+    case KW_COMMIT:
+    case KW_ROLLBACK:
+        st->txn = lead == KW_COMMIT ? SQL_TXN_COMMIT : SQL_TXN_ROLLBACK;
+        sqlp_accept_kw(p, KW_WORK);
+        if (lead == KW_ROLLBACK && sqlp_accept_kw(p, KW_TO)) {
+            st->txn = SQL_TXN_SAVEPOINT;
+            sqlp_accept_kw(p, KW_SAVEPOINT);
+            const char *nm;
+            return sqlp_name_tok(p, &nm, NULL);
+        }
+        if (sqlp_accept_kw(p, KW_AND)) {
+            sqlp_accept_kw(p, KW_NO);
+            if (!sqlp_expect_kw(p, KW_CHAIN))
+                return false;
+        }
+        if (sqlp_accept_kw(p, KW_NO)) {
+            if (!sqlp_expect_kw(p, KW_RELEASE))
+                return false;
+        } else {
+            sqlp_accept_kw(p, KW_RELEASE);
+        }
+        break;
+    case KW_SAVEPOINT:
+    case KW_RELEASE: {
+        st->txn = SQL_TXN_SAVEPOINT;
+        if (lead == KW_RELEASE && !sqlp_expect_kw(p, KW_SAVEPOINT))
+            return false;
+        const char *nm;
+        return sqlp_name_tok(p, &nm, NULL);
+    }
+    case KW_XA:
+        if (sqlp_accept_kw(p, KW_START) || sqlp_accept_kw(p, KW_BEGIN))
+            st->txn = SQL_TXN_BEGIN;
+        else if (sqlp_accept_kw(p, KW_COMMIT))
+            st->txn = SQL_TXN_COMMIT;
+        else if (sqlp_accept_kw(p, KW_ROLLBACK))
+            st->txn = SQL_TXN_ROLLBACK;
+        else
+            st->txn = SQL_TXN_OTHER;
+        sqlp_skip_to_end(p); /* xid, JOIN/RESUME, ONE PHASE ... */
+        break;
+    default:
+        return sqlp_fail(p, "unknown transaction statement");
+    }
+    return true;
+}
+
+static bool sqlp_set(struct sqlp *p)
+{
+    struct sql_stmt *st = p->st;
+    st->kind = SQL_KIND_SET;
+    p->i++;
+    int k = 0;
+    if (sqlp_is_kw(p, 0, KW_SESSION) || sqlp_is_kw(p, 0, KW_GLOBAL) || sqlp_is_kw(p, 0, KW_LOCAL))
+        k = 1;
+    if (sqlp_is_kw(p, k, KW_TRANSACTION)) {
+        st->kind = SQL_KIND_TXN;
+        st->txn = SQL_TXN_OTHER;
+    }
+    sqlp_skip_to_end(p);
+    return true;
+}
+
+static bool sqlp_dispatch(struct sqlp *p)
+{
+    struct sql_stmt *st = p->st;
+    const struct lex_tok *t = sqlp_cur(p);
+    if (t->type == LEX_OP && t->op == '(') {
+        st->kind = SQL_KIND_SELECT;
+        return sqlp_query(p);
+    }
+    if (t->type != LEX_IDENT) {
+        st->kind = SQL_KIND_OTHER;
+        return sqlp_fail(p, "statement does not start with a keyword");
+    }
+    switch ((enum lex_kw)t->kw) {
+    case KW_SELECT:
+    case KW_TABLE:
+    case KW_VALUES:
+        st->kind = SQL_KIND_SELECT;
+        return sqlp_query(p);
+    case KW_WITH:
+        st->kind = SQL_KIND_SELECT;
+        return sqlp_with(p);
+    case KW_INSERT:
+        st->kind = SQL_KIND_INSERT;
+        return sqlp_insert(p);
+    case KW_REPLACE:
+        st->kind = SQL_KIND_REPLACE;
+        return sqlp_insert(p);
+    case KW_UPDATE:
+        st->kind = SQL_KIND_UPDATE;
+        return sqlp_update(p);
+    case KW_DELETE:
+        st->kind = SQL_KIND_DELETE;
+        return sqlp_delete(p);
+    case KW_ALTER:
+        return sqlp_alter(p);
+    case KW_CREATE:
+        return sqlp_create(p);
+    case KW_DROP:
+        return sqlp_drop(p);
+    case KW_RENAME:
+        return sqlp_rename(p);
+    case KW_TRUNCATE:
+        return sqlp_truncate(p);
+    case KW_OPTIMIZE:
+        return sqlp_maintenance(p, SQL_DDL_OPTIMIZE);
+    case KW_ANALYZE:
+        return sqlp_maintenance(p, SQL_DDL_ANALYZE);
+    case KW_REPAIR:
+    case KW_CHECK:
+        return sqlp_maintenance(p, SQL_DDL_REPAIR_CHECK);
+    case KW_LOCK:
+    case KW_UNLOCK:
+        return sqlp_lock(p);
+    case KW_FLUSH:
+        return sqlp_flush(p);
+    case KW_BEGIN:
+        if (sqlp_is_kw(p, 1, KW_NOT)) { /* BEGIN NOT ATOMIC: compound statement */
+            st->kind = SQL_KIND_OTHER;
+            sqlp_skip_to_end(p);
+            return true;
+        }
+        return sqlp_txn(p, KW_BEGIN);
+    case KW_START:
+        if (!sqlp_is_kw(p, 1, KW_TRANSACTION)) {
+            st->kind = SQL_KIND_OTHER; /* START SLAVE / REPLICA / GROUP_REPLICATION */
+            sqlp_skip_to_end(p);
+            return true;
+        }
+        return sqlp_txn(p, KW_START);
+    case KW_COMMIT:
+    case KW_ROLLBACK:
+    case KW_SAVEPOINT:
+    case KW_RELEASE:
+    case KW_XA:
+        return sqlp_txn(p, (enum lex_kw)t->kw);
+    case KW_SET:
+        return sqlp_set(p);
+    case KW_SHOW: case KW_USE: case KW_CALL: case KW_DO: case KW_EXPLAIN:
+    case KW_DESCRIBE: case KW_DESC: case KW_HANDLER: case KW_GRANT: case KW_REVOKE:
+    case KW_KILL: case KW_PREPARE: case KW_EXECUTE: case KW_DEALLOCATE: case KW_LOAD:
+    case KW_HELP: case KW_INSTALL: case KW_PURGE: case KW_RESET: case KW_SIGNAL:
+    case KW_CHECKSUM: case KW_SHUTDOWN:
+        st->kind = SQL_KIND_OTHER;
+        sqlp_skip_to_end(p);
+        return true;
+    default:
+        break;
+    }
+    static const char *const other_words[] = {
+        "CACHE", "CHANGE", "CLONE", "GET", "IMPORT", "ITERATE", "LEAVE", "OPTIMIZE", "RESIGNAL",
+        "RESTART", "STOP", "UNINSTALL", "BACKUP", "BINLOG", "DEALLOCATE",
+    };
+    st->kind = SQL_KIND_OTHER;
+    for (size_t k = 0; k < sizeof(other_words) / sizeof(other_words[0]); k++) {
+        if (sqlp_is_word(t, p->text, other_words[k])) {
+            sqlp_skip_to_end(p);
+            return true;
+        }
+    }
+    return sqlp_fail(p, "unknown statement");
+}
+
+/* ---- one statement ------------------------------------------------------------ */
+
+struct sqlp_split {
+    struct sql_stmt st; /* filled as tokens arrive */
+    uint32_t start;     /* offset where the statement text begins */
+    uint32_t end;       /* just past its last token (or exec comment) */
+    bool first_exec;    /* first token inside an executable comment */
+    uint32_t exec_open;
+    uint32_t last_tok_end;
+    bool last_exec;
+};
+
+static void sqlp_finish_offsets(struct sqlp *p, const struct sqlp_split *sp, struct lex *lx)
+{
+    struct sql_stmt *st = p->st;
+    (void)lx;
+    uint32_t start = sp->first_exec ? sp->exec_open : p->t[0].off;
+    st->span.off = start;
+    st->span.len = sp->end - start;
+    if (st->ddl == SQL_DDL_ALTER_TABLE || st->ddl == SQL_DDL_CREATE_INDEX ||
+        st->ddl == SQL_DDL_DROP_INDEX) {
+        /* inside the comment when the whole statement is conditional,
+         * after it when only a tail was (ALTER ... /x!80023 INVISIBLE x/) */
+        st->alter.append_off = (sp->last_exec && !sp->first_exec) ? sp->end : sp->last_tok_end;
+    }
+}
+
+static bool sqlp_statement(struct sqlp *p)
+{
+    struct sql_stmt *st = p->st;
+    p->scope = 0;
+    p->nscopes = 0;
+    sqlp_new_scope(p);
+    p->top = true;
+    p->access = SQL_ACCESS_READ;
+    p->ctx = SQL_COLCTX_WHERE;
+    bool ok = sqlp_dispatch(p);
+    if (ok && !p->err && p->i < p->n)
+        ok = sqlp_fail(p, "unexpected token after the end of the statement");
+    if (p->err)
+        ok = false;
+    sqlp_resolve_columns(p);
+    for (int k = 0; k < p->n; k++)
+        if (p->t[k].type == LEX_PARAM)
+            st->nparams++;
+    st->parsed = ok;
+    st->parse_error = ok ? NULL : (p->err ? p->err : "syntax error");
+    return !p->oom;
+}
+
+/* ---- splitting ----------------------------------------------------------------- */
+
+/* Compound-statement tracking: inside CREATE TRIGGER/PROCEDURE/FUNCTION/EVENT
+ * and BEGIN NOT ATOMIC, ';' ends the statement only outside BEGIN..END. */
+struct sqlp_compound {
+    bool active;
+    bool decided;
+    int depth;
+    bool pending_end;
+};
+
+static bool sqlp_compound_object(const struct lex_tok *t)
+{
+    return t->type == LEX_IDENT && (t->kw == KW_TRIGGER || t->kw == KW_PROCEDURE ||
+                                    t->kw == KW_FUNCTION || t->kw == KW_EVENT);
+}
+
+static void sqlp_compound_step(struct sqlp_compound *c, const struct lex_tok *toks, int n)
+{
+    const struct lex_tok *t = &toks[n - 1];
+    {
+        if (n == 1 && !(t->type == LEX_IDENT && (t->kw == KW_CREATE || t->kw == KW_BEGIN)))
+            c->decided = true;
+        else if (n == 2 && toks[0].kw == KW_BEGIN) {
+            c->decided = true;
+            if (t->type == LEX_IDENT && t->kw == KW_NOT) {
+                c->active = true;
+                c->depth = 1;
+            }
+        } else if (n > 1 && sqlp_compound_object(t)) {
+            c->decided = c->active = true;
+        } else if (n > 16 || (t->type == LEX_OP && t->op == '(') ||
+                   (t->type == LEX_IDENT && (t->kw == KW_TABLE || t->kw == KW_INDEX ||
+                                             t->kw == KW_VIEW || t->kw == KW_DATABASE ||
+                                             t->kw == KW_SCHEMA))) {
+            c->decided = true;
+        }
+        return;
+    }
+}
+
+static bool sqlp_end_closer_word(const char *text, const struct lex_tok *t)
+{
+    return t->type == LEX_IDENT &&
+           (t->kw == KW_IF || sqlp_is_word(t, text, "LOOP") || sqlp_is_word(t, text, "WHILE") ||
+            sqlp_is_word(t, text, "REPEAT"));
+}
+
+/* Called for each token in a compound statement before it is appended:
+ * resolves a pending END, then counts openers. */
+static void sqlp_compound_token(struct sqlp_compound *c, const char *text, const struct lex_tok *t,
+                                bool first)
+{
+    if (!c->active)
+        return;
+    bool counted_case = false;
+    if (c->pending_end) {
+        c->pending_end = false;
+        if (!sqlp_end_closer_word(text, t)) {
+            if (c->depth > 0)
+                c->depth--;
+            counted_case = t->type == LEX_IDENT && t->kw == KW_CASE; /* END CASE */
+        }
+    }
+    if (t->type != LEX_IDENT)
+        return;
+    if ((t->kw == KW_BEGIN && !first) || (t->kw == KW_CASE && !counted_case))
+        c->depth++;
+    else if (t->kw == KW_END)
+        c->pending_end = true;
+}
+
+struct sqlp_tokbuf {
+    struct lex_tok *t;
+    int n, cap;
+    bool heap;
+};
+
+static bool sqlp_tokbuf_push(struct sqlp_tokbuf *b, const struct lex_tok *t)
+{
+    if (b->n == b->cap) {
+        if (b->cap >= (1 << 27))
+            return false;
+        int ncap = b->cap * 2;
+        struct lex_tok *nt = b->heap ? realloc(b->t, (size_t)ncap * sizeof(*nt))
+                                     : malloc((size_t)ncap * sizeof(*nt));
+        if (!nt)
+            return false;
+        if (!b->heap)
+            memcpy(nt, b->t, (size_t)b->n * sizeof(*nt));
+        b->t = nt;
+        b->cap = ncap;
+        b->heap = true;
+    }
+    b->t[b->n++] = *t;
+    return true;
+}
+
+static bool sqlp_add_stmt(struct sql_script *out, int *cap, const struct sql_stmt *st)
+{
+    if (!sql_arena_grow(out, (void **)&out->stmts, cap, out->nstmts, sizeof(*st)))
+        return false;
+    out->stmts[out->nstmts++] = *st;
+    return true;
+}
+
+/* Lex one statement into buf; returns false at end of text with no tokens. */
+static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *buf,
+                         struct sqlp_split *sp, bool *oom)
+{
+    struct sqlp_compound comp = {0};
+    struct lex_tok tok;
+    buf->n = 0;
+    memset(sp, 0, sizeof(*sp));
+    sp->start = lx->pos;
+    lx->osc_marker = false;
+    while (lex_next(lx, &tok)) {
+        bool semi = tok.type == LEX_OP && tok.op == ';';
+        if (sp->last_exec && lx->exec_close_end > sp->last_tok_end && !(tok.flags & LEXF_EXEC))
+            sp->end = lx->exec_close_end;
+        sqlp_compound_token(&comp, text, &tok, buf->n == 0);
+        if (semi && comp.depth <= 0) {
+            if (buf->n == 0) {
+                sp->start = lx->pos;
+                lx->osc_marker = false;
+                continue; /* empty statement: ";;" */
+            }
+            break;
+        }
+        if (!sqlp_tokbuf_push(buf, &tok)) {
+            *oom = true;
+            return false;
+        }
+        if (buf->n == 1) {
+            sp->first_exec = (tok.flags & LEXF_EXEC) != 0;
+            sp->exec_open = lx->exec_open;
+            sp->st.comment_version = sp->first_exec ? lx->exec_version : 0;
+        }
+        if (!comp.decided)
+            sqlp_compound_step(&comp, buf->t, buf->n);
+        sp->last_tok_end = tok.off + tok.len;
+        sp->last_exec = (tok.flags & LEXF_EXEC) != 0;
+        sp->end = sp->last_tok_end;
+    }
+    if (sp->last_exec && lx->exec_close_end > sp->last_tok_end && !lx->in_exec)
+        sp->end = sp->end > lx->exec_close_end ? sp->end : lx->exec_close_end;
+    sp->st.osc_marker = lx->osc_marker;
+    return buf->n > 0;
+}
+
+bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
+               struct sql_script *out)
+{
+    static const struct sql_parse_opts defaults;
+    if (!opts)
+        opts = &defaults;
+    struct lex lx;
+    lex_init(&lx, text ? text : "", text ? len : 0, opts);
+    struct lex_tok stack_toks[SQLP_STACK_TOKENS];
+    struct sqlp_tokbuf buf = {stack_toks, 0, SQLP_STACK_TOKENS, false};
+    struct sqlp_split sp;
+    int stmts_cap = 0;
+    bool ok = true, oom = false;
+    const char *schema = NULL;
+    if (opts->default_schema && !(schema = sql_arena_strndup(out, opts->default_schema,
+                                                             strlen(opts->default_schema))))
+        return false;
+    out->nstmts = 0;
+    out->stmts = NULL;
+    while (ok) {
+        bool osc_before = false;
+        if (!sqlp_collect(&lx, lx.s, &buf, &sp, &oom)) {
+            osc_before = lx.osc_marker;
+            if (oom) {
+                ok = false;
+            } else if (out->nstmts == 0) {
+                struct sql_stmt empty;
+                memset(&empty, 0, sizeof(empty));
+                empty.kind = SQL_KIND_EMPTY;
+                empty.parsed = true;
+                empty.osc_marker = osc_before;
+                empty.span.off = sp.start;
+                ok = sqlp_add_stmt(out, &stmts_cap, &empty);
+            }
+            break;
+        }
+        struct sqlp p;
+        memset(&p, 0, sizeof(p));
+        p.opts = opts;
+        p.text = lx.s;
+        p.sc = out;
+        p.t = buf.t;
+        p.n = buf.n;
+        p.st = &sp.st;
+        p.default_schema = schema;
+        sp.st.digest = sqlp_digest(lx.s, buf.t, buf.n);
+        ok = sqlp_statement(&p);
+        sqlp_finish_offsets(&p, &sp, &lx);
+        if (ok)
+            ok = sqlp_add_stmt(out, &stmts_cap, &sp.st);
+    }
+    if (buf.heap)
+        free(buf.t);
+    return ok && !oom;
+}

@@ -1,0 +1,133 @@
+/*
+ * sql_parse_int.h - internals shared by the parser's source files
+ * (sql_parse.c: splitting, dispatch, helpers; sql_parse_dml.c: queries and
+ * expressions; sql_parse_ddl.c: column/index definitions, table options;
+ * sql_parse_alter.c: ALTER TABLE, CREATE/DROP INDEX, CREATE TABLE; sql_parse_objects.c: the other DDL and LOCK/FLUSH).
+ *
+ * The parser works on one statement's token array (random access makes
+ * lookahead trivial); it never allocates outside the script arena except
+ * for an oversized token array, which sql_parse() frees itself.
+ */
+#ifndef DDLGATE_SQL_PARSE_INT_H
+#define DDLGATE_SQL_PARSE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sql.h"
+#include "sql_lex.h"
+
+/* Bounds on what one statement records (statements beyond them still parse;
+ * extra references are simply not recorded). */
+#define SQLP_MAX_TABLES 4096
+#define SQLP_MAX_COLUMNS 65536
+#define SQLP_MAX_SPECS 4096
+#define SQLP_MAX_DEPTH 48 /* nested subqueries/parentheses in the parser */
+#define SQLP_MAX_CTES 64
+
+/* arena (sql_arena.c) */
+void *sql_arena_alloc(struct sql_script *s, size_t n);
+void *sql_arena_zalloc(struct sql_script *s, size_t n);
+char *sql_arena_strndup(struct sql_script *s, const char *src, size_t n);
+bool sql_arena_grow(struct sql_script *s, void **arr, int *cap, int n, size_t elem);
+
+struct sqlp {
+    const struct sql_parse_opts *opts;
+    const char *text;
+    struct sql_script *sc;
+    const struct lex_tok *t; /* this statement's tokens */
+    int n;                   /* token count */
+    int i;                   /* cursor */
+    struct sql_stmt *st;
+    const char *default_schema; /* arena copy, may be NULL */
+    const char *err;            /* first error, static string */
+    bool oom;
+    int depth;         /* recursion guard */
+    uint8_t ctx;       /* enum sql_col_ctx for collected column refs */
+    uint8_t access;    /* access bits for table refs being collected */
+    bool top;          /* in the statement's main query block */
+    int scope;         /* current query block id */
+    int nscopes;
+    /* growable arrays (arena) */
+    int tables_cap, columns_cap, specs_cap;
+    uint16_t *tab_scope;   /* per table: query block */
+    uint16_t *col_scope;   /* per column ref: query block */
+    uint16_t *scope_parent;
+    int tab_scope_cap, col_scope_cap, scope_parent_cap;
+    int nctes;
+    const char *ctes[SQLP_MAX_CTES];
+};
+
+/* ---- token helpers (sql_parse.c) ---- */
+const struct lex_tok *sqlp_tok(const struct sqlp *p, int k); /* t[i+k] or EOF */
+static inline const struct lex_tok *sqlp_cur(const struct sqlp *p) { return sqlp_tok(p, 0); }
+static inline bool sqlp_eof(const struct sqlp *p) { return p->i >= p->n; }
+bool sqlp_is_kw(const struct sqlp *p, int k, enum lex_kw kw);
+bool sqlp_accept_kw(struct sqlp *p, enum lex_kw kw);
+bool sqlp_accept_kw2(struct sqlp *p, enum lex_kw a, enum lex_kw b);
+bool sqlp_is_op(const struct sqlp *p, int k, unsigned op);
+bool sqlp_accept_op(struct sqlp *p, unsigned op);
+bool sqlp_expect_kw(struct sqlp *p, enum lex_kw kw);
+bool sqlp_expect_op(struct sqlp *p, unsigned op);
+bool sqlp_fail(struct sqlp *p, const char *msg);
+bool sqlp_is_word(const struct lex_tok *t, const char *text, const char *upper);
+bool sqlp_accept_word(struct sqlp *p, const char *upper); /* non-keyword word */
+bool sqlp_is_name(const struct lex_tok *t); /* IDENT or QIDENT */
+bool sqlp_is_alias_tok(const struct lex_tok *t);
+char *sqlp_tok_str(struct sqlp *p, const struct lex_tok *t);   /* unquoted */
+char *sqlp_tok_upper(struct sqlp *p, const struct lex_tok *t); /* raw, upper-cased */
+bool sqlp_name_tok(struct sqlp *p, const char **out, struct sql_span *span);
+bool sqlp_qname(struct sqlp *p, struct sql_name *out);
+bool sqlp_skip_parens(struct sqlp *p); /* at '(' : skip to after matching ')' */
+void sqlp_skip_to_end(struct sqlp *p);
+bool sqlp_int_tok(struct sqlp *p, int64_t *out);
+struct sql_span sqlp_span_from(const struct sqlp *p, int first_tok); /* first..i-1 */
+bool sqlp_wait_clause(struct sqlp *p);
+bool sqlp_nameeq(const char *a, const char *b);
+
+/* ---- references (sql_parse.c) ---- */
+int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alias,
+                   struct sql_span alias_span, uint8_t access);
+void sqlp_add_column(struct sqlp *p, const char *qualifier, const char *name,
+                     struct sql_span span, bool star);
+int sqlp_new_scope(struct sqlp *p);
+void sqlp_resolve_columns(struct sqlp *p);
+
+/* ---- DML (sql_parse_dml.c) ---- */
+bool sqlp_query(struct sqlp *p);          /* [WITH] query expression */
+bool sqlp_expr(struct sqlp *p, bool stop_comma);
+bool sqlp_table_refs(struct sqlp *p);
+bool sqlp_insert(struct sqlp *p);         /* INSERT / REPLACE */
+bool sqlp_update(struct sqlp *p);
+bool sqlp_delete(struct sqlp *p);
+bool sqlp_with(struct sqlp *p);           /* WITH ... then SELECT/UPDATE/DELETE */
+
+/* ---- DDL (sql_parse_ddl.c) ---- */
+bool sqlp_alter_table(struct sqlp *p);
+bool sqlp_create_table(struct sqlp *p, int start);
+bool sqlp_create_index(struct sqlp *p, int start);
+bool sqlp_drop_index(struct sqlp *p, int start);
+bool sqlp_coldef(struct sqlp *p, struct sql_coldef *cd);
+bool sqlp_index_def(struct sqlp *p, struct sql_index *ix);
+bool sqlp_table_option(struct sqlp *p, struct sql_alter_spec *sp, bool *known);
+bool sqlp_algo_lock(struct sqlp *p, struct sql_alter *a);
+struct sql_alter_spec *sqlp_new_spec(struct sqlp *p, enum sql_alter_op op);
+bool sqlp_is_index_start(const struct sqlp *p);
+enum sql_alter_op sqlp_index_op(const struct sql_index *ix);
+bool sqlp_key_parts(struct sqlp *p, struct sql_index *ix);     /* (col(10), (expr) DESC) */
+bool sqlp_index_options(struct sqlp *p, struct sql_index *ix); /* USING/COMMENT/VISIBLE... */
+bool sqlp_check_clause(struct sqlp *p); /* (expr) [[NOT] ENFORCED] */
+bool sqlp_opt_value(struct sqlp *p, const char **out); /* [=] value */
+
+/* ---- other DDL, LOCK, FLUSH (sql_parse_objects.c) ---- */
+bool sqlp_create(struct sqlp *p);
+bool sqlp_drop(struct sqlp *p);
+bool sqlp_alter(struct sqlp *p);
+bool sqlp_rename(struct sqlp *p);
+bool sqlp_truncate(struct sqlp *p);
+bool sqlp_maintenance(struct sqlp *p, enum sql_ddl_kind ddl);
+bool sqlp_lock(struct sqlp *p);
+bool sqlp_flush(struct sqlp *p);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * tablecache.c - table definitions for the classifier (see tablecache.h).
+ */
+#include "tablecache.h"
+
+#include <mysql.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define TC_BUCKETS 512
+#define TC_GRACE_SECONDS 10
+#define TC_MAX_REQUESTS 64
+
+struct tc_entry {
+    struct gate_table_info *info;
+    struct tc_entry *next;
+    time_t retired_at; /* on the retired list */
+};
+
+static pthread_mutex_t tc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tc_entry *buckets[TC_BUCKETS];
+static struct tc_entry *retired;
+static int nentries;
+/* pending fetch requests: a small ring of "schema\0table" keys */
+static char requests[TC_MAX_REQUESTS][2][65];
+static int req_head, req_count;
+
+static unsigned tc_hash(const char *schema, const char *table)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = schema ? schema : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ '.') * 16777619u;
+    for (const char *p = table; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % TC_BUCKETS;
+}
+
+static bool tc_match(const struct gate_table_info *ti, const char *schema, const char *table)
+{
+    return strcmp(ti->name, table) == 0 && strcmp(ti->schema ? ti->schema : "", schema ? schema : "") == 0;
+}
+
+void tablecache_free_info(struct gate_table_info *ti)
+{
+    if (!ti)
+        return;
+    for (int i = 0; i < ti->ncols; i++) {
+        struct gate_column_info *c = &ti->cols[i];
+        free((char *)c->name);
+        free((char *)c->type);
+        free((char *)c->charset);
+        for (int j = 0; j < c->nvalues; j++)
+            free((char *)c->values[j]);
+        free(c->values);
+    }
+    free(ti->cols);
+    free((char *)ti->schema);
+    free((char *)ti->name);
+    free((char *)ti->engine);
+    free((char *)ti->row_format);
+    free(ti);
+}
+
+/* caller holds tc_lock */
+static void tc_retire_locked(const char *schema, const char *table)
+{
+    struct tc_entry **pp = &buckets[tc_hash(schema, table)];
+    while (*pp) {
+        struct tc_entry *e = *pp;
+        if (tc_match(e->info, schema, table)) {
+            *pp = e->next;
+            e->retired_at = time(NULL);
+            e->next = retired;
+            retired = e;
+            nentries--;
+            return;
+        }
+        pp = &e->next;
+    }
+}
+
+static void tc_request_locked(const char *schema, const char *table)
+{
+    if (!schema || strlen(schema) > 64 || strlen(table) > 64)
+        return;
+    for (int i = 0; i < req_count; i++) {
+        int k = (req_head + i) % TC_MAX_REQUESTS;
+        if (strcmp(requests[k][0], schema) == 0 && strcmp(requests[k][1], table) == 0)
+            return;
+    }
+    if (req_count == TC_MAX_REQUESTS)
+        return; /* the monitor is behind; the classifier stays conservative */
+    int k = (req_head + req_count++) % TC_MAX_REQUESTS;
+    snprintf(requests[k][0], sizeof(requests[k][0]), "%s", schema);
+    snprintf(requests[k][1], sizeof(requests[k][1]), "%s", table);
+}
+
+const struct gate_table_info *tablecache_lookup(void *ctx, const char *schema, const char *table)
+{
+    const struct gate_table_info *found = NULL;
+
+    (void)ctx;
+    if (!table)
+        return NULL;
+    pthread_mutex_lock(&tc_lock);
+    for (struct tc_entry *e = buckets[tc_hash(schema, table)]; e; e = e->next) {
+        if (tc_match(e->info, schema, table)) {
+            found = e->info;
+            break;
+        }
+    }
+    if (!found)
+        tc_request_locked(schema, table);
+    pthread_mutex_unlock(&tc_lock);
+    return found;
+}
+
+bool tablecache_next_request(char *schema, size_t slen, char *table, size_t tlen)
+{
+    bool have = false;
+
+    pthread_mutex_lock(&tc_lock);
+    if (req_count > 0) {
+        snprintf(schema, slen, "%s", requests[req_head][0]);
+        snprintf(table, tlen, "%s", requests[req_head][1]);
+        req_head = (req_head + 1) % TC_MAX_REQUESTS;
+        req_count--;
+        have = true;
+    }
+    pthread_mutex_unlock(&tc_lock);
+    return have;
+}
+
+void tablecache_put(struct gate_table_info *ti)
+{
+    unsigned h = tc_hash(ti->schema, ti->name);
+    struct tc_entry *e = calloc(1, sizeof(*e));
+
+    if (!e) {
+        tablecache_free_info(ti);
+        return;
+    }
+    e->info = ti;
+    pthread_mutex_lock(&tc_lock);
+    tc_retire_locked(ti->schema, ti->name);
+    e->next = buckets[h];
+    buckets[h] = e;
+    nentries++;
+    pthread_mutex_unlock(&tc_lock);
+}
+
+void tablecache_invalidate(const char *schema, const char *table)
+{
+    if (!table)
+        return;
+    pthread_mutex_lock(&tc_lock);
+    tc_retire_locked(schema, table);
+    pthread_mutex_unlock(&tc_lock);
+}
+
+void tablecache_invalidate_stmt(const struct sql_stmt *st)
+{
+    if (st->kind != SQL_KIND_DDL)
+        return;
+    for (int i = 0; i < st->ntables; i++)
+        tablecache_invalidate(st->tables[i].name.schema, st->tables[i].name.name);
+    if (st->alter.table.name)
+        tablecache_invalidate(st->alter.table.schema, st->alter.table.name);
+}
+
+void tablecache_collect(void)
+{
+    time_t now = time(NULL);
+    struct tc_entry *keep = NULL, *free_list = NULL;
+
+    pthread_mutex_lock(&tc_lock);
+    while (retired) {
+        struct tc_entry *e = retired;
+        retired = e->next;
+        if (now - e->retired_at >= TC_GRACE_SECONDS) {
+            e->next = free_list;
+            free_list = e;
+        } else {
+            e->next = keep;
+            keep = e;
+        }
+    }
+    retired = keep;
+    pthread_mutex_unlock(&tc_lock);
+    while (free_list) {
+        struct tc_entry *e = free_list;
+        free_list = e->next;
+        tablecache_free_info(e->info);
+        free(e);
+    }
+}
+
+void tablecache_clear(void)
+{
+    pthread_mutex_lock(&tc_lock);
+    for (int i = 0; i < TC_BUCKETS; i++) {
+        while (buckets[i]) {
+            struct tc_entry *e = buckets[i];
+            buckets[i] = e->next;
+            tablecache_free_info(e->info);
+            free(e);
+        }
+    }
+    while (retired) {
+        struct tc_entry *e = retired;
+        retired = e->next;
+        tablecache_free_info(e->info);
+        free(e);
+    }
+    nentries = 0;
+    req_count = 0;
+    pthread_mutex_unlock(&tc_lock);
+}
+
+int tablecache_count(void)
+{
+    int n;
+    pthread_mutex_lock(&tc_lock);
+    n = nentries;
+    pthread_mutex_unlock(&tc_lock);
+    return n;
+}
+
+/* ---- fetching through the monitor connection -------------------------------- */
+
+static char *dupn(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static MYSQL_RES *tc_query(MYSQL *conn, const char *sql)
+{
+    if (mysql_query(conn, sql) != 0) {
+        log_warn("monitor: query failed: %s", mysql_error(conn));
+        return NULL;
+    }
+    return mysql_store_result(conn);
+}
+
+/* ENUM('a','b''c') -> values; quotes doubled inside members */
+static void parse_enum_values(const char *coltype, struct gate_column_info *c)
+{
+    const char *p = strchr(coltype, '(');
+    int cap = 0;
+
+    if (!p)
+        return;
+    p++;
+    while (*p == '\'') {
+        char buf[256];
+        size_t n = 0;
+        p++;
+        while (*p) {
+            if (*p == '\'' && p[1] == '\'') {
+                if (n < sizeof(buf) - 1)
+                    buf[n++] = '\'';
+                p += 2;
+            } else if (*p == '\'') {
+                p++;
+                break;
+            } else {
+                if (n < sizeof(buf) - 1)
+                    buf[n++] = *p;
+                p++;
+            }
+        }
+        buf[n] = '\0';
+        if (c->nvalues == cap) {
+            cap = cap ? cap * 2 : 8;
+            const char **nv = realloc(c->values, (size_t)cap * sizeof(*nv));
+            if (!nv)
+                return;
+            c->values = nv;
+        }
+        c->values[c->nvalues++] = strdup(buf);
+        if (*p == ',')
+            p++;
+    }
+}
+
+static bool tc_fetch_columns(MYSQL *conn, const char *where, struct gate_table_info *ti)
+{
+    char sql[1024];
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT c.COLUMN_NAME, UPPER(c.DATA_TYPE), c.CHARACTER_MAXIMUM_LENGTH, "
+             "c.CHARACTER_SET_NAME, c.IS_NULLABLE, c.EXTRA, c.COLUMN_TYPE, cs.MAXLEN "
+             "FROM information_schema.COLUMNS c LEFT JOIN information_schema.CHARACTER_SETS cs "
+             "ON cs.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME WHERE %s ORDER BY c.ORDINAL_POSITION",
+             where);
+    if (!(res = tc_query(conn, sql)))
+        return false;
+    ti->ncols = 0;
+    ti->cols = calloc(mysql_num_rows(res) + 1, sizeof(*ti->cols));
+    if (!ti->cols) {
+        mysql_free_result(res);
+        return false;
+    }
+    while ((row = mysql_fetch_row(res))) {
+        struct gate_column_info *c = &ti->cols[ti->ncols++];
+        c->name = dupn(row[0]);
+        c->type = dupn(row[1]);
+        c->length = row[2] ? strtoll(row[2], NULL, 10) : -1;
+        c->charset = dupn(row[3]);
+        c->nullable = row[4] && strcmp(row[4], "YES") == 0;
+        c->is_virtual = row[5] && strstr(row[5], "VIRTUAL") != NULL;
+        c->auto_increment = row[5] && strstr(row[5], "auto_increment") != NULL;
+        c->max_bytes_per_char = row[7] ? atoi(row[7]) : 1;
+        if (c->type && (strcmp(c->type, "ENUM") == 0 || strcmp(c->type, "SET") == 0) && row[6])
+            parse_enum_values(row[6], c);
+    }
+    mysql_free_result(res);
+    return true;
+}
+
+static bool tc_fetch_keys(MYSQL *conn, const char *where, struct gate_table_info *ti)
+{
+    char sql[1024];
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT c.INDEX_NAME, MIN(c.NON_UNIQUE), MAX(c.INDEX_TYPE), "
+             "SUM(c.NULLABLE = 'YES') FROM information_schema.STATISTICS c WHERE %s "
+             "GROUP BY c.INDEX_NAME",
+             where);
+    if (!(res = tc_query(conn, sql)))
+        return false;
+    while ((row = mysql_fetch_row(res))) {
+        bool unique = row[1] && atoi(row[1]) == 0;
+        bool nullable = row[3] && atoi(row[3]) > 0;
+        if (row[0] && strcmp(row[0], "PRIMARY") == 0)
+            ti->has_primary_key = true;
+        if (unique && !nullable)
+            ti->has_not_null_unique = true;
+        if (row[2] && strcmp(row[2], "FULLTEXT") == 0)
+            ti->has_fulltext = true;
+    }
+    mysql_free_result(res);
+    return true;
+}
+
+static long tc_count(MYSQL *conn, const char *sql)
+{
+    MYSQL_RES *res = tc_query(conn, sql);
+    MYSQL_ROW row;
+    long n = 0;
+
+    if (!res)
+        return 0;
+    if ((row = mysql_fetch_row(res)) && row[0])
+        n = atol(row[0]);
+    mysql_free_result(res);
+    return n;
+}
+
+bool tablecache_fetch(MYSQL *conn, const char *schema, const char *table)
+{
+    char es[140], et[140], sql[1024], where[400];
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    struct gate_table_info *ti;
+
+    if (strlen(schema) > 64 || strlen(table) > 64)
+        return false;
+    mysql_real_escape_string(conn, es, schema, (unsigned long)strlen(schema));
+    mysql_real_escape_string(conn, et, table, (unsigned long)strlen(table));
+    snprintf(sql, sizeof(sql),
+             "SELECT ENGINE, ROW_FORMAT, IFNULL(DATA_LENGTH,0)+IFNULL(INDEX_LENGTH,0), "
+             "IFNULL(TABLE_ROWS,0), CREATE_OPTIONS FROM information_schema.TABLES "
+             "WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='%s' AND TABLE_TYPE='BASE TABLE'",
+             es, et);
+    if (!(res = tc_query(conn, sql)))
+        return false;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return false;
+    }
+    ti = calloc(1, sizeof(*ti));
+    if (!ti) {
+        mysql_free_result(res);
+        return false;
+    }
+    ti->schema = strdup(schema);
+    ti->name = strdup(table);
+    ti->engine = dupn(row[0]);
+    ti->row_format = dupn(row[1]);
+    ti->size_bytes = row[2] ? strtoull(row[2], NULL, 10) : 0;
+    ti->rows = row[3] ? strtoull(row[3], NULL, 10) : 0;
+    ti->is_partitioned = row[4] && strstr(row[4], "partitioned") != NULL;
+    mysql_free_result(res);
+
+    snprintf(where, sizeof(where), "c.TABLE_SCHEMA='%s' AND c.TABLE_NAME='%s'", es, et);
+    bool ok = tc_fetch_columns(conn, where, ti) && tc_fetch_keys(conn, where, ti);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
+             "WHERE CONSTRAINT_SCHEMA='%s' AND TABLE_NAME='%s'", es, et);
+    ti->has_fk_child = tc_count(conn, sql) > 0;
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
+             "WHERE UNIQUE_CONSTRAINT_SCHEMA='%s' AND REFERENCED_TABLE_NAME='%s'", es, et);
+    ti->has_fk_parent = tc_count(conn, sql) > 0;
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
+             "WHERE ((CONSTRAINT_SCHEMA='%s' AND TABLE_NAME='%s') OR "
+             "(UNIQUE_CONSTRAINT_SCHEMA='%s' AND REFERENCED_TABLE_NAME='%s')) AND "
+             "(DELETE_RULE IN ('CASCADE','SET NULL') OR UPDATE_RULE IN ('CASCADE','SET NULL'))",
+             es, et, es, et);
+    ti->has_fk_cascade = tc_count(conn, sql) > 0;
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM information_schema.TRIGGERS "
+             "WHERE EVENT_OBJECT_SCHEMA='%s' AND EVENT_OBJECT_TABLE='%s'", es, et);
+    ti->has_triggers = tc_count(conn, sql) > 0;
+    if (!ok) {
+        tablecache_free_info(ti);
+        return false;
+    }
+    tablecache_put(ti);
+    return true;
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# test_cli.sh - the `mariadb` command-line client (and mariadb-dump,
+# mariadb-admin) through ddlgate: queries, batches from a file, SOURCE,
+# --compress, --ssl with verification, exit codes.
+# Env (from run.sh): DG_HOST DG_PORT MARIADB_CERTS; optional IT_WORK_DIR.
+set -euo pipefail
+
+: "${DG_PORT:?DG_PORT not set (run via tests/integration/run.sh)}"
+DG_HOST=${DG_HOST:-127.0.0.1}
+T=$(mktemp -d "${IT_WORK_DIR:-/tmp}/cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+PASS=0
+FAIL=0
+ok() { echo "ok - cli_$1"; PASS=$((PASS + 1)); }
+notok() { echo "not ok - cli_$1: $2"; FAIL=$((FAIL + 1)); }
+
+# mysql as app; every call bounded
+cli() { timeout 60 mariadb --no-defaults --connect-timeout=10 -h"$DG_HOST" -P"$DG_PORT" "$@"; }
+app() { cli -uapp -papppass test "$@"; }
+
+# expect NAME WANT CMD...: stdout of CMD must equal WANT and exit 0
+expect() {
+    local name=$1 want=$2; shift 2
+    local got rc=0
+    got=$("$@" 2> "$T/err") || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        notok "$name" "exit $rc: $(head -c 300 "$T/err")"
+    elif [[ $got != "$want" ]]; then
+        notok "$name" "got [$(echo "$got" | head -c 300)] want [$want]"
+    else
+        ok "$name"
+    fi
+}
+
+# 1. one query
+expect query "2" app -N -B -e "SELECT 1 + 1"
+expect query_utf8 "héllo wörld" app -N -B --default-character-set=utf8mb4 -e "SELECT 'héllo wörld'"
+expect ed25519 "ed@%" cli -ued -pedpass test -N -B -e "SELECT CURRENT_USER()"
+
+# 2. a multi-statement batch from a file (stdin), with a DELIMITER block
+cat > "$T/batch.sql" <<'SQL'
+DROP TABLE IF EXISTS it_cli;
+CREATE TABLE it_cli (id INT PRIMARY KEY, v VARCHAR(20));
+INSERT INTO it_cli VALUES (1, 'one'), (2, 'two'), (3, 'three');
+DROP PROCEDURE IF EXISTS it_cli_p;
+DELIMITER //
+CREATE PROCEDURE it_cli_p()
+BEGIN
+  SELECT COUNT(*) FROM it_cli;
+  SELECT v FROM it_cli ORDER BY id DESC LIMIT 1;
+END //
+DELIMITER ;
+CALL it_cli_p();
+UPDATE it_cli SET v = UPPER(v) WHERE id = 2;
+SELECT GROUP_CONCAT(v ORDER BY id) FROM it_cli;
+SQL
+expect batch_file "$(printf '3\nthree\none,TWO,three')" app -N -B < "$T/batch.sql"
+
+# 3. SOURCE of a script (nested SOURCE too)
+cat > "$T/inner.sql" <<'SQL'
+SELECT SUM(id) FROM it_cli;
+SQL
+cat > "$T/outer.sql" <<SQL
+SELECT 'outer';
+SOURCE $T/inner.sql
+SELECT 'done';
+SQL
+expect source "$(printf 'outer\n6\ndone')" app -N -B -e "SOURCE $T/outer.sql"
+
+# 4. --compress: a query and a 50k-row result
+expect compress "1250025000" app --compress -N -B -e "SELECT SUM(seq) FROM seq_1_to_50000"
+rows=$(app --compress -N -B -e "SELECT seq, REPEAT('x', 100) FROM seq_1_to_50000" 2> "$T/err" | wc -l) || true
+if [[ $rows == 50000 ]]; then ok compress_large; else notok compress_large "got $rows rows: $(head -c 200 "$T/err")"; fi
+
+# 5. --ssl with the sandbox CA, verifying the certificate
+if [[ -n ${MARIADB_CERTS:-} ]]; then
+    SSL=(--ssl --ssl-ca="$MARIADB_CERTS/ca.pem" --ssl-verify-server-cert)
+    out=$(app "${SSL[@]}" -e "\\s" 2> "$T/err") || true
+    if grep -q "Cipher in use is" <<< "$out"; then ok ssl_status
+    else notok ssl_status "no cipher in \\s output: $(grep -i ssl <<< "$out" | head -3) $(head -c 200 "$T/err")"; fi
+    expect ssl_require_user "tlsuser@%" cli -utlsuser -ptlspass "${SSL[@]}" test -N -B -e "SELECT CURRENT_USER()"
+    rc=0; cli -utlsuser -ptlspass --skip-ssl test -e "SELECT 1" > /dev/null 2> "$T/err" || rc=$?
+    if [[ $rc -ne 0 ]] && grep -q "ERROR 1045" "$T/err"; then ok ssl_required_refused_plain
+    else notok ssl_required_refused_plain "exit $rc: $(head -c 200 "$T/err")"; fi
+    # a CA that did not sign the server certificate must fail verification
+    rc=0; app --ssl --ssl-ca="$MARIADB_CERTS/client.pem" --ssl-verify-server-cert -e "SELECT 1" > /dev/null 2> "$T/err" || rc=$?
+    if [[ $rc -ne 0 ]]; then ok ssl_bad_ca_refused; else notok ssl_bad_ca_refused "connected with a wrong CA"; fi
+    expect ssl_compress "50005000" app "${SSL[@]}" --compress -N -B -e "SELECT SUM(seq) FROM seq_1_to_10000"
+else
+    echo "ok - cli_ssl # SKIP MARIADB_CERTS not set"
+fi
+
+# 6. exit codes and error messages
+rc=0; app -e "SELECT * FROM it_cli_missing" > /dev/null 2> "$T/err" || rc=$?
+if [[ $rc -eq 1 ]] && grep -q "ERROR 1146" "$T/err"; then ok exit_code_sql_error
+else notok exit_code_sql_error "exit $rc: $(head -c 200 "$T/err")"; fi
+rc=0; cli -uapp -pwrong test -e "SELECT 1" > /dev/null 2> "$T/err" || rc=$?
+if [[ $rc -eq 1 ]] && grep -q "ERROR 1045" "$T/err"; then ok exit_code_bad_password
+else notok exit_code_bad_password "exit $rc: $(head -c 200 "$T/err")"; fi
+printf 'SELECT 1;\nSELECT nope FROM it_cli;\nSELECT 3;\n' > "$T/err.sql"
+rc=0; out=$(app -N -B < "$T/err.sql" 2> "$T/err") || rc=$?
+if [[ $rc -eq 1 && $out == "1" ]]; then ok batch_stops_on_error
+else notok batch_stops_on_error "exit $rc out [$out]"; fi
+rc=0; out=$(app -N -B --force < "$T/err.sql" 2> "$T/err") || rc=$?
+# (--force reports the error on stderr; its exit status is 0 in 10.11)
+if [[ $out == "$(printf '1\n3')" ]] && grep -q "ERROR 1054" "$T/err"; then ok batch_force_continues
+else notok batch_force_continues "exit $rc out [$out]"; fi
+
+# 7. mariadb-dump and reload; mariadb-admin
+if timeout 60 mariadb-dump --no-defaults -h"$DG_HOST" -P"$DG_PORT" -uapp -papppass --routines \
+    test it_cli > "$T/dump.sql" 2> "$T/err"; then
+    app -e "CREATE DATABASE IF NOT EXISTS test_it_cli_copy" 2>> "$T/err" || true
+    cli -uapp -papppass test_it_cli_copy < "$T/dump.sql" 2>> "$T/err" || true
+    expect dump_reload "one,TWO,three" cli -uapp -papppass test_it_cli_copy -N -B \
+        -e "SELECT GROUP_CONCAT(v ORDER BY id) FROM it_cli"
+    app -e "DROP DATABASE test_it_cli_copy" 2> /dev/null || true
+else
+    notok dump_reload "mariadb-dump failed: $(head -c 300 "$T/err")"
+fi
+if timeout 30 mariadb-admin --no-defaults -h"$DG_HOST" -P"$DG_PORT" -uapp -papppass ping 2> "$T/err" | grep -q alive; then
+    ok admin_ping
+else
+    notok admin_ping "$(head -c 200 "$T/err")"
+fi
+
+app -e "DROP PROCEDURE IF EXISTS it_cli_p; DROP TABLE IF EXISTS it_cli" 2> /dev/null || true
+echo "# test_cli: $PASS passed, $FAIL failed"
+[[ $FAIL -eq 0 ]]
