@@ -43,6 +43,11 @@ int approval_list(struct approval_info *out, int max);
 void approval_reset(void);
 
 /* Added by approval.c's author (compatible additions): */
+/* true when an admin denied digest (DENY <id>; *id set if not NULL): the
+ * gate answers DGE_APPROVAL_DENIED instead of asking again.  A denial stands
+ * until an admin approves that id; approval_request() returns the denied id
+ * rather than opening a new request. */
+bool approval_denied(uint64_t digest, uint64_t *id);
 /* copy one entry by id (for precise admin messages); false if unknown */
 bool approval_get(uint64_t id, struct approval_info *out);
 /* re-insert an entry loaded from the state file (keeps its id; later ids

@@ -24,7 +24,7 @@
 #include "conf.h"
 
 /* Snapshot rules_* (modes that differ from c's configuration, every scoped
- * override) and approval_list() (pending and live approvals) into path.
+ * override) and approval_list() (pending, approved and denied entries) into path.
  * Thread-safe (saves are serialised).  false + err on any I/O error; the
  * previous file is then left as it was. */
 bool statefile_save(const char *path, const struct conf *c, char *err, size_t errlen)

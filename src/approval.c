@@ -156,8 +156,11 @@ uint64_t approval_request(uint64_t digest, uint16_t rule, const char *stmt, size
 
     pthread_mutex_lock(&approval_lock);
     expire_locked(now);
+    /* one open request per digest; a denial stands until an admin approves
+     * that id, so asking again does not reopen it */
     for (int i = 0; i < approval_n; i++) {
-        if (approval_tab[i].digest == digest && approval_tab[i].state == APPROVAL_PENDING) {
+        if (approval_tab[i].digest == digest && (approval_tab[i].state == APPROVAL_PENDING ||
+                                                 approval_tab[i].state == APPROVAL_DENIED)) {
             uint64_t id = approval_tab[i].id;
             pthread_mutex_unlock(&approval_lock);
             return id;
@@ -226,6 +229,23 @@ bool approval_deny(uint64_t id, const char *admin)
     if (ok)
         log_info("approval %" PRIu64 ": denied by %s", id, who[0] ? who : "?");
     return ok;
+}
+
+bool approval_denied(uint64_t digest, uint64_t *id)
+{
+    bool denied = false;
+
+    pthread_mutex_lock(&approval_lock);
+    for (int i = 0; i < approval_n; i++) {
+        if (approval_tab[i].digest == digest && approval_tab[i].state == APPROVAL_DENIED) {
+            if (id)
+                *id = approval_tab[i].id;
+            denied = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&approval_lock);
+    return denied;
 }
 
 bool approval_get(uint64_t id, struct approval_info *out)

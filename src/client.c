@@ -36,7 +36,8 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
 
-    (void)bev;
+    if (!s->client_tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        bufferevent_disable(bev, EV_WRITE); /* back to direct writes */
     if (s->spaused && s->sbev &&
         evbuffer_get_length(bufferevent_get_output(s->cbev)) <= SESS_LOW_WATER) {
         s->spaused = false;
@@ -73,7 +74,9 @@ void sess_client_attach(struct session *s)
 {
     bufferevent_setcb(s->cbev, client_read_cb, client_write_cb, client_event_cb, s);
     bufferevent_setwatermark(s->cbev, EV_WRITE, SESS_LOW_WATER, 0);
-    bufferevent_enable(s->cbev, EV_READ | EV_WRITE);
+    /* plain sockets are written directly by sess_push(); libevent's write
+     * event is armed only when the kernel buffer is full */
+    bufferevent_enable(s->cbev, s->client_tls ? EV_READ | EV_WRITE : EV_READ);
     if (!s->client_compress) {
         s->cin = bufferevent_get_input(s->cbev);
         s->cout = bufferevent_get_output(s->cbev);
@@ -487,6 +490,7 @@ out:
     if (s->state == SESS_CLOSING)
         return;
     sess_flush_client(s);
+    sess_push(s);
     sess_backpressure(s);
 }
 

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -300,8 +301,16 @@ bool conf_resolve_secret(const char *spec, char *out, size_t outlen, char *err, 
         size_t n;
         int ch;
 
+        struct stat st;
+
         if (!f) {
             fmt(err, errlen, "cannot read secret file %s: %s", spec + 5, strerror(errno));
+            return false;
+        }
+        /* a FIFO or a terminal would block the reload; a directory reads as EOF */
+        if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+            fclose(f);
+            fmt(err, errlen, "secret file %s is not a regular file", spec + 5);
             return false;
         }
         /* the first line only, without its line ending */

@@ -324,6 +324,12 @@ static void gate_finish(struct gate_ctx *c, struct gate_verdict *v)
         }
     }
     v->deciding_rule = decide ? decide->id : 0;
+    for (int i = 1; i < v->nrules; i++) /* ascending ids: stable logs and lint output */
+        for (int k = i; k > 0 && v->rules[k - 1] > v->rules[k]; k--) {
+            uint16_t t = v->rules[k];
+            v->rules[k] = v->rules[k - 1];
+            v->rules[k - 1] = t;
+        }
     switch (worst) {
     case RULE_REJECT: {
         int code = decide->id == 900 ? DGE_UNPARSEABLE_DDL

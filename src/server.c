@@ -43,7 +43,9 @@ static void server_write_cb(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
 
-    (void)bev;
+    if (!s->backend_tls && s->state != SESS_CONNECTING &&
+        evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        bufferevent_disable(bev, EV_WRITE); /* back to direct writes */
     if (s->cpaused && evbuffer_get_length(bufferevent_get_output(s->sbev)) <= SESS_LOW_WATER) {
         s->cpaused = false;
         bufferevent_enable(s->cbev, EV_READ);
@@ -62,6 +64,7 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
             int one = 1;
             setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
             session_set_state(s, SESS_WAIT_GREETING);
+            bufferevent_disable(bev, EV_WRITE); /* direct writes from now on */
         } else if (s->state == SESS_BACKEND_TLS) {
             server_send_handshake_response(s);
         }
@@ -90,7 +93,10 @@ void sess_server_attach(struct session *s)
 {
     bufferevent_setcb(s->sbev, server_read_cb, server_write_cb, server_event_cb, s);
     bufferevent_setwatermark(s->sbev, EV_WRITE, SESS_LOW_WATER, 0);
-    bufferevent_enable(s->sbev, EV_READ | EV_WRITE);
+    /* while connecting libevent needs the write event; afterwards plain
+     * sockets are written by sess_push() */
+    bufferevent_enable(s->sbev, (s->backend_tls || s->state == SESS_CONNECTING)
+                                    ? EV_READ | EV_WRITE : EV_READ);
 }
 
 /* Pull a whole small packet (header + payload) into contiguous memory. */
@@ -258,6 +264,7 @@ void server_start_backend_auth(struct session *s)
         hs_write_response(&w, &r, (s->client_caps & ~(uint64_t)CAPS_PER_LEG) | CLIENT_SSL, true);
         bool ok = pkt_w_flush(&w, bufferevent_get_output(s->sbev));
         pkt_w_free(&w);
+        sess_push(s); /* the SSLRequest goes out plain, before TLS starts */
         session_set_state(s, SESS_BACKEND_TLS);
         if (!ok || !sess_backend_tls_start(s, c->backend_tls, c->backend_host)) {
             session_close(s, DGE_BACKEND_TLS, "ddlgate: cannot start TLS with the backend");
@@ -572,5 +579,6 @@ out:
     if (s->state == SESS_CLOSING)
         return;
     sess_flush_client(s);
+    sess_push(s);
     sess_backpressure(s);
 }

@@ -273,6 +273,8 @@ void sess_send_err(struct session *s, uint8_t seq, int code, const char *msg)
     sess_flush_client(s);
 }
 
+static void push_leg(struct bufferevent *bev);
+
 static void closing_drained_cb(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
@@ -322,12 +324,15 @@ void session_close(struct session *s, int errcode, const char *fmt, ...)
     }
     if (errcode)
         sess_send_err(s, s->cseq_next, errcode, msg);
+    if (!s->client_tls)
+        push_leg(s->cbev);
     if (evbuffer_get_length(bufferevent_get_output(s->cbev)) == 0) {
         free_session(s);
         return;
     }
     /* let the last packet reach the client, bounded by a short timer */
     bufferevent_disable(s->cbev, EV_READ);
+    bufferevent_enable(s->cbev, EV_WRITE);
     bufferevent_setwatermark(s->cbev, EV_WRITE, 0, 0);
     bufferevent_setcb(s->cbev, NULL, closing_drained_cb, closing_event_cb, s);
     if (s->timer)
@@ -430,6 +435,33 @@ bool sess_client_decompress(struct session *s)
     return true;
 }
 
+/* ---- writing -------------------------------------------------------------------- */
+
+/* Write-first, poll only when the kernel is full (as HAProxy and Redis do):
+ * a bufferevent arms its write event, an epoll_ctl each way, every time its
+ * output goes from empty to non-empty.  For plain sockets ddlgate keeps that
+ * event disabled and writes here, once per batch of relayed packets; only
+ * what the socket does not take enables it, and the write callback disables
+ * it again when the output is empty. */
+static void push_leg(struct bufferevent *bev)
+{
+    struct evbuffer *out = bufferevent_get_output(bev);
+
+    if (evbuffer_get_length(out) == 0)
+        return;
+    evbuffer_write(out, bufferevent_getfd(bev));
+    if (evbuffer_get_length(out) > 0)
+        bufferevent_enable(bev, EV_WRITE);
+}
+
+void sess_push(struct session *s)
+{
+    if (s->cbev && !s->client_tls)
+        push_leg(s->cbev);
+    if (s->sbev && !s->backend_tls && s->state != SESS_CONNECTING)
+        push_leg(s->sbev);
+}
+
 /* ---- backpressure ---------------------------------------------------------------- */
 
 /* Stop reading from a leg whose peer cannot keep up; resume from the
@@ -446,6 +478,15 @@ void sess_backpressure(struct session *s)
         if (spending > SESS_HIGH_WATER && !s->cpaused) {
             bufferevent_disable(s->cbev, EV_READ);
             s->cpaused = true;
+        }
+        /* a direct write may already have drained what paused a leg */
+        if (s->spaused && cpending <= SESS_LOW_WATER) {
+            s->spaused = false;
+            bufferevent_enable(s->sbev, EV_READ);
+        }
+        if (s->cpaused && spending <= SESS_LOW_WATER) {
+            s->cpaused = false;
+            bufferevent_enable(s->cbev, EV_READ);
         }
     }
 }

@@ -47,6 +47,8 @@ void sess_tls_error(struct bufferevent *bev, char *buf, size_t len);
 bool sess_client_compress_start(struct session *s, enum cmp_algo algo, int level);
 bool sess_client_decompress(struct session *s);
 void sess_backpressure(struct session *s);
+/* Write pending output of plain-socket legs now (see session.c). */
+void sess_push(struct session *s);
 
 /* Move the packet at the front of `in` (header len/seq already peeked) to
  * `out` with sequence id out_seq (toward the client) or s->sseq_next

@@ -610,12 +610,14 @@ bool sqlp_create_index(struct sqlp *p, int start)
     ix->cols = parts.cols;
     ix->has_prefix = parts.has_prefix;
     ix->has_expression = parts.has_expression;
+    sp->span = sqlp_span_from(p, start);
     for (int guard = 0; guard < 16 && p->i < p->n; guard++) {
         int before = p->i;
         sqlp_wait_clause(p);
         if (!sqlp_index_options(p, ix))
             return false;
-        sp->span = sqlp_span_from(p, start);
+        if (p->i > before) /* the spec ends before ALGORITHM/LOCK */
+            sp->span = sqlp_span_from(p, start);
         if (sqlp_algo_lock(p, a))
             continue;
         if (p->err)
@@ -623,8 +625,6 @@ bool sqlp_create_index(struct sqlp *p, int start)
         if (p->i == before)
             break;
     }
-    if (sp->span.len == 0)
-        sp->span = sqlp_span_from(p, start);
     return true;
 }
 

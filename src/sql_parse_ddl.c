@@ -152,7 +152,7 @@ static bool ddl_data_type(struct sqlp *p, struct sql_coldef *cd)
     const struct lex_tok *t = sqlp_cur(p);
     if (t->type != LEX_IDENT)
         return sqlp_fail(p, "expected a data type");
-    if (sqlp_is_word(t, p->text, "NATIONAL") || (t->kw == KW_CHARACTER && sqlp_is_word(sqlp_tok(p, 1), p->text, "VARYING")))
+    if (sqlp_is_word(t, p->text, "NATIONAL"))
         p->i++;
     t = sqlp_cur(p);
     if (t->type != LEX_IDENT)
@@ -162,7 +162,7 @@ static bool ddl_data_type(struct sqlp *p, struct sql_coldef *cd)
         return false;
     p->i++;
     if (sqlp_accept_word(p, "VARYING") || (strcmp(type, "LONG") == 0 && sqlp_accept_word(p, "VARCHAR")))
-        type = strcmp(type, "LONG") == 0 ? "MEDIUMTEXT" : "VARCHAR";
+        type = strcmp(type, "LONG") == 0 ? "MEDIUMTEXT" : "VARCHAR"; /* CHAR[ACTER] VARYING */
     else if (strcmp(type, "LONG") == 0 && sqlp_accept_word(p, "VARBINARY"))
         type = "MEDIUMBLOB";
     else if (strcmp(type, "DOUBLE") == 0)

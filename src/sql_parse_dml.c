@@ -20,7 +20,7 @@ static bool dml_stop_kw(unsigned kw)
     case KW_WINDOW: case KW_ON: case KW_USING: case KW_JOIN: case KW_INNER: case KW_LEFT:
     case KW_RIGHT: case KW_CROSS: case KW_NATURAL: case KW_STRAIGHT_JOIN: case KW_AS:
     case KW_SET: case KW_RETURNING: case KW_ASC: case KW_DESC: case KW_WITH: case KW_SEPARATOR:
-    case KW_OFFSET: case KW_VIRTUAL: case KW_STORED: case KW_PERSISTENT: case KW_THEN:
+    case KW_OFFSET: case KW_VIRTUAL: case KW_STORED: case KW_PERSISTENT:
         return true;
     default:
         return false;

@@ -173,9 +173,10 @@ static void build_approvals(struct sbuf_out *o)
     n = approval_list(list, APPROVAL_MAX);
     for (int i = 0; i < n; i++) {
         const struct approval_info *a = &list[i];
-        /* finished entries (denied, used, expired) change nothing after a
-         * restart; only pending requests and live approvals are kept */
-        if (a->state != APPROVAL_PENDING && a->state != APPROVAL_APPROVED)
+        /* used and expired entries change nothing after a restart; pending
+         * requests, live approvals and denials (they stand) are kept */
+        if (a->state != APPROVAL_PENDING && a->state != APPROVAL_APPROVED &&
+            a->state != APPROVAL_DENIED)
             continue;
         out_printf(o, "approval %" PRIu64 " %016" PRIx64 " %u %s %s %lld %lld %lld", a->id,
                    a->digest, (unsigned)a->rule, approval_state_name(a->state),

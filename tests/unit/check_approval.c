@@ -109,7 +109,16 @@ START_TEST(deny_blocks_and_can_be_reversed)
     ck_assert_int_eq(info.state, APPROVAL_DENIED);
     ck_assert_str_eq(info.decided_by, "bob");
     ck_assert_str_eq(approval_state_name(info.state), "denied");
+    /* the denial stands: asking again gives the same id, and it is denied */
+    {
+        uint64_t did = 0;
+        ck_assert(approval_denied(0x88, &did));
+        ck_assert_uint_eq(did, id);
+        ck_assert_uint_eq(approval_request(0x88, 5, stmt, strlen(stmt), "app@h"), id);
+        ck_assert(!approval_denied(0x89, NULL));
+    }
     ck_assert(approval_approve(id, "alice", 30, true));
+    ck_assert(!approval_denied(0x88, NULL));
     ck_assert(approval_consume(0x88));
     /* a used approval cannot be denied any more: it already ran */
     ck_assert(!approval_deny(id, "bob"));

@@ -340,6 +340,10 @@ START_TEST(secrets)
     write_file(sp, "this-is-much-too-long-for-16\n");
     ck_assert(!conf_resolve_secret(spec, out, sizeof(out), err, sizeof(err)));
     ck_assert_ptr_null(strstr(err, "this-is")); /* never echoed */
+    ck_assert(!conf_resolve_secret("file:/dev/null", out, sizeof(out), err, sizeof(err)));
+    ck_assert_str_eq(err, "secret file /dev/null is not a regular file");
+    snprintf(spec, sizeof(spec), "file:%s", tmpdir);
+    ck_assert(!conf_resolve_secret(spec, out, sizeof(out), err, sizeof(err)));
     ck_assert(!conf_resolve_secret("file:/nonexistent/x", out, sizeof(out), err, sizeof(err)));
     ck_assert_str_eq(err, "cannot read secret file /nonexistent/x: No such file or directory");
 

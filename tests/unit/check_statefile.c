@@ -93,7 +93,7 @@ START_TEST(round_trip)
     ck_assert_ptr_nonnull(strstr(text, "rule DG005 reject\n"));
     ck_assert_ptr_nonnull(strstr(text, "rule DG016 off shop orders\n"));
     ck_assert_ptr_nonnull(strstr(text, "rule DG006 warn my%20schema%25 -\n"));
-    ck_assert_ptr_null(strstr(text, "0000000000000123")); /* denied: not kept */
+    ck_assert_ptr_nonnull(strstr(text, "0000000000000123 6 denied")); /* denials stand */
     free(text);
 
     /* a restart: config applied, then the state file */
@@ -112,6 +112,7 @@ START_TEST(round_trip)
     ck_assert(approval_consume(0xdef)); /* the window survived */
     ck_assert(approval_consume(0xdef));
     ck_assert(!approval_consume(0x123));
+    ck_assert(approval_denied(0x123, NULL));
     /* a new request after a restart gets an id above the restored ones */
     ck_assert_uint_gt(approval_request(0x999, 5, "x", 1, "u"), pending + 1);
 }
