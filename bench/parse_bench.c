@@ -6,6 +6,9 @@
  *
  *   ./parse_bench [batches]      (default 301 batches of 2000 calls)
  */
+#ifndef _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  *   SET RULE <id> = off|warn|rewrite|queue|approval|reject|default
  *            [FOR <schema>[.<table>|.*]]
  *   APPROVE <id> [FOR <n> MINUTE[S]|HOUR[S]] [ONCE|WINDOW]
- *   DENY <id> | CANCEL <id> | RELOAD | HELP
+ *   DENY <id> | CANCEL <id> | RELOAD | HELP ['topic'] | SHOW HELP
  * and what client libraries send on connect, answered harmlessly:
  *   SELECT @@var [AS x], DATABASE(), USER(), VERSION(), 1, 'x' ... [LIMIT n]
  *   SET NAMES / SET autocommit / SET [SESSION] var = ... , USE db,

@@ -1,13 +1,24 @@
 /*
  * mdlqueue.h - the metadata-lock-aware DDL queue.
  *
- * A statement that needs an exclusive or table-level metadata lock is held
- * here instead of being sent while any transaction still holds that table,
- * so it never waits on the server with all later traffic piled up behind
- * it.  Concurrency rule: the queue and the per-table holder counts live
- * behind one mutex (mdlq_lock); it is taken when a session's transaction
- * touches a table for the first time, ends a transaction, or queues or
- * releases a DDL: per statement in transactions, never per packet.
+ * A DDL needs an exclusive metadata lock (MDL) on its table, and while it
+ * waits for one on the server every later statement on that table queues
+ * behind it.  ddlgate therefore holds such statements in its own queue
+ * until no transaction holds the table, then sends them with a short
+ * lock_wait_timeout and retries with backoff.
+ *
+ * Two kinds of knowledge:
+ *  - holders: ddlgate's own sessions register the tables their open
+ *    transaction (or statement in flight) touched; the monitor adds what the
+ *    server shows about other connections (metadata_locks views);
+ *  - fences: while a released DDL may be waiting on the server, new
+ *    statements on its table are held in ddlgate, not on the server.
+ *
+ * Concurrency rule: everything here is behind one mutex (mdlq_lock).  A
+ * session takes it when its transaction first touches a table and when the
+ * transaction ends; the relay path never does.  The fence check is one
+ * atomic load unless a fence is up.  Queue entries are owned by the queue;
+ * sessions and worker jobs refer to them by id, never by pointer.
  */
 #ifndef DDLGATE_MDLQUEUE_H
 #define DDLGATE_MDLQUEUE_H
@@ -17,7 +28,12 @@
 #include <stdint.h>
 #include <time.h>
 
+struct worker;
+struct event_base;
+
 #define MDLQ_MAX_SHOW 256
+#define MDLQ_KEY_MAX 160   /* "schema.table" */
+#define MDLQ_MAX_KEYS 8    /* tables one queued statement waits for */
 
 /* X(name, description) */
 #define MDLQ_STATS(X)                                                   \
@@ -28,6 +44,7 @@
     X(timeouts, "queued DDL statements that passed the deadline")      \
     X(cancelled, "queued DDL statements cancelled by an admin")        \
     X(abandoned, "queued DDL statements whose client disconnected")    \
+    X(fenced_statements, "statements held behind a DDL's fence")       \
     X(killed_blockers, "idle blocking transactions killed by policy")
 
 struct mdlq_stats {
@@ -40,18 +57,84 @@ struct mdlq_info {
     uint64_t id;
     uint64_t session_id;
     char user[64];
-    char table[140];
+    char table[MDLQ_KEY_MAX];
     char state[24];
-    char blockers[200];
+    char blockers[256];
     char statement[200];
     time_t since;
     int attempts;
 };
 
+/* ---- holders (called on the session's worker thread) ---------------------- */
+
+/* "schema.table" key; false when it does not fit */
+bool mdlq_key(char out[MDLQ_KEY_MAX], const char *schema, const char *table);
+void mdlq_hold(uint64_t sid, uint32_t server_thread, const char *user, const char *peer,
+               time_t since, const char *key);
+void mdlq_unhold(uint64_t sid, const char *key);
+/* Is a fence up on this table?  One atomic load when no fence exists. */
+bool mdlq_fenced(const char *key);
+/* Park a session until the fence on key drops: the worker gets
+ * fn(w, sid) on its thread then. */
+void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key);
+
+/* ---- the queue ---------------------------------------------------------------- */
+
+/* Queue a DDL of session sid (on worker w) on the given tables; returns the
+ * entry id.  deadline_s: from configuration. */
+uint64_t mdlq_enqueue(struct worker *w, uint64_t sid, uint32_t server_thread, const char *user,
+                      const char *const *keys, int nkeys, const char *stmt, size_t stmt_len);
+/* The session sent the released DDL: the fence is up until
+ * mdlq_lock_acquired/mdlq_finished/mdlq_retry. */
+void mdlq_sent(uint64_t id);
+/* The DDL finished (any answer but a lock wait timeout). */
+void mdlq_finished(uint64_t id);
+/* The server answered lock wait timeout: back to waiting, with backoff. */
+void mdlq_retry(uint64_t id);
+/* The session went away. */
+void mdlq_abandon(uint64_t id);
+
+/* Main thread: run the scheduler (release, time out, kill policy). */
+void mdlq_tick(void);
+bool mdlq_active(void);
+
+/* ---- the monitor's view of other connections ---------------------------- */
+
+struct mdlq_external {
+    uint32_t thread_id;
+    char user[64];
+    char host[64];
+    char key[MDLQ_KEY_MAX];
+    int trx_seconds;      /* how long its transaction has been open, -1 unknown */
+    int idle_seconds;     /* Sleep time from the processlist, -1 unknown */
+};
+
+/* The monitor connection is up (snapshots will come) or down. */
+void mdlq_set_monitor(bool up);
+/* Replace the snapshot of locks held by connections (the monitor thread). */
+void mdlq_set_external(const struct mdlq_external *list, int n, const char *visibility);
+/* Server thread ids of released DDLs still waiting for their fence to
+ * drop, for the monitor to watch in the processlist. */
+int mdlq_watch_threads(uint64_t *ids, uint32_t *threads, int max);
+/* The monitor saw the DDL running (not waiting for the MDL any more). */
+void mdlq_lock_acquired(uint64_t id);
+/* Server thread ids the kill policy wants gone (monitor executes KILL). */
+int mdlq_take_kills(uint32_t *threads, int max);
+
+/* ---- admin ---------------------------------------------------------------- */
+
 void mdlq_stats_get(struct mdlq_stats *out);
 int mdlq_list(struct mdlq_info *out, int max);
 bool mdlq_cancel(uint64_t id, const char *admin);
-/* what the monitor can see about locks held outside ddlgate */
 void mdlq_visibility(char *buf, size_t len);
+
+/* ---- the session side (implemented in pipeline.c, run on worker threads) --- */
+
+/* The queue released entry `id` of session `sid`: send it now. */
+void pipeline_release(struct worker *w, uint64_t sid, uint64_t id);
+/* The queue gave up on entry `id` (deadline, cancel): answer the client. */
+void pipeline_refuse_held(struct worker *w, uint64_t sid, uint64_t id, int code, const char *msg);
+/* A fence the session waited for dropped: continue. */
+void pipeline_fence_dropped(struct worker *w, uint64_t sid);
 
 #endif

@@ -7,24 +7,40 @@
 #ifndef DDLGATE_PIPELINE_H
 #define DDLGATE_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "gate.h"
 
 struct session;
+struct worker;
 
 enum pipeline_decision {
     PIPELINE_FORWARD = 0, /* send the client's bytes unchanged */
     PIPELINE_REWRITE,     /* send v->rewritten instead */
     PIPELINE_REFUSE,      /* answer v->err_code / v->message, send nothing */
     PIPELINE_HOLD,        /* the pipeline keeps the command (DDL queue) */
+    PIPELINE_WAIT,        /* leave the command where it is: ask again later */
 };
 
 enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text,
                                       size_t len, struct gate_verdict *v);
-/* The session closes while its statement is held. */
+/* The session closes: leave the queue, release held tables, free state. */
 void pipeline_abandon(struct session *s);
+/* COM_STMT_PREPARE answered OK with this id: remember its tables. */
+void pipeline_prepared(struct session *s, uint32_t stmt_id);
+void pipeline_stmt_close(struct session *s, uint32_t stmt_id);
+void pipeline_forget_prepared(struct session *s);
+/* COM_STMT_EXECUTE: note its tables; true when it must wait for a fence. */
+bool pipeline_execute(struct session *s, uint32_t stmt_id);
+/* park the session's held command behind the fence on its tables */
+void pipeline_hold_fence(struct session *s);
+/* server.c: route a packet of an internal command; true when the command
+ * (or the internal sequence) consumed it */
+bool pipeline_internal_packet(struct session *s, const uint8_t *p, uint32_t len, bool done);
+/* The table definitions a held DDL waited for are known now. */
+void pipeline_facts_ready(struct worker *w, uint64_t sid);
 /* The command's response has been relayed completely. */
 void pipeline_command_done(struct session *s);
 

@@ -26,6 +26,12 @@
 #include "sql.h"
 
 struct bufferevent;
+
+struct sess_prep {
+    uint32_t stmt_id;
+    int nkeys;
+    char keys[4][160];
+};
 struct evbuffer;
 struct event;
 struct worker;
@@ -131,6 +137,24 @@ struct session {
     /* gate scratch: the parsed script of the last statement */
     bool pending_use_schema;        /* a USE statement is in flight */
     char pending_schema[192];
+
+    /* metadata-lock bookkeeping (mdlqueue.h) */
+    int ncur_keys;                  /* tables of the statement in flight */
+    char cur_keys[8][160];
+    int ntxn_keys, txn_keys_cap;    /* tables registered as held by this session */
+    char (*txn_keys)[160];
+    bool locked_tables;             /* LOCK TABLES in force */
+    struct sess_prep *preps;        /* prepared statement id -> tables */
+    int npreps, preps_cap;
+    enum { HOLD_NONE = 0, HOLD_DDL, HOLD_FENCE } hold;
+    enum { INT_NONE = 0, INT_SET_LWT, INT_DDL, INT_RESTORE } internal;
+    bool int_first;                 /* next packet is the first of the DDL's answer */
+    bool ddl_retry;                 /* the DDL met a lock wait timeout: queue again */
+    uint64_t mdlq_id;               /* queue entry of the held DDL */
+    uint8_t held_cmd;
+    uint8_t held_last_seq;          /* client seq of the held command's last frame */
+    char *held_text;                /* the command payload to send, owned */
+    size_t held_len;
 
     /* timers */
     struct event *timer;            /* handshake timeout */

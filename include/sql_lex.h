@@ -170,6 +170,9 @@ const char *lex_kw_name(enum lex_kw kw);
 /* 1 when the keyword can never be a bare column reference. */
 bool lex_kw_reserved(enum lex_kw kw);
 
+/* ASCII upper-case of every byte (other bytes map to themselves). */
+extern const unsigned char lex_upper_tab[256];
+
 /* Is this token a literal value (string, number, hex/bit)? */
 static inline bool lex_is_literal(const struct lex_tok *t)
 {

@@ -18,6 +18,7 @@
 #include "sql.h"
 
 struct st_mysql;
+struct worker;
 
 /* gate_tables.lookup: NULL when unknown; also queues a fetch for it. */
 const struct gate_table_info *tablecache_lookup(void *ctx, const char *schema, const char *table);
@@ -29,6 +30,18 @@ void tablecache_invalidate(const char *schema, const char *table);
 bool tablecache_fetch(struct st_mysql *conn, const char *schema, const char *table);
 /* Publish an entry built elsewhere (lint --schema); ownership passes. */
 void tablecache_put(struct gate_table_info *ti);
+/* Is the table's definition known (or known to be missing, recently)? */
+bool tablecache_known(const char *schema, const char *table);
+/* Park session sid of worker w until the monitor has looked the table up
+ * (or a short timeout passes); then pipeline_facts_ready(w, sid) runs on w.
+ * False when nobody could answer (monitor not connected): do not wait. */
+bool tablecache_wait(struct worker *w, uint64_t sid, const char *schema, const char *table);
+/* The monitor finished a lookup: remember a miss briefly, wake waiters. */
+void tablecache_done(const char *schema, const char *table, bool found);
+/* Wake waiters whose lookup took too long (janitor). */
+void tablecache_expire_waiters(void);
+/* Whether a monitor connection is up to answer lookups. */
+void tablecache_set_monitor_up(bool up);
 /* Take the next queued fetch request; false when none. */
 bool tablecache_next_request(char *schema, size_t slen, char *table, size_t tlen);
 /* Free retired entries older than the grace period. */

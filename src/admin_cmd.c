@@ -185,7 +185,8 @@ static bool tok_text(const struct atok *t, char *dst, size_t dstlen)
 static const char accepted[] =
     "accepted: SHOW RULES|VERDICTS|SESSIONS|BACKEND|PENDING|QUEUE|STATS|CONFIG; "
     "SET RULE <id> = off|warn|rewrite|approval|reject|default [FOR schema[.table]]; "
-    "APPROVE <id> [FOR <n> MINUTES] [ONCE|WINDOW]; DENY <id>; CANCEL <id>; RELOAD; HELP";
+    "APPROVE <id> [FOR <n> MINUTES] [ONCE|WINDOW]; DENY <id>; CANCEL <id>; RELOAD; "
+    "HELP (or SHOW HELP)";
 
 static bool perr(struct aparse *a, const char *f, ...) DG_PRINTF(2, 3);
 static bool perr(struct aparse *a, const char *f, ...)
@@ -265,6 +266,7 @@ static const struct {
     {"PENDING", ADMIN_SHOW_PENDING}, {"APPROVALS", ADMIN_SHOW_PENDING},
     {"QUEUE", ADMIN_SHOW_QUEUE},     {"STATS", ADMIN_SHOW_STATS},
     {"CONFIG", ADMIN_SHOW_CONFIG},   {"WARNINGS", ADMIN_SHOW_WARNINGS},
+    {"HELP", ADMIN_HELP}, /* the mysql client eats a bare HELP itself */
 };
 
 static bool cmd_show(struct aparse *a, struct admin_cmd *c)
@@ -421,6 +423,10 @@ static bool cmd_reload(struct aparse *a, struct admin_cmd *c)
 static bool cmd_help(struct aparse *a, struct admin_cmd *c)
 {
     c->kind = ADMIN_HELP;
+    /* the mysql client keeps a bare "help" for itself and sends
+     * "help 'topic'" to the server: any one topic gets the list */
+    if (a->t.kind == AT_STR || a->t.kind == AT_WORD)
+        next(a);
     return expect_end(a);
 }
 
@@ -636,7 +642,7 @@ static const struct {
     {"DENY <id>", "refuse a held statement"},
     {"CANCEL <id>", "cancel a queued DDL"},
     {"RELOAD", "re-read the configuration file, then the state file"},
-    {"HELP", "this list"},
+    {"HELP | SHOW HELP", "this list (in the mysql client, type SHOW HELP: it keeps HELP)"},
 };
 
 bool admin_cmd_help_at(int i, const char **syntax, const char **what)

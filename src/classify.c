@@ -180,6 +180,7 @@ static bool cls_type_in(const char *t, const char *const *list)
 }
 
 static const char *const cls_int_types[] = { "TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", NULL };
+static const char *const cls_real_types[] = { "DECIMAL", "FLOAT", "DOUBLE", NULL };
 static const char *const cls_var_types[] = { "VARCHAR", "VARBINARY", NULL };
 static const char *const cls_text_types[] = { "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT", NULL };
 static const char *const cls_str_types[] = { "CHAR", "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT",
@@ -289,6 +290,17 @@ static enum dm_cond cls_enum(const struct gate_column_info *old, const struct sq
     return DM_ENUM_APPEND;
 }
 
+/* key_cols lists the PK columns when the table has a PK (gate.h) */
+static bool cls_in_pk(const struct gate_table_info *t, const char *name)
+{
+    if (t == NULL || !t->has_primary_key || t->key_cols == NULL)
+        return false;
+    for (int i = 0; i < t->nkey_cols; i++)
+        if (cls_eq(t->key_cols[i], name))
+            return true;
+    return false;
+}
+
 /* Type / length / charset part of a MODIFY or CHANGE. */
 static enum dm_cond cls_type_part(struct cls_ctx *c, const struct gate_column_info *old,
                                   const struct sql_coldef *d)
@@ -296,11 +308,8 @@ static enum dm_cond cls_type_part(struct cls_ctx *c, const struct gate_column_in
     const char *ot = cls_type_canon(old->type), *nt = cls_type_canon(d->type);
     if (strcasecmp(ot, nt) != 0)
         return DM_TYPE_CHANGE;
-    if (cls_type_in(nt, cls_int_types) || cls_type_in(nt, (const char *const[]){ "DECIMAL", "FLOAT",
-                                                                                  "DOUBLE", NULL })) {
-        if (d->is_unsigned != old->is_unsigned)
-            return DM_TYPE_CHANGE;
-    }
+    if ((cls_type_in(nt, cls_int_types) || cls_type_in(nt, cls_real_types)) && d->is_unsigned != old->is_unsigned)
+        return DM_TYPE_CHANGE;
     if (old->auto_increment != d->auto_increment)
         return DM_TYPE_CHANGE; /* AUTO_INCREMENT added or removed: copy */
     if ((d->generated != SQL_GEN_NONE) != (old->is_virtual || old->is_stored_generated))
@@ -366,7 +375,7 @@ static int cls_modify(struct cls_ctx *c, const struct sql_alter_spec *sp, enum d
     out[n++] = cls_type_part(c, old, d);
     /* MySQL/MariaDB: a MODIFY without NOT NULL makes the column nullable
      * (PRIMARY KEY columns stay NOT NULL). */
-    bool now_nullable = d->nullability != SQL_NULL_NO && !d->primary_key;
+    bool now_nullable = d->nullability != SQL_NULL_NO && !d->primary_key && !cls_in_pk(c->t, old->name);
     if (old->nullable && !now_nullable)
         out[n++] = DM_MAKE_NOT_NULL;
     else if (!old->nullable && now_nullable)
@@ -501,7 +510,7 @@ static enum dm_cond cls_convert(struct cls_ctx *c, const struct sql_alter_spec *
         cls_note(c, "column charsets unknown: CONVERT TO assumed to change column types");
         return DM_CONVERT_CHARSET;
     }
-    bool changes = false, indexed_str = false;
+    bool indexed_str = false;
     for (int i = 0; i < c->t->ncols; i++) {
         const struct gate_column_info *col = &c->t->cols[i];
         const char *ty = cls_type_canon(col->type);
@@ -517,13 +526,10 @@ static enum dm_cond cls_convert(struct cls_ctx *c, const struct sql_alter_spec *
             continue;
         /* utf8mb3 -> utf8mb4 is instant, except that TEXT columns are
          * promoted (TEXT -> MEDIUMTEXT), a type change */
-        if (strcmp(cs, "utf8mb3") == 0 && strcmp(target, "utf8mb4") == 0 && !cls_type_in(ty, cls_text_types)) {
-            changes = true;
+        if (strcmp(cs, "utf8mb3") == 0 && strcmp(target, "utf8mb4") == 0 && !cls_type_in(ty, cls_text_types))
             continue;
-        }
         return DM_CONVERT_CHARSET;
     }
-    (void)changes;
     if (sp->col.collation != NULL && indexed_str) {
         cls_note(c, "old collation unknown: indexes on string columns assumed rebuilt");
         return DM_CONVERT_CHARSET_NOCOPY;
@@ -669,7 +675,7 @@ static void cls_fill_spec(struct cls_ctx *c, int i, const enum dm_cond *conds, i
     s->best = worst->best;
     s->matrix_row = worst->id;
     c->cond[i] = worst->cond;
-    c->fragile[i] = worst->fragile && worst->best == SQL_ALG_INSTANT;
+    c->fragile[i] = worst->fragile;
 }
 
 /* ---- step 3: statement-level rules ------------------------------------- */
@@ -683,19 +689,34 @@ static void cls_degrade(struct classify_spec *s)
     s->rebuild = true;
 }
 
+static bool cls_builds_index(enum dm_cond cond)
+{
+    switch (cond) {
+    case DM_ADD_INDEX: case DM_ADD_UNIQUE_CLUSTER: case DM_ADD_FULLTEXT_FIRST: case DM_ADD_FULLTEXT_NEXT:
+    case DM_ADD_FULLTEXT_MULTI: case DM_ADD_SPATIAL: case DM_INDEX_RETYPE: case DM_ADD_PK: case DM_DROP_ADD_PK:
+    case DM_CONVERT_CHARSET_NOCOPY:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void cls_rules(struct cls_ctx *c)
 {
     struct classify_result *r = c->out;
     const struct gate_table_info *t = c->t;
     bool mysql = c->srv->flavour == SQL_FLAVOUR_MYSQL;
 
-    /* (a) INSTANT ops combined with non-instant ones lose INSTANT.  `mixed`
-     * describes the specs before that, so DG021 can suggest a split. */
+    /* (a) INSTANT ops combined with non-instant ones lose INSTANT (MySQL:
+     * any; MariaDB: an index build, handler0alter "we disallow ADD [UNIQUE]
+     * INDEX together with instant ADD COLUMN", ORA C043; ADD COLUMN + DROP
+     * INDEX stays NOCOPY, it_oracle X20).  `mixed` describes the specs
+     * before that, so DG021 can suggest a split. */
     bool non_instant = false, any_fragile = false;
     int first = 0;
     for (int i = 0; i < r->nspecs; i++) {
         int rk = cls_rank(r->specs[i].best);
-        non_instant |= rk > 1;
+        non_instant |= mysql ? rk > 1 : cls_builds_index(c->cond[i]);
         any_fragile |= c->fragile[i];
         if (rk > 0 && first > 0 && rk != first)
             r->mixed = true;
@@ -704,7 +725,7 @@ static void cls_rules(struct cls_ctx *c)
     }
     if (non_instant && any_fragile)
         for (int i = 0; i < r->nspecs; i++)
-            if (c->fragile[i])
+            if (c->fragile[i] && !r->specs[i].rebuild)
                 cls_degrade(&r->specs[i]);
 
     /* (b) FULLTEXT or ROW_FORMAT=COMPRESSED tables: no instant row-format
@@ -712,7 +733,7 @@ static void cls_rules(struct cls_ctx *c)
     bool ft = t ? t->has_fulltext : true;
     bool compressed = t ? cls_eq(t->row_format, "COMPRESSED") : true;
     for (int i = 0; i < r->nspecs; i++) {
-        if (!c->fragile[i] || r->specs[i].best != SQL_ALG_INSTANT || !(ft || compressed))
+        if (!c->fragile[i] || r->specs[i].rebuild || !(ft || compressed))
             continue;
         if (t == NULL)
             cls_note(c, "table unknown: assumed FULLTEXT/COMPRESSED (no instant column change)");

@@ -155,8 +155,11 @@ void client_command_done(struct session *s)
             snprintf(s->schema, sizeof(s->schema), "%s", s->pending_schema);
         s->pending_use_schema = false;
     }
-    if (s->cmd == COM_RESET_CONNECTION && s->last_ok)
+    if ((s->cmd == COM_RESET_CONNECTION || s->cmd == COM_CHANGE_USER) && s->last_ok) {
         s->in_transaction = false;
+        s->locked_tables = false;
+        pipeline_forget_prepared(s); /* the server dropped them */
+    }
     s->stmt[0] = '\0';
     s->resp_seq_fix = 0;
     session_set_state(s, SESS_IDLE);
@@ -221,8 +224,8 @@ static const char *command_text(struct session *s, uint32_t first_len, int frame
 
 /* Forward a new statement text (a rewrite) as a command with seq 0.. and
  * map the backend's answer back onto the client's sequence. */
-static void send_rewritten(struct session *s, uint8_t cmd, const char *text, size_t len,
-                           uint8_t last_client_seq)
+void client_send_command(struct session *s, uint8_t cmd, const char *text, size_t len,
+                         uint8_t last_client_seq)
 {
     struct pkt_writer w;
 
@@ -281,7 +284,7 @@ static bool on_statement(struct session *s, uint8_t cmd, uint32_t len, uint8_t s
         break;
     case PIPELINE_REWRITE:
         evbuffer_drain(s->cin, total);
-        send_rewritten(s, cmd, v.rewritten, v.rewritten_len, last_seq);
+        client_send_command(s, cmd, v.rewritten, v.rewritten_len, last_seq);
         break;
     case PIPELINE_REFUSE:
         evbuffer_drain(s->cin, total);
@@ -290,9 +293,26 @@ static bool on_statement(struct session *s, uint8_t cmd, uint32_t len, uint8_t s
         s->pending_use_schema = false;
         gate_verdict_clear(&v);
         return true;
-    case PIPELINE_HOLD:
-        /* the pipeline owns the command now (DDL queue); it stays in cin */
+    case PIPELINE_WAIT:
+        /* the command stays in cin; the pipeline wakes the session */
         gate_verdict_clear(&v);
+        free(s->cmdbuf);
+        s->cmdbuf = NULL;
+        s->stmt[0] = '\0';
+        if (cmd == COM_QUERY)
+            s->worker->stats.queries--;
+        else
+            s->worker->stats.prepares--;
+        session_set_state(s, SESS_HELD);
+        return true;
+    case PIPELINE_HOLD:
+        /* the pipeline copied the text to send into s->held_text */
+        evbuffer_drain(s->cin, total);
+        s->held_cmd = cmd;
+        s->held_last_seq = last_seq;
+        gate_verdict_clear(&v);
+        free(s->cmdbuf);
+        s->cmdbuf = NULL;
         session_set_state(s, SESS_HELD);
         return true;
     }
@@ -302,6 +322,61 @@ static bool on_statement(struct session *s, uint8_t cmd, uint32_t len, uint8_t s
     if (s->state == SESS_CLOSING)
         return true;
     start_command(s, cmd, cmd == COM_QUERY ? RESP_FIRST : RESP_PREPARE_OK);
+    return true;
+}
+
+/* Send the command the pipeline held (DDL released by the queue, or a
+ * statement whose fence dropped) and track its answer. */
+void client_send_held(struct session *s)
+{
+    uint8_t cmd = s->held_cmd;
+
+    s->sseq_next = 0;
+    client_send_command(s, cmd, s->held_text, s->held_len, s->held_last_seq);
+    free(s->held_text);
+    s->held_text = NULL;
+    s->held_len = 0;
+    s->hold = HOLD_NONE;
+    if (s->state == SESS_CLOSING)
+        return;
+    enum resp_state resp = cmd == COM_STMT_PREPARE ? RESP_PREPARE_OK : RESP_FIRST;
+    s->resp_binary = (cmd == COM_STMT_EXECUTE);
+    s->cmd = cmd;
+    s->resp = resp;
+    session_set_state(s, SESS_COMMAND);
+    sess_push(s);
+}
+
+/* COM_STMT_EXECUTE on a table behind a DDL's fence waits in ddlgate. */
+static bool hold_execute(struct session *s, uint32_t len, uint8_t seq, bool *wait_more)
+{
+    uint8_t head[PKT_HDR_LEN + 5];
+
+    *wait_more = false;
+    if (len < 5 || len > 1024 * 1024)
+        return false; /* huge executes are not held */
+    if (evbuffer_copyout(s->cin, head, sizeof(head)) < (ev_ssize_t)sizeof(head)) {
+        *wait_more = true;
+        return false;
+    }
+    uint32_t stmt_id = (uint32_t)head[5] | ((uint32_t)head[6] << 8) | ((uint32_t)head[7] << 16) |
+                       ((uint32_t)head[8] << 24);
+    if (!pipeline_execute(s, stmt_id))
+        return false;
+    if (evbuffer_get_length(s->cin) < (size_t)len + PKT_HDR_LEN) {
+        *wait_more = true;
+        return false;
+    }
+    s->held_text = malloc(len - 1);
+    if (!s->held_text)
+        return false;
+    evbuffer_drain(s->cin, PKT_HDR_LEN + 1);
+    evbuffer_remove(s->cin, s->held_text, len - 1);
+    s->held_len = len - 1;
+    s->held_cmd = COM_STMT_EXECUTE;
+    s->held_last_seq = seq;
+    pipeline_hold_fence(s);
+    session_set_state(s, SESS_HELD);
     return true;
 }
 
@@ -372,7 +447,14 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
         forward_command(s, cmd, len, RESP_AUTH);
         break;
     }
-    case COM_STMT_EXECUTE:
+    case COM_STMT_EXECUTE: {
+        bool wait_more;
+        if (hold_execute(s, len, seq, &wait_more))
+            return true;
+        if (wait_more)
+            return false;
+    }
+        /* fall through */
     case COM_STMT_BULK_EXECUTE:
         s->worker->stats.executes++;
         s->resp_binary = true;
@@ -381,8 +463,15 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
     case COM_STMT_FETCH:
         forward_command(s, cmd, len, RESP_UNTIL_EOF);
         break;
-    case COM_STMT_SEND_LONG_DATA:
     case COM_STMT_CLOSE:
+        if (len >= 5) {
+            uint8_t h[PKT_HDR_LEN + 5];
+            if (evbuffer_copyout(s->cin, h, sizeof(h)) == (ev_ssize_t)sizeof(h))
+                pipeline_stmt_close(s, (uint32_t)h[5] | ((uint32_t)h[6] << 8) |
+                                           ((uint32_t)h[7] << 16) | ((uint32_t)h[8] << 24));
+        }
+        /* fall through */
+    case COM_STMT_SEND_LONG_DATA:
         forward_command(s, cmd, len, RESP_NONE);
         break;
     case COM_FIELD_LIST:
@@ -496,7 +585,6 @@ out:
 
 void sess_on_close(struct session *s)
 {
-    /* a statement held by the DDL queue leaves it with its client */
-    if (s->state == SESS_HELD)
-        pipeline_abandon(s);
+    /* held statements leave the queue, held table locks are released */
+    pipeline_abandon(s);
 }

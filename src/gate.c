@@ -255,11 +255,13 @@ static enum rule_mode gate_effective(const struct gate_fire *f)
     }
 }
 
+/* the statement on one line (whitespace runs collapsed), "..." when cut */
 static void gate_excerpt(const char *text, struct sql_span sp, char *out, size_t outlen)
 {
     size_t o = 0;
     bool space = false;
-    for (uint32_t i = 0; i < sp.len && o + 4 < outlen; i++) {
+    uint32_t i;
+    for (i = 0; i < sp.len && o + 5 < outlen; i++) { /* room for ' ', ch, "...", NUL */
         char ch = text[sp.off + i];
         if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
             space = o > 0;
@@ -270,8 +272,10 @@ static void gate_excerpt(const char *text, struct sql_span sp, char *out, size_t
         space = false;
         out[o++] = ch;
     }
-    if (o + 4 >= outlen && sp.len > 0)
-        memcpy(out + o, "...", 3), o += 3;
+    if (i < sp.len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
     out[o] = '\0';
 }
 

@@ -257,12 +257,12 @@ static void gate_spec(struct gate_ctx *c, int i, const struct sql_alter_spec *s)
         gate_rules_coldef(c, &s->col, true);
         if (s->col.nullability == SQL_NULL_NO && s->col.default_kind == SQL_DEFAULT_NONE &&
             !s->col.auto_increment && s->col.generated == SQL_GEN_NONE)
-            gate_fire(c, 1, "adds NOT NULL column %s without DEFAULT", s->col.name);
+            gate_fire(c, 1, "adds NOT NULL column %s without DEFAULT", s->col.name ? s->col.name : "?");
         break;
     case SQL_AOP_DROP_COLUMN: {
         const struct gate_column_info *oc = gate_column(c->ti, s->old_name);
         if (!oc || !oc->is_virtual)
-            gate_fire(c, 6, "drops column %s%s", s->old_name,
+            gate_fire(c, 6, "drops column %s%s", s->old_name ? s->old_name : "?",
                       oc ? "" : " (no table facts: assumed to store data)");
         break;
     }

@@ -190,29 +190,30 @@ void gate_rules_coldef(struct gate_ctx *c, const struct sql_coldef *col, bool is
 {
     const struct sql_server *srv = &c->opts->server;
     const char *t = col->type;
+    const char *name = col->name ? col->name : "?";
     if (col->charset && !gate_charset_allowed(col->charset))
-        gate_fire(c, 62, "column %s uses character set %s", col->name, col->charset);
+        gate_fire(c, 62, "column %s uses character set %s", name, col->charset);
     else if (col->collation && !gate_charset_allowed(col->collation))
-        gate_fire(c, 62, "column %s uses collation %s", col->name, col->collation);
+        gate_fire(c, 62, "column %s uses collation %s", name, col->collation);
     if (col->auto_increment && t &&
         !((strcasecmp(t, "INT") == 0 || strcasecmp(t, "BIGINT") == 0) && col->is_unsigned))
-        gate_fire(c, 64, "AUTO_INCREMENT column %s is %s%s", col->name, t,
+        gate_fire(c, 64, "AUTO_INCREMENT column %s is %s%s", name, t,
                   col->is_unsigned ? " UNSIGNED" : "");
     if (gate_is_int(t) && col->length >= 0 && !col->zerofill &&
         !(strcasecmp(t, "TINYINT") == 0 && col->length == 1))
-        gate_fire(c, 65, "column %s is %s(%lld)", col->name, t, (long long)col->length);
+        gate_fire(c, 65, "column %s is %s(%lld)", name, t, (long long)col->length);
     if (t && col->default_kind == SQL_DEFAULT_LITERAL &&
         (strcasecmp(t, "DATE") == 0 || strcasecmp(t, "DATETIME") == 0 ||
          strcasecmp(t, "TIMESTAMP") == 0) && gate_zero_date(c->text, col->default_span))
-        gate_fire(c, 66, "column %s has a zero date default", col->name);
+        gate_fire(c, 66, "column %s has a zero date default", name);
     if (t && (strcasecmp(t, "FLOAT") == 0 || strcasecmp(t, "DOUBLE") == 0 ||
               strcasecmp(t, "ENUM") == 0 || strcasecmp(t, "SET") == 0 ||
               strcasecmp(t, "TIME") == 0 || strcasecmp(t, "DATETIME") == 0 ||
               strcasecmp(t, "TIMESTAMP") == 0))
-        gate_fire(c, 73, "column %s is %s", col->name, t);
+        gate_fire(c, 73, "column %s is %s", name, t);
     bool refs_ignored = srv->flavour == SQL_FLAVOUR_MARIADB || srv->version < 90000;
     if (col->references && refs_ignored)
-        gate_fire(c, 75, "column-level REFERENCES on %s is ignored by this server", col->name);
+        gate_fire(c, 75, "column-level REFERENCES on %s is ignored by this server", name);
     if (col->references)
         gate_fire(c, 69, "declares a foreign key");
     if (!is_new || !col->name)
@@ -294,16 +295,16 @@ static bool gate_where_bounded(struct gate_ctx *c)
 {
     const struct sql_stmt *st = c->st;
     uint32_t end = st->span.off + st->span.len;
-    long w = gate_find_word(c->text, st->span.off, end, "WHERE");
-    if (w < 0 || gate_find_word(c->text, (uint32_t)w, end, "OR") >= 0)
-        return false;
     const struct gate_table_info *ti = NULL;
-    if (c->tables && c->tables->lookup && c->table)
-        ti = c->tables->lookup(c->tables->ctx, c->schema, c->table);
-    for (int i = 0; i < st->ncolumns; i++) {
+    bool looked = false, pinned = false;
+    for (int i = 0; i < st->ncolumns && !pinned; i++) {
         const struct sql_column_ref *r = &st->columns[i];
         if (r->ctx != SQL_COLCTX_WHERE || !r->name)
             continue;
+        if (!looked && c->tables && c->tables->lookup && c->table) {
+            ti = c->tables->lookup(c->tables->ctx, c->schema, c->table);
+            looked = true;
+        }
         bool key = false;
         for (int k = 0; ti && k < ti->nkey_cols; k++)
             key |= ti->key_cols[k] && strcasecmp(ti->key_cols[k], r->name) == 0;
@@ -315,16 +316,16 @@ static bool gate_where_bounded(struct gate_ctx *c)
         while (p < end && (c->text[p] == ' ' || c->text[p] == '\t' || c->text[p] == '`' ||
                            c->text[p] == '\n' || c->text[p] == '\r'))
             p++;
-        if (p < end && c->text[p] == '=')
-            return true;
-        if (p + 2 < end && strncmp(c->text + p, "<=>", 3) == 0)
-            return true;
         char word[16];
         gate_next_word(c->text, p, end, word, sizeof word);
-        if (strcasecmp(word, "IN") == 0 || strcasecmp(word, "BETWEEN") == 0)
-            return true;
+        pinned = (p < end && c->text[p] == '=') || (p + 2 < end && strncmp(c->text + p, "<=>", 3) == 0) ||
+                 strcasecmp(word, "IN") == 0 || strcasecmp(word, "BETWEEN") == 0;
     }
-    return false;
+    if (!pinned)
+        return false;
+    /* an OR anywhere after WHERE can widen the key equality to the table */
+    long w = gate_find_word(c->text, st->span.off, end, "WHERE");
+    return w >= 0 && gate_find_word(c->text, (uint32_t)w, end, "OR") < 0;
 }
 
 void gate_rules_dml(struct gate_ctx *c)

@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "lint.h"
 #include "log.h"
+#include "mdlqueue.h"
 #include "monitor.h"
 #include "rules.h"
 #include "session.h"
@@ -196,12 +197,29 @@ static void on_sigterm(evutil_socket_t fd, short what, void *arg)
     workers_drain();
 }
 
+/* The DDL queue's scheduler: every 10 ms, a single atomic load when the
+ * queue is empty. */
+static void queue_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    mdlq_tick();
+}
+
 static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     (void)arg;
     tablecache_collect();
+    tablecache_expire_waiters();
+    const struct conf *c = conf_acquire();
+    char err[256];
+    /* approvals used up on workers reach the state file here */
+    if (c->state_file[0] && !statefile_save_if_changed(c->state_file, c, err, sizeof(err)))
+        log_error("state file not saved: %s", err);
+    conf_release(c);
     if (draining) {
         int left = workers_sessions_total();
         if (left == 0 || time(NULL) >= drain_deadline) {
@@ -261,6 +279,9 @@ static int run(void)
     struct event *ev_hup = evsignal_new(main_base, SIGHUP, on_sighup, NULL);
     struct timeval tick = {0, 200 * 1000};
     janitor_ev = event_new(main_base, -1, EV_PERSIST, janitor_cb, NULL);
+    struct event *queue_ev = event_new(main_base, -1, EV_PERSIST, queue_tick_cb, NULL);
+    struct timeval qtick = {0, 10 * 1000};
+    event_add(queue_ev, &qtick);
     event_add(ev_term, NULL);
     event_add(ev_int, NULL);
     event_add(ev_hup, NULL);
@@ -277,6 +298,7 @@ static int run(void)
     event_free(ev_int);
     event_free(ev_hup);
     event_free(janitor_ev);
+    event_free(queue_ev);
     event_base_free(main_base);
     return 0;
 }

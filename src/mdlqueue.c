@@ -1,17 +1,646 @@
 /*
  * mdlqueue.c - the metadata-lock-aware DDL queue (see mdlqueue.h).
+ *
+ * The scheduler runs on the main thread (mdlq_tick from the janitor).  It
+ * never touches a session: it posts jobs to the session's worker, which
+ * looks the session up by id and acts on its own thread.
  */
 #include "mdlqueue.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
+#include "conf.h"
+#include "errors.h"
 #include "log.h"
+#include "monitor.h"
+#include "worker.h"
+
+#define MDLQ_BUCKETS 256
+#define MDLQ_MAX_EXTERNAL 1024
+#define MDLQ_MAX_KILLS 16
+#define MDLQ_MAX_FENCE_WAITERS 4096
+#define MDLQ_CHECK_INTERVAL 0.05 /* seconds between blocker checks */
+
+struct holder {
+    uint64_t sid;
+    uint32_t server_thread;
+    char user[64];
+    char peer[64];
+    time_t since;
+    struct holder *next;
+};
+
+struct mdl_table {
+    char key[MDLQ_KEY_MAX];
+    struct holder *holders;
+    int fences;              /* released DDLs possibly waiting on the server */
+    struct mdl_table *next;
+};
+
+enum entry_state { ENTRY_WAITING, ENTRY_RELEASED, ENTRY_SENT };
+
+static const char *const entry_state_names[] = {"waiting", "released", "waiting on server"};
+
+struct entry {
+    uint64_t id;
+    struct worker *w;
+    uint64_t sid;
+    uint32_t server_thread;
+    char user[64];
+    char keys[MDLQ_MAX_KEYS][MDLQ_KEY_MAX];
+    int nkeys;
+    char stmt[200];
+    time_t since;
+    double deadline, next_check, fence_until, blocked_since, enqueued_at;
+    int attempts;
+    bool fenced;             /* holds a fence on its keys */
+    enum entry_state state;
+    char blockers[256];
+    struct entry *next;
+};
+
+struct fence_waiter {
+    struct worker *w;
+    uint64_t sid;
+    char key[MDLQ_KEY_MAX];
+};
 
 static pthread_mutex_t mdlq_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mdl_table *tables[MDLQ_BUCKETS];
+static struct entry *queue_head, *queue_tail;
+static uint64_t next_id = 1;
 static struct mdlq_stats stats;
-static char visibility[200] = "unknown (monitor not connected)";
+static atomic_int fences_up;       /* fast path for mdlq_fenced() */
+static atomic_int queue_len;
+static struct mdlq_external *external;
+static int nexternal;
+static char visibility[256] = "monitor not connected: ddlgate sees its own sessions only";
+static bool monitor_up;          /* a monitor connection feeds external snapshots */
+static double external_at;       /* when the last snapshot was taken */
+static uint32_t kills[MDLQ_MAX_KILLS];
+static int nkills;
+static struct fence_waiter waiters[MDLQ_MAX_FENCE_WAITERS];
+static int nwaiters;
+
+static double now_s(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+bool mdlq_key(char out[MDLQ_KEY_MAX], const char *schema, const char *table)
+{
+    int n = snprintf(out, MDLQ_KEY_MAX, "%s.%s", schema ? schema : "", table ? table : "");
+    return n > 0 && n < MDLQ_KEY_MAX;
+}
+
+static unsigned key_hash(const char *key)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % MDLQ_BUCKETS;
+}
+
+/* caller holds mdlq_lock */
+static struct mdl_table *table_get(const char *key, bool create)
+{
+    unsigned h = key_hash(key);
+    for (struct mdl_table *t = tables[h]; t; t = t->next)
+        if (strcmp(t->key, key) == 0)
+            return t;
+    if (!create)
+        return NULL;
+    struct mdl_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    snprintf(t->key, sizeof(t->key), "%s", key);
+    t->next = tables[h];
+    tables[h] = t;
+    return t;
+}
+
+/* caller holds mdlq_lock: drop a table entry nobody refers to */
+static void table_gc(struct mdl_table *t)
+{
+    if (t->holders || t->fences)
+        return;
+    struct mdl_table **pp = &tables[key_hash(t->key)];
+    while (*pp && *pp != t)
+        pp = &(*pp)->next;
+    if (*pp) {
+        *pp = t->next;
+        free(t);
+    }
+}
+
+static void job_fence(struct worker *w, void *arg);
+static void post(struct worker *w, worker_fn fn, uint64_t sid, uint64_t id, int code,
+                 const char *msg);
+
+/* ---- holders -------------------------------------------------------------------- */
+
+void mdlq_hold(uint64_t sid, uint32_t server_thread, const char *user, const char *peer,
+               time_t since, const char *key)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct mdl_table *t = table_get(key, true);
+    if (t) {
+        struct holder *h = calloc(1, sizeof(*h));
+        if (h) {
+            h->sid = sid;
+            h->server_thread = server_thread;
+            snprintf(h->user, sizeof(h->user), "%s", user);
+            snprintf(h->peer, sizeof(h->peer), "%s", peer);
+            h->since = since;
+            h->next = t->holders;
+            t->holders = h;
+        }
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+void mdlq_unhold(uint64_t sid, const char *key)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct mdl_table *t = table_get(key, false);
+    if (t) {
+        for (struct holder **pp = &t->holders; *pp; pp = &(*pp)->next) {
+            if ((*pp)->sid == sid) {
+                struct holder *h = *pp;
+                *pp = h->next;
+                free(h);
+                break;
+            }
+        }
+        table_gc(t);
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+bool mdlq_fenced(const char *key)
+{
+    bool fenced = false;
+
+    if (atomic_load_explicit(&fences_up, memory_order_acquire) == 0)
+        return false;
+    pthread_mutex_lock(&mdlq_lock);
+    struct mdl_table *t = table_get(key, false);
+    fenced = t && t->fences > 0;
+    pthread_mutex_unlock(&mdlq_lock);
+    return fenced;
+}
+
+void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key)
+{
+    bool queued = false;
+
+    pthread_mutex_lock(&mdlq_lock);
+    struct mdl_table *t = table_get(key, false);
+    if (t && t->fences > 0 && nwaiters < MDLQ_MAX_FENCE_WAITERS) {
+        waiters[nwaiters].w = w;
+        waiters[nwaiters].sid = sid;
+        snprintf(waiters[nwaiters].key, sizeof(waiters[nwaiters].key), "%s", key);
+        nwaiters++;
+        stats.fenced_statements++;
+        queued = true;
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+    if (!queued) /* the fence is already gone: go on (later, not re-entrantly) */
+        post(w, job_fence, sid, 0, 0, NULL);
+}
+
+/* ---- posting to workers ------------------------------------------------------------- */
+
+struct job {
+    uint64_t sid, id;
+    int code;
+    char msg[512];
+};
+
+static void job_release(struct worker *w, void *arg)
+{
+    struct job *j = arg;
+    pipeline_release(w, j->sid, j->id);
+    free(j);
+}
+
+static void job_refuse(struct worker *w, void *arg)
+{
+    struct job *j = arg;
+    pipeline_refuse_held(w, j->sid, j->id, j->code, j->msg);
+    free(j);
+}
+
+static void job_fence(struct worker *w, void *arg)
+{
+    struct job *j = arg;
+    pipeline_fence_dropped(w, j->sid);
+    free(j);
+}
+
+static void post(struct worker *w, worker_fn fn, uint64_t sid, uint64_t id, int code,
+                 const char *msg)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return;
+    j->sid = sid;
+    j->id = id;
+    j->code = code;
+    if (msg)
+        snprintf(j->msg, sizeof(j->msg), "%s", msg);
+    if (!worker_post(w, fn, j))
+        free(j);
+}
+
+/* caller holds mdlq_lock.  Wake fence waiters whose table has no fence. */
+static void wake_waiters_locked(void)
+{
+    int kept = 0;
+    for (int i = 0; i < nwaiters; i++) {
+        struct mdl_table *t = table_get(waiters[i].key, false);
+        if (t && t->fences > 0) {
+            waiters[kept++] = waiters[i];
+            continue;
+        }
+        post(waiters[i].w, job_fence, waiters[i].sid, 0, 0, NULL);
+    }
+    nwaiters = kept;
+}
+
+/* caller holds mdlq_lock */
+static void fence_locked(struct entry *e, bool up)
+{
+    if (e->fenced == up)
+        return;
+    e->fenced = up;
+    for (int i = 0; i < e->nkeys; i++) {
+        struct mdl_table *t = table_get(e->keys[i], up);
+        if (!t)
+            continue;
+        t->fences += up ? 1 : -1;
+        atomic_fetch_add_explicit(&fences_up, up ? 1 : -1, memory_order_release);
+        if (!up)
+            table_gc(t);
+    }
+    if (!up)
+        wake_waiters_locked();
+}
+
+/* ---- the queue -------------------------------------------------------------------- */
+
+static struct entry *entry_find_locked(uint64_t id)
+{
+    for (struct entry *e = queue_head; e; e = e->next)
+        if (e->id == id)
+            return e;
+    return NULL;
+}
+
+static void entry_remove_locked(struct entry *e)
+{
+    struct entry **pp = &queue_head, *prev = NULL;
+    while (*pp && *pp != e) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp)
+        return;
+    *pp = e->next;
+    if (queue_tail == e)
+        queue_tail = prev;
+    fence_locked(e, false);
+    atomic_fetch_sub(&queue_len, 1);
+    stats.waiting--;
+    free(e);
+}
+
+uint64_t mdlq_enqueue(struct worker *w, uint64_t sid, uint32_t server_thread, const char *user,
+                      const char *const *keys, int nkeys, const char *stmt, size_t stmt_len)
+{
+    struct entry *e = calloc(1, sizeof(*e));
+    const struct conf *c = conf_acquire();
+    double now = now_s();
+
+    if (!e) {
+        conf_release(c);
+        return 0;
+    }
+    e->w = w;
+    e->sid = sid;
+    e->server_thread = server_thread;
+    snprintf(e->user, sizeof(e->user), "%s", user);
+    for (int i = 0; i < nkeys && i < MDLQ_MAX_KEYS; i++)
+        snprintf(e->keys[e->nkeys++], MDLQ_KEY_MAX, "%s", keys[i]);
+    size_t n = stmt_len < sizeof(e->stmt) - 1 ? stmt_len : sizeof(e->stmt) - 1;
+    for (size_t i = 0; i < n; i++)
+        e->stmt[i] = (stmt[i] == '\n' || stmt[i] == '\r' || stmt[i] == '\t') ? ' ' : stmt[i];
+    e->since = time(NULL);
+    e->enqueued_at = now;
+    e->deadline = now + c->ddl_queue_deadline_s;
+    e->next_check = now;
+    e->state = ENTRY_WAITING;
+    conf_release(c);
+
+    pthread_mutex_lock(&mdlq_lock);
+    e->id = next_id++;
+    if (queue_tail)
+        queue_tail->next = e;
+    else
+        queue_head = e;
+    queue_tail = e;
+    stats.queued++;
+    stats.waiting++;
+    atomic_fetch_add(&queue_len, 1);
+    pthread_mutex_unlock(&mdlq_lock);
+    monitor_kick(); /* a fresh look at the server's locks, now */
+    log_info("queue: DDL %llu of session %llu held for %s: %s", (unsigned long long)e->id,
+             (unsigned long long)sid, e->keys[0], e->stmt);
+    return e->id;
+}
+
+void mdlq_sent(uint64_t id)
+{
+    const struct conf *c = conf_acquire();
+    double fence_s = c->lock_wait_timeout_s;
+    conf_release(c);
+
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e) {
+        e->state = ENTRY_SENT;
+        /* at the latest the server gives up after lock_wait_timeout */
+        e->fence_until = now_s() + fence_s + 0.2;
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+void mdlq_finished(uint64_t id)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e)
+        entry_remove_locked(e);
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+void mdlq_retry(uint64_t id)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e) {
+        fence_locked(e, false);
+        e->state = ENTRY_WAITING;
+        e->attempts++;
+        stats.retries++;
+        /* exponential backoff with jitter, capped at 5 s */
+        double backoff = 0.1 * (double)(1u << (e->attempts < 6 ? e->attempts : 6));
+        if (backoff > 5.0)
+            backoff = 5.0;
+        backoff *= 0.5 + (double)(rand() % 1000) / 1000.0;
+        e->next_check = now_s() + backoff;
+        snprintf(e->blockers, sizeof(e->blockers), "lock wait timeout on the server (attempt %d)",
+                 e->attempts);
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+void mdlq_abandon(uint64_t id)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e) {
+        stats.abandoned++;
+        entry_remove_locked(e);
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+bool mdlq_active(void)
+{
+    return atomic_load(&queue_len) > 0 || atomic_load(&fences_up) > 0;
+}
+
+/* Describe who blocks e; false when nobody does.  Caller holds mdlq_lock. */
+static bool blockers_locked(struct entry *e, char *buf, size_t len, double *oldest_idle)
+{
+    size_t n = 0;
+    int count = 0;
+    time_t now = time(NULL);
+
+    buf[0] = '\0';
+    *oldest_idle = -1;
+    for (int k = 0; k < e->nkeys; k++) {
+        struct mdl_table *t = table_get(e->keys[k], false);
+        for (struct holder *h = t ? t->holders : NULL; h; h = h->next) {
+            if (h->sid == e->sid)
+                continue; /* its own transaction ends with the DDL's implicit commit */
+            count++;
+            if (n < len)
+                n += (size_t)snprintf(buf + n, len - n, "%s#%llu %s@%s (server thread %u) open %lds",
+                                      count > 1 ? "; " : "", (unsigned long long)h->sid,
+                                      h->user, h->peer, h->server_thread, (long)(now - h->since));
+        }
+        for (int i = 0; i < nexternal; i++) {
+            if (strcmp(external[i].key, e->keys[k]) != 0 || external[i].thread_id == e->server_thread)
+                continue;
+            bool ours = false; /* a ddlgate session already listed above */
+            for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
+                if (h->server_thread == external[i].thread_id)
+                    ours = true;
+            if (ours)
+                continue;
+            count++;
+            if (external[i].idle_seconds > *oldest_idle)
+                *oldest_idle = external[i].idle_seconds;
+            if (n < len)
+                n += (size_t)snprintf(buf + n, len - n, "%sthread %u %s@%s transaction open %ds",
+                                      count > 1 ? "; " : "", external[i].thread_id,
+                                      external[i].user, external[i].host, external[i].trx_seconds);
+        }
+    }
+    return count > 0;
+}
+
+/* caller holds mdlq_lock: is an earlier entry working on one of e's tables? */
+static bool earlier_on_table_locked(struct entry *e)
+{
+    for (struct entry *o = queue_head; o && o != e; o = o->next)
+        for (int i = 0; i < o->nkeys; i++)
+            for (int j = 0; j < e->nkeys; j++)
+                if (strcmp(o->keys[i], e->keys[j]) == 0)
+                    return true;
+    return false;
+}
+
+static void kill_policy_locked(struct entry *e, const struct conf *c, double now)
+{
+    if (!c->kill_idle_blockers || e->blocked_since == 0 || now - e->blocked_since < c->kill_wait_s)
+        return;
+    for (int k = 0; k < e->nkeys; k++) {
+        struct mdl_table *t = table_get(e->keys[k], false);
+        for (struct holder *h = t ? t->holders : NULL; h; h = h->next) {
+            if (h->sid != e->sid && time(NULL) - h->since >= c->kill_idle_after_s && nkills < MDLQ_MAX_KILLS) {
+                log_warn("queue: killing idle blocker session %llu %s@%s (server thread %u) for DDL %llu",
+                         (unsigned long long)h->sid, h->user, h->peer, h->server_thread,
+                         (unsigned long long)e->id);
+                kills[nkills++] = h->server_thread;
+                stats.killed_blockers++;
+            }
+        }
+        for (int i = 0; i < nexternal; i++) {
+            if (strcmp(external[i].key, e->keys[k]) == 0 && external[i].idle_seconds >= c->kill_idle_after_s &&
+                external[i].thread_id != e->server_thread && nkills < MDLQ_MAX_KILLS) {
+                log_warn("queue: killing idle blocker thread %u %s@%s for DDL %llu",
+                         external[i].thread_id, external[i].user, external[i].host,
+                         (unsigned long long)e->id);
+                kills[nkills++] = external[i].thread_id;
+                stats.killed_blockers++;
+            }
+        }
+    }
+    e->blocked_since = now; /* next round only after another kill_wait */
+}
+
+void mdlq_tick(void)
+{
+    const struct conf *c;
+    double now = now_s(), idle;
+    int running = 0;
+
+    if (!mdlq_active())
+        return;
+    c = conf_acquire();
+    pthread_mutex_lock(&mdlq_lock);
+    for (struct entry *e = queue_head; e; e = e->next) {
+        if (e->state != ENTRY_WAITING)
+            running++;
+        /* a fence lasts at most until the server must have answered */
+        if (e->state == ENTRY_SENT && e->fenced && now >= e->fence_until)
+            fence_locked(e, false);
+    }
+    struct entry *next;
+    for (struct entry *e = queue_head; e; e = next) {
+        next = e->next;
+        if (e->state != ENTRY_WAITING)
+            continue;
+        if (now >= e->deadline) {
+            char msg[512];
+            snprintf(msg, sizeof(msg),
+                     "ddlgate: DDL waited %ds in ddlgate's queue for a metadata lock on %s and gave up; "
+                     "the table is unchanged. Blocking: %s",
+                     (int)(now - (double)e->since), e->keys[0],
+                     e->blockers[0] ? e->blockers : "(none seen; lock wait timeouts on the server)");
+            log_warn("queue: DDL %llu timed out: %s", (unsigned long long)e->id, msg);
+            stats.timeouts++;
+            post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_TIMEOUT, msg);
+            entry_remove_locked(e);
+            continue;
+        }
+        if (now < e->next_check || earlier_on_table_locked(e))
+            continue;
+        /* with a monitor, judge only on a snapshot taken after the DDL came */
+        if (monitor_up && external_at < e->enqueued_at)
+            continue;
+        if (running >= (c->max_concurrent_ddl > 0 ? c->max_concurrent_ddl : 1))
+            break;
+        if (blockers_locked(e, e->blockers, sizeof(e->blockers), &idle)) {
+            if (e->blocked_since == 0)
+                e->blocked_since = now;
+            kill_policy_locked(e, c, now);
+            e->next_check = now + MDLQ_CHECK_INTERVAL;
+            continue;
+        }
+        /* nobody holds the table: fence it and let the session send the DDL */
+        e->state = ENTRY_RELEASED;
+        fence_locked(e, true);
+        e->fence_until = now + c->lock_wait_timeout_s + 5; /* until it is sent */
+        running++;
+        stats.released++;
+        post(e->w, job_release, e->sid, e->id, 0, NULL);
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+    conf_release(c);
+}
+
+/* ---- the monitor's view ----------------------------------------------------------- */
+
+void mdlq_set_monitor(bool up)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    monitor_up = up;
+    if (!up)
+        snprintf(visibility, sizeof(visibility), "%s",
+                 "monitor not connected: ddlgate sees its own sessions only");
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+void mdlq_set_external(const struct mdlq_external *list, int n, const char *vis)
+{
+    struct mdlq_external *copy = NULL;
+
+    if (n > MDLQ_MAX_EXTERNAL)
+        n = MDLQ_MAX_EXTERNAL;
+    if (n > 0) {
+        copy = malloc((size_t)n * sizeof(*copy));
+        if (!copy)
+            n = 0;
+        else
+            memcpy(copy, list, (size_t)n * sizeof(*copy));
+    }
+    pthread_mutex_lock(&mdlq_lock);
+    free(external);
+    external = copy;
+    nexternal = n;
+    external_at = now_s();
+    if (vis)
+        snprintf(visibility, sizeof(visibility), "%s", vis);
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+int mdlq_watch_threads(uint64_t *ids, uint32_t *threads, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&mdlq_lock);
+    for (struct entry *e = queue_head; e && n < max; e = e->next) {
+        if (e->state == ENTRY_SENT && e->fenced) {
+            ids[n] = e->id;
+            threads[n] = e->server_thread;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+    return n;
+}
+
+void mdlq_lock_acquired(uint64_t id)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e && e->state == ENTRY_SENT)
+        fence_locked(e, false);
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+int mdlq_take_kills(uint32_t *threads, int max)
+{
+    int n;
+    pthread_mutex_lock(&mdlq_lock);
+    n = nkills < max ? nkills : max;
+    memcpy(threads, kills, (size_t)n * sizeof(*threads));
+    nkills = 0;
+    pthread_mutex_unlock(&mdlq_lock);
+    return n;
+}
+
+/* ---- admin ---------------------------------------------------------------------- */
 
 void mdlq_stats_get(struct mdlq_stats *out)
 {
@@ -22,16 +651,42 @@ void mdlq_stats_get(struct mdlq_stats *out)
 
 int mdlq_list(struct mdlq_info *out, int max)
 {
-    (void)out;
-    (void)max;
-    return 0;
+    int n = 0;
+
+    pthread_mutex_lock(&mdlq_lock);
+    for (struct entry *e = queue_head; e && n < max; e = e->next, n++) {
+        struct mdlq_info *i = &out[n];
+        memset(i, 0, sizeof(*i));
+        i->id = e->id;
+        i->session_id = e->sid;
+        snprintf(i->user, sizeof(i->user), "%s", e->user);
+        snprintf(i->table, sizeof(i->table), "%s", e->keys[0]);
+        snprintf(i->state, sizeof(i->state), "%s", entry_state_names[e->state]);
+        snprintf(i->blockers, sizeof(i->blockers), "%s", e->blockers);
+        snprintf(i->statement, sizeof(i->statement), "%s", e->stmt);
+        i->since = e->since;
+        i->attempts = e->attempts;
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+    return n;
 }
 
 bool mdlq_cancel(uint64_t id, const char *admin)
 {
-    (void)id;
-    (void)admin;
-    return false;
+    bool ok = false;
+
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e && e->state == ENTRY_WAITING) {
+        log_info("queue: DDL %llu cancelled by admin %s", (unsigned long long)id, admin);
+        stats.cancelled++;
+        post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_CANCELLED,
+             "ddlgate: an admin cancelled this DDL while it waited in the queue; the table is unchanged");
+        entry_remove_locked(e);
+        ok = true;
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+    return ok;
 }
 
 void mdlq_visibility(char *buf, size_t len)

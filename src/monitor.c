@@ -7,11 +7,13 @@
 #include <mysql.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "conf.h"
 #include "log.h"
+#include "mdlqueue.h"
 #include "tablecache.h"
 
 static pthread_t mon_thread;
@@ -64,6 +66,149 @@ static MYSQL *mon_connect(const struct conf *c)
     return m;
 }
 
+/* ---- metadata locks held by other connections (for the DDL queue) ---------- */
+
+enum mdl_source { MDL_SRC_NONE, MDL_SRC_PFS, MDL_SRC_MLI };
+
+static enum mdl_source mdl_source_probe(MYSQL *m)
+{
+    MYSQL_RES *r;
+    MYSQL_ROW row;
+    enum mdl_source src = MDL_SRC_NONE;
+
+    /* performance_schema.metadata_locks lists GRANTED and PENDING locks,
+     * on MySQL and on MariaDB when performance_schema and the MDL
+     * instrument are on */
+    if (mysql_query(m, "SELECT ENABLED FROM performance_schema.setup_instruments "
+                       "WHERE NAME = 'wait/lock/metadata/sql/mdl' AND @@performance_schema = 1") == 0 &&
+        (r = mysql_store_result(m))) {
+        if ((row = mysql_fetch_row(r)) && row[0] && strcmp(row[0], "YES") == 0)
+            src = MDL_SRC_PFS;
+        mysql_free_result(r);
+    }
+    if (src == MDL_SRC_NONE &&
+        mysql_query(m, "SELECT 1 FROM information_schema.PLUGINS WHERE PLUGIN_NAME = "
+                       "'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'") == 0 &&
+        (r = mysql_store_result(m))) {
+        if (mysql_fetch_row(r))
+            src = MDL_SRC_MLI;
+        mysql_free_result(r);
+    }
+    return src;
+}
+
+static const char *const mdl_source_text[] = {
+    [MDL_SRC_NONE] = "none: neither performance_schema.metadata_locks nor METADATA_LOCK_INFO "
+                     "is available; connections outside ddlgate are covered by short "
+                     "lock_wait_timeout attempts only",
+    [MDL_SRC_PFS] = "performance_schema.metadata_locks + INNODB_TRX + PROCESSLIST",
+    [MDL_SRC_MLI] = "information_schema.METADATA_LOCK_INFO (granted locks) + INNODB_TRX + PROCESSLIST",
+};
+
+/* Holders that matter: idle in a transaction, or running for a while.  A
+ * statement in flight for milliseconds is left to the short
+ * lock_wait_timeout attempt, or a busy table would starve the DDL. */
+static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
+{
+    static struct mdlq_external ext[1024];
+    char sql[1600];
+    MYSQL_RES *r;
+    MYSQL_ROW row;
+    int n = 0;
+
+    if (src == MDL_SRC_NONE) {
+        mdlq_set_external(NULL, 0, mdl_source_text[src]);
+        return;
+    }
+    const char *holders =
+        src == MDL_SRC_PFS
+            ? "SELECT t.PROCESSLIST_ID AS id, ml.OBJECT_SCHEMA AS sch, ml.OBJECT_NAME AS tbl "
+              "FROM performance_schema.metadata_locks ml JOIN performance_schema.threads t "
+              "ON t.THREAD_ID = ml.OWNER_THREAD_ID WHERE ml.OBJECT_TYPE = 'TABLE' AND "
+              "ml.LOCK_STATUS = 'GRANTED' AND t.PROCESSLIST_ID IS NOT NULL"
+            : "SELECT THREAD_ID AS id, TABLE_SCHEMA AS sch, TABLE_NAME AS tbl FROM "
+              "information_schema.METADATA_LOCK_INFO WHERE TABLE_NAME <> ''";
+    snprintf(sql, sizeof(sql),
+             "SELECT DISTINCT h.id, p.USER, p.HOST, IF(p.COMMAND = 'Sleep', p.TIME, -1), "
+             "IFNULL(TIMESTAMPDIFF(SECOND, x.trx_started, NOW()), -1), h.sch, h.tbl "
+             "FROM (%s) h LEFT JOIN information_schema.PROCESSLIST p ON p.ID = h.id "
+             "LEFT JOIN information_schema.INNODB_TRX x ON x.trx_mysql_thread_id = h.id "
+             "WHERE h.id <> CONNECTION_ID() AND (p.COMMAND = 'Sleep' OR x.trx_started IS NOT NULL "
+             "OR p.TIME >= 1)",
+             holders);
+    if (mysql_query(m, sql) != 0 || !(r = mysql_store_result(m))) {
+        log_debug("monitor: metadata lock query failed: %s", mysql_error(m));
+        mdlq_set_external(NULL, 0, NULL); /* this round sees nothing */
+        return;
+    }
+    while ((row = mysql_fetch_row(r)) && n < 1024) {
+        struct mdlq_external *e = &ext[n];
+        memset(e, 0, sizeof(*e));
+        e->thread_id = row[0] ? (uint32_t)strtoul(row[0], NULL, 10) : 0;
+        snprintf(e->user, sizeof(e->user), "%s", row[1] ? row[1] : "?");
+        snprintf(e->host, sizeof(e->host), "%s", row[2] ? row[2] : "?");
+        e->idle_seconds = row[3] ? atoi(row[3]) : -1;
+        e->trx_seconds = row[4] ? atoi(row[4]) : -1;
+        if (mdlq_key(e->key, row[5], row[6]))
+            n++;
+    }
+    mysql_free_result(r);
+    mdlq_set_external(ext, n, mdl_source_text[src]);
+}
+
+/* Has a released DDL got its lock?  Then the fence can drop. */
+static void mon_mdl_watch(MYSQL *m)
+{
+    uint64_t ids[16];
+    uint32_t threads[16];
+    int n = mdlq_watch_threads(ids, threads, 16);
+    char sql[128];
+    MYSQL_RES *r;
+    MYSQL_ROW row;
+
+    for (int i = 0; i < n; i++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT COMMAND, IFNULL(STATE, '') FROM information_schema.PROCESSLIST WHERE ID = %u",
+                 threads[i]);
+        if (mysql_query(m, sql) != 0 || !(r = mysql_store_result(m)))
+            continue;
+        if ((row = mysql_fetch_row(r)) && row[0] && strcmp(row[0], "Query") == 0 && row[1] &&
+            !strstr(row[1], "metadata lock") && !strstr(row[1], "Waiting for table"))
+            mdlq_lock_acquired(ids[i]);
+        mysql_free_result(r);
+    }
+}
+
+static void mon_mdl_kills(MYSQL *m)
+{
+    uint32_t threads[16];
+    int n = mdlq_take_kills(threads, 16);
+    char sql[64];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(sql, sizeof(sql), "KILL %u", threads[i]);
+        if (mysql_query(m, sql) != 0)
+            log_warn("monitor: %s failed: %s", sql, mysql_error(m));
+        else
+            log_warn("monitor: %s (idle blocker of a queued DDL)", sql);
+    }
+}
+
+static enum mdl_source mon_src = MDL_SRC_NONE;
+static bool mon_src_known;
+
+static void mon_mdl_round(MYSQL *m)
+{
+    if (!mon_src_known) {
+        mon_src = mdl_source_probe(m);
+        mon_src_known = true;
+        log_info("monitor: metadata lock visibility: %s", mdl_source_text[mon_src]);
+    }
+    mon_mdl_watch(m);
+    mon_mdl_holders(m, mon_src);
+    mon_mdl_kills(m);
+}
+
 static void *mon_main(void *arg)
 {
     MYSQL *m = NULL;
@@ -79,7 +224,8 @@ static void *mon_main(void *arg)
         pthread_mutex_lock(&mon_lock);
         if (!mon_stop && !mon_kicked) {
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200 * 1000 * 1000;
+            /* poll quickly while DDLs are queued, slowly otherwise */
+            ts.tv_nsec += (mdlq_active() ? 20 : 200) * 1000 * 1000;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
@@ -94,6 +240,8 @@ static void *mon_main(void *arg)
 
         c = conf_acquire();
         if (!c->monitor_user[0]) {
+            tablecache_set_monitor_up(false);
+            mdlq_set_monitor(false);
             set_state("%s", "not configured (backend.monitor_user)");
             /* no monitor: answer requests with "unknown" */
             while (tablecache_next_request(schema, sizeof(schema), table, sizeof(table)))
@@ -105,19 +253,31 @@ static void *mon_main(void *arg)
             m = mon_connect(c);
             if (!m)
                 next_try = time(NULL) + 2;
+            mon_src_known = false; /* probe again on a new connection */
+            tablecache_set_monitor_up(m != NULL);
+            mdlq_set_monitor(m != NULL);
         }
         conf_release(c);
-        if (!m)
+        if (!m) {
+            while (tablecache_next_request(schema, sizeof(schema), table, sizeof(table)))
+                tablecache_done(schema, table, false);
             continue;
+        }
         while (tablecache_next_request(schema, sizeof(schema), table, sizeof(table))) {
-            if (!tablecache_fetch(m, schema, table) && mysql_errno(m) >= 2000) {
+            bool found = tablecache_fetch(m, schema, table);
+            tablecache_done(schema, table, found);
+            if (!found && mysql_errno(m) >= 2000) {
                 /* client-side error: the connection is gone */
                 mysql_close(m);
                 m = NULL;
+                tablecache_set_monitor_up(false);
+                mdlq_set_monitor(false);
                 set_state("%s", "disconnected");
                 break;
             }
         }
+        if (m && mdlq_active())
+            mon_mdl_round(m);
     }
     if (m)
         mysql_close(m);

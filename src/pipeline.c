@@ -1,21 +1,42 @@
 /*
- * pipeline.c - the statement hook (see pipeline.h).  Runs on the session's
- * worker thread; the parse scratch (worker->script) is reused, so a plain
- * statement costs one lexer/parser pass and no allocation.
+ * pipeline.c - the statement hook (see pipeline.h) and the session side of
+ * the DDL queue (mdlqueue.h).  Runs on the session's worker thread; the
+ * parse scratch (worker->script) is reused, so a plain statement costs one
+ * lexer/parser pass and no allocation.
+ *
+ * Metadata-lock bookkeeping: the tables a statement touches are noted when
+ * it is checked (cur_keys); when its answer ends inside a transaction (or
+ * under LOCK TABLES) they are registered as held by the session, and when
+ * the transaction ends they are released.
  */
 #include "pipeline.h"
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "errors.h"
 #include "log.h"
+#include "mdlqueue.h"
+#include "monitor.h"
 #include "pkt.h"
 #include "session.h"
+#include "session_int.h"
 #include "sql_lex.h"
 #include "tablecache.h"
 #include "verdicts.h"
 #include "worker.h"
+
+static struct session *find_session(struct worker *w, uint64_t sid)
+{
+    for (struct session *s = w->sessions; s; s = s->next)
+        if (s->id == sid && s->state != SESS_CLOSING)
+            return s;
+    return NULL;
+}
 
 /* "USE db" changes the session schema once the server says OK.  Only the
  * simple form is followed; CLIENT_SESSION_TRACK reports the rest. */
@@ -43,6 +64,94 @@ static void note_use(struct session *s, const char *text, size_t len,
     s->pending_use_schema = true;
 }
 
+/* Remember the tables of the statement(s) being sent. */
+static void note_tables(struct session *s, const struct sql_script *sc)
+{
+    s->ncur_keys = 0;
+    for (int i = 0; i < sc->nstmts; i++) {
+        const struct sql_stmt *st = &sc->stmts[i];
+        for (int j = 0; j < st->ntables && s->ncur_keys < 8; j++) {
+            char key[MDLQ_KEY_MAX];
+            if (!st->tables[j].name.name ||
+                !mdlq_key(key, st->tables[j].name.schema, st->tables[j].name.name))
+                continue;
+            bool dup = false;
+            for (int k = 0; k < s->ncur_keys; k++)
+                dup |= strcmp(s->cur_keys[k], key) == 0;
+            if (!dup)
+                snprintf(s->cur_keys[s->ncur_keys++], sizeof(s->cur_keys[0]), "%s", key);
+        }
+        if (st->ddl == SQL_DDL_LOCK_TABLES)
+            s->locked_tables = true; /* confirmed by the OK; undone by UNLOCK */
+        else if (st->ddl == SQL_DDL_UNLOCK_TABLES)
+            s->locked_tables = false;
+    }
+}
+
+static bool any_fenced(struct session *s)
+{
+    for (int i = 0; i < s->ncur_keys; i++)
+        if (mdlq_fenced(s->cur_keys[i]))
+            return true;
+    return false;
+}
+
+static bool hold_text(struct session *s, const char *text, size_t len)
+{
+    s->held_text = malloc(len ? len : 1);
+    if (!s->held_text)
+        return false;
+    memcpy(s->held_text, text, len);
+    s->held_len = len;
+    return true;
+}
+
+void pipeline_hold_fence(struct session *s)
+{
+    s->hold = HOLD_FENCE;
+    mdlq_wait_fence(s->worker, s->id, s->cur_keys[0]);
+}
+
+/* A DDL that needs an exclusive metadata lock waits in the queue. */
+static enum pipeline_decision queue_ddl(struct session *s, const char *text, size_t len)
+{
+    const char *keys[MDLQ_MAX_KEYS];
+    int n = 0;
+
+    for (int i = 0; i < s->ncur_keys && n < MDLQ_MAX_KEYS; i++)
+        keys[n++] = s->cur_keys[i];
+    if (n == 0 || !hold_text(s, text, len))
+        return PIPELINE_FORWARD;
+    s->mdlq_id = mdlq_enqueue(s->worker, s->id, s->server_conn_id, s->user, keys, n, text, len);
+    if (!s->mdlq_id) {
+        free(s->held_text);
+        s->held_text = NULL;
+        return PIPELINE_FORWARD;
+    }
+    s->hold = HOLD_DDL;
+    return PIPELINE_HOLD;
+}
+
+/* The table a DDL statement changes, NULL when none. */
+static const struct sql_name *ddl_target(const struct sql_stmt *st)
+{
+    if (st->alter.table.name)
+        return &st->alter.table;
+    if (st->ntables > 0)
+        return &st->tables[0].name;
+    return NULL;
+}
+
+void pipeline_facts_ready(struct worker *w, uint64_t sid)
+{
+    struct session *s = find_session(w, sid);
+
+    if (!s || s->state != SESS_HELD || s->hold != HOLD_NONE)
+        return;
+    session_set_state(s, SESS_IDLE);
+    client_process(s); /* judged again, now with the table's definition */
+}
+
 enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text,
                                       size_t len, struct gate_verdict *v)
 {
@@ -62,6 +171,18 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
 
     gate_check(&opts, &gs, &tables, text, len, &w->script, v);
 
+    /* a DDL whose answer depends on the table waits (briefly) until the
+     * monitor has read the table's definition, then is judged again */
+    for (int i = 0; i < w->script.nstmts; i++) {
+        const struct sql_stmt *st = &w->script.stmts[i];
+        const struct sql_name *t = st->ddl == SQL_DDL_CREATE_TABLE ? NULL : ddl_target(st);
+        if (st->kind == SQL_KIND_DDL && t && t->name && !tablecache_known(t->schema, t->name) &&
+            tablecache_wait(w, s->id, t->schema, t->name)) {
+            gate_verdict_clear(v);
+            monitor_kick();
+            return PIPELINE_WAIT;
+        }
+    }
     bool ddl = false;
     for (int i = 0; i < w->script.nstmts; i++) {
         const struct sql_stmt *st = &w->script.stmts[i];
@@ -72,6 +193,7 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
             tablecache_invalidate_stmt(st);
         }
     }
+    note_tables(s, &w->script);
     if (ddl)
         w->stats.ddl++;
     if (cmd == COM_QUERY && w->script.nstmts == 1 && w->script.stmts[0].kind == SQL_KIND_OTHER)
@@ -80,19 +202,19 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     if (v->action != GATE_PASS || ddl)
         verdicts_record(s->id, s->user, text, len, v);
 
+    enum pipeline_decision d = PIPELINE_FORWARD;
     switch (v->action) {
     case GATE_PASS:
-        return PIPELINE_FORWARD;
+        break;
     case GATE_WARN:
         w->stats.warned++;
-        log_info("C-%llu %s: warn %s: %.*s", (unsigned long long)s->id, s->user,
-                 v->message[0] ? v->message : "rule warning", (int)(len > 200 ? 200 : len), text);
-        return PIPELINE_FORWARD;
+        break;
     case GATE_REWRITE:
         w->stats.rewritten++;
         log_info("C-%llu %s: rewrite: %.*s", (unsigned long long)s->id, s->user,
                  (int)(v->rewritten_len > 300 ? 300 : v->rewritten_len), v->rewritten);
-        return PIPELINE_REWRITE;
+        d = PIPELINE_REWRITE;
+        break;
     case GATE_APPROVAL:
         w->stats.held_for_approval++;
         log_info("C-%llu %s: needs approval: %s", (unsigned long long)s->id, s->user, v->message);
@@ -102,15 +224,241 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
         log_info("C-%llu %s: reject: %s", (unsigned long long)s->id, s->user, v->message);
         return PIPELINE_REFUSE;
     }
-    return PIPELINE_FORWARD;
+    if (v->action == GATE_WARN || (v->nrules > 0 && v->action != GATE_PASS))
+        log_info("C-%llu %s: %s DG%03u: %.*s", (unsigned long long)s->id, s->user,
+                 v->action == GATE_WARN ? "warn" : "rule", (unsigned)v->deciding_rule,
+                 (int)(len > 200 ? 200 : len), text);
+
+    const char *send = d == PIPELINE_REWRITE ? v->rewritten : text;
+    size_t send_len = d == PIPELINE_REWRITE ? v->rewritten_len : len;
+    if (v->needs_mdl && cmd == COM_QUERY && w->script.nstmts == 1)
+        return queue_ddl(s, send, send_len);
+    if (any_fenced(s) && hold_text(s, send, send_len)) {
+        pipeline_hold_fence(s);
+        return PIPELINE_HOLD;
+    }
+    return d;
+}
+
+/* ---- table holders ---------------------------------------------------------------- */
+
+static bool txn_has(struct session *s, const char *key)
+{
+    for (int i = 0; i < s->ntxn_keys; i++)
+        if (strcmp(s->txn_keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+static void hold_key(struct session *s, const char *key)
+{
+    if (txn_has(s, key))
+        return;
+    if (s->ntxn_keys == s->txn_keys_cap) {
+        int cap = s->txn_keys_cap ? s->txn_keys_cap * 2 : 8;
+        char(*nk)[160] = realloc(s->txn_keys, (size_t)cap * sizeof(*nk));
+        if (!nk)
+            return;
+        s->txn_keys = nk;
+        s->txn_keys_cap = cap;
+    }
+    snprintf(s->txn_keys[s->ntxn_keys++], sizeof(s->txn_keys[0]), "%s", key);
+    mdlq_hold(s->id, s->server_conn_id, s->user, s->peer_str, s->stmt_since, key);
+}
+
+static void release_keys(struct session *s)
+{
+    for (int i = 0; i < s->ntxn_keys; i++)
+        mdlq_unhold(s->id, s->txn_keys[i]);
+    s->ntxn_keys = 0;
 }
 
 void pipeline_command_done(struct session *s)
 {
-    (void)s;
+    if (s->in_transaction || s->locked_tables) {
+        for (int i = 0; i < s->ncur_keys; i++)
+            hold_key(s, s->cur_keys[i]);
+    } else if (s->ntxn_keys) {
+        release_keys(s);
+    }
+    s->ncur_keys = 0;
+}
+
+/* ---- prepared statements ------------------------------------------------------------ */
+
+void pipeline_prepared(struct session *s, uint32_t stmt_id)
+{
+    if (s->npreps == s->preps_cap) {
+        int cap = s->preps_cap ? s->preps_cap * 2 : 8;
+        struct sess_prep *np = realloc(s->preps, (size_t)cap * sizeof(*np));
+        if (!np)
+            return;
+        s->preps = np;
+        s->preps_cap = cap;
+    }
+    struct sess_prep *p = &s->preps[s->npreps++];
+    p->stmt_id = stmt_id;
+    p->nkeys = s->ncur_keys < 4 ? s->ncur_keys : 4;
+    for (int i = 0; i < p->nkeys; i++)
+        snprintf(p->keys[i], sizeof(p->keys[i]), "%s", s->cur_keys[i]);
+}
+
+void pipeline_stmt_close(struct session *s, uint32_t stmt_id)
+{
+    for (int i = 0; i < s->npreps; i++) {
+        if (s->preps[i].stmt_id == stmt_id) {
+            s->preps[i] = s->preps[--s->npreps];
+            return;
+        }
+    }
+}
+
+void pipeline_forget_prepared(struct session *s)
+{
+    s->npreps = 0;
+}
+
+bool pipeline_execute(struct session *s, uint32_t stmt_id)
+{
+    s->ncur_keys = 0;
+    for (int i = s->npreps - 1; i >= 0; i--) {
+        if (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu) {
+            for (int k = 0; k < s->preps[i].nkeys; k++)
+                snprintf(s->cur_keys[s->ncur_keys++], sizeof(s->cur_keys[0]), "%s",
+                         s->preps[i].keys[k]);
+            break;
+        }
+    }
+    return any_fenced(s);
+}
+
+/* ---- the queue's side ------------------------------------------------------------------ */
+
+static void send_internal(struct session *s, const char *sql)
+{
+    struct pkt_writer w;
+
+    pkt_w_init(&w, 0);
+    pkt_w_begin(&w);
+    pkt_w_u8(&w, COM_QUERY);
+    pkt_w_bytes(&w, sql, strlen(sql));
+    pkt_w_end(&w);
+    if (!pkt_w_flush(&w, bufferevent_get_output(s->sbev))) {
+        pkt_w_free(&w);
+        session_close(s, DGE_PROTOCOL, "ddlgate: out of memory");
+        return;
+    }
+    pkt_w_free(&w);
+    s->sseq_next = 1;
+    s->resp_seq_fix = 0;
+    s->cmd = COM_QUERY;
+    s->resp = RESP_FIRST;
+    session_set_state(s, SESS_COMMAND);
+    sess_push(s);
+}
+
+void pipeline_release(struct worker *w, uint64_t sid, uint64_t id)
+{
+    struct session *s = find_session(w, sid);
+    char sql[160];
+
+    if (!s || s->hold != HOLD_DDL || s->mdlq_id != id || s->state != SESS_HELD || !s->sbev) {
+        mdlq_abandon(id);
+        return;
+    }
+    const struct conf *c = conf_acquire();
+    snprintf(sql, sizeof(sql),
+             "SET @ddlgate_lwt = @@SESSION.lock_wait_timeout, SESSION lock_wait_timeout = %d",
+             c->lock_wait_timeout_s > 0 ? c->lock_wait_timeout_s : 1);
+    conf_release(c);
+    sess_log(s, LOG_INFO, "queue: releasing DDL %llu", (unsigned long long)id);
+    s->internal = INT_SET_LWT;
+    send_internal(s, sql);
+}
+
+void pipeline_internal_done(struct session *s)
+{
+    switch (s->internal) {
+    case INT_SET_LWT:
+        s->internal = INT_DDL;
+        s->int_first = true;
+        s->sseq_next = 0;
+        client_send_command(s, s->held_cmd, s->held_text, s->held_len, s->held_last_seq);
+        s->cmd = s->held_cmd;
+        s->resp = RESP_FIRST;
+        s->resp_binary = false;
+        session_set_state(s, SESS_COMMAND);
+        mdlq_sent(s->mdlq_id);
+        sess_push(s);
+        return;
+    case INT_DDL:
+        if (s->ddl_retry) {
+            sess_log(s, LOG_INFO, "queue: DDL %llu met a lock wait timeout; retrying",
+                     (unsigned long long)s->mdlq_id);
+            mdlq_retry(s->mdlq_id);
+        } else {
+            mdlq_finished(s->mdlq_id);
+        }
+        s->internal = INT_RESTORE;
+        send_internal(s, "SET SESSION lock_wait_timeout = @ddlgate_lwt");
+        return;
+    case INT_RESTORE:
+        s->internal = INT_NONE;
+        if (s->ddl_retry) {
+            s->ddl_retry = false;
+            session_set_state(s, SESS_HELD); /* the queue releases it again */
+            return;
+        }
+        free(s->held_text);
+        s->held_text = NULL;
+        s->hold = HOLD_NONE;
+        s->mdlq_id = 0;
+        client_command_done(s);
+        return;
+    case INT_NONE:
+        return;
+    }
+}
+
+void pipeline_refuse_held(struct worker *w, uint64_t sid, uint64_t id, int code, const char *msg)
+{
+    struct session *s = find_session(w, sid);
+
+    if (!s || s->hold != HOLD_DDL || s->mdlq_id != id || s->state != SESS_HELD)
+        return;
+    free(s->held_text);
+    s->held_text = NULL;
+    s->hold = HOLD_NONE;
+    s->mdlq_id = 0;
+    sess_send_err(s, (uint8_t)(s->held_last_seq + 1), code, msg);
+    s->stmt[0] = '\0';
+    s->ncur_keys = 0;
+    session_set_state(s, SESS_IDLE);
+    client_process(s); /* flushes, and serves what the client sent next */
+}
+
+void pipeline_fence_dropped(struct worker *w, uint64_t sid)
+{
+    struct session *s = find_session(w, sid);
+
+    if (!s || s->hold != HOLD_FENCE || s->state != SESS_HELD)
+        return;
+    client_send_held(s);
 }
 
 void pipeline_abandon(struct session *s)
 {
-    (void)s;
+    if (s->mdlq_id)
+        mdlq_abandon(s->mdlq_id);
+    s->mdlq_id = 0;
+    release_keys(s);
+    free(s->txn_keys);
+    s->txn_keys = NULL;
+    s->txn_keys_cap = 0;
+    free(s->preps);
+    s->preps = NULL;
+    s->npreps = s->preps_cap = 0;
+    free(s->held_text);
+    s->held_text = NULL;
+    s->hold = HOLD_NONE;
 }

@@ -381,8 +381,10 @@ void pkt_w_ok(struct pkt_writer *w, uint64_t affected, uint64_t insert_id, uint1
     pkt_w_lenenc(w, insert_id);
     pkt_w_u16(w, status);
     pkt_w_u16(w, warnings);
+    /* length-encoded, as servers have always sent it and as MariaDB's
+     * client library always reads it */
     if (info && *info)
-        pkt_w_bytes(w, info, strlen(info));
+        pkt_w_lenenc_str(w, info, strlen(info));
     pkt_w_end(w);
 }
 

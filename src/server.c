@@ -19,6 +19,7 @@
 
 #include "errors.h"
 #include "handshake.h"
+#include "pipeline.h"
 #include "pkt.h"
 #include "session_int.h"
 #include "tls.h"
@@ -433,6 +434,7 @@ static bool resp_advance(struct session *s, const uint8_t *p, uint32_t len)
         if (!pkt_get_u32(&c, &stmt_id) || !pkt_get_u16(&c, &ncols) || !pkt_get_u16(&c, &nparams))
             return true;
         s->prep_cols = ncols;
+        pipeline_prepared(s, stmt_id);
         if (nparams) {
             s->resp_left = nparams;
             s->resp = RESP_PREP_PARAMS;
@@ -497,6 +499,43 @@ static bool resp_advance(struct session *s, const uint8_t *p, uint32_t len)
     return false;
 }
 
+/* Packets of ddlgate's own commands around a queued DDL: the SET
+ * statements are answered to ddlgate, not to the client; the DDL's answer
+ * goes to the client unless it is a lock wait timeout, which is retried.
+ * Returns true when the packet was dealt with here. */
+static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_t *p,
+                            uint32_t len, uint8_t seq, uint8_t b0, bool done)
+{
+    if (s->internal == INT_DDL) {
+        bool first = s->int_first;
+        s->int_first = false;
+        if (first && done && b0 == 0xff && len >= 3 && (p[1] | (p[2] << 8)) == 1205) {
+            evbuffer_drain(in, (size_t)len + PKT_HDR_LEN);
+            s->ddl_retry = true;
+            s->resp = RESP_NONE;
+            pipeline_internal_done(s);
+            return true;
+        }
+        sess_relay_packet(s, in, s->cout, len, (uint8_t)(seq + s->resp_seq_fix), true);
+        if (done) {
+            s->last_ok = (b0 == 0x00 || b0 == 0xfe);
+            s->resp = RESP_NONE;
+            pipeline_internal_done(s);
+        }
+        return true;
+    }
+    /* SET lock_wait_timeout and its restore: answers are small and whole */
+    if (b0 == 0xff)
+        sess_log(s, LOG_WARN, "internal statement failed: %.*s", (int)(len > 9 ? len - 9 : 0),
+                 (const char *)p + 9);
+    evbuffer_drain(in, (size_t)len + PKT_HDR_LEN);
+    if (done) {
+        s->resp = RESP_NONE;
+        pipeline_internal_done(s);
+    }
+    return true;
+}
+
 static void on_command_packet(struct session *s, uint32_t len, uint8_t seq)
 {
     struct evbuffer *in = bufferevent_get_input(s->sbev);
@@ -519,6 +558,8 @@ static void on_command_packet(struct session *s, uint32_t len, uint8_t seq)
     }
     bool done = resp_advance(s, p, len);
     if (s->state == SESS_CLOSING)
+        return;
+    if (s->internal != INT_NONE && internal_packet(s, in, p, len, seq, b0, done))
         return;
     sess_relay_packet(s, in, s->cout, len, (uint8_t)(seq + s->resp_seq_fix), true);
     if (done) {

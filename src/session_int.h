@@ -70,6 +70,14 @@ void server_send_handshake_response(struct session *s);
 /* server.c: the client's HandshakeResponse is at the front of s->cin:
  * start TLS with the backend if wanted, then send the response */
 void server_start_backend_auth(struct session *s);
+/* client.c: send cmd+text to the backend as a new command (seq 0..) and map
+ * its answer onto the client's sequence after last_client_seq */
+void client_send_command(struct session *s, uint8_t cmd, const char *text, size_t len,
+                         uint8_t last_client_seq);
+/* client.c: send the command held in s->held_text */
+void client_send_held(struct session *s);
+/* pipeline.c: an internal command (lock_wait_timeout dance) finished */
+void pipeline_internal_done(struct session *s);
 /* client.c: a command's response finished; the session is IDLE again */
 void client_command_done(struct session *s);
 

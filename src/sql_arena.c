@@ -98,7 +98,7 @@ bool sql_arena_grow(struct sql_script *s, void **arr, int *cap, int n, size_t el
 {
     if (n < *cap)
         return true;
-    int ncap = *cap ? *cap * 2 : 4;
+    int ncap = *cap ? *cap * 2 : 8;
     if (ncap < 0 || (size_t)ncap > SIZE_MAX / elem / 2)
         return false;
     void *p = sql_arena_alloc(s, (size_t)ncap * elem);

@@ -33,16 +33,30 @@ static const struct kw_entry kw_table[KW__COUNT] = {
 static uint16_t kw_slots[KW_HASH_SLOTS];
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
 
+/* ASCII upper-casing as a table: one load per byte on the hot path. */
+#define U4(b) (b), (b) + 1, (b) + 2, (b) + 3
+#define U16(b) U4(b), U4((b) + 4), U4((b) + 8), U4((b) + 12)
+const unsigned char lex_upper_tab[256] = {
+    U16(0), U16(16), U16(32), U16(48), U16(64), U16(80),
+    '`', U4('A'), U4('E'), U4('I'), U4('M'), U4('Q'), U4('U'), 'Y', 'Z', '{', '|', '}', '~', 127,
+    U16(128), U16(144), U16(160), U16(176), U16(192), U16(208), U16(224), U16(240),
+};
+#undef U16
+#undef U4
+
 static inline unsigned char lex_upper(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') ? (unsigned char)(c - 32) : c;
+    return lex_upper_tab[c];
 }
+
+#define KW_HASH_INIT 2166136261u
+#define KW_HASH_STEP(h, c) (((h) ^ lex_upper_tab[(unsigned char)(c)]) * 16777619u)
 
 static inline uint32_t kw_hash(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
+    uint32_t h = KW_HASH_INIT;
     for (size_t i = 0; i < n; i++)
-        h = (h ^ lex_upper((unsigned char)s[i])) * 16777619u;
+        h = KW_HASH_STEP(h, s[i]);
     return h;
 }
 
@@ -56,12 +70,12 @@ static void kw_build(void)
     }
 }
 
-enum lex_kw lex_keyword(const char *s, size_t n)
+/* Lookup once the table is built (lex_init() and lex_keyword() ensure it). */
+static enum lex_kw kw_find_hashed(const char *s, size_t n, uint32_t full_hash)
 {
     if (n < 2 || n > KW_MAX_LEN)
         return KW_NONE;
-    pthread_once(&kw_once, kw_build);
-    uint32_t h = kw_hash(s, n) & (KW_HASH_SLOTS - 1);
+    uint32_t h = full_hash & (KW_HASH_SLOTS - 1);
     for (;;) {
         unsigned k = kw_slots[h];
         if (k == 0)
@@ -76,6 +90,17 @@ enum lex_kw lex_keyword(const char *s, size_t n)
         }
         h = (h + 1) & (KW_HASH_SLOTS - 1);
     }
+}
+
+static enum lex_kw kw_find(const char *s, size_t n)
+{
+    return n > KW_MAX_LEN ? KW_NONE : kw_find_hashed(s, n, kw_hash(s, n));
+}
+
+enum lex_kw lex_keyword(const char *s, size_t n)
+{
+    pthread_once(&kw_once, kw_build);
+    return kw_find(s, n);
 }
 
 const char *lex_kw_name(enum lex_kw kw)
@@ -326,38 +351,61 @@ static void lex_number(struct lex *lx, struct lex_tok *t)
     lx->pos = q;
 }
 
-static const struct {
-    char a, b, c;
-    uint16_t op;
-} lex_ops[] = {
-    {'<', '=', '>', LEX_OP_NSEQ}, {'-', '>', '>', LEX_OP_ARROW2},
-    {'<', '=', 0, LEX_OP_LE},     {'>', '=', 0, LEX_OP_GE},
-    {'<', '>', 0, LEX_OP_NE},     {'!', '=', 0, LEX_OP_NE},
-    {':', '=', 0, LEX_OP_ASSIGN}, {'|', '|', 0, LEX_OP_OROR},
-    {'&', '&', 0, LEX_OP_ANDAND}, {'<', '<', 0, LEX_OP_SHL},
-    {'>', '>', 0, LEX_OP_SHR},    {'-', '>', 0, LEX_OP_ARROW},
-};
-
+/* Multi-character operators, decided on the first two bytes. */
 static void lex_operator(struct lex *lx, struct lex_tok *t)
 {
     const char *s = lx->s;
     uint32_t p = lx->pos, n = lx->len;
-    t->type = LEX_OP;
-    for (size_t i = 0; i < sizeof(lex_ops) / sizeof(lex_ops[0]); i++) {
-        if (s[p] != lex_ops[i].a || p + 1 >= n || s[p + 1] != lex_ops[i].b)
-            continue;
-        if (lex_ops[i].c) {
-            if (p + 2 >= n || s[p + 2] != lex_ops[i].c)
-                continue;
-            lx->pos = p + 3;
-        } else {
-            lx->pos = p + 2;
-        }
-        t->op = lex_ops[i].op;
-        return;
+    unsigned char c = (unsigned char)s[p];
+    unsigned char d = p + 1 < n ? (unsigned char)s[p + 1] : 0;
+    unsigned char e = p + 2 < n ? (unsigned char)s[p + 2] : 0;
+    uint16_t op = c;
+    uint32_t len = 1;
+    switch (c) {
+    case '<':
+        if (d == '=' && e == '>')
+            op = LEX_OP_NSEQ, len = 3;
+        else if (d == '=')
+            op = LEX_OP_LE, len = 2;
+        else if (d == '>')
+            op = LEX_OP_NE, len = 2;
+        else if (d == '<')
+            op = LEX_OP_SHL, len = 2;
+        break;
+    case '>':
+        if (d == '=')
+            op = LEX_OP_GE, len = 2;
+        else if (d == '>')
+            op = LEX_OP_SHR, len = 2;
+        break;
+    case '!':
+        if (d == '=')
+            op = LEX_OP_NE, len = 2;
+        break;
+    case ':':
+        if (d == '=')
+            op = LEX_OP_ASSIGN, len = 2;
+        break;
+    case '|':
+        if (d == '|')
+            op = LEX_OP_OROR, len = 2;
+        break;
+    case '&':
+        if (d == '&')
+            op = LEX_OP_ANDAND, len = 2;
+        break;
+    case '-':
+        if (d == '>' && e == '>')
+            op = LEX_OP_ARROW2, len = 3;
+        else if (d == '>')
+            op = LEX_OP_ARROW, len = 2;
+        break;
+    default:
+        break;
     }
-    t->op = (unsigned char)s[p];
-    lx->pos = p + 1;
+    t->type = LEX_OP;
+    t->op = op;
+    lx->pos = p + len;
 }
 
 /* @name, @'name', @`name`, @@name, @@session.name */
@@ -390,7 +438,12 @@ static void lex_word(struct lex *lx, struct lex_tok *t)
 {
     const char *s = lx->s;
     uint32_t n = lx->len, p = lx->pos;
-    uint32_t e = lex_ident_end(lx, p);
+    /* scan the word and hash it for the keyword table in one pass */
+    uint32_t e = p, h = KW_HASH_INIT;
+    while (e < n && IS_IDCH(s[e])) {
+        h = KW_HASH_STEP(h, s[e]);
+        e++;
+    }
     bool unterminated = false;
     if (e < n && (s[e] == '\'' || (s[e] == '"' && !lx->ansi_quotes))) {
         uint32_t wl = e - p;
@@ -410,7 +463,7 @@ static void lex_word(struct lex *lx, struct lex_tok *t)
         }
     }
     t->type = LEX_IDENT;
-    t->kw = (uint16_t)lex_keyword(s + p, e - p);
+    t->kw = (uint16_t)kw_find_hashed(s + p, e - p, h);
     lx->pos = e;
 }
 

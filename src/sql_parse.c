@@ -13,54 +13,9 @@
  * statements use a malloc'ed array freed before sql_parse() returns. */
 #define SQLP_STACK_TOKENS 512
 
-static const struct lex_tok sqlp_eof_tok = {0, 0, KW_NONE, 0, LEX_EOF, 0};
+const struct lex_tok sqlp_eof_tok = {0, 0, KW_NONE, 0, LEX_EOF, 0};
 
 /* ---- token helpers ------------------------------------------------------- */
-
-const struct lex_tok *sqlp_tok(const struct sqlp *p, int k)
-{
-    int j = p->i + k;
-    if (j < 0 || j >= p->n) {
-        return &sqlp_eof_tok;
-    }
-    return &p->t[j];
-}
-
-bool sqlp_is_kw(const struct sqlp *p, int k, enum lex_kw kw)
-{
-    const struct lex_tok *t = sqlp_tok(p, k);
-    return t->type == LEX_IDENT && t->kw == kw;
-}
-
-bool sqlp_accept_kw(struct sqlp *p, enum lex_kw kw)
-{
-    if (!sqlp_is_kw(p, 0, kw))
-        return false;
-    p->i++;
-    return true;
-}
-
-bool sqlp_accept_kw2(struct sqlp *p, enum lex_kw a, enum lex_kw b)
-{
-    if (!sqlp_is_kw(p, 0, a) || !sqlp_is_kw(p, 1, b))
-        return false;
-    p->i += 2;
-    return true;
-}
-
-bool sqlp_is_op(const struct sqlp *p, int k, unsigned op)
-{
-    const struct lex_tok *t = sqlp_tok(p, k);
-    return t->type == LEX_OP && t->op == op;
-}
-
-bool sqlp_accept_op(struct sqlp *p, unsigned op)
-{
-    if (!sqlp_is_op(p, 0, op))
-        return false;
-    p->i++;
-    return true;
-}
 
 bool sqlp_fail(struct sqlp *p, const char *msg)
 {
@@ -469,12 +424,8 @@ static inline uint64_t fnv_byte(uint64_t h, unsigned char c)
 
 static uint64_t fnv_folded(uint64_t h, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 'a' && c <= 'z')
-            c = (unsigned char)(c - 32);
-        h = fnv_byte(h, c);
-    }
+    for (size_t i = 0; i < n; i++)
+        h = fnv_byte(h, lex_upper_tab[(unsigned char)s[i]]);
     return h;
 }
 

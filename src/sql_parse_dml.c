@@ -172,6 +172,20 @@ bool sqlp_expr(struct sqlp *p, bool stop_comma)
             after = dml_expr_keyword(p, t, depth);
             continue;
         }
+        if (t->type == LEX_IDENT && t->kw == KW_OVER) { /* OVER w / OVER (...) */
+            p->i++;
+            if (sqlp_is_name(sqlp_cur(p)))
+                p->i++;
+            after = true;
+            continue;
+        }
+        if (t->type == LEX_IDENT && sqlp_tok(p, 1)->type == LEX_STRING && t->kw == KW_NONE &&
+            (sqlp_is_word(t, p->text, "DATE") || sqlp_is_word(t, p->text, "TIME") ||
+             sqlp_is_word(t, p->text, "TIMESTAMP"))) {
+            p->i += 2; /* DATE '2024-01-01' literal */
+            after = true;
+            continue;
+        }
         if (sqlp_is_name(t)) {
             if (t->type == LEX_IDENT && sqlp_is_op(p, 1, '(')) {
                 p->i++; /* function name */
@@ -376,7 +390,9 @@ static bool dml_select_block(struct sqlp *p)
     if (sqlp_accept_kw(p, KW_WINDOW)) {
         do {
             const char *nm;
-            if (!sqlp_name_tok(p, &nm, NULL) || !sqlp_expect_kw(p, KW_AS) || !sqlp_skip_parens(p))
+            p->ctx = SQL_COLCTX_ORDER; /* PARTITION BY / ORDER BY columns */
+            if (!sqlp_name_tok(p, &nm, NULL) || !sqlp_expect_kw(p, KW_AS) || !sqlp_expect_op(p, '(') ||
+                !sqlp_expr(p, false) || !sqlp_expect_op(p, ')'))
                 return false;
         } while (sqlp_accept_op(p, ','));
     }
@@ -528,9 +544,16 @@ static bool dml_table_factor(struct sqlp *p)
     if (sqlp_is_kw(p, 0, KW_FOR) && sqlp_is_kw(p, 1, KW_SYSTEM_TIME)) {
         /* MariaDB FOR SYSTEM_TIME AS OF x | BETWEEN a AND b | ALL */
         p->i += 2;
-        while (p->i < p->n && !sqlp_is_alias_tok(sqlp_cur(p)) && !sqlp_is_kw(p, 0, KW_AS) &&
-               !(sqlp_cur(p)->type == LEX_IDENT && dml_stop_kw(sqlp_cur(p)->kw) && !sqlp_is_kw(p, 0, KW_AS)))
-            p->i++;
+        uint8_t saved = p->ctx;
+        p->ctx = SQL_COLCTX_WHERE;
+        bool ok = true;
+        if (sqlp_accept_kw2(p, KW_AS, KW_OF) || sqlp_accept_kw(p, KW_BETWEEN) || sqlp_accept_kw(p, KW_FROM))
+            ok = sqlp_expr(p, true);
+        else if (!sqlp_accept_kw(p, KW_ALL))
+            ok = sqlp_fail(p, "expected AS OF, BETWEEN, FROM or ALL");
+        p->ctx = saved;
+        if (!ok)
+            return false;
     }
     if (!dml_alias(p, &alias, &aspan))
         return false;

@@ -60,14 +60,46 @@ struct sqlp {
 };
 
 /* ---- token helpers (sql_parse.c) ---- */
-const struct lex_tok *sqlp_tok(const struct sqlp *p, int k); /* t[i+k] or EOF */
+/* Hot helpers are inline: the parser calls them for every token. */
+extern const struct lex_tok sqlp_eof_tok;
+static inline const struct lex_tok *sqlp_tok(const struct sqlp *p, int k) /* t[i+k] or EOF */
+{
+    int j = p->i + k;
+    return (j < 0 || j >= p->n) ? &sqlp_eof_tok : &p->t[j];
+}
 static inline const struct lex_tok *sqlp_cur(const struct sqlp *p) { return sqlp_tok(p, 0); }
 static inline bool sqlp_eof(const struct sqlp *p) { return p->i >= p->n; }
-bool sqlp_is_kw(const struct sqlp *p, int k, enum lex_kw kw);
-bool sqlp_accept_kw(struct sqlp *p, enum lex_kw kw);
-bool sqlp_accept_kw2(struct sqlp *p, enum lex_kw a, enum lex_kw b);
-bool sqlp_is_op(const struct sqlp *p, int k, unsigned op);
-bool sqlp_accept_op(struct sqlp *p, unsigned op);
+static inline bool sqlp_is_kw(const struct sqlp *p, int k, enum lex_kw kw)
+{
+    const struct lex_tok *t = sqlp_tok(p, k);
+    return t->kw == kw && t->type == LEX_IDENT;
+}
+static inline bool sqlp_accept_kw(struct sqlp *p, enum lex_kw kw)
+{
+    if (!sqlp_is_kw(p, 0, kw))
+        return false;
+    p->i++;
+    return true;
+}
+static inline bool sqlp_accept_kw2(struct sqlp *p, enum lex_kw a, enum lex_kw b)
+{
+    if (!sqlp_is_kw(p, 0, a) || !sqlp_is_kw(p, 1, b))
+        return false;
+    p->i += 2;
+    return true;
+}
+static inline bool sqlp_is_op(const struct sqlp *p, int k, unsigned op)
+{
+    const struct lex_tok *t = sqlp_tok(p, k);
+    return t->op == op && t->type == LEX_OP;
+}
+static inline bool sqlp_accept_op(struct sqlp *p, unsigned op)
+{
+    if (!sqlp_is_op(p, 0, op))
+        return false;
+    p->i++;
+    return true;
+}
 bool sqlp_expect_kw(struct sqlp *p, enum lex_kw kw);
 bool sqlp_expect_op(struct sqlp *p, unsigned op);
 bool sqlp_fail(struct sqlp *p, const char *msg);

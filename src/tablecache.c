@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "log.h"
+#include "pipeline.h"
+#include "worker.h"
 
 #define TC_BUCKETS 512
 #define TC_GRACE_SECONDS 10
@@ -29,6 +31,32 @@ static int nentries;
 /* pending fetch requests: a small ring of "schema\0table" keys */
 static char requests[TC_MAX_REQUESTS][2][65];
 static int req_head, req_count;
+
+/* recent misses (table does not exist, or the lookup failed) */
+#define TC_MISSES 128
+#define TC_MISS_TTL 5
+static struct {
+    char key[140];
+    time_t at;
+} misses[TC_MISSES];
+static int miss_next;
+
+/* sessions waiting for a lookup */
+#define TC_WAITERS 1024
+#define TC_WAIT_SECONDS 2
+static struct {
+    struct worker *w;
+    uint64_t sid;
+    char key[140];
+    time_t since;
+} waiters[TC_WAITERS];
+static int nwaiters;
+static bool monitor_up;
+
+static void tc_keyof(char *key, size_t len, const char *schema, const char *table)
+{
+    snprintf(key, len, "%s.%s", schema ? schema : "", table ? table : "");
+}
 
 static unsigned tc_hash(const char *schema, const char *table)
 {
@@ -119,6 +147,120 @@ const struct gate_table_info *tablecache_lookup(void *ctx, const char *schema, c
         tc_request_locked(schema, table);
     pthread_mutex_unlock(&tc_lock);
     return found;
+}
+
+void tablecache_set_monitor_up(bool up)
+{
+    pthread_mutex_lock(&tc_lock);
+    monitor_up = up;
+    pthread_mutex_unlock(&tc_lock);
+}
+
+/* caller holds tc_lock */
+static bool tc_known_locked(const char *schema, const char *table)
+{
+    char key[140];
+    time_t now = time(NULL);
+
+    for (struct tc_entry *e = buckets[tc_hash(schema, table)]; e; e = e->next)
+        if (tc_match(e->info, schema, table))
+            return true;
+    tc_keyof(key, sizeof(key), schema, table);
+    for (int i = 0; i < TC_MISSES; i++)
+        if (misses[i].at && now - misses[i].at < TC_MISS_TTL && strcmp(misses[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+bool tablecache_known(const char *schema, const char *table)
+{
+    bool known;
+    pthread_mutex_lock(&tc_lock);
+    known = tc_known_locked(schema, table);
+    pthread_mutex_unlock(&tc_lock);
+    return known;
+}
+
+static void wake_job(struct worker *w, void *arg)
+{
+    uint64_t *sid = arg;
+    pipeline_facts_ready(w, *sid);
+    free(sid);
+}
+
+static void wake(struct worker *w, uint64_t sid)
+{
+    uint64_t *arg = malloc(sizeof(*arg));
+    if (!arg)
+        return;
+    *arg = sid;
+    if (!worker_post(w, wake_job, arg))
+        free(arg);
+}
+
+bool tablecache_wait(struct worker *w, uint64_t sid, const char *schema, const char *table)
+{
+    bool waiting = false;
+
+    if (!table)
+        return false;
+    pthread_mutex_lock(&tc_lock);
+    if (monitor_up && !tc_known_locked(schema, table) && nwaiters < TC_WAITERS) {
+        waiters[nwaiters].w = w;
+        waiters[nwaiters].sid = sid;
+        tc_keyof(waiters[nwaiters].key, sizeof(waiters[nwaiters].key), schema, table);
+        waiters[nwaiters].since = time(NULL);
+        nwaiters++;
+        tc_request_locked(schema, table);
+        waiting = true;
+    }
+    pthread_mutex_unlock(&tc_lock);
+    return waiting;
+}
+
+/* caller holds tc_lock; wake waiters on key (or all expired when key NULL) */
+static void wake_locked(const char *key)
+{
+    int kept = 0;
+    time_t now = time(NULL);
+
+    for (int i = 0; i < nwaiters; i++) {
+        bool go = key ? strcmp(waiters[i].key, key) == 0 : now - waiters[i].since >= TC_WAIT_SECONDS;
+        if (go) {
+            if (!key) { /* timed out: remember the miss so the retry does not wait */
+                snprintf(misses[miss_next].key, sizeof(misses[0].key), "%s", waiters[i].key);
+                misses[miss_next].at = now;
+                miss_next = (miss_next + 1) % TC_MISSES;
+            }
+            wake(waiters[i].w, waiters[i].sid);
+        } else {
+            waiters[kept++] = waiters[i];
+        }
+    }
+    nwaiters = kept;
+}
+
+void tablecache_done(const char *schema, const char *table, bool found)
+{
+    char key[140];
+
+    tc_keyof(key, sizeof(key), schema, table);
+    pthread_mutex_lock(&tc_lock);
+    if (!found) {
+        snprintf(misses[miss_next].key, sizeof(misses[0].key), "%s", key);
+        misses[miss_next].at = time(NULL);
+        miss_next = (miss_next + 1) % TC_MISSES;
+    }
+    wake_locked(key);
+    pthread_mutex_unlock(&tc_lock);
+}
+
+void tablecache_expire_waiters(void)
+{
+    pthread_mutex_lock(&tc_lock);
+    if (nwaiters)
+        wake_locked(NULL);
+    pthread_mutex_unlock(&tc_lock);
 }
 
 bool tablecache_next_request(char *schema, size_t slen, char *table, size_t tlen)

@@ -15,7 +15,8 @@
 #   IT_KEEP=1          keep the work directory (logs, sandbox) even on success
 #   IT_COUNTS_FILE     write "PASSED FAILED" there (scripts/test.sh sums it)
 #
-# Tests: every IT_BIN_DIR/it_* program built from tests/integration/it_*.c and
+# Tests: every IT_BIN_DIR/it_* program built from tests/integration/it_*.c
+# (it_X runs as "bash tests/integration/X.sh IT_BIN_DIR" when X.sh exists) and
 # every tests/integration/test_*.sh.  Each gets this environment:
 #   MARIADB_PORT MARIADB_SOCKET MARIADB_CERTS SANDBOX_DIR   the server
 #   DG_HOST DG_PORT DG_ADMIN_PORT DG_TARGET DG_PID DG_LOG   ddlgate (DG_PORT =
@@ -213,6 +214,12 @@ main() {
         [[ -e $src ]] || continue
         name=$(basename "$src" .c)
         wanted "$name" || continue
+        # an it_X program with its own driver script X.sh runs through it
+        # (e.g. it_oracle via oracle.sh, given the build directory)
+        if [[ -f $HERE/${name#it_}.sh ]]; then
+            run_test "$name" bash "$HERE/${name#it_}.sh" "$IT_BIN_DIR"
+            continue
+        fi
         if [[ ! -x $IT_BIN_DIR/$name ]]; then
             echo "not ok - $name: not built ($IT_BIN_DIR/$name missing)"
             record "$name" 0 1

@@ -38,6 +38,9 @@ static const struct {
     {"reload;", ADMIN_RELOAD},
     {"HELP", ADMIN_HELP},
     {"help ;", ADMIN_HELP},
+    {"help 'contents'", ADMIN_HELP}, /* what the mysql client sends for "help contents" */
+    {"HELP rules", ADMIN_HELP},
+    {"SHOW HELP", ADMIN_HELP},
     {"SET NAMES utf8mb4", ADMIN_SESSION_NOOP},
     {"SET NAMES 'utf8mb4' COLLATE 'utf8mb4_general_ci'", ADMIN_SESSION_NOOP},
     {"SET autocommit=1", ADMIN_SESSION_NOOP},
@@ -231,7 +234,7 @@ static const struct {
     {"DENY 1 2", "expected end of command"},
     {"CANCEL abc", "a queued DDL id"},
     {"RELOAD now", "expected end of command"},
-    {"HELP me", "expected end of command"},
+    {"HELP me too", "expected end of command"},
     {"SELECT", "an expression after SELECT"},
     {"SELECT * FROM t", "an expression after SELECT"},
     {"SELECT 1 FROM t", "no tables"},

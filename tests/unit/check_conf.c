@@ -463,6 +463,30 @@ START_TEST(sample_config_works_as_is)
 }
 END_TEST
 
+START_TEST(rules_from_the_config)
+{
+    struct conf c;
+
+    conf_defaults(&c);
+    ck_assert(conf_set_kv(&c, "rules.DG005=reject", err, sizeof(err)));
+    ck_assert(conf_set_kv(&c, "rules.drop-column=off", err, sizeof(err)));
+    ck_assert_int_eq(conf_rule_mode(&c, 5), RULE_REJECT);
+    ck_assert_int_eq(conf_rule_mode(&c, 6), RULE_OFF);
+    ck_assert_int_eq(conf_rule_mode(&c, 7), rules_find(7)->default_mode);
+    /* an admin override is dropped by applying the configuration again */
+    ck_assert(rules_set_mode(7, RULE_OFF, NULL, NULL));
+    ck_assert(rules_set_mode(7, RULE_OFF, "s", "t"));
+    conf_apply_rules(&c);
+    ck_assert_int_eq(rules_mode(5, NULL, NULL), RULE_REJECT);
+    ck_assert_int_eq(rules_mode(6, NULL, NULL), RULE_OFF);
+    ck_assert_int_eq(rules_mode(7, NULL, NULL), rules_find(7)->default_mode);
+    ck_assert_int_eq(rules_mode(7, "s", "t"), rules_find(7)->default_mode);
+    conf_defaults(&c);
+    conf_apply_rules(&c);
+    ck_assert_int_eq(rules_mode(5, NULL, NULL), rules_find(5)->default_mode);
+}
+END_TEST
+
 START_TEST(reload_failure_keeps_the_old_one)
 {
     struct conf *good = malloc(sizeof(*good)), *bad = malloc(sizeof(*bad));
@@ -542,6 +566,7 @@ int main(void)
     tcase_add_test(tc, validate);
     tcase_add_test(tc, show_config_round_trips);
     tcase_add_test(tc, sample_config_works_as_is);
+    tcase_add_test(tc, rules_from_the_config);
     tcase_add_test(tc, reload_failure_keeps_the_old_one);
     tcase_add_test(tc, concurrent_swaps);
     suite_add_tcase(s, tc);

@@ -480,8 +480,8 @@ START_TEST(truncations_never_fail)
     static const char *const q[] = {
         "ALTER TABLE t ADD COLUMN c INT NOT NULL DEFAULT 'x', ADD INDEX i (c), ALGORITHM=INPLACE, LOCK=NONE",
         "SELECT a, (SELECT MAX(b) FROM u WHERE u.x = t.x) FROM t JOIN v USING (id) WHERE c IN (1,2) FOR UPDATE",
-        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, "
-        "KEY k (v(3)), CONSTRAINT fk FOREIGN KEY (id) REFERENCES p (id) ON DELETE CASCADE) ENGINE=InnoDB",
+        ("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, "
+         "KEY k (v(3)), CONSTRAINT fk FOREIGN KEY (id) REFERENCES p (id) ON DELETE CASCADE) ENGINE=InnoDB"),
         "/*!50000 ALTER TABLE t ADD COLUMN x INT */; INSERT INTO t VALUES ('a\\'b', \"c\"), (1,2)",
     };
     struct sql_script s;

@@ -1,0 +1,1 @@
+UPDATE t1 JOIN t2 ON t1.id = t2.id SET t1.a = t2.b WHERE t2.c IN (SELECT c FROM t3) ORDER BY t1.id LIMIT 10

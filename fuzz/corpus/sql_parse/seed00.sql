@@ -1,0 +1,1 @@
+SELECT id, name FROM shop.users u WHERE u.id = 42 AND u.status = 'active' LIMIT 1

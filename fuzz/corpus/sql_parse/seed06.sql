@@ -1,0 +1,1 @@
+DELETE a FROM t1 AS a JOIN t2 b USING (id) WHERE b.x = 1

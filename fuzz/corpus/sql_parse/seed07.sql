@@ -1,0 +1,1 @@
+/*!80013 ALTER TABLE users ADD COLUMN tz VARCHAR(64) NULL */; SELECT 1; -- end
