@@ -123,7 +123,10 @@ void gate_verdict_clear(struct gate_verdict *v); /* frees rewritten */
 
 /* Classify and judge one query text (may hold several statements).
  * `script` is caller-owned scratch space (reset by this call), so the
- * parsed statements stay available to the caller after the verdict. */
+ * parsed statements stay available to the caller after the verdict.
+ * `out` must have been set up once with gate_verdict_init(); every call
+ * clears it first (freeing the previous rewrite).  sess and tables may be
+ * NULL.  Rules in approval mode call approval_consume()/approval_request(). */
 void gate_check(const struct sql_parse_opts *opts, const struct gate_session *sess,
                 const struct gate_tables *tables, const char *text, size_t len,
                 struct sql_script *script, struct gate_verdict *out);

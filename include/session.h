@@ -156,8 +156,13 @@ struct session {
     char *held_text;                /* the command payload to send, owned */
     size_t held_len;
 
+    /* limits from the configuration at connect time */
+    size_t max_packet;
+    int idle_timeout_s;
+
     /* timers */
-    struct event *timer;            /* handshake timeout */
+    struct event *timer;            /* handshake timeout, then the closing poll */
+    int closing_ticks;
 };
 
 const char *sess_state_name(enum sess_state s);

@@ -28,7 +28,6 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
     struct session *s = arg;
 
     (void)bev;
-    s->worker->stats.bytes_from_clients += 0; /* counted by the relay below */
     client_process(s);
 }
 
@@ -59,6 +58,16 @@ static void client_event_cb(struct bufferevent *bev, short what, void *arg)
         }
         return;
     }
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
+        /* ddlgate.idle_timeout_s: only a client idle between commands is
+         * closed; one waiting for a long statement keeps its connection */
+        if (s->state != SESS_IDLE) {
+            bufferevent_enable(bev, EV_READ);
+            return;
+        }
+        session_close(s, DGE_SHUTDOWN, "ddlgate: idle timeout (ddlgate.idle_timeout_s) reached");
+        return;
+    }
     if (s->state == SESS_CLIENT_TLS) {
         sess_tls_error(bev, tlserr, sizeof(tlserr));
         s->client_eof = true;
@@ -74,6 +83,10 @@ void sess_client_attach(struct session *s)
 {
     bufferevent_setcb(s->cbev, client_read_cb, client_write_cb, client_event_cb, s);
     bufferevent_setwatermark(s->cbev, EV_WRITE, SESS_LOW_WATER, 0);
+    if (s->idle_timeout_s > 0) {
+        struct timeval tv = {s->idle_timeout_s, 0};
+        bufferevent_set_timeouts(s->cbev, &tv, NULL);
+    }
     /* plain sockets are written directly by sess_push(); libevent's write
      * event is armed only when the kernel buffer is full */
     bufferevent_enable(s->cbev, s->client_tls ? EV_READ | EV_WRITE : EV_READ);
@@ -164,6 +177,11 @@ void client_command_done(struct session *s)
     s->resp_seq_fix = 0;
     session_set_state(s, SESS_IDLE);
     pipeline_command_done(s);
+    if (s->worker->draining) {
+        sess_flush_client(s);
+        session_close(s, DGE_SHUTDOWN, "ddlgate: server shutdown in progress");
+        return;
+    }
     /* a pipelining client may already have sent the next command */
     if (s->state == SESS_IDLE && evbuffer_get_length(s->cin) > 0)
         client_process(s);
@@ -171,13 +189,19 @@ void client_command_done(struct session *s)
 
 /* Total size of the (possibly multi-frame) command at the front of cin, or
  * 0 when not all of it has arrived.  *frames gets the frame count. */
-static size_t command_size(struct evbuffer *in, uint32_t first_len, int *frames)
+static size_t command_size(struct evbuffer *in, uint32_t first_len, int *frames, size_t max,
+                           bool *too_big)
 {
     size_t off = 0, avail = evbuffer_get_length(in);
     uint32_t len = first_len;
 
     *frames = 0;
+    *too_big = false;
     for (;;) {
+        if (off + len > max) {
+            *too_big = true; /* refuse before buffering it all */
+            return 0;
+        }
         if (avail < off + PKT_HDR_LEN + len)
             return 0;
         off += PKT_HDR_LEN + len;
@@ -250,10 +274,18 @@ void client_send_command(struct session *s, uint8_t cmd, const char *text, size_
 static bool on_statement(struct session *s, uint8_t cmd, uint32_t len, uint8_t seq)
 {
     int frames;
-    size_t total = command_size(s->cin, len, &frames);
+    bool too_big;
+    size_t total = command_size(s->cin, len, &frames, s->max_packet, &too_big);
     size_t tlen;
     struct gate_verdict v;
 
+    if (too_big) {
+        s->worker->stats.protocol_errors++;
+        session_close(s, DGE_PACKET_TOO_LARGE,
+                      "ddlgate: statement larger than ddlgate.max_packet_size (%zu bytes)",
+                      s->max_packet);
+        return true;
+    }
     if (total == 0)
         return false;
     const char *text = command_text(s, len, frames, &tlen);

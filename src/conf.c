@@ -76,7 +76,7 @@ static const struct conf_key conf_keys[] = {
     {"ddlgate", "handshake_timeout_ms", CT_INT, F(handshake_timeout_ms), 0, "10000", 100, 3600000, NULL, true},
     {"ddlgate", "drain_timeout_ms", CT_INT, F(drain_timeout_ms), 0, "30000", 0, 86400000, NULL, true},
     {"ddlgate", "idle_timeout_s", CT_INT, F(idle_timeout_s), 0, "0", 0, 31536000, NULL, true},
-    {"ddlgate", "max_packet_size", CT_SIZE, F(max_packet_size), 0, "1G", 1024, (int64_t)GIB, NULL, true},
+    {"ddlgate", "max_packet_size", CT_SIZE, F(max_packet_size), 0, "64M", 1024, (int64_t)GIB, NULL, true},
     {"ddlgate", "unparsed_ddl_policy", CT_CHOICE, F(unparsed_ddl_policy), 0, "reject", 0, 0, policy_names, true},
     {"ddlgate", "approval_minutes", CT_INT, F(approval_minutes), 0, "30", 1, 527040, NULL, true},
     {"ddlgate", "approval_once", CT_BOOL, F(approval_once), 0, "true", 0, 0, NULL, true},

@@ -165,7 +165,8 @@ static bool gate_zero_date(const char *text, struct sql_span sp)
     for (uint32_t i = 0; i < sp.len && k < 3; i++) {
         char ch = text[sp.off + i];
         if (isdigit((unsigned char)ch)) {
-            part[k] = part[k] * 10 + (ch - '0');
+            if (part[k] < 100000) /* years/months/days are short: no overflow */
+                part[k] = part[k] * 10 + (ch - '0');
             digits = true;
         } else if (digits && (ch == '-' || ch == ' ' || ch == '\'')) {
             k++;

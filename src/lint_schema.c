@@ -321,9 +321,7 @@ static void ls_refresh(const struct lint_schema *s, struct ls_table *t)
     ti->nkey_cols = ti->nfk_names = 0;
     for (int i = 0; i < t->ncols; i++)
         t->cols[i].in_index = t->cols[i].unique_lead = false;
-    free(t->keys);
     free(t->fks);
-    t->keys = calloc((size_t)t->nidx * 16 + 1, sizeof *t->keys);
     t->fks = calloc((size_t)t->nidx + 1, sizeof *t->fks);
     const struct ls_index *usable = NULL;
     for (int i = 0; i < t->nidx; i++) {
@@ -354,7 +352,9 @@ static void ls_refresh(const struct lint_schema *s, struct ls_table *t)
         if (ok && (!usable || x->kind == SQL_INDEX_PRIMARY) && !(usable && usable->kind == SQL_INDEX_PRIMARY))
             usable = x;
     }
-    for (int k = 0; usable && t->keys && k < usable->ncols && k < t->nidx * 16; k++)
+    free(t->keys);
+    t->keys = calloc(usable ? (size_t)usable->ncols + 1 : 1, sizeof *t->keys);
+    for (int k = 0; usable && t->keys && k < usable->ncols; k++)
         t->keys[ti->nkey_cols++] = usable->cols[k];
     ti->key_cols = t->keys;
     ti->fk_names = t->fks;

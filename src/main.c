@@ -161,6 +161,11 @@ bool ddlgate_reload(char *err, size_t errlen)
     }
     log_set_level(c->log_level);
     apply_rules(c, true);
+    const struct conf *old = conf_acquire();
+    char restart[512];
+    if (conf_restart_needed(old, c, restart, sizeof(restart)) > 0)
+        log_warn("reload: these keys changed but take effect only after a restart: %s", restart);
+    conf_release(old);
     conf_swap(c);
     log_info("configuration reloaded%s%s", cli.cfile ? " from " : "", cli.cfile ? cli.cfile : "");
     return true;

@@ -175,6 +175,8 @@ struct session *session_new(struct worker *w, int fd, const struct sockaddr *sa,
     s->state = SESS_CONNECTING;
     s->connected_at = time(NULL);
     s->autocommit = true;
+    s->max_packet = c->max_packet_size;
+    s->idle_timeout_s = c->idle_timeout_s;
     memcpy(&s->peer, sa, salen < sizeof(s->peer) ? salen : sizeof(s->peer));
     sess_format_peer(sa, s->peer_str, sizeof(s->peer_str));
     s->next = w->sessions;
@@ -275,13 +277,15 @@ void sess_send_err(struct session *s, uint8_t seq, int code, const char *msg)
 
 static void push_leg(struct bufferevent *bev);
 
-static void closing_drained_cb(struct bufferevent *bev, void *arg)
+/* Everything queued for the client has reached the kernel: for a TLS leg
+ * the filter's output and the socket bufferevent's beneath it. */
+static bool client_flushed(struct session *s)
 {
-    struct session *s = arg;
+    struct bufferevent *under = bufferevent_get_underlying(s->cbev);
 
-    (void)bev;
-    if (evbuffer_get_length(bufferevent_get_output(s->cbev)) == 0)
-        free_session(s);
+    if (evbuffer_get_length(bufferevent_get_output(s->cbev)) > 0)
+        return false;
+    return !under || evbuffer_get_length(bufferevent_get_output(under)) == 0;
 }
 
 static void closing_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -291,11 +295,16 @@ static void closing_event_cb(struct bufferevent *bev, short what, void *arg)
     free_session(arg);
 }
 
-static void closing_timeout_cb(evutil_socket_t fd, short what, void *arg)
+/* Polls until the last packet is out, for at most CLOSING_TICKS ticks. */
+#define CLOSING_TICKS 100 /* x 20 ms */
+static void closing_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+    struct session *s = arg;
+
     (void)fd;
     (void)what;
-    free_session(arg);
+    if (client_flushed(s) || ++s->closing_ticks >= CLOSING_TICKS)
+        free_session(s);
 }
 
 void session_close(struct session *s, int errcode, const char *fmt, ...)
@@ -326,19 +335,18 @@ void session_close(struct session *s, int errcode, const char *fmt, ...)
         sess_send_err(s, s->cseq_next, errcode, msg);
     if (!s->client_tls)
         push_leg(s->cbev);
-    if (evbuffer_get_length(bufferevent_get_output(s->cbev)) == 0) {
+    if (client_flushed(s)) {
         free_session(s);
         return;
     }
-    /* let the last packet reach the client, bounded by a short timer */
+    /* let the last packet reach the client, bounded in time */
     bufferevent_disable(s->cbev, EV_READ);
     bufferevent_enable(s->cbev, EV_WRITE);
-    bufferevent_setwatermark(s->cbev, EV_WRITE, 0, 0);
-    bufferevent_setcb(s->cbev, NULL, closing_drained_cb, closing_event_cb, s);
+    bufferevent_setcb(s->cbev, NULL, NULL, closing_event_cb, s);
     if (s->timer)
         event_free(s->timer);
-    s->timer = evtimer_new(s->worker->base, closing_timeout_cb, s);
-    struct timeval tv = {2, 0};
+    s->timer = event_new(s->worker->base, -1, EV_PERSIST, closing_tick_cb, s);
+    struct timeval tv = {0, 20 * 1000};
     evtimer_add(s->timer, &tv);
 }
 
@@ -510,10 +518,12 @@ void sess_relay_packet(struct session *s, struct evbuffer *in, struct evbuffer *
     hdr[3] = out_seq;
     evbuffer_add(out, hdr, PKT_HDR_LEN);
     if (to_client) {
+        s->worker->stats.bytes_to_clients += (uint64_t)len + PKT_HDR_LEN;
         s->s2c_left = len;
         s->s2c_cont = (len == PKT_MAX_PAYLOAD);
         s->cseq_next = (uint8_t)(out_seq + 1);
     } else {
+        s->worker->stats.bytes_from_clients += (uint64_t)len + PKT_HDR_LEN;
         s->c2s_left = len;
         s->c2s_cont = (len == PKT_MAX_PAYLOAD);
     }

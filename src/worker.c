@@ -259,6 +259,13 @@ static void worker_drain_job(struct worker *w, void *arg)
         evconnlistener_free(w->listener);
         w->listener = NULL;
     }
+    /* idle clients go now; the others when their statement is answered */
+    struct session *next;
+    for (struct session *s = w->sessions; s; s = next) {
+        next = s->next;
+        if (s->state == SESS_IDLE || s->state < SESS_AUTH)
+            session_close(s, DGE_SHUTDOWN, "ddlgate: server shutdown in progress");
+    }
 }
 
 void workers_drain(void)

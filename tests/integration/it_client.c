@@ -1152,7 +1152,6 @@ out:
 static int case_tls(void)
 {
     int rc = CASE_FAIL;
-    unsigned err;
     MYSQL *m = NULL;
     if (!g_env.certs) {
         set_reason("MARIADB_CERTS not set");
@@ -1172,10 +1171,46 @@ static int case_tls(void)
     m = it_connect("tlsuser", "tlspass", OPT_TLS);
     CHECK(m, "tlsuser over TLS: %s", g_reason);
     CHECK_VAL(m, "SELECT CURRENT_USER()", "tlsuser@%");
-    mysql_close(m);
-    m = it_connect_ex("tlsuser", "tlspass", "test", OPT_NONE, &err);
-    CHECK(!m, "tlsuser logged in without TLS");
+    rc = CASE_PASS;
+out:
+    if (m)
+        mysql_close(m);
+    return rc;
+}
+
+/* An account with REQUIRE SSL must not log in over a plaintext client
+ * connection, even when the proxy's own link to the server is TLS. */
+static int case_require_ssl_plain_refused(void)
+{
+    int rc = CASE_FAIL;
+    unsigned err = 0;
+    MYSQL *m = it_connect_ex("tlsuser", "tlspass", "test", OPT_NONE, &err);
+    CHECK(!m, "tlsuser (REQUIRE SSL) logged in over a plaintext client connection");
     CHECK(err == 1045, "tlsuser without TLS: want 1045, got %u (%s)", err, g_reason);
+    rc = CASE_PASS;
+out:
+    if (m)
+        mysql_close(m);
+    return rc;
+}
+
+/* A failed login over TLS still delivers its error packet (1045), it does
+ * not end in a TLS-level error. */
+static int case_tls_wrong_password(void)
+{
+    int rc = CASE_FAIL;
+    unsigned err = 0;
+    MYSQL *m = NULL;
+    if (!g_env.certs) {
+        set_reason("MARIADB_CERTS not set");
+        return CASE_SKIP;
+    }
+    m = it_connect_ex("app", "wrongpass", "test", OPT_TLS, &err);
+    CHECK(!m, "login with a wrong password over TLS succeeded");
+    CHECK(err == 1045, "want 1045 over TLS, got %u (%s)", err, g_reason);
+    m = it_connect_ex("ed", "wrongpass", "test", OPT_TLS, &err);
+    CHECK(!m, "ed25519 login with a wrong password over TLS succeeded");
+    CHECK(err == 1045, "ed25519: want 1045 over TLS, got %u (%s)", err, g_reason);
     rc = CASE_PASS;
 out:
     if (m)
@@ -1327,6 +1362,8 @@ static const struct it_case CASES[] = {
     { "set_option", case_set_option },
     { "tls", case_tls },
     { "tls_wrong_ca", case_tls_wrong_ca },
+    { "tls_wrong_password", case_tls_wrong_password },
+    { "require_ssl_plain_refused", case_require_ssl_plain_refused },
     { "clear_password", case_clear_password },
     { "compress_text", case_compress_text },
     { "compress_large_result", case_compress_large_result },

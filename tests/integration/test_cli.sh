@@ -117,10 +117,10 @@ else notok batch_force_continues "exit $rc out [$out]"; fi
 
 # 7. mariadb-dump and reload; mariadb-admin.  The dump is taken the InnoDB
 # way (--single-transaction, no LOCK TABLES) and reloaded into a new database
-# (no DROP TABLE, no LOCK TABLES): the statements ddlgate's default policy
+# (no DROP TABLE, LOCK TABLES or ALTER TABLE DISABLE KEYS): the statements ddlgate's default policy
 # lets an application run.
 if timeout 60 mariadb-dump --no-defaults -h"$DG_HOST" -P"$DG_PORT" -uapp -papppass --routines \
-    --single-transaction --skip-add-drop-table --skip-add-locks test it_cli > "$T/dump.sql" 2> "$T/err"; then
+    --single-transaction --skip-add-drop-table --skip-add-locks --skip-disable-keys test it_cli > "$T/dump.sql" 2> "$T/err"; then
     app -e "CREATE DATABASE IF NOT EXISTS test_it_cli_copy" 2>> "$T/err" || true
     cli -uapp -papppass test_it_cli_copy < "$T/dump.sql" 2>> "$T/err" || true
     expect dump_reload "one,TWO,three" cli -uapp -papppass test_it_cli_copy -N -B \

@@ -1,0 +1,1050 @@
+/*
+ * it_mdlqueue.c - the metadata-lock pile-up, reproduced with real clients,
+ * directly against MariaDB and through ddlgate's DDL queue.
+ *
+ *   session A  BEGIN; SELECT * FROM t; ... stays idle (holds t's MDL)
+ *   session B  ALTER TABLE t ADD COLUMN ...   (needs the exclusive MDL)
+ *   session C  point SELECTs on t in a loop, every latency recorded
+ *
+ * Straight on the server, B's pending exclusive lock stalls C until A ends.
+ * Through ddlgate, B waits in ddlgate's queue and C keeps flowing.
+ *
+ * Scenarios (each on a table of its own):
+ *   direct        everything on MariaDB: C stalls ~ A's hold time (the
+ *                 reproduction; it validates the test itself)
+ *   queued        A, B, C through ddlgate: C's p99 < 50 ms, SHOW QUEUE
+ *                 shows B, B completes after A commits, the column exists
+ *   external      A straight on the server (seen by ddlgate's monitor in
+ *                 performance_schema), B and C through ddlgate: same
+ *   deadline      A never ends (ddl_queue_deadline_s=4): B gets 7200 naming
+ *                 A, the table is unchanged, C unaffected
+ *   disconnect    B's client goes away while queued: the queue empties, the
+ *                 ALTER never runs
+ *   cancel        CANCEL <id> on the admin port: B gets 7201, table unchanged
+ *
+ * The program starts its own ddlgate instances (free ports, stopped at exit).
+ * Environment: MARIADB_PORT (required), DDLGATE_BIN (required unless only
+ * "direct" runs), IT_WORK_DIR (logs; default /tmp), IT_MDLQ_HOLD_S (A's hold,
+ * default 3).
+ *
+ * Usage: it_mdlqueue [--bench] [--hold S] [scenario...]
+ *   --bench  only "direct" and "queued" (and "external"), a side-by-side
+ *            table of C's latencies; used by bench/mdl_bench.sh
+ * Output: "ok - mdlq_<scenario>_<check>" / "not ok - ...: why", a summary
+ * table, and "it_mdlqueue: N passed, M failed".  Exit 1 on any failure.
+ */
+#include <errmsg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROWS 1000
+#define READER_MAX_SAMPLES 2000000
+#define READER_MAX_S 120.0
+#define P99_LIMIT_MS 50.0
+#define ADMIN_USER "admin"
+#define ADMIN_PASS "it-mdlq-secret"
+#define MAX_INST 4
+#define OVERALL_TIMEOUT_S 280
+
+/* ---- small utilities -------------------------------------------------------------- */
+
+static int g_pass, g_fail;
+static bool g_verbose;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+__attribute__((format(printf, 3, 4))) static bool check(bool cond, const char *name,
+                                                        const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (cond) {
+        g_pass++;
+        printf("ok - mdlq_%s%s%s\n", name, g_verbose && why[0] ? " # " : "",
+               g_verbose ? why : "");
+    } else {
+        g_fail++;
+        printf("not ok - mdlq_%s: %s\n", name, why);
+    }
+    fflush(stdout);
+    return cond;
+}
+
+/* ---- ddlgate instances ------------------------------------------------------------ */
+
+struct dg_inst {
+    pid_t pid;
+    unsigned port, admin_port;
+    char log[512];
+};
+
+static struct dg_inst *g_insts[MAX_INST];
+static int g_ninsts;
+
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    unsigned port = 0;
+    if (fd < 0)
+        return 0;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static bool port_open(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static void dg_stop(struct dg_inst *d)
+{
+    int st;
+    if (d->pid <= 0)
+        return;
+    kill(d->pid, SIGTERM);
+    for (int i = 0; i < 100; i++) { /* <= 10 s */
+        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+            d->pid = 0;
+            return;
+        }
+        sleep_s(0.1);
+    }
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, &st, 0);
+    d->pid = 0;
+}
+
+/* Start ddlgate in front of MariaDB with the extra "--set k=v" values. */
+static bool dg_start(struct dg_inst *d, const char *tag, const char *const *sets, int nsets)
+{
+    const char *bin = getenv("DDLGATE_BIN");
+    const char *mport = getenv("MARIADB_PORT");
+    const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
+    char listen[64], backend[64], admin[64];
+    const char *argv[64];
+    int n = 0;
+
+    memset(d, 0, sizeof *d);
+    if (!bin || !mport)
+        return false;
+    d->port = free_port();
+    do
+        d->admin_port = free_port();
+    while (d->admin_port == d->port);
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", d->port);
+    snprintf(backend, sizeof backend, "127.0.0.1:%s", mport);
+    snprintf(admin, sizeof admin, "127.0.0.1:%u", d->admin_port);
+    snprintf(d->log, sizeof d->log, "%s/it_mdlqueue-%s-%d.log", work, tag, (int)getpid());
+    argv[n++] = bin;
+    argv[n++] = "--listen";
+    argv[n++] = listen;
+    argv[n++] = "--backend";
+    argv[n++] = backend;
+    argv[n++] = "--admin";
+    argv[n++] = admin;
+    static const char *const base[] = {
+        "admin.user=" ADMIN_USER, "admin.password=" ADMIN_PASS,
+        "backend.monitor_user=monitor", "backend.monitor_password=monpass",
+        "backend.monitor_interval_ms=250",
+    };
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+        argv[n++] = "--set";
+        argv[n++] = base[i];
+    }
+    for (int i = 0; i < nsets && n < 60; i++) {
+        argv[n++] = "--set";
+        argv[n++] = sets[i];
+    }
+    argv[n++] = "--log-level";
+    argv[n++] = "info";
+    argv[n] = NULL;
+
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    d->pid = pid;
+    if (g_ninsts < MAX_INST)
+        g_insts[g_ninsts++] = d;
+    for (int i = 0; i < 200; i++) { /* <= 20 s */
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            d->pid = 0;
+            return false;
+        }
+        if (port_open(d->port) && port_open(d->admin_port))
+            return true;
+        sleep_s(0.1);
+    }
+    dg_stop(d);
+    return false;
+}
+
+/* Print the log lines of an instance that mention the queue (for reports). */
+static void dg_log_tail(const struct dg_inst *d, const char *grep)
+{
+    FILE *f = fopen(d->log, "r");
+    char line[1024];
+    char *ring[12] = {0};
+    int n = 0;
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        if (grep && !strstr(line, grep))
+            continue;
+        free(ring[n % 12]);
+        ring[n % 12] = strdup(line);
+        n++;
+    }
+    fclose(f);
+    for (int i = n > 12 ? n - 12 : 0; i < n; i++) {
+        printf("#   ddlgate.log: %s", ring[i % 12] ? ring[i % 12] : "\n");
+        free(ring[i % 12]);
+        ring[i % 12] = NULL;
+    }
+    for (int i = 0; i < 12; i++)
+        free(ring[i]);
+}
+
+static void stop_all(void)
+{
+    for (int i = 0; i < g_ninsts; i++)
+        if (g_insts[i]->pid > 0) {
+            kill(g_insts[i]->pid, SIGKILL);
+            waitpid(g_insts[i]->pid, NULL, 0);
+            g_insts[i]->pid = 0;
+        }
+}
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "not ok - mdlq_overall: timed out\n";
+    (void)sig;
+    ssize_t w = write(1, msg, sizeof msg - 1);
+    (void)w;
+    for (int i = 0; i < g_ninsts; i++)
+        if (g_insts[i]->pid > 0)
+            kill(g_insts[i]->pid, SIGKILL);
+    _exit(1);
+}
+
+/* ---- client helpers --------------------------------------------------------------- */
+
+static MYSQL *db_connect(unsigned port, const char *user, const char *pass, const char *db,
+                         char *err, size_t errlen)
+{
+    MYSQL *m = mysql_init(NULL);
+    unsigned cto = 10, rto = 60;
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &cto);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rto);
+    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rto);
+    if (!mysql_real_connect(m, "127.0.0.1", user, pass, db, port, NULL, 0)) {
+        snprintf(err, errlen, "connect to %u as %s: %u %s", port, user, mysql_errno(m),
+                 mysql_error(m));
+        mysql_close(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Run a statement and discard its result; 0 or the error number. */
+static unsigned db_exec(MYSQL *m, const char *sql, char *err, size_t errlen)
+{
+    if (mysql_query(m, sql) != 0) {
+        snprintf(err, errlen, "%s: %u %s", sql, mysql_errno(m), mysql_error(m));
+        return mysql_errno(m) ? mysql_errno(m) : 1;
+    }
+    do {
+        MYSQL_RES *r = mysql_store_result(m);
+        if (r)
+            mysql_free_result(r);
+    } while (mysql_next_result(m) == 0);
+    return 0;
+}
+
+/* First column of the first row as a number; -1 on error or no row. */
+static long long db_int(MYSQL *m, const char *sql)
+{
+    long long v = -1;
+    if (mysql_query(m, sql) != 0)
+        return -1;
+    MYSQL_RES *r = mysql_store_result(m);
+    if (!r)
+        return -1;
+    MYSQL_ROW row = mysql_fetch_row(r);
+    if (row && row[0])
+        v = atoll(row[0]);
+    mysql_free_result(r);
+    return v;
+}
+
+static unsigned g_mport;
+
+static MYSQL *root_conn(char *err, size_t errlen)
+{
+    return db_connect(g_mport, "root", "", "test", err, errlen);
+}
+
+static bool table_fixture(const char *table, char *err, size_t errlen)
+{
+    char sql[256];
+    MYSQL *r = root_conn(err, errlen);
+    bool ok = r != NULL;
+    if (!r)
+        return false;
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);
+    ok = ok && db_exec(r, sql, err, errlen) == 0;
+    snprintf(sql, sizeof sql, "CREATE TABLE %s (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB",
+             table);
+    ok = ok && db_exec(r, sql, err, errlen) == 0;
+    snprintf(sql, sizeof sql, "INSERT INTO %s SELECT seq, seq * 7 FROM seq_1_to_%d", table, ROWS);
+    ok = ok && db_exec(r, sql, err, errlen) == 0;
+    mysql_close(r);
+    return ok;
+}
+
+static void table_drop(const char *table)
+{
+    char err[256], sql[256];
+    MYSQL *r = root_conn(err, sizeof err);
+    if (!r)
+        return;
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);
+    db_exec(r, sql, err, sizeof err);
+    mysql_close(r);
+}
+
+/* 1 when the column exists, 0 when not, -1 when the server could not tell */
+static int column_exists(const char *table, const char *col)
+{
+    char err[256], sql[384];
+    MYSQL *r = root_conn(err, sizeof err);
+    if (!r)
+        return -1;
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'test' "
+             "AND TABLE_NAME = '%s' AND COLUMN_NAME = '%s'", table, col);
+    long long n = db_int(r, sql);
+    mysql_close(r);
+    return n < 0 ? -1 : n > 0;
+}
+
+/* ---- session C: the reader -------------------------------------------------------- */
+
+struct reader {
+    unsigned port;
+    const char *table;
+    pthread_t th;
+    atomic_bool stop;
+    double *lat_ms;    /* latency of each statement */
+    double *end_at;    /* when it completed (now_s) */
+    size_t n;
+    unsigned errors;
+    char err[512];
+    bool started;
+};
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    char sql[128];
+    MYSQL *m = db_connect(r->port, "app", "apppass", "test", r->err, sizeof r->err);
+    if (!m) {
+        r->errors++;
+        return NULL;
+    }
+    double t0 = now_s();
+    for (size_t i = 0; i < READER_MAX_SAMPLES && !atomic_load(&r->stop); i++) {
+        if (now_s() - t0 > READER_MAX_S)
+            break;
+        snprintf(sql, sizeof sql, "SELECT v FROM %s WHERE id = %zu", r->table, i % ROWS + 1);
+        double s = now_s();
+        int rc = mysql_query(m, sql);
+        MYSQL_RES *res = rc == 0 ? mysql_store_result(m) : NULL;
+        double e = now_s();
+        if (rc != 0 || !res) {
+            if (r->errors++ == 0)
+                snprintf(r->err, sizeof r->err, "%s: %u %s", sql, mysql_errno(m), mysql_error(m));
+            if (mysql_errno(m) == CR_SERVER_LOST || mysql_errno(m) == CR_SERVER_GONE_ERROR)
+                break;
+            continue;
+        }
+        mysql_free_result(res);
+        r->lat_ms[r->n] = (e - s) * 1000.0;
+        r->end_at[r->n] = e;
+        r->n++;
+    }
+    mysql_close(m);
+    return NULL;
+}
+
+static bool reader_start(struct reader *r, unsigned port, const char *table)
+{
+    memset(r, 0, sizeof *r);
+    r->port = port;
+    r->table = table;
+    r->lat_ms = malloc(READER_MAX_SAMPLES * sizeof(double));
+    r->end_at = malloc(READER_MAX_SAMPLES * sizeof(double));
+    if (!r->lat_ms || !r->end_at)
+        return false;
+    r->started = pthread_create(&r->th, NULL, reader_main, r) == 0;
+    return r->started;
+}
+
+static void reader_stop(struct reader *r)
+{
+    atomic_store(&r->stop, true);
+    if (r->started)
+        pthread_join(r->th, NULL);
+    r->started = false;
+}
+
+static void reader_free(struct reader *r)
+{
+    free(r->lat_ms);
+    free(r->end_at);
+    r->lat_ms = r->end_at = NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+struct lat_stats {
+    size_t count;
+    double p50, p99, max;
+};
+
+static struct lat_stats reader_stats(const struct reader *r)
+{
+    struct lat_stats s = {r->n, 0, 0, 0};
+    if (r->n == 0)
+        return s;
+    double *c = malloc(r->n * sizeof(double));
+    if (!c)
+        return s;
+    memcpy(c, r->lat_ms, r->n * sizeof(double));
+    qsort(c, r->n, sizeof(double), cmp_double);
+    s.p50 = c[(r->n - 1) / 2];
+    s.p99 = c[(size_t)((double)(r->n - 1) * 0.99)];
+    s.max = c[r->n - 1];
+    free(c);
+    return s;
+}
+
+/* statements C completed in [from, to] */
+static size_t reader_count_between(const struct reader *r, double from, double to)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->end_at[i] >= from && r->end_at[i] <= to;
+    return n;
+}
+
+/* ---- session B: the DDL ----------------------------------------------------------- */
+
+struct ddl_job {
+    MYSQL *m;
+    char sql[256];
+    pthread_t th;
+    double sent, done;
+    unsigned err;
+    char msg[1024];
+    atomic_bool finished;
+    bool started;
+};
+
+static void *ddl_main(void *arg)
+{
+    struct ddl_job *j = arg;
+    j->sent = now_s();
+    if (mysql_query(j->m, j->sql) != 0) {
+        j->err = mysql_errno(j->m);
+        snprintf(j->msg, sizeof j->msg, "%s", mysql_error(j->m));
+    } else {
+        MYSQL_RES *r = mysql_store_result(j->m);
+        if (r)
+            mysql_free_result(r);
+    }
+    j->done = now_s();
+    atomic_store(&j->finished, true);
+    return NULL;
+}
+
+static bool ddl_start(struct ddl_job *j, unsigned port, const char *sql, char *err, size_t errlen)
+{
+    memset(j, 0, sizeof *j);
+    snprintf(j->sql, sizeof j->sql, "%s", sql);
+    j->m = db_connect(port, "app", "apppass", "test", err, errlen);
+    if (!j->m)
+        return false;
+    j->started = pthread_create(&j->th, NULL, ddl_main, j) == 0;
+    return j->started;
+}
+
+/* Wait up to max_s for B to finish; true when it did. */
+static bool ddl_wait(struct ddl_job *j, double max_s)
+{
+    double t0 = now_s();
+    while (!atomic_load(&j->finished) && now_s() - t0 < max_s)
+        sleep_s(0.01);
+    return atomic_load(&j->finished);
+}
+
+static void ddl_end(struct ddl_job *j)
+{
+    if (j->started) {
+        if (!atomic_load(&j->finished)) /* unblock it: closing the socket ends the read */
+            shutdown(mysql_get_socket(j->m), SHUT_RDWR);
+        pthread_join(j->th, NULL);
+    }
+    if (j->m)
+        mysql_close(j->m);
+    j->m = NULL;
+    j->started = false;
+}
+
+/* ---- the admin console ------------------------------------------------------------ */
+
+struct queue_row {
+    long long id;
+    char table[160];
+    char state[32];
+    char blockers[512];
+    char statement[256];
+};
+
+/* Rows of SHOW QUEUE whose statement mentions `needle`; -1 on error. */
+static int admin_queue(MYSQL *adm, const char *needle, struct queue_row *out)
+{
+    if (mysql_query(adm, "SHOW QUEUE") != 0)
+        return -1;
+    MYSQL_RES *r = mysql_store_result(adm);
+    if (!r)
+        return -1;
+    int n = 0;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(r))) {
+        if (mysql_num_fields(r) < 9 || !row[8] || (needle && !strstr(row[8], needle)))
+            continue;
+        if (n++ == 0 && out) {
+            out->id = row[0] ? atoll(row[0]) : -1;
+            snprintf(out->table, sizeof out->table, "%s", row[3] ? row[3] : "");
+            snprintf(out->state, sizeof out->state, "%s", row[4] ? row[4] : "");
+            snprintf(out->blockers, sizeof out->blockers, "%s", row[5] ? row[5] : "");
+            snprintf(out->statement, sizeof out->statement, "%s", row[8]);
+        }
+    }
+    mysql_free_result(r);
+    return n;
+}
+
+/* Poll SHOW QUEUE until the wanted count of matching rows (bounded). */
+static int admin_queue_wait(MYSQL *adm, const char *needle, bool want_present, double max_s,
+                            struct queue_row *out)
+{
+    double t0 = now_s();
+    int n;
+    do {
+        n = admin_queue(adm, needle, out);
+        if (n < 0 || (want_present ? n > 0 : n == 0))
+            return n;
+        sleep_s(0.05);
+    } while (now_s() - t0 < max_s);
+    return n;
+}
+
+static long long admin_stat(MYSQL *adm, const char *name)
+{
+    long long v = -1;
+    if (mysql_query(adm, "SHOW STATS") != 0)
+        return -1;
+    MYSQL_RES *r = mysql_store_result(adm);
+    if (!r)
+        return -1;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(r)))
+        if (row[0] && row[1] && strcmp(row[0], name) == 0)
+            v = atoll(row[1]);
+    mysql_free_result(r);
+    return v;
+}
+
+/* ---- scenarios -------------------------------------------------------------------- */
+
+enum path { PATH_DIRECT, PATH_DDLGATE };
+
+struct summary {
+    char name[16];
+    struct lat_stats c;
+    size_t c_during;     /* C statements completed while B waited */
+    unsigned c_errors;
+    char b_result[48];
+    double b_wait_s;
+    bool ran;
+};
+
+#define MAX_SUMMARY 8
+static struct summary g_sum[MAX_SUMMARY];
+static int g_nsum;
+static double g_hold_s = 3.0;
+
+struct ctx {
+    const char *name;
+    char table[32];
+    struct dg_inst *dg;      /* NULL for the direct scenario */
+    MYSQL *adm;
+    struct reader c;
+    MYSQL *a;
+    unsigned a_thread;
+    struct ddl_job b;
+    double a_end;
+    struct summary *sum;
+    char err[512];
+};
+
+static unsigned port_of(const struct ctx *x, enum path p)
+{
+    return p == PATH_DIRECT || !x->dg ? g_mport : x->dg->port;
+}
+
+/* Common opening: table, reader C, A's open transaction. */
+static bool scen_open(struct ctx *x, const char *name, struct dg_inst *dg, enum path a_path)
+{
+    char cname[64];
+    memset(x, 0, sizeof *x);
+    x->name = name;
+    x->dg = dg;
+    snprintf(x->table, sizeof x->table, "it_mdlq_%s", name);
+    if (g_nsum < MAX_SUMMARY) {
+        x->sum = &g_sum[g_nsum++];
+        snprintf(x->sum->name, sizeof x->sum->name, "%s", name);
+        x->sum->ran = true;
+    }
+    snprintf(cname, sizeof cname, "%s_setup", name);
+    if (!check(table_fixture(x->table, x->err, sizeof x->err), cname, "table fixture: %s", x->err))
+        return false;
+    if (dg) {
+        x->adm = db_connect(dg->admin_port, ADMIN_USER, ADMIN_PASS, NULL, x->err, sizeof x->err);
+        if (!check(x->adm != NULL, cname, "admin connection: %s", x->err))
+            return false;
+    }
+    if (!check(reader_start(&x->c, port_of(x, PATH_DDLGATE), x->table), cname, "reader thread"))
+        return false;
+    sleep_s(0.3);
+    x->a = db_connect(port_of(x, a_path), "app", "apppass", "test", x->err, sizeof x->err);
+    if (!check(x->a != NULL, cname, "session A: %s", x->err))
+        return false;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT * FROM %s", x->table);
+    bool ok = db_exec(x->a, "BEGIN", x->err, sizeof x->err) == 0 &&
+              db_exec(x->a, sql, x->err, sizeof x->err) == 0;
+    if (!check(ok, cname, "session A's transaction: %s", x->err))
+        return false;
+    x->a_thread = (unsigned)db_int(x->a, "SELECT CONNECTION_ID()");
+    return true;
+}
+
+static bool scen_send_ddl(struct ctx *x, const char *col)
+{
+    char sql[160], cname[64];
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s INT NULL", x->table, col);
+    snprintf(cname, sizeof cname, "%s_setup", x->name);
+    return check(ddl_start(&x->b, port_of(x, PATH_DDLGATE), sql, x->err, sizeof x->err), cname,
+                 "session B: %s", x->err);
+}
+
+static void scen_end_a(struct ctx *x, bool commit)
+{
+    char err[256];
+    if (x->a) {
+        db_exec(x->a, commit ? "COMMIT" : "ROLLBACK", err, sizeof err);
+        x->a_end = now_s();
+    }
+}
+
+/* Common closing: stop everything, fill the summary, check C. */
+static void scen_close(struct ctx *x, bool check_c)
+{
+    char cname[64];
+    reader_stop(&x->c);
+    ddl_end(&x->b);
+    if (x->a)
+        mysql_close(x->a);
+    x->a = NULL;
+    struct lat_stats s = reader_stats(&x->c);
+    if (x->sum) {
+        x->sum->c = s;
+        x->sum->c_errors = x->c.errors;
+        if (x->b.sent > 0) {
+            double until = x->b.done > 0 ? x->b.done : now_s();
+            x->sum->c_during = reader_count_between(&x->c, x->b.sent, until);
+            x->sum->b_wait_s = until - x->b.sent;
+        }
+    }
+    if (check_c) {
+        snprintf(cname, sizeof cname, "%s_reader_unaffected", x->name);
+        check(x->c.errors == 0 && s.count > 0 && s.p99 < P99_LIMIT_MS, cname,
+              "C: %zu statements, %u errors%s%s, p50 %.2f ms, p99 %.2f ms (limit %.0f), max %.2f ms",
+              s.count, x->c.errors, x->c.errors ? ": " : "", x->c.err, s.p50, s.p99,
+              P99_LIMIT_MS, s.max);
+    }
+    if (x->adm)
+        mysql_close(x->adm);
+    x->adm = NULL;
+    reader_free(&x->c);
+    table_drop(x->table);
+}
+
+static void summary_b(struct ctx *x, const char *fmt, ...)
+{
+    va_list ap;
+    if (!x->sum)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(x->sum->b_result, sizeof x->sum->b_result, fmt, ap);
+    va_end(ap);
+}
+
+/* (a) straight on MariaDB: the pile-up itself. */
+static void scen_direct(void)
+{
+    struct ctx x;
+    char cname[64];
+    if (!scen_open(&x, "direct", NULL, PATH_DIRECT) || !scen_send_ddl(&x, "c_new"))
+        goto out;
+    sleep_s(g_hold_s);
+    bool b_early = atomic_load(&x.b.finished);
+    scen_end_a(&x, true);
+    bool b_done = ddl_wait(&x.b, 30);
+    snprintf(cname, sizeof cname, "%s_ddl_waited_for_a", x.name);
+    check(!b_early && b_done && x.b.err == 0, cname, "B %s after %.2f s (err %u %s)",
+          b_early ? "finished before A ended" : b_done ? "finished" : "still running",
+          x.b.done - x.b.sent, x.b.err, x.b.msg);
+    summary_b(&x, x.b.err ? "error %u" : "ok", x.b.err);
+    reader_stop(&x.c);
+    struct lat_stats s = reader_stats(&x.c);
+    size_t during = reader_count_between(&x.c, x.b.sent + 0.1, x.a_end - 0.1);
+    snprintf(cname, sizeof cname, "%s_pileup_reproduced", x.name);
+    /* the reproduction is what makes the other scenarios meaningful */
+    check(s.max >= g_hold_s * 0.7 * 1000.0 && during == 0, cname,
+          "C's max latency %.0f ms (A held %.1f s after B), %zu C statements completed while B "
+          "waited", s.max, g_hold_s, during);
+out:
+    scen_close(&x, false);
+}
+
+/* (b), (c): through ddlgate; A through ddlgate or straight on the server. */
+static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path)
+{
+    struct ctx x;
+    char cname[96];
+    struct queue_row q = {0};
+    if (!scen_open(&x, name, dg, a_path))
+        goto out;
+    long long released0 = admin_stat(x.adm, "queue_released");
+    if (a_path == PATH_DIRECT)
+        sleep_s(0.2);
+    if (!scen_send_ddl(&x, "c_new"))
+        goto out;
+    int nq = admin_queue_wait(x.adm, x.table, true, 3.0, &q);
+    snprintf(cname, sizeof cname, "%s_show_queue", name);
+    check(nq == 1 && strstr(q.table, x.table) && strstr(q.statement, "ADD COLUMN"), cname,
+          "SHOW QUEUE: %d row(s) for %s; id %lld table '%s' state '%s' blockers '%s' "
+          "statement '%s'", nq, x.table, q.id, q.table, q.state, q.blockers, q.statement);
+    snprintf(cname, sizeof cname, "%s_queue_names_blocker", name);
+    char tid[32];
+    snprintf(tid, sizeof tid, "%u", x.a_thread);
+    check(nq == 1 && strstr(q.blockers, tid) && strstr(q.blockers, "app@"), cname,
+          "SHOW QUEUE blockers '%s' (A is server thread %u)", q.blockers, x.a_thread);
+    double until = x.b.sent + g_hold_s;
+    while (now_s() < until && !atomic_load(&x.b.finished))
+        sleep_s(0.02);
+    bool b_early = atomic_load(&x.b.finished);
+    scen_end_a(&x, true);
+    bool b_done = ddl_wait(&x.b, 30);
+    snprintf(cname, sizeof cname, "%s_ddl_after_commit", name);
+    check(!b_early && b_done && x.b.err == 0 && x.b.done >= x.a_end, cname,
+          "B: %s, err %u %s; waited %.2f s, completed %.0f ms after A's commit",
+          b_early ? "finished before A ended" : b_done ? "finished" : "did not finish in 30 s",
+          x.b.err, x.b.msg, x.b.done - x.b.sent, (x.b.done - x.a_end) * 1000.0);
+    summary_b(&x, x.b.err ? "error %u" : "ok, +%.0f ms", x.b.err, (x.b.done - x.a_end) * 1000.0);
+    snprintf(cname, sizeof cname, "%s_column_added", name);
+    check(column_exists(x.table, "c_new") == 1, cname, "column c_new missing after B's OK");
+    size_t during = reader_count_between(&x.c, x.b.sent + 0.1, x.a_end - 0.1);
+    snprintf(cname, sizeof cname, "%s_reader_flowed_while_queued", name);
+    check(during > 0, cname, "C completed %zu statements while B was queued", during);
+    snprintf(cname, sizeof cname, "%s_stats", name);
+    long long released1 = admin_stat(x.adm, "queue_released"), waiting = admin_stat(x.adm, "queue_waiting");
+    check(released1 == released0 + 1 && waiting == 0, cname,
+          "queue_released %lld -> %lld, queue_waiting %lld", released0, released1, waiting);
+    if (g_fail)
+        dg_log_tail(dg, "queue");
+out:
+    scen_close(&x, true);
+}
+
+/* (d) A never ends: B gives up at the deadline with 7200. */
+static void scen_deadline(struct dg_inst *dg, int deadline_s)
+{
+    struct ctx x;
+    char cname[64], tid[32];
+    if (!scen_open(&x, "deadline", dg, PATH_DDLGATE) || !scen_send_ddl(&x, "c_never"))
+        goto out;
+    bool b_done = ddl_wait(&x.b, deadline_s + 10.0);
+    double waited = x.b.done - x.b.sent;
+    snprintf(tid, sizeof tid, "thread %u", x.a_thread);
+    check(b_done && x.b.err == 7200, "deadline_error_7200", "B: %s, err %u after %.2f s: %s",
+          b_done ? "finished" : "still waiting", x.b.err, b_done ? waited : 0.0, x.b.msg);
+    check(b_done && waited >= deadline_s - 0.5 && waited <= deadline_s + 4.0, "deadline_timing",
+          "B gave up after %.2f s (deadline %d s)", waited, deadline_s);
+    check(strstr(x.b.msg, tid) && strstr(x.b.msg, "app@") && strstr(x.b.msg, x.table),
+          "deadline_message_names_blocker", "message '%s' (A is server %s)", x.b.msg, tid);
+    summary_b(&x, "error %u", x.b.err);
+    check(column_exists(x.table, "c_never") == 0, "deadline_table_unchanged",
+          "column c_never exists after 7200");
+    check(admin_queue(x.adm, x.table, NULL) == 0, "deadline_queue_empty", "SHOW QUEUE still lists B");
+    /* B's session must still be usable after the refusal */
+    char err[256];
+    check(db_exec(x.b.m, "SELECT 1", err, sizeof err) == 0, "deadline_session_usable", "%s", err);
+    scen_end_a(&x, false);
+    sleep_s(1.0); /* the ALTER must not run late, after A is gone */
+    check(column_exists(x.table, "c_never") == 0, "deadline_never_runs_later",
+          "column c_never appeared after A ended");
+    check(admin_stat(x.adm, "queue_timeouts") >= 1, "deadline_stats", "queue_timeouts not counted");
+    if (g_fail)
+        dg_log_tail(dg, "queue");
+out:
+    scen_close(&x, true);
+}
+
+/* (e) B's client disconnects while its DDL is queued. */
+static void scen_disconnect(struct dg_inst *dg)
+{
+    struct ctx x;
+    char cname[64], err[256];
+    struct queue_row q = {0};
+    if (!scen_open(&x, "disconnect", dg, PATH_DDLGATE))
+        goto out;
+    long long ab0 = admin_stat(x.adm, "queue_abandoned");
+    char sql[160];
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN c_gone INT NULL", x.table);
+    MYSQL *b = db_connect(dg->port, "app", "apppass", "test", err, sizeof err);
+    if (!check(b != NULL, "disconnect_setup", "session B: %s", err))
+        goto out;
+    x.b.sent = now_s();
+    check(mysql_send_query(b, sql, (unsigned long)strlen(sql)) == 0, "disconnect_sent",
+          "mysql_send_query: %s", mysql_error(b));
+    int nq = admin_queue_wait(x.adm, x.table, true, 3.0, &q);
+    check(nq == 1, "disconnect_queued", "SHOW QUEUE: %d row(s) for %s", nq, x.table);
+    shutdown(mysql_get_socket(b), SHUT_RDWR);
+    mysql_close(b);
+    x.b.done = now_s();
+    nq = admin_queue_wait(x.adm, x.table, false, 3.0, NULL);
+    check(nq == 0, "disconnect_queue_emptied", "SHOW QUEUE still has %d row(s) 3 s after B left", nq);
+    summary_b(&x, "client gone");
+    scen_end_a(&x, true);
+    sleep_s(1.0);
+    check(column_exists(x.table, "c_gone") == 0, "disconnect_alter_never_ran",
+          "column c_gone exists: the abandoned ALTER ran");
+    long long ab1 = admin_stat(x.adm, "queue_abandoned");
+    check(ab1 == ab0 + 1, "disconnect_stats", "queue_abandoned %lld -> %lld", ab0, ab1);
+    if (g_fail)
+        dg_log_tail(dg, "queue");
+out:
+    scen_close(&x, true);
+}
+
+/* (f) the admin cancels the queued DDL. */
+static void scen_cancel(struct dg_inst *dg)
+{
+    struct ctx x;
+    char cmd[64], err[256];
+    struct queue_row q = {0};
+    if (!scen_open(&x, "cancel", dg, PATH_DDLGATE) || !scen_send_ddl(&x, "c_cancelled"))
+        goto out;
+    int nq = admin_queue_wait(x.adm, x.table, true, 3.0, &q);
+    if (!check(nq == 1 && q.id > 0, "cancel_queued", "SHOW QUEUE: %d row(s) for %s", nq, x.table))
+        goto out;
+    sleep_s(0.5);
+    snprintf(cmd, sizeof cmd, "CANCEL %lld", q.id);
+    unsigned rc = db_exec(x.adm, cmd, err, sizeof err);
+    check(rc == 0, "cancel_command_ok", "%s", err);
+    bool b_done = ddl_wait(&x.b, 5.0);
+    check(b_done && x.b.err == 7201, "cancel_error_7201", "B: %s, err %u: %s",
+          b_done ? "finished" : "still waiting 5 s after CANCEL", x.b.err, x.b.msg);
+    summary_b(&x, "error %u", x.b.err);
+    rc = db_exec(x.adm, cmd, err, sizeof err);
+    check(rc == 7301, "cancel_twice_not_found", "second %s gave %u (want 7301): %s", cmd, rc, err);
+    check(admin_queue(x.adm, x.table, NULL) == 0, "cancel_queue_empty", "SHOW QUEUE still lists B");
+    scen_end_a(&x, true);
+    sleep_s(1.0);
+    check(column_exists(x.table, "c_cancelled") == 0, "cancel_table_unchanged",
+          "column c_cancelled exists: the cancelled ALTER ran");
+    if (g_fail)
+        dg_log_tail(dg, "queue");
+out:
+    scen_close(&x, true);
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+static void print_summary(void)
+{
+    printf("#\n# MDL pile-up: A holds t %.1f s after B's ALTER; C = point SELECTs on t\n", g_hold_s);
+    printf("# %-11s %9s %9s %9s %10s %9s %7s %8s  %s\n", "scenario", "C count", "C p50 ms",
+           "C p99 ms", "C max ms", "C in wait", "C errs", "B wait s", "B result");
+    for (int i = 0; i < g_nsum; i++) {
+        const struct summary *s = &g_sum[i];
+        printf("# %-11s %9zu %9.2f %9.2f %10.2f %9zu %7u %8.2f  %s\n", s->name, s->c.count,
+               s->c.p50, s->c.p99, s->c.max, s->c_during, s->c_errors, s->b_wait_s, s->b_result);
+    }
+    printf("#\n");
+}
+
+static bool wanted(int argc, char **argv, int first, const char *name)
+{
+    if (first >= argc)
+        return true;
+    for (int i = first; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    bool bench = false;
+    int first = 1;
+    const char *h = getenv("IT_MDLQ_HOLD_S");
+    if (h && atof(h) > 0)
+        g_hold_s = atof(h);
+    while (first < argc && argv[first][0] == '-') {
+        if (strcmp(argv[first], "--bench") == 0)
+            bench = true;
+        else if (strcmp(argv[first], "--hold") == 0 && first + 1 < argc)
+            g_hold_s = atof(argv[++first]);
+        else if (strcmp(argv[first], "-v") == 0)
+            g_verbose = true;
+        else {
+            fprintf(stderr, "usage: %s [--bench] [--hold S] [-v] [direct|queued|external|deadline|"
+                            "disconnect|cancel ...]\n", argv[0]);
+            return 2;
+        }
+        first++;
+    }
+    if (g_hold_s <= 0 || g_hold_s > 60)
+        g_hold_s = 3.0;
+    const char *mp = getenv("MARIADB_PORT");
+    if (!mp || !atoi(mp)) {
+        printf("not ok - mdlq_env: MARIADB_PORT not set (run via tests/integration/run.sh)\n");
+        return 1;
+    }
+    g_mport = (unsigned)atoi(mp);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGALRM, on_alarm);
+    alarm(OVERALL_TIMEOUT_S);
+    atexit(stop_all);
+    mysql_library_init(0, NULL, NULL);
+
+    static struct dg_inst dg_main, dg_short;
+    const int deadline_s = 4;
+    char dl[64];
+    snprintf(dl, sizeof dl, "limits.ddl_queue_deadline_s=%d", deadline_s);
+    const char *main_sets[] = {"limits.ddl_queue_deadline_s=60"};
+    const char *short_sets[] = {dl};
+    bool need_main = !bench ? wanted(argc, argv, first, "queued") || wanted(argc, argv, first, "external") ||
+                                  wanted(argc, argv, first, "disconnect") || wanted(argc, argv, first, "cancel")
+                            : true;
+    bool have_main = false;
+    if (need_main) {
+        have_main = dg_start(&dg_main, "main", main_sets, 1);
+        if (!check(have_main, "ddlgate_start", "ddlgate (DDLGATE_BIN=%s) did not start; log %s",
+                   getenv("DDLGATE_BIN") ? getenv("DDLGATE_BIN") : "(unset)", dg_main.log))
+            dg_log_tail(&dg_main, NULL);
+    }
+
+    if (wanted(argc, argv, first, "direct"))
+        scen_direct();
+    if (have_main && wanted(argc, argv, first, "queued"))
+        scen_queued("queued", &dg_main, PATH_DDLGATE);
+    if (have_main && wanted(argc, argv, first, "external"))
+        scen_queued("external", &dg_main, PATH_DIRECT);
+    if (!bench) {
+        if (have_main && wanted(argc, argv, first, "disconnect"))
+            scen_disconnect(&dg_main);
+        if (have_main && wanted(argc, argv, first, "cancel"))
+            scen_cancel(&dg_main);
+        if (wanted(argc, argv, first, "deadline")) {
+            bool ok = dg_start(&dg_short, "deadline", short_sets, 1);
+            if (check(ok, "ddlgate_start_deadline", "ddlgate did not start; log %s", dg_short.log))
+                scen_deadline(&dg_short, deadline_s);
+            else
+                dg_log_tail(&dg_short, NULL);
+        }
+    }
+    if (have_main) {
+        dg_stop(&dg_main);
+    }
+    dg_stop(&dg_short);
+    print_summary();
+    mysql_library_end();
+    printf("it_mdlqueue: %d passed, %d failed\n", g_pass, g_fail);
+    return g_fail ? 1 : 0;
+}
