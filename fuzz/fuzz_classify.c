@@ -143,14 +143,21 @@ static int fz_regions(const struct sql_script *sc, const char *t, struct fz_regi
     return m;
 }
 
-/* Text ddlgate may put into an edited range. */
-static bool fz_clause_text(const char *p, size_t n)
+/* Bytes an edited range may hold afterwards: clause text ddlgate writes
+ * ("ALGORITHM=INSTANT", ", ", "LOCK=NONE") or bytes the range held before
+ * (a kept "ALGORITHM = inplace" with its spelling and comments). */
+static bool fz_clause_text(const char *p, size_t n, const char *was, size_t wn)
 {
-    for (size_t i = 0; i < n; i++) {
-        char ch = p[i];
-        if (!((ch >= 'A' && ch <= 'Z') || ch == '=' || ch == ',' || ch == ' '))
+    bool ok[256] = {false};
+
+    for (int ch = 'A'; ch <= 'Z'; ch++)
+        ok[ch] = true;
+    ok['='] = ok[','] = ok[' '] = true;
+    for (size_t i = 0; i < wn; i++)
+        ok[(unsigned char)was[i]] = true;
+    for (size_t i = 0; i < n; i++)
+        if (!ok[(unsigned char)p[i]])
             return false;
-    }
     return true;
 }
 
@@ -173,29 +180,30 @@ static void fz_check_kept(const char *orig, size_t len, const char *out, size_t 
         size_t seg_end = i < nr ? r[i].from : len;
         size_t seg_len = seg_end - at;
         const char *seg = orig + at;
-        if (at == 0) {
+        /* the range edited just before this stretch */
+        const char *was = i > 0 ? orig + r[i - 1].from : NULL;
+        size_t wn = i > 0 ? r[i - 1].to - r[i - 1].from : 0;
+        if (i == 0) {
             /* the text before the first edit is a prefix */
             if (seg_len > olen || memcmp(out, seg, seg_len) != 0)
                 abort();
             pos = seg_len;
-        } else if (seg_end == len) {
+        } else if (i == nr) {
             /* the text after the last edit is a suffix */
             if (seg_len > olen - pos || memcmp(out + olen - seg_len, seg, seg_len) != 0)
                 abort();
-            if (!fz_clause_text(out + pos, olen - seg_len - pos))
+            if (!fz_clause_text(out + pos, olen - seg_len - pos, was, wn))
                 abort();
             pos = olen;
         } else {
             const char *hit = fz_find(out + pos, olen - pos, seg, seg_len);
-            if (!hit || !fz_clause_text(out + pos, (size_t)(hit - (out + pos))))
+            if (!hit || !fz_clause_text(out + pos, (size_t)(hit - (out + pos)), was, wn))
                 abort();
             pos = (size_t)(hit - out) + seg_len;
         }
         if (i < nr)
             at = r[i].to;
     }
-    if (pos != olen && !fz_clause_text(out + pos, olen - pos))
-        abort();
 }
 
 static int fz_unterminated(const char *t, size_t n, const struct sql_parse_opts *o)

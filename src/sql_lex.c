@@ -120,6 +120,7 @@ enum cc {
     CC_SPACE = 1,
     CC_IDENT = 2, /* letters, _, $, bytes >= 0x80 */
     CC_DIGIT = 4,
+    CC_MAYCOMMENT = 8, /* '#', '-', '/', '*': may start/end a comment */
 };
 
 static const uint8_t cc_table[256] = {
@@ -129,6 +130,7 @@ static const uint8_t cc_table[256] = {
     ['4'] = CC_DIGIT, ['5'] = CC_DIGIT, ['6'] = CC_DIGIT, ['7'] = CC_DIGIT,
     ['8'] = CC_DIGIT, ['9'] = CC_DIGIT,
     ['_'] = CC_IDENT, ['$'] = CC_IDENT,
+    ['#'] = CC_MAYCOMMENT, ['-'] = CC_MAYCOMMENT, ['/'] = CC_MAYCOMMENT, ['*'] = CC_MAYCOMMENT,
 #define L(c) [c] = CC_IDENT, [c + 32] = CC_IDENT,
     L('A') L('B') L('C') L('D') L('E') L('F') L('G') L('H') L('I') L('J')
     L('K') L('L') L('M') L('N') L('O') L('P') L('Q') L('R') L('S') L('T')
@@ -252,6 +254,8 @@ static void lex_skip(struct lex *lx)
         unsigned char c = (unsigned char)s[lx->pos];
         if (IS_SPACE(c)) {
             lx->pos++;
+        } else if (!(cc_table[c] & CC_MAYCOMMENT)) {
+            return; /* the common case: a token starts here */
         } else if (c == '#' || (c == '-' && lx->pos + 1 < n && s[lx->pos + 1] == '-' &&
                                 (lx->pos + 2 >= n || (unsigned char)s[lx->pos + 2] <= ' '))) {
             uint32_t start = lx->pos;

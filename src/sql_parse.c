@@ -683,10 +683,9 @@ struct sqlp_split {
     bool last_exec;
 };
 
-static void sqlp_finish_offsets(struct sqlp *p, const struct sqlp_split *sp, struct lex *lx)
+static void sqlp_finish_offsets(struct sqlp *p, const struct sqlp_split *sp)
 {
     struct sql_stmt *st = p->st;
-    (void)lx;
     uint32_t start = sp->first_exec ? sp->exec_open : p->t[0].off;
     st->span.off = start;
     st->span.len = sp->end - start;
@@ -738,27 +737,25 @@ static bool sqlp_compound_object(const struct lex_tok *t)
                                     t->kw == KW_FUNCTION || t->kw == KW_EVENT);
 }
 
+/* Decide, from the first tokens, whether this is a compound statement:
+ * CREATE ... TRIGGER|PROCEDURE|FUNCTION|EVENT or BEGIN NOT ATOMIC. */
 static void sqlp_compound_step(struct sqlp_compound *c, const struct lex_tok *toks, int n)
 {
     const struct lex_tok *t = &toks[n - 1];
-    {
-        if (n == 1 && !(t->type == LEX_IDENT && (t->kw == KW_CREATE || t->kw == KW_BEGIN)))
-            c->decided = true;
-        else if (n == 2 && toks[0].kw == KW_BEGIN) {
-            c->decided = true;
-            if (t->type == LEX_IDENT && t->kw == KW_NOT) {
-                c->active = true;
-                c->depth = 1;
-            }
-        } else if (n > 1 && sqlp_compound_object(t)) {
-            c->decided = c->active = true;
-        } else if (n > 16 || (t->type == LEX_OP && t->op == '(') ||
-                   (t->type == LEX_IDENT && (t->kw == KW_TABLE || t->kw == KW_INDEX ||
-                                             t->kw == KW_VIEW || t->kw == KW_DATABASE ||
-                                             t->kw == KW_SCHEMA))) {
-            c->decided = true;
+    if (n == 1 && !(t->type == LEX_IDENT && (t->kw == KW_CREATE || t->kw == KW_BEGIN))) {
+        c->decided = true;
+    } else if (n == 2 && toks[0].kw == KW_BEGIN) {
+        c->decided = true;
+        if (t->type == LEX_IDENT && t->kw == KW_NOT) {
+            c->active = true;
+            c->depth = 1; /* the leading BEGIN */
         }
-        return;
+    } else if (n > 1 && sqlp_compound_object(t)) {
+        c->decided = c->active = true;
+    } else if (n > 16 || (t->type == LEX_OP && t->op == '(') ||
+               (t->type == LEX_IDENT && (t->kw == KW_TABLE || t->kw == KW_INDEX || t->kw == KW_VIEW ||
+                                         t->kw == KW_DATABASE || t->kw == KW_SCHEMA))) {
+        c->decided = true;
     }
 }
 
@@ -918,7 +915,7 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
         p.default_schema = schema;
         sp.st.digest = sqlp_digest(lx.s, buf.t, buf.n);
         ok = sqlp_statement(&p);
-        sqlp_finish_offsets(&p, &sp, &lx);
+        sqlp_finish_offsets(&p, &sp);
         if (ok)
             ok = sqlp_add_stmt(out, &stmts_cap, &sp.st);
     }

@@ -272,6 +272,11 @@ static const struct gt_rw gt_rewrites[] = {
     {"mysql-8.4.2", "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=NOCOPY", "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INSTANT", 17},
     {"mariadb-10.11", "ALTER TABLE tab ADD INDEX b_index (b), ALGORITHM=INSTANT",
      "ALTER TABLE tab ADD INDEX b_index (b), ALGORITHM=NOCOPY, LOCK=NONE", 18},
+    {"mariadb-10.11", "ALTER TABLE tab ADD INDEX ix (b)", "ALTER TABLE tab ADD INDEX ix (b), ALGORITHM=NOCOPY, LOCK=NONE", 2},
+    {"mysql-8.0.35", "ALTER TABLE users ADD INDEX ix (n), LOCK=DEFAULT",
+     "ALTER TABLE users ADD INDEX ix (n), LOCK=NONE, ALGORITHM=INPLACE", 2},
+    {"mysql-8.0.35", "ALTER TABLE t ALGORITHM=INSTANT, LOCK=NONE, ADD COLUMN c INT",
+     "ALTER TABLE t ALGORITHM=INSTANT, ADD COLUMN c INT", 11},
     /* comments, odd spacing, case and the trailing ';' + comment are kept */
     {"mysql-8.0.35", "AlTeR  TaBlE `Shop`.`Users` /* add col */ aDd CoLuMn `Nick`   VarChar(32) NuLl ;  -- tail",
      "AlTeR  TaBlE `Shop`.`Users` /* add col */ aDd CoLuMn `Nick`   VarChar(32) NuLl, ALGORITHM=INSTANT ;  -- tail", 10},
@@ -320,6 +325,23 @@ START_TEST(test_rewrite_wsrep)
         gt_check(&r, inplace[i], NULL, "ALTER TABLE users ADD INDEX ix (n)", NULL);
         ck_assert_msg(!r.v.rewritten || !strstr(r.v.rewritten, "LOCK=NONE"), "%s", r.v.rewritten);
     }
+    gt_done(&r);
+}
+END_TEST
+
+START_TEST(test_rewrite_online_copy)
+{
+    /* MariaDB 11.2+ runs this COPY online: only the lock is asserted */
+    rules_reset();
+    struct gt_run r;
+    gt_init(&r);
+    gt_check(&r, "mariadb-11.4",
+             "CREATE TABLE tab (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, c VARCHAR(255) CHARACTER SET latin1)",
+             "ALTER TABLE tab MODIFY COLUMN c varchar(256)", NULL);
+    ck_assert_int_eq(r.v.algorithm, SQL_ALG_COPY);
+    ck_assert_int_eq(r.v.lock_none, 1);
+    ck_assert_int_eq(r.v.action, GATE_REWRITE);
+    ck_assert_str_eq(r.v.rewritten, "ALTER TABLE tab MODIFY COLUMN c varchar(256), LOCK=NONE");
     gt_done(&r);
 }
 END_TEST
@@ -374,6 +396,15 @@ START_TEST(test_reject_message)
                   "%s", r.v.message);
     ck_assert_ptr_nonnull(strstr(r.v.message, "DEFAULT"));
     ck_assert(r.v.needs_mdl);
+    /* an explicit blocking lock is refused, never rewritten away */
+    gt_check(&r, "mysql-8.0.35", NULL, "ALTER TABLE t ALGORITHM=INSTANT, LOCK=SHARED, ADD COLUMN c INT", NULL);
+    ck_assert_int_eq(r.v.action, GATE_REJECT);
+    ck_assert_uint_eq(r.v.deciding_rule, 13);
+    ck_assert_ptr_nonnull(strstr(r.v.message, "ddlgate DG013 explicit-blocking-lock:"));
+    gt_check(&r, "mysql-8.0.35", NULL, "ALTER TABLE `users` ADD COLUMN `note` TEXT, ALGORITHM=COPY", NULL);
+    ck_assert_int_eq(r.v.action, GATE_REJECT);
+    ck_assert_uint_eq(r.v.deciding_rule, 12);
+    ck_assert_ptr_nonnull(strstr(r.v.message, "ALGORITHM=INSTANT"));
     gt_done(&r);
 }
 END_TEST
@@ -564,6 +595,7 @@ static Suite *gate_suite(void)
     tcase_add_loop_test(tc, test_rewrite_forms, 0, (int)(sizeof gt_rewrites / sizeof gt_rewrites[0]));
     tcase_add_test(tc, test_rewrite_wsrep);
     tcase_add_test(tc, test_no_clause_syntax);
+    tcase_add_test(tc, test_rewrite_online_copy);
     tcase_add_test(tc, test_unknown_table_conservative);
     tcase_add_test(tc, test_reject_message);
     tcase_add_test(tc, test_copy_only_message);
