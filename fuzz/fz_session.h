@@ -21,9 +21,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -105,9 +108,12 @@ static void fz_write_all(int fd, const void *p, size_t n)
 
 static void fz_backend_send(const uint8_t *payload, size_t len, uint8_t seq)
 {
-    uint8_t hdr[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), seq};
-    fz_write_all(fz.bfd, hdr, 4);
-    fz_write_all(fz.bfd, payload, len);
+    uint8_t pkt[4 + 128] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), seq};
+    /* one write per packet: answers are small */
+    if (len > sizeof(pkt) - 4)
+        abort();
+    memcpy(pkt + 4, payload, len);
+    fz_write_all(fz.bfd, pkt, 4 + len);
 }
 
 static void fz_backend_greeting(void)
@@ -150,6 +156,10 @@ static void fz_backend_answer(uint8_t cmd, uint8_t seq)
     static const uint8_t eof[] = {0xfe, 0x00, 0x00, 0x02, 0x00};
     static const uint8_t prep[] = {0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
+    if (getenv("FZ_DEBUG"))
+        fprintf(stderr, "backend: cmd 0x%02x seq %u authed %d reply %d state %s\n", cmd, seq,
+                fz.authed, fz.reply_pending, fz.s ? sess_state_name(fz.s->state) : "-");
+
     if (!fz.authed) {
         fz.authed = true;
         fz_backend_send(ok, sizeof(ok), seq);
@@ -182,6 +192,8 @@ static void fz_backend_close(void)
 {
     if (fz.bfd < 0)
         return;
+    if (getenv("FZ_DEBUG"))
+        fprintf(stderr, "backend: close fd %d\n", fz.bfd);
     struct linger lg = {1, 0}; /* reset: no TIME_WAIT per input */
     setsockopt(fz.bfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     event_free(fz.bev);
@@ -255,6 +267,10 @@ static void fz_accept_cb(evutil_socket_t lfd, short what, void *arg)
         return;
     }
     evutil_make_socket_nonblocking(fd);
+    int one = 1; /* no Nagle: a split answer would wait for a delayed ACK */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (getenv("FZ_DEBUG"))
+        fprintf(stderr, "backend: accepted fd %d\n", fd);
     fz.bfd = fd;
     fz.authed = false;
     fz.binlen = 0;
@@ -298,6 +314,7 @@ static void fz_init(void)
     snprintf(c->backend_host, sizeof(c->backend_host), "127.0.0.1");
     c->backend_port = ntohs(sa.sin_port);
     c->handshake_timeout_ms = 3600000; /* the harness ends every session itself */
+    c->admin_host[0] = '\0'; /* no admin port in-process */
     if (!conf_validate(c, err, sizeof(err)))
         fprintf(stderr, "fz_init: conf: %s\n", err);
     conf_swap(c);
@@ -378,6 +395,11 @@ static bool fz_connect(uint8_t opts)
     fz_write_all(fz.cfd, r, n);
     for (int i = 0; i < 200 && fz_session_alive() && fz.s->state != SESS_IDLE; i++)
         fz_spin(1);
+    if (getenv("FZ_DEBUG"))
+        fprintf(stderr, "connect: alive %d state %s sfd %d bfd %d sbev-in %zu enabled %d\n", fz_session_alive(),
+                fz_session_alive() ? sess_state_name(fz.s->state) : "-", fz.s->sfd, fz.bfd,
+                fz.s->sbev ? evbuffer_get_length(bufferevent_get_input(fz.s->sbev)) : 0,
+                fz.s->sbev ? bufferevent_get_enabled(fz.s->sbev) : -1);
     return fz_session_alive() && fz.s->state == SESS_IDLE;
 }
 

@@ -46,10 +46,15 @@ PY
 }
 
 ddlgate_pid() {
-    local pid
+    local pid bin=$DDLGATE_BIN
     pid=$(cat "$PIDFILE" 2>/dev/null || true)
+    # the binary that was started (BUILD_DIR may differ between calls)
+    [[ -f $STATE ]] && bin=$(sed -n 's/^DDLGATE_BIN=//p' "$STATE")
     # only a pid that really is our ddlgate counts
-    if pid_alive "$pid" && [[ $(readlink -f "/proc/$pid/exe" 2>/dev/null) == "$(readlink -f "$DDLGATE_BIN")" ]]; then
+    local exe
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+    exe=${exe% (deleted)}   # the binary may have been rebuilt since
+    if pid_alive "$pid" && [[ $exe == "$(readlink -f "${bin:-$DDLGATE_BIN}")" ]]; then
         echo "$pid"
     fi
 }
@@ -162,14 +167,15 @@ cmd_start() {
     setsid "$DDLGATE_BIN" "${args[@]}" >> "$LOG" 2>&1 < /dev/null &
     local pid=$! i
     echo "$pid" > "$PIDFILE"
+    printf 'DDLGATE_BIN=%s\n' "$DDLGATE_BIN" > "$STATE"
     for ((i = 0; i < 200; i++)); do # <= 20 s
-        pid_alive "$pid" || { tail -20 "$LOG"; rm -f "$PIDFILE"; die "ddlgate exited at startup (log: $LOG)"; }
+        pid_alive "$pid" || { tail -20 "$LOG"; rm -f "$PIDFILE" "$STATE"; die "ddlgate exited at startup (log: $LOG)"; }
         (exec 3<>"/dev/tcp/127.0.0.1/$DG_PORT") 2>/dev/null && break
         sleep 0.1
     done
     (exec 3<>"/dev/tcp/127.0.0.1/$DG_PORT") 2>/dev/null \
         || { tail -20 "$LOG"; die "ddlgate does not listen on 127.0.0.1:$DG_PORT after 20 s (log: $LOG)"; }
-    printf 'DG_PORT=%s\nDG_ADMIN_PORT=%s\n' "$DG_PORT" "$DG_ADMIN_PORT" > "$STATE"
+    printf 'DG_PORT=%s\nDG_ADMIN_PORT=%s\n' "$DG_PORT" "$DG_ADMIN_PORT" >> "$STATE"
     if mariadb --no-defaults --connect-timeout=5 -h127.0.0.1 -P"$DG_PORT" -uapp -papppass test \
         -N -B -e "SELECT 1" > /dev/null 2> "$TMP/check.err"; then
         echo "setup.sh: checked: a query through ddlgate works"

@@ -13,7 +13,8 @@
 #   --clang      also build everything with clang-14 -Werror (env TEST_CLANG=1)
 #   --no-deps    do not run scripts/deps.sh
 #   --unit-only  skip the integration suite
-# Env: JOBS (default 2), BUILD_DIR (default ./build).
+# Env: JOBS (default 2), BUILD_DIR (./build), ASAN_BUILD_DIR (./build-asan),
+# CLANG_BUILD_DIR (./build-clang).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -25,13 +26,15 @@ DEPS=1
 INTEGRATION=1
 JOBS=${JOBS:-2}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-$ROOT/build-asan}
+CLANG_BUILD_DIR=${CLANG_BUILD_DIR:-$ROOT/build-clang}
 for a in "$@"; do
     case $a in
         --sanitize) SANITIZE=1 ;;
         --clang) CLANG=1 ;;
         --no-deps) DEPS=0 ;;
         --unit-only) INTEGRATION=0 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "test.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -129,16 +132,16 @@ if build "$BUILD_DIR" release -DCMAKE_BUILD_TYPE=Release; then
 fi
 
 if [[ $CLANG == 1 ]]; then
-    build "$ROOT/build-clang" clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 || true
+    build "$CLANG_BUILD_DIR" clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 || true
 fi
 
 if [[ $SANITIZE == 1 ]]; then
-    if build "$ROOT/build-asan" asan -DCMAKE_BUILD_TYPE=Debug -DDDLGATE_SANITIZE=ON \
+    if build "$ASAN_BUILD_DIR" asan -DCMAKE_BUILD_TYPE=Debug -DDDLGATE_SANITIZE=ON \
         -DCMAKE_C_COMPILER="${SANITIZE_CC:-gcc}"; then
         export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
         export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-        unit "$ROOT/build-asan" asan
-        [[ $INTEGRATION == 1 ]] && integration "$ROOT/build-asan" asan
+        unit "$ASAN_BUILD_DIR" asan
+        [[ $INTEGRATION == 1 ]] && integration "$ASAN_BUILD_DIR" asan
     fi
 fi
 

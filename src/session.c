@@ -366,6 +366,9 @@ bool sess_client_tls_start(struct session *s)
         return false;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+    /* the filter stops encrypting into the socket's buffer above this, so
+     * backpressure measured on the filter's own output holds for TLS too */
+    bufferevent_setwatermark(s->cbev, EV_WRITE, 0, SESS_HIGH_WATER);
     s->cbev = f;
     s->client_tls = true;
     sess_client_attach(s);
@@ -390,6 +393,7 @@ bool sess_backend_tls_start(struct session *s, enum tls_mode mode, const char *h
         return false;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+    bufferevent_setwatermark(s->sbev, EV_WRITE, 0, SESS_HIGH_WATER); /* see above */
     s->sbev = f;
     s->backend_tls = true;
     sess_server_attach(s);

@@ -443,6 +443,25 @@ static MYSQL *admin_conn(const struct dg_inst *d)
     return m;
 }
 
+/* Wait (bounded) until the instance's monitor connection is up: until then
+ * DDL is judged without table facts. */
+static bool wait_monitor(const struct dg_inst *d, double max_s)
+{
+    MYSQL *a = admin_conn(d);
+    bool up = false;
+    for (int i = 0; a && !up && i < (int)(max_s * 20); i++) {
+        char *t = db_text(a, "SHOW BACKEND");
+        char line[2048];
+        up = t && find_line(t, "monitor\t", "connected as", line, sizeof line);
+        free(t);
+        if (!up)
+            sleep_s(0.05);
+    }
+    if (a)
+        mysql_close(a);
+    return up;
+}
+
 /* "... pending id N, digest D ..." of a 7101 message; 0 when absent. */
 static long long pending_id(const char *msg, char *digest, size_t dlen)
 {
@@ -519,8 +538,9 @@ static void case_syntax(void)
               t ? "no DG010 row" : mysql_error(a));
         free(t);
     }
-    unsigned rc = db_exec(a, "SHOW NONSENSE", msg, sizeof msg);
-    check(rc == 7300 && strstr(msg, "SHOW RULES") && strstr(msg, "APPROVE"), "syntax_lists_commands",
+    unsigned rc = db_exec(a, "FROBNICATE", msg, sizeof msg);
+    check(rc == 7300 && strstr(msg, "SHOW RULES") && strstr(msg, "APPROVE") &&
+          strstr(msg, "RELOAD"), "syntax_lists_commands",
           "error %u message '%s'", rc, msg);
     /* what client libraries send on their own must work */
     char *t = db_text(a, "select @@version_comment limit 1");
@@ -788,6 +808,7 @@ static void case_restart(void)
     app = ok ? app_conn(&d) : NULL;
     if (!check(ok && a && app, "restart_setup", "fixture or ddlgate start (log %s)", d.log))
         goto out;
+    wait_monitor(&d, 10);
 
     unsigned rc = db_exec(a, "SET RULE DG007 = reject", msg, sizeof msg);
     check(rc == 0, "restart_set_rule", "%u %s", rc, msg);
@@ -823,6 +844,7 @@ static void case_restart(void)
     app = ok ? app_conn(&d) : NULL;
     if (!check(ok && a && app, "restart_restarted", "ddlgate did not come back (log %s)", d.log))
         goto out;
+    wait_monitor(&d, 10);
 
     char *t = db_text(a, "SHOW RULES");
     char line[2048] = "", scope[128];
@@ -903,6 +925,7 @@ int main(int argc, char **argv)
     if (!check(glog, "general_log_on", "could not switch the server's general log on"))
         return 1;
     if (check(dg_start(&g_main, "main"), "ddlgate_start", "log %s", g_main.log)) {
+        check(wait_monitor(&g_main, 10), "monitor_up", "SHOW BACKEND: no monitor after 10 s");
         if (wanted(argc, argv, first, "auth"))
             case_auth();
         if (wanted(argc, argv, first, "syntax"))

@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# test_admin.sh - the admin console and the configuration, driven with the
+# `mariadb` command-line client and the ddlgate binary itself:
+#   - wrong admin password refused (1045); bad commands give 7300 and the
+#     session stays usable; a rule toggled on the console changes what
+#     happens to the next ALTER of an application; the approval flow
+#   - a broken configuration file: `ddlgate -c broken.ini` exits non-zero
+#     naming file:line; RELOAD (and SIGHUP) of a broken file fail and the
+#     running configuration keeps working; a fixed file reloads
+#   - admin.listen enabled without admin.password refuses to start
+# (tests/integration/it_admin.c covers the same ground with the C library,
+# plus a restart with a state file.)
+#
+# Env (from run.sh): MARIADB_PORT DDLGATE_BIN; optional IT_WORK_DIR.
+# Starts its own ddlgate instances (free ports), stopped on exit.
+set -euo pipefail
+
+: "${MARIADB_PORT:?MARIADB_PORT not set (run via tests/integration/run.sh)}"
+: "${DDLGATE_BIN:?DDLGATE_BIN not set (run via tests/integration/run.sh)}"
+T=$(mktemp -d "${IT_WORK_DIR:-/tmp}/admin.XXXXXX")
+PIDS=()
+TAG=$$
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill -TERM "$p" 2> /dev/null || true
+    done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2> /dev/null || true
+    done
+    fix -e "DROP TABLE IF EXISTS it_admcli_$TAG, it_admcli_d_$TAG" 2> /dev/null || true
+    [[ $FAIL -eq 0 ]] && rm -rf "$T"
+    return 0
+}
+trap cleanup EXIT
+
+PASS=0
+FAIL=0
+ok() { echo "ok - admin_cli_$1"; PASS=$((PASS + 1)); }
+notok() { echo "not ok - admin_cli_$1: $2"; FAIL=$((FAIL + 1)); }
+# check NAME COND-EXIT-STATUS WHY
+check() { if [[ $2 -eq 0 ]]; then ok "$1"; else notok "$1" "$3"; fi; }
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+# fixtures straight on MariaDB as root
+fix() { timeout 30 mariadb --no-defaults -h127.0.0.1 -P"$MARIADB_PORT" -uroot test "$@"; }
+# mariadb CLI to port $1 as user $2 password $3, more args after
+cli() {
+    local port=$1 user=$2 pass=$3; shift 3
+    timeout 30 mariadb --no-defaults --connect-timeout=10 -h127.0.0.1 -P"$port" -u"$user" -p"$pass" "$@"
+}
+wait_port() { # wait_port PID PORT: true once PORT listens, false when PID died (<= 20 s)
+    local i
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$1" 2> /dev/null || return 1
+        (exec 3<> "/dev/tcp/127.0.0.1/$2") 2> /dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_monitor() { # wait_monitor ADMIN_PORT PASS: until SHOW BACKEND says the monitor is connected
+    local i
+    for ((i = 0; i < 100; i++)); do
+        cli "$1" admin "$2" -N -B -e "SHOW BACKEND" 2> /dev/null | grep -q $'^monitor\tconnected' && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+APASS=it-admin-cli-secret
+P1=$(free_port); A1=$(free_port)
+LOG1=$T/dg1.log
+"$DDLGATE_BIN" --listen "127.0.0.1:$P1" --backend "127.0.0.1:$MARIADB_PORT" --admin "127.0.0.1:$A1" \
+    --set admin.password="$APASS" --set backend.monitor_user=monitor --set backend.monitor_password=monpass \
+    --log-level info > "$LOG1" 2>&1 < /dev/null &
+DG1=$!
+PIDS+=("$DG1")
+if ! wait_port "$DG1" "$P1" || ! wait_port "$DG1" "$A1"; then
+    notok start "ddlgate did not start: $(tail -5 "$LOG1")"
+    exit 1
+fi
+wait_monitor "$A1" "$APASS" || notok monitor_up "SHOW BACKEND: monitor not connected after 10 s"
+adm() { cli "$A1" admin "$APASS" "$@"; }
+app() { cli "$P1" app apppass test "$@"; }
+
+# 1. authentication
+rc=0; cli "$A1" admin wrong -e "SHOW RULES" > /dev/null 2> "$T/err" || rc=$?
+[[ $rc -ne 0 ]] && grep -q "ERROR 1045" "$T/err"; check bad_password $? "exit $rc: $(head -c 300 "$T/err")"
+rc=0; cli "$A1" nobody "$APASS" -e "SHOW RULES" > /dev/null 2> "$T/err" || rc=$?
+[[ $rc -ne 0 ]] && grep -q "ERROR 1045" "$T/err"; check bad_user $? "exit $rc: $(head -c 300 "$T/err")"
+out=$(adm -N -B -e "SHOW RULES" 2> "$T/err") || true
+grep -q $'^DG005\tdrop-table\t' <<< "$out"; check good_password $? "SHOW RULES: $(head -c 300 "$T/err")"
+
+# 2. bad commands: 7300, and the same session goes on (--force keeps the batch going)
+printf 'SHOW NONSENSE;\nSELECT 1 + ;\nSET RULE DG005 = sometimes;\nSHOW RULES;\nAPPROVE 987654321;\nSHOW STATS;\n' > "$T/bad.sql"
+rc=0; out=$(adm -N -B --force < "$T/bad.sql" 2> "$T/err") || rc=$?
+n7300=$(grep -c "ERROR 7300" "$T/err" || true)
+[[ $n7300 -eq 3 ]]; check syntax_7300 $? "want 3 ERROR 7300, stderr: $(head -c 400 "$T/err")"
+grep -q "ERROR 7301" "$T/err"; check unknown_id_7301 $? "stderr: $(head -c 400 "$T/err")"
+grep -q $'^DG005\t' <<< "$out" && grep -q $'^queue_waiting\t' <<< "$out"
+check session_usable_after_errors $? "the batch's SHOW RULES / SHOW STATS after the errors returned: $(head -c 200 <<< "$out")"
+out=$(adm -e "SHOW HELP" 2>&1) || true
+grep -q "CANCEL" <<< "$out" && grep -q "RELOAD" <<< "$out"; check show_help $? "$(head -c 200 <<< "$out")"
+out=$(adm -N -B -e "SHOW CONFIG" 2>&1) || true
+grep -q $'^admin\tpassword\t\*\*\*' <<< "$out" && ! grep -q "$APASS" <<< "$out"
+check config_hides_secret $? "$(grep password <<< "$out" | head -3)"
+
+# 3. a rule toggled on the console acts on the application's next ALTER
+fix -e "DROP TABLE IF EXISTS it_admcli_$TAG; CREATE TABLE it_admcli_$TAG (id INT PRIMARY KEY)"
+adm -e "SET RULE DG001 = reject" 2> "$T/err" || true
+rc=0; app -e "ALTER TABLE it_admcli_$TAG ADD COLUMN nn INT NOT NULL" 2> "$T/err" || rc=$?
+grep -q "ERROR 7100" "$T/err" && grep -q DG001 "$T/err"; check dg001_reject $? "exit $rc: $(head -c 300 "$T/err")"
+adm -e "SET RULE DG001 = off" 2> "$T/err"; check set_rule_off $? "$(head -c 300 "$T/err")"
+mode=$(adm -N -B -e "SHOW RULES" | awk -F'\t' '$1 == "DG001" && $4 == "global" {print $3}')
+[[ $mode == off ]]; check show_rules_mode $? "SHOW RULES says DG001 is '$mode'"
+rc=0; app -e "ALTER TABLE it_admcli_$TAG ADD COLUMN nn INT NOT NULL" 2> "$T/err" || rc=$?
+cols=$(fix -N -B -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='test' AND TABLE_NAME='it_admcli_$TAG' AND COLUMN_NAME='nn'")
+[[ $rc -eq 0 && $cols == 1 ]]; check dg001_off_passes $? "exit $rc, column count $cols: $(head -c 300 "$T/err")"
+adm -e "SET RULE DG001 = default" 2> /dev/null || true
+mode=$(adm -N -B -e "SHOW RULES" | awk -F'\t' '$1 == "DG001" && $4 == "global" {print $3}')
+[[ $mode == reject ]]; check set_rule_default $? "after SET RULE DG001 = default: '$mode'"
+
+# 4. approval: refused with a pending id, approved, the same statement passes
+fix -e "DROP TABLE IF EXISTS it_admcli_d_$TAG; CREATE TABLE it_admcli_d_$TAG (id INT PRIMARY KEY)"
+rc=0; app -e "DROP TABLE it_admcli_d_$TAG" 2> "$T/err" || rc=$?
+id=$(grep -o 'pending id [0-9]*' "$T/err" | grep -o '[0-9]*$' || true)
+[[ $rc -ne 0 && -n $id ]] && grep -q "ERROR 7101" "$T/err"; check approval_7101 $? "exit $rc: $(head -c 300 "$T/err")"
+if [[ -n $id ]]; then
+    state=$(adm -N -B -e "SHOW PENDING" | awk -F'\t' -v id="$id" '$1 == id {print $4}')
+    [[ $state == pending ]]; check show_pending $? "id $id state '$state'"
+    adm -e "APPROVE $id FOR 10 MINUTES" 2> "$T/err"; check approve $? "$(head -c 300 "$T/err")"
+    rc=0; app -e "DROP TABLE it_admcli_d_$TAG" 2> "$T/err" || rc=$?
+    left=$(fix -N -B -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='test' AND TABLE_NAME='it_admcli_d_$TAG'")
+    [[ $rc -eq 0 && $left == 0 ]]; check approved_statement_runs $? "exit $rc, table count $left: $(head -c 300 "$T/err")"
+fi
+
+# 5. admin.listen without admin.password: refused at start
+P2=$(free_port); A2=$(free_port)
+rc=0; timeout 20 "$DDLGATE_BIN" --listen "127.0.0.1:$P2" --backend "127.0.0.1:$MARIADB_PORT" \
+    --admin "127.0.0.1:$A2" > "$T/nopass.out" 2>&1 < /dev/null || rc=$?
+[[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "admin.password is required" "$T/nopass.out"
+check no_password_refused $? "exit $rc: $(head -c 300 "$T/nopass.out")"
+
+# 6. broken configuration files: exit non-zero naming file:line
+write_good() { # write_good FILE PORT ADMINPORT DG016MODE
+    cat > "$1" <<EOF
+; ddlgate test configuration
+[ddlgate]
+listen = 127.0.0.1:$2
+log_level = info
+
+[backend]
+address = 127.0.0.1:$MARIADB_PORT
+monitor_user = monitor
+monitor_password = monpass
+
+[admin]
+listen = 127.0.0.1:$3
+user = admin
+password = file:$T/admin.pass
+
+[rules]
+DG016 = $4
+EOF
+}
+echo "$APASS" > "$T/admin.pass"
+P3=$(free_port); A3=$(free_port)
+i=0
+while IFS='|' read -r line want; do
+    i=$((i + 1))
+    write_good "$T/broken$i.ini" "$P3" "$A3" off
+    # the bad line replaces line 4 (log_level = info)
+    sed -i "4s/.*/$line/" "$T/broken$i.ini"
+    rc=0; timeout 20 "$DDLGATE_BIN" -c "$T/broken$i.ini" > "$T/broken$i.out" 2>&1 < /dev/null || rc=$?
+    [[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "broken$i.ini:4:" "$T/broken$i.out" && grep -q -- "$want" "$T/broken$i.out"
+    check "broken_file_$i" $? "'$line': exit $rc, output: $(head -c 300 "$T/broken$i.out")"
+done <<'EOF'
+listne = 127.0.0.1:1|unknown key 'listne'
+max_clients = many|bad value 'many'
+this is not ini|syntax error
+[limit]|unknown section
+log_level = loud|bad value 'loud'
+EOF
+rc=0; timeout 20 "$DDLGATE_BIN" -c "$T/does-not-exist.ini" > "$T/missing.out" 2>&1 < /dev/null || rc=$?
+[[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "does-not-exist.ini" "$T/missing.out"
+check missing_file $? "exit $rc: $(head -c 300 "$T/missing.out")"
+rc=0; timeout 20 "$DDLGATE_BIN" --backend "127.0.0.1:$MARIADB_PORT" --admin off --set limits.ddl_queue_deadline_s=soon \
+    > "$T/badset.out" 2>&1 < /dev/null || rc=$?
+[[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "ddl_queue_deadline_s" "$T/badset.out"
+check bad_set_value $? "exit $rc: $(head -c 300 "$T/badset.out")"
+
+# 7. RELOAD / SIGHUP with a broken file keep the running configuration
+CONF=$T/ddlgate.ini
+write_good "$CONF" "$P3" "$A3" off
+LOG3=$T/dg3.log
+"$DDLGATE_BIN" -c "$CONF" > "$LOG3" 2>&1 < /dev/null &
+DG3=$!
+PIDS+=("$DG3")
+if ! wait_port "$DG3" "$P3" || ! wait_port "$DG3" "$A3"; then
+    notok start_with_file "ddlgate -c did not start: $(tail -5 "$LOG3")"
+    exit 1
+fi
+adm3() { cli "$A3" admin "$APASS" "$@"; }
+rule_mode() { adm3 -N -B -e "SHOW RULES" | awk -F'\t' -v id="$1" '$1 == id && $4 == "global" {print $3}'; }
+[[ $(rule_mode DG016) == off ]]; check file_rules_applied "$?" "DG016 is '$(rule_mode DG016)' (file says off)"
+
+write_good "$CONF" "$P3" "$A3" warn
+sed -i '4s/.*/log_level = loud/' "$CONF"
+rc=0; adm3 -e "RELOAD" 2> "$T/err" || rc=$?
+[[ $rc -ne 0 ]] && grep -q "ddlgate.ini:4" "$T/err"; check reload_broken_fails $? "exit $rc: $(head -c 300 "$T/err")"
+[[ $(rule_mode DG016) == off ]]; check reload_broken_keeps_config $? "DG016 is now '$(rule_mode DG016)'"
+out=$(cli "$P3" app apppass test -N -B -e "SELECT 40 + 2" 2> "$T/err") || true
+[[ $out == 42 ]]; check reload_broken_still_serves $? "got '$out': $(head -c 200 "$T/err")"
+before=$(grep -c "ddlgate.ini:4" "$LOG3" || true)
+kill -HUP "$DG3"
+for _ in $(seq 30); do
+    [[ $(grep -c "ddlgate.ini:4" "$LOG3" || true) -gt $before ]] && break
+    sleep 0.1
+done
+kill -0 "$DG3" 2> /dev/null && [[ $(grep -c "ddlgate.ini:4" "$LOG3" || true) -gt $before ]]
+check sighup_broken_logged $? "alive: $(kill -0 "$DG3" 2>&1 && echo yes || echo no); log: $(tail -3 "$LOG3")"
+[[ $(rule_mode DG016) == off ]]; check sighup_broken_keeps_config $? "DG016 is now '$(rule_mode DG016)'"
+
+write_good "$CONF" "$P3" "$A3" warn
+rc=0; adm3 -e "RELOAD" 2> "$T/err" || rc=$?
+[[ $rc -eq 0 && $(rule_mode DG016) == warn ]]; check reload_fixed_applies $? "exit $rc, DG016 '$(rule_mode DG016)': $(head -c 300 "$T/err")"
+write_good "$CONF" "$P3" "$A3" reject
+kill -HUP "$DG3"
+for _ in $(seq 30); do [[ $(rule_mode DG016) == reject ]] && break; sleep 0.1; done
+[[ $(rule_mode DG016) == reject ]]; check sighup_fixed_applies $? "DG016 '$(rule_mode DG016)' after SIGHUP"
+# a changed admin password file takes effect at RELOAD (secrets are re-read)
+echo "new-$APASS" > "$T/admin.pass"
+adm3 -e "RELOAD" 2> "$T/err" || true
+rc=0; cli "$A3" admin "new-$APASS" -e "SHOW STATS" > /dev/null 2> "$T/err" || rc=$?
+rc2=0; adm3 -e "SHOW STATS" > /dev/null 2>&1 || rc2=$?
+[[ $rc -eq 0 && $rc2 -ne 0 ]]; check reload_rereads_secret $? "new password exit $rc, old password exit $rc2: $(head -c 200 "$T/err")"
+
+echo "# test_admin: $PASS passed, $FAIL failed"
+[[ $FAIL -eq 0 ]]
