@@ -13,7 +13,7 @@
 #
 # Env (from run.sh): MARIADB_PORT DDLGATE_BIN; optional IT_WORK_DIR.
 # Starts its own ddlgate instances (free ports), stopped on exit.
-set -euo pipefail
+set -uo pipefail
 
 : "${MARIADB_PORT:?MARIADB_PORT not set (run via tests/integration/run.sh)}"
 : "${DDLGATE_BIN:?DDLGATE_BIN not set (run via tests/integration/run.sh)}"

@@ -70,7 +70,7 @@ START_TEST(defaults)
     ck_assert_int_eq(c.handshake_timeout_ms, 10000);
     ck_assert_int_eq(c.drain_timeout_ms, 30000);
     ck_assert_int_eq(c.idle_timeout_s, 0);
-    ck_assert_uint_eq(c.max_packet_size, 1024u * 1024 * 1024);
+    ck_assert_uint_eq(c.max_packet_size, 64u * 1024 * 1024);
     ck_assert_str_eq(c.unparsed_ddl_policy, "reject");
     ck_assert_int_eq(c.approval_minutes, 30);
     ck_assert(c.approval_once);
