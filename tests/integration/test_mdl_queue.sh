@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# test_mdl_queue.sh - ddlgate's metadata-lock-aware DDL queue, driven with
+# the `mariadb` command-line client (tests/integration/it_mdlqueue.c runs the
+# latency scenarios with threads; this covers the behaviour around them):
+#   - while session A's transaction holds t, an ALTER of t waits in ddlgate
+#     (SHOW QUEUE, queue_waiting), and reads, writes and DDL on other tables
+#     keep flowing; it runs once A commits; its session's lock_wait_timeout
+#     is restored
+#   - two DDLs on one table run in order once A ends
+#   - a DDL inside the transaction that holds the table is not blocked by
+#     that transaction itself
+#   - the deadline gives 7200 naming the blocker; CANCEL gives 7201
+#
+# Env (from run.sh): MARIADB_PORT DDLGATE_BIN; optional IT_WORK_DIR.
+# Starts its own ddlgate instances (free ports), stopped on exit.
+set -uo pipefail
+
+: "${MARIADB_PORT:?MARIADB_PORT not set (run via tests/integration/run.sh)}"
+: "${DDLGATE_BIN:?DDLGATE_BIN not set (run via tests/integration/run.sh)}"
+T=$(mktemp -d "${IT_WORK_DIR:-/tmp}/mdlq.XXXXXX")
+TBL=it_mdlqcli_$$
+OTHER=it_mdlqcli_o_$$
+APASS=it-mdlq-cli-secret
+PIDS=()
+BG=()
+PASS=0
+FAIL=0
+
+cleanup() {
+    local p
+    exec 3>&- 2> /dev/null || true
+    for p in "${BG[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2> /dev/null || true
+    done
+    fix -e "DROP TABLE IF EXISTS $TBL, $OTHER" 2> /dev/null || true
+    [[ $FAIL -eq 0 ]] && rm -rf "$T"
+    return 0
+}
+trap cleanup EXIT
+
+ok() { echo "ok - mdlq_cli_$1"; PASS=$((PASS + 1)); }
+notok() { echo "not ok - mdlq_cli_$1: $2"; FAIL=$((FAIL + 1)); }
+check() { if [[ $2 -eq 0 ]]; then ok "$1"; else notok "$1" "$3"; fi; }
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+fix() { timeout 30 mariadb --no-defaults -h127.0.0.1 -P"$MARIADB_PORT" -uroot test "$@"; }
+cli() {
+    local port=$1 user=$2 pass=$3; shift 3
+    timeout 30 mariadb --no-defaults --connect-timeout=10 -h127.0.0.1 -P"$port" -u"$user" -p"$pass" "$@"
+}
+ms() { date +%s%3N; }
+wait_port() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$1" 2> /dev/null || return 1
+        (exec 3<> "/dev/tcp/127.0.0.1/$2") 2> /dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# start_dg NAME DEADLINE: sets PORT_<NAME>, ADMIN_<NAME>, LOG_<NAME>
+start_dg() {
+    local name=$1 deadline=$2 p a log pid i
+    p=$(free_port); a=$(free_port)
+    log=$T/dg-$name.log
+    "$DDLGATE_BIN" --listen "127.0.0.1:$p" --backend "127.0.0.1:$MARIADB_PORT" --admin "127.0.0.1:$a" \
+        --set admin.password="$APASS" --set backend.monitor_user=monitor \
+        --set backend.monitor_password=monpass --set backend.monitor_interval_ms=250 \
+        --set limits.ddl_queue_deadline_s="$deadline" --log-level info > "$log" 2>&1 < /dev/null &
+    pid=$!
+    PIDS+=("$pid")
+    if ! wait_port "$pid" "$p" || ! wait_port "$pid" "$a"; then
+        notok "start_$name" "ddlgate did not start: $(tail -5 "$log")"
+        return 1
+    fi
+    for ((i = 0; i < 100; i++)); do # until the monitor is connected (<= 10 s)
+        cli "$a" admin "$APASS" -N -B -e "SHOW BACKEND" 2> /dev/null | grep -q $'^monitor\tconnected' && break
+        sleep 0.1
+    done
+    printf -v "PORT_$name" '%s' "$p"
+    printf -v "ADMIN_$name" '%s' "$a"
+    printf -v "LOG_$name" '%s' "$log"
+}
+column_count() { # column_count COL...: how many of these columns t has
+    local list
+    list=$(printf "'%s'," "$@")
+    fix -N -B -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='test' AND TABLE_NAME='$TBL' AND COLUMN_NAME IN (${list%,})"
+}
+
+# Session A: an idle transaction that read t, kept open through a fifo.
+A_PID=""
+a_begin() { # a_begin PORT
+    rm -f "$T/a.fifo" "$T/a.out"
+    mkfifo "$T/a.fifo"
+    timeout 120 mariadb --no-defaults -h127.0.0.1 -P"$1" -uapp -papppass test -N -B \
+        < "$T/a.fifo" > "$T/a.out" 2>&1 &
+    A_PID=$!
+    BG+=("$A_PID")
+    exec 3> "$T/a.fifo"
+    echo "BEGIN; SELECT COUNT(*) FROM $TBL;" >&3
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^[0-9]' "$T/a.out" 2> /dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+a_end() { # a_end COMMIT|ROLLBACK
+    echo "$1;" >&3
+    exec 3>&-
+    local i
+    for ((i = 0; i < 100; i++)); do kill -0 "$A_PID" 2> /dev/null || break; sleep 0.05; done
+    wait "$A_PID" 2> /dev/null
+}
+# A DDL in the background: bg_ddl NAME PORT SQL (output in $T/NAME.out, status in $T/NAME.rc)
+bg_ddl() {
+    local name=$1 port=$2 sql=$3
+    rm -f "$T/$name.rc"
+    ( rc=0; cli "$port" app apppass test -N -B -e "$sql" > "$T/$name.out" 2>&1 || rc=$?; echo "$rc" > "$T/$name.rc" ) &
+    BG+=("$!")
+}
+bg_wait() { # bg_wait NAME SECONDS: true once it finished
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do [[ -s $T/$1.rc ]] && return 0; sleep 0.05; done
+    return 1
+}
+queue_rows() { # queue_rows ADMINPORT: SHOW QUEUE rows for t
+    cli "$1" admin "$APASS" -N -B -e "SHOW QUEUE" 2> /dev/null | awk -F'\t' -v t="test.$TBL" '$4 == t'
+}
+wait_queue() { # wait_queue ADMINPORT COUNT: until SHOW QUEUE has COUNT rows for t (<= 5 s)
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ $(queue_rows "$1" | wc -l) -eq $2 ]] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+stat() { cli "$1" admin "$APASS" -N -B -e "SHOW STATS" 2> /dev/null | awk -F'\t' -v n="$2" '$1 == n {print $2}'; }
+fresh_table() {
+    fix -e "DROP TABLE IF EXISTS $TBL, $OTHER; CREATE TABLE $TBL (id INT PRIMARY KEY, v INT NOT NULL);
+            INSERT INTO $TBL SELECT seq, seq FROM seq_1_to_100; CREATE TABLE $OTHER (id INT PRIMARY KEY)"
+}
+
+start_dg main 30 || exit 1
+start_dg short 4 || exit 1
+P=$PORT_main; AP=$ADMIN_main
+
+# 1. one ALTER queued behind A; everything else on t keeps flowing
+fresh_table
+a_begin "$P"; check a_open $? "session A's transaction: $(cat "$T/a.out")"
+bg_ddl b1 "$P" "SET SESSION lock_wait_timeout = 77; ALTER TABLE $TBL ADD COLUMN b1 INT NULL; SELECT @@SESSION.lock_wait_timeout"
+wait_queue "$AP" 1; check show_queue $? "SHOW QUEUE: $(cli "$AP" admin "$APASS" -N -B -e "SHOW QUEUE" 2>&1 | head -c 300)"
+row=$(queue_rows "$AP")
+blockers=$(cut -f6 <<< "$row")
+grep -q "app@" <<< "$blockers"; check show_queue_blockers $? "blockers '$blockers'"
+[[ $(stat "$AP" queue_waiting) == 1 ]]; check stats_waiting $? "queue_waiting '$(stat "$AP" queue_waiting)'"
+t0=$(ms); out=$(cli "$P" app apppass test -N -B -e "SELECT v FROM $TBL WHERE id = 7" 2>&1); t1=$(ms)
+[[ $out == 7 && $((t1 - t0)) -lt 2000 ]]; check read_flows $? "'$out' in $((t1 - t0)) ms"
+t0=$(ms); out=$(cli "$P" app apppass test -N -B -e "UPDATE $TBL SET v = v + 1 WHERE id = 8; INSERT INTO $TBL VALUES (1000, 1); SELECT v FROM $TBL WHERE id = 8" 2>&1); t1=$(ms)
+[[ $out == 9 && $((t1 - t0)) -lt 2000 ]]; check write_flows $? "'$out' in $((t1 - t0)) ms"
+t0=$(ms); out=$(cli "$P" app apppass test -N -B -e "ALTER TABLE $OTHER ADD COLUMN o INT NULL" 2>&1); rc=$?; t1=$(ms)
+[[ $rc -eq 0 && $((t1 - t0)) -lt 3000 ]]; check other_table_ddl_flows $? "exit $rc in $((t1 - t0)) ms: $out"
+[[ ! -s $T/b1.rc && $(column_count b1) == 0 ]]; check ddl_still_held $? "B finished while A holds t: $(cat "$T/b1.out" 2> /dev/null)"
+t_commit=$(ms)
+a_end COMMIT
+bg_wait b1 10; t_done=$(ms)
+[[ $(cat "$T/b1.rc" 2> /dev/null) == 0 && $(column_count b1) == 1 ]]
+check ddl_runs_after_commit $? "exit $(cat "$T/b1.rc" 2> /dev/null), column b1 count $(column_count b1): $(head -c 300 "$T/b1.out")"
+echo "# B finished $((t_done - t_commit)) ms after A's COMMIT (polling granularity 50 ms)"
+[[ $(tail -1 "$T/b1.out") == 77 ]]; check lock_wait_timeout_restored $? "B's session lock_wait_timeout afterwards: '$(tail -1 "$T/b1.out")' (set 77)"
+wait_queue "$AP" 0; check queue_empty_after $? "SHOW QUEUE: $(queue_rows "$AP")"
+
+# 2. two DDLs on one table: both wait, both run once A ends
+a_begin "$P" || notok a_open2 "$(cat "$T/a.out")"
+bg_ddl b2 "$P" "ALTER TABLE $TBL ADD COLUMN b2 INT NULL"
+wait_queue "$AP" 1
+bg_ddl b3 "$P" "ALTER TABLE $TBL ADD COLUMN b3 INT NULL"
+wait_queue "$AP" 2; check two_queued $? "SHOW QUEUE: $(queue_rows "$AP")"
+a_end COMMIT
+bg_wait b2 10; bg_wait b3 10
+[[ $(cat "$T/b2.rc" "$T/b3.rc" 2> /dev/null | tr -d '\n') == 00 && $(column_count b2 b3) == 2 ]]
+check two_run_after_commit $? "exits $(cat "$T/b2.rc" "$T/b3.rc" 2> /dev/null | tr '\n' ' '), columns $(column_count b2 b3): $(head -c 200 "$T/b2.out") $(head -c 200 "$T/b3.out")"
+
+# 3. a DDL inside the transaction that holds t is not blocked by itself
+t0=$(ms)
+out=$(cli "$P" app apppass test -N -B -e "BEGIN; SELECT COUNT(*) FROM $TBL; ALTER TABLE $TBL ADD COLUMN selfcol INT NULL" 2>&1); rc=$?
+t1=$(ms)
+[[ $rc -eq 0 && $((t1 - t0)) -lt 3000 && $(column_count selfcol) == 1 ]]
+check own_transaction_not_blocking $? "exit $rc after $((t1 - t0)) ms: $(head -c 300 <<< "$out")"
+
+# 4. the deadline (4 s on this instance): 7200 naming the blocker, table unchanged
+a_begin "$PORT_short" || notok a_open3 "$(cat "$T/a.out")"
+t0=$(ms)
+bg_ddl b4 "$PORT_short" "ALTER TABLE $TBL ADD COLUMN b4 INT NULL"
+bg_wait b4 15; t1=$(ms)
+grep -q "ERROR 7200" "$T/b4.out" && grep -q "app@" "$T/b4.out" && grep -q "test.$TBL" "$T/b4.out"
+check deadline_7200 $? "after $((t1 - t0)) ms: $(head -c 400 "$T/b4.out")"
+[[ $((t1 - t0)) -ge 3500 && $((t1 - t0)) -le 9000 ]]; check deadline_timing $? "gave up after $((t1 - t0)) ms (deadline 4 s)"
+a_end ROLLBACK
+sleep 1
+[[ $(column_count b4) == 0 ]]; check deadline_table_unchanged $? "column b4 exists"
+[[ $(stat "$ADMIN_short" queue_timeouts) -ge 1 ]]; check deadline_counted $? "queue_timeouts '$(stat "$ADMIN_short" queue_timeouts)'"
+
+# 5. CANCEL from the console: 7201, table unchanged; an unknown id: 7301
+a_begin "$P" || notok a_open4 "$(cat "$T/a.out")"
+bg_ddl b5 "$P" "ALTER TABLE $TBL ADD COLUMN b5 INT NULL"
+wait_queue "$AP" 1
+id=$(queue_rows "$AP" | cut -f1)
+out=$(cli "$AP" admin "$APASS" -e "CANCEL $id" 2>&1); rc=$?
+check cancel_ok $? "CANCEL '$id': exit $rc $out"
+bg_wait b5 5
+grep -q "ERROR 7201" "$T/b5.out"; check cancel_7201 $? "$(head -c 300 "$T/b5.out")"
+out=$(cli "$AP" admin "$APASS" -e "CANCEL $id" 2>&1)
+grep -q "ERROR 7301" <<< "$out"; check cancel_again_7301 $? "$out"
+a_end COMMIT
+sleep 1
+[[ $(column_count b5) == 0 ]]; check cancel_table_unchanged $? "column b5 exists"
+
+if [[ $FAIL -gt 0 ]]; then
+    grep -h "queue" "$LOG_main" "$LOG_short" | tail -15 | sed 's/^/#   ddlgate.log: /'
+fi
+echo "# test_mdl_queue: $PASS passed, $FAIL failed"
+[[ $FAIL -eq 0 ]]
