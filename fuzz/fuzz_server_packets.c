@@ -23,6 +23,25 @@ static void fz_client_command(const uint8_t *payload, size_t len)
     fz_write_all(fz.cfd, payload, len);
 }
 
+/* FZ_SKIP_BIG_FRAMES=1 skips answers with a frame over 64 KiB: those hit
+ * the known overflow in server.c on_command_packet (resp_advance() reads a
+ * 5-byte copy as the whole payload) and would drown every other finding
+ * until it is fixed. */
+static bool fz_has_big_frame(const uint8_t *p, size_t n)
+{
+    size_t at = 0;
+
+    while (n - at >= 4) {
+        size_t len = (size_t)p[at] | ((size_t)p[at + 1] << 8) | ((size_t)p[at + 2] << 16);
+        if (len > 65536)
+            return true;
+        if (n - at - 4 < len)
+            break;
+        at += 4 + len;
+    }
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool init;
@@ -45,7 +64,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_init();
         init = true;
     }
+    static int skip_big = -1;
+    if (skip_big < 0)
+        skip_big = getenv("FZ_SKIP_BIG_FRAMES") != NULL;
     if (size < 2 || size > 256 * 1024)
+        return 0;
+    if (skip_big && fz_has_big_frame(data + 2, size - 2))
         return 0;
     uint8_t opts = data[0] & (uint8_t)~FZ_OPT_COMPRESS;
     unsigned which = data[1] % (sizeof(cmds) / sizeof(cmds[0]));

@@ -7,6 +7,7 @@
 #ifndef DDLGATE_VERDICTS_H
 #define DDLGATE_VERDICTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -24,10 +25,11 @@ struct verdict_entry {
     enum gate_action action;
     char algorithm[12];
     char statement[200];   /* truncated */
+    bool unparsed;         /* the parser could not read it (it passed) */
 };
 
 void verdicts_record(uint64_t session_id, const char *user, const char *text, size_t len,
-                     const struct gate_verdict *v);
+                     const struct gate_verdict *v, bool unparsed);
 /* Copy up to max newest-first entries into out; returns the count. */
 int verdicts_snapshot(struct verdict_entry *out, int max);
 const char *verdicts_action_name(enum gate_action a);

@@ -229,8 +229,8 @@ static void cmd_set_rule(struct admin_conn *a, const struct admin_cmd *cmd)
 
 static void cmd_show_verdicts(struct admin_conn *a)
 {
-    static const char *const cols[] = {"seq", "at", "session", "user", "digest",
-                                       "rules", "action", "algorithm", "statement"};
+    static const char *const cols[] = {"seq", "at", "session", "user", "digest", "rules",
+                                       "action", "algorithm", "parsed", "statement"};
     struct verdict_entry *e = malloc(VERDICTS_RING * sizeof(*e));
     struct adm_rs rs;
     char seq[24], at[32], sess[24], digest[24];
@@ -240,14 +240,14 @@ static void cmd_show_verdicts(struct admin_conn *a)
         return;
     }
     int n = verdicts_snapshot(e, VERDICTS_RING);
-    rs_begin(&rs, a, 9, cols);
+    rs_begin(&rs, a, 10, cols);
     for (int i = 0; i < n; i++) {
         snprintf(seq, sizeof(seq), "%llu", (unsigned long long)e[i].seq);
         snprintf(sess, sizeof(sess), "%llu", (unsigned long long)e[i].session_id);
         snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)e[i].digest);
         const char *v[] = {seq, fmt_time(e[i].at, at, sizeof(at)), sess, e[i].user, digest,
                            e[i].rules, verdicts_action_name(e[i].action), e[i].algorithm,
-                           e[i].statement};
+                           e[i].unparsed ? "no" : "yes", e[i].statement};
         rs_row(&rs, v);
     }
     rs_end(&rs, a);

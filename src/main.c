@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -212,12 +213,29 @@ static void queue_tick_cb(evutil_socket_t fd, short what, void *arg)
     mdlq_tick();
 }
 
+/* After a burst of connections closes, hand the freed heap back to the
+ * kernel: glibc keeps it in its arenas otherwise, and RSS would stay at
+ * the burst's high-water mark. */
+static void trim_after_burst(void)
+{
+    static int peak;
+    int now = workers_sessions_total();
+
+    if (now > peak)
+        peak = now;
+    if (peak >= 64 && now <= peak / 2) {
+        malloc_trim(0);
+        peak = now;
+    }
+}
+
 static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     (void)arg;
     tablecache_collect();
+    trim_after_burst();
     tablecache_expire_waiters();
     const struct conf *c = conf_acquire();
     char err[256];

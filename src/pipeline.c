@@ -183,11 +183,13 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
             return PIPELINE_WAIT;
         }
     }
-    bool ddl = false;
+    bool ddl = false, unparsed = false;
     for (int i = 0; i < w->script.nstmts; i++) {
         const struct sql_stmt *st = &w->script.stmts[i];
-        if (!st->parsed)
+        if (!st->parsed && st->kind != SQL_KIND_EMPTY) {
             w->stats.unparsed++;
+            unparsed = true;
+        }
         if (st->kind == SQL_KIND_DDL) {
             ddl = true;
             tablecache_invalidate_stmt(st);
@@ -199,8 +201,10 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     if (cmd == COM_QUERY && w->script.nstmts == 1 && w->script.stmts[0].kind == SQL_KIND_OTHER)
         note_use(s, text, len, &opts);
 
-    if (v->action != GATE_PASS || ddl)
-        verdicts_record(s->id, s->user, text, len, v);
+    /* what the admin sees in SHOW VERDICTS: anything a rule acted on, every
+     * DDL, and statements the parser could not read (they passed) */
+    if (v->action != GATE_PASS || ddl || unparsed)
+        verdicts_record(s->id, s->user, text, len, v, unparsed);
 
     enum pipeline_decision d = PIPELINE_FORWARD;
     switch (v->action) {

@@ -31,6 +31,10 @@ static const struct kw_entry kw_table[KW__COUNT] = {
 #define KW_HASH_SLOTS 1024u
 #define KW_MAX_LEN 24u
 static uint16_t kw_slots[KW_HASH_SLOTS];
+/* Prefilter: bit (last byte & 31) of kw_filter[len][first byte & 31] is set
+ * when some keyword of that length starts and ends so (case-blind), so most
+ * identifiers are rejected without hashing. */
+static uint32_t kw_filter[KW_MAX_LEN + 1][32];
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
 
 /* ASCII upper-casing as a table: one load per byte on the hot path. */
@@ -63,6 +67,11 @@ static inline uint32_t kw_hash(const char *s, size_t n)
 static void kw_build(void)
 {
     for (unsigned k = 1; k < KW__COUNT; k++) {
+        const char *w = kw_table[k].name;
+        unsigned len = kw_table[k].len;
+        if (len > KW_MAX_LEN)
+            continue; /* never matched: check_sql_lex's keyword_table test fails */
+        kw_filter[len][(unsigned char)w[0] & 31] |= 1u << ((unsigned char)w[len - 1] & 31);
         uint32_t h = kw_hash(kw_table[k].name, kw_table[k].len) & (KW_HASH_SLOTS - 1);
         while (kw_slots[h] != 0)
             h = (h + 1) & (KW_HASH_SLOTS - 1);
@@ -442,12 +451,9 @@ static void lex_word(struct lex *lx, struct lex_tok *t)
 {
     const char *s = lx->s;
     uint32_t n = lx->len, p = lx->pos;
-    /* scan the word and hash it for the keyword table in one pass */
-    uint32_t e = p, h = KW_HASH_INIT;
-    while (e < n && IS_IDCH(s[e])) {
-        h = KW_HASH_STEP(h, s[e]);
+    uint32_t e = p;
+    while (e < n && IS_IDCH(s[e]))
         e++;
-    }
     bool unterminated = false;
     if (e < n && (s[e] == '\'' || (s[e] == '"' && !lx->ansi_quotes))) {
         uint32_t wl = e - p;
@@ -467,7 +473,10 @@ static void lex_word(struct lex *lx, struct lex_tok *t)
         }
     }
     t->type = LEX_IDENT;
-    t->kw = (uint16_t)kw_find_hashed(s + p, e - p, h);
+    uint32_t wl = e - p;
+    if (wl >= 2 && wl <= KW_MAX_LEN &&
+        (kw_filter[wl][(unsigned char)s[p] & 31] >> ((unsigned char)s[e - 1] & 31) & 1u))
+        t->kw = (uint16_t)kw_find_hashed(s + p, wl, kw_hash(s + p, wl));
     lx->pos = e;
 }
 

@@ -168,7 +168,7 @@ static bool ddl_data_type(struct sqlp *p, struct sql_coldef *cd)
     else if (strcmp(type, "DOUBLE") == 0)
         sqlp_accept_word(p, "PRECISION");
     for (size_t k = 0; k < sizeof(ddl_type_synonyms) / sizeof(ddl_type_synonyms[0]); k++)
-        if (strcmp(type, ddl_type_synonyms[k].alias) == 0)
+        if (type[0] == ddl_type_synonyms[k].alias[0] && strcmp(type, ddl_type_synonyms[k].alias) == 0)
             type = (char *)ddl_type_synonyms[k].base;
     if (strcmp(type, "SERIAL") == 0) {
         type = "BIGINT";

@@ -20,7 +20,7 @@ const char *verdicts_action_name(enum gate_action a)
 }
 
 void verdicts_record(uint64_t session_id, const char *user, const char *text, size_t len,
-                     const struct gate_verdict *v)
+                     const struct gate_verdict *v, bool unparsed)
 {
     struct verdict_entry e;
     size_t n = 0;
@@ -31,6 +31,7 @@ void verdicts_record(uint64_t session_id, const char *user, const char *text, si
     snprintf(e.user, sizeof(e.user), "%s", user ? user : "");
     e.digest = v->digest;
     e.action = v->action;
+    e.unparsed = unparsed;
     snprintf(e.algorithm, sizeof(e.algorithm), "%s",
              v->algorithm == SQL_ALG_NONE ? "" : sql_algorithm_name(v->algorithm));
     for (int i = 0; i < v->nrules && n + 7 < sizeof(e.rules); i++)

@@ -820,6 +820,7 @@ static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path)
     if (!scen_open(&x, name, dg, a_path))
         goto out;
     long long released0 = admin_stat(x.adm, "queue_released");
+    long long retries0 = admin_stat(x.adm, "queue_retries");
     if (!scen_send_ddl(&x, "c_new"))
         goto out;
     int nq = admin_queue_wait(x.adm, x.table, true, 3.0, &q);
@@ -827,11 +828,18 @@ static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path)
     check(nq == 1 && strstr(q.table, x.table) && strstr(q.statement, "ADD COLUMN"), cname,
           "SHOW QUEUE: %d row(s) for %s; id %lld table '%s' state '%s' blockers '%s' "
           "statement '%s'", nq, x.table, q.id, q.table, q.state, q.blockers, q.statement);
-    snprintf(cname, sizeof cname, "%s_queue_names_blocker", name);
+    /* the blockers are filled in by the scheduler's next look (with A
+     * outside ddlgate: the monitor's next snapshot), so poll a little */
     char tid[32];
     snprintf(tid, sizeof tid, "%u", x.a_thread);
+    for (int i = 0; i < 60 && nq == 1 && !strstr(q.blockers, tid); i++) {
+        sleep_s(0.05);
+        nq = admin_queue(x.adm, x.table, &q);
+    }
+    snprintf(cname, sizeof cname, "%s_queue_names_blocker", name);
     check(nq == 1 && strstr(q.blockers, tid) && strstr(q.blockers, "app@"), cname,
-          "SHOW QUEUE blockers '%s' (A is server thread %u)", q.blockers, x.a_thread);
+          "SHOW QUEUE state '%s' blockers '%s' (A is server thread %u)", q.state, q.blockers,
+          x.a_thread);
     double until = x.b.sent + g_hold_s;
     while (now_s() < until && !atomic_load(&x.b.finished))
         sleep_s(0.02);
@@ -855,6 +863,11 @@ static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path)
     long long waiting = admin_stat(x.adm, "queue_waiting");
     check(released1 == released0 + 1 && waiting == 0, cname,
           "queue_released %lld -> %lld, queue_waiting %lld", released0, released1, waiting);
+    /* a retry means B was sent while A still held t: C then queued on the
+     * server behind it for up to lock_wait_timeout */
+    long long retries1 = admin_stat(x.adm, "queue_retries");
+    snprintf(cname, sizeof cname, "%s_never_sent_early", name);
+    check(retries1 == retries0, cname, "queue_retries %lld -> %lld", retries0, retries1);
     if (g_fail > fail0)
         dg_log_tail(dg, "queue");
 out:

@@ -97,7 +97,7 @@ A_PID=""
 a_begin() { # a_begin PORT
     rm -f "$T/a.fifo" "$T/a.out"
     mkfifo "$T/a.fifo"
-    timeout 120 mariadb --no-defaults -h127.0.0.1 -P"$1" -uapp -papppass test -N -B \
+    timeout 120 mariadb --no-defaults -h127.0.0.1 -P"$1" -uapp -papppass test -N -B --unbuffered \
         < "$T/a.fifo" > "$T/a.out" 2>&1 &
     A_PID=$!
     BG+=("$A_PID")
