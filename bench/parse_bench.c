@@ -5,6 +5,8 @@
  * calls (as the proxy does per query).
  *
  *   ./parse_bench [batches]      (default 301 batches of 2000 calls)
+ *   ./parse_bench --count N      N calls per statement, no timing: for
+ *                                valgrind --tool=callgrind instruction counts
  */
 #ifndef _GNU_SOURCE
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
@@ -45,14 +47,45 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static void setup_opts(struct sql_parse_opts *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->server.flavour = SQL_FLAVOUR_MYSQL;
+    opts->server.version = 80036;
+    opts->default_schema = "shop";
+}
+
+/* Fixed work per statement, one function per statement so callgrind's
+ * inclusive cost of each reads directly as "instructions x N". */
+static unsigned long long count_loop(const char *q, long n)
+{
+    struct sql_parse_opts opts;
+    struct sql_script s;
+    unsigned long long sink = 0;
+    setup_opts(&opts);
+    sql_script_init(&s);
+    size_t len = strlen(q);
+    for (long k = 0; k < n; k++) {
+        sql_script_reset(&s);
+        if (!sql_parse(&opts, q, len, &s) || !s.stmts[0].parsed) {
+            fprintf(stderr, "parse failed\n");
+            exit(1);
+        }
+        sink += s.stmts[0].digest;
+    }
+    sql_script_free(&s);
+    return sink;
+}
+
+__attribute__((noinline)) static unsigned long long count_select(long n) { return count_loop(q_select, n); }
+__attribute__((noinline)) static unsigned long long count_insert(long n) { return count_loop(q_insert, n); }
+__attribute__((noinline)) static unsigned long long count_alter(long n) { return count_loop(q_alter, n); }
+
 static double bench(const char *name, const char *q, int batches, int per_batch)
 {
     struct sql_parse_opts opts;
     struct sql_script s;
-    memset(&opts, 0, sizeof(opts));
-    opts.server.flavour = SQL_FLAVOUR_MYSQL;
-    opts.server.version = 80036;
-    opts.default_schema = "shop";
+    setup_opts(&opts);
     sql_script_init(&s);
     size_t len = strlen(q);
     double *samples = malloc(sizeof(double) * (size_t)batches);
@@ -80,6 +113,12 @@ static double bench(const char *name, const char *q, int batches, int per_batch)
 
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "--count") == 0) {
+        long n = atol(argv[2]);
+        unsigned long long sink = count_select(n) + count_insert(n) + count_alter(n);
+        printf("%ld calls each (sink %llu)\n", n, sink & 0xff);
+        return 0;
+    }
     int batches = argc > 1 ? atoi(argv[1]) : 301;
     if (batches < 11)
         batches = 11;

@@ -69,8 +69,13 @@ struct mdlq_info {
 
 /* "schema.table" key; false when it does not fit */
 bool mdlq_key(char out[MDLQ_KEY_MAX], const char *schema, const char *table);
+/* idle_since_ms: the session's "idle since" clock in ms (0 while a
+ * statement is in flight), read by the scheduler to tell a transaction that
+ * is about to finish from one left open; it must stay valid until
+ * mdlq_unhold (sessions unhold before they are freed). */
 void mdlq_hold(uint64_t sid, uint32_t server_thread, const char *user, const char *peer,
-               time_t since, const char *key);
+               const _Atomic int64_t *idle_since_ms, const char *key);
+int64_t mdlq_now_ms(void);
 void mdlq_unhold(uint64_t sid, const char *key);
 /* Is a fence up on this table?  One atomic load when no fence exists. */
 bool mdlq_fenced(const char *key);
@@ -106,7 +111,8 @@ struct mdlq_external {
     char host[64];
     char key[MDLQ_KEY_MAX];
     int trx_seconds;      /* how long its transaction has been open, -1 unknown */
-    int idle_seconds;     /* Sleep time from the processlist, -1 unknown */
+    int idle_ms;          /* idle (Sleep) this long, -1 when running a statement */
+    int run_seconds;      /* running its current statement this long */
 };
 
 /* The monitor connection is up (snapshots will come) or down. */

@@ -139,6 +139,7 @@ struct session {
     char pending_schema[192];
 
     /* metadata-lock bookkeeping (mdlqueue.h) */
+    _Atomic int64_t idle_since_ms;  /* when the last answer ended; 0 while busy (read by the DDL queue) */
     int ncur_keys;                  /* tables of the statement in flight */
     char cur_keys[8][160];
     int ntxn_keys, txn_keys_cap;    /* tables registered as held by this session */

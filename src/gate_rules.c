@@ -77,6 +77,14 @@ static bool gate_word_char(char ch)
     return isalnum((unsigned char)ch) || ch == '_' || ch == '$';
 }
 
+static bool gate_ascii_ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (toupper((unsigned char)a[i]) != toupper((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
 /* Find `word` as a whole word in text[from, end), skipping quoted strings,
  * quoted identifiers and comments.  Returns the offset or -1. */
 static long gate_find_word(const char *text, uint32_t from, uint32_t end, const char *word)
@@ -101,12 +109,14 @@ static long gate_find_word(const char *text, uint32_t from, uint32_t end, const 
                 i++;
             continue;
         }
-        if (i + wl <= end && strncasecmp(text + i, word, wl) == 0 &&
-            (i == from || !gate_word_char(text[i - 1])) &&
-            (i + wl == end || !gate_word_char(text[i + wl])))
+        if (!gate_word_char(ch))
+            continue;
+        uint32_t j = i; /* a whole word: compare it once, then skip it */
+        while (j < end && gate_word_char(text[j]))
+            j++;
+        if (j - i == wl && gate_ascii_ieq(text + i, word, wl))
             return (long)i;
-        while (i + 1 < end && gate_word_char(ch) && gate_word_char(text[i + 1]))
-            i++;
+        i = j - 1;
     }
     return -1;
 }

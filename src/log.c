@@ -56,6 +56,11 @@ void log_vwrite(enum log_level l, const char *prefix, const char *fmt, va_list a
         n += (size_t)vsnprintf(line + n, sizeof(line) - n, fmt, ap);
     if (n >= sizeof(line) - 1)
         n = sizeof(line) - 2;
+    /* one event, one line: statements quoted in messages keep their
+     * newlines out of the log */
+    for (size_t i = 0; i < n; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
     line[n++] = '\n';
     /* one write() per line keeps lines from several threads whole */
     if (write(STDERR_FILENO, line, n) < 0) {

@@ -31,9 +31,17 @@ struct holder {
     uint32_t server_thread;
     char user[64];
     char peer[64];
-    time_t since;
+    double since;                   /* when it first touched the table */
+    const _Atomic int64_t *idle_since_ms; /* the session's clock, 0 = busy */
     struct holder *next;
 };
+
+/* A holder blocks a DDL when its transaction sits idle (an application
+ * that left it open) or has run for a while; a young, busy transaction is
+ * about to end, and the fence plus the short lock_wait_timeout cover it.
+ * Waiting for "no holder at all" would starve DDL on a busy table. */
+#define HOLDER_IDLE_GRACE_MS 100
+#define HOLDER_MAX_AGE_S 1.0
 
 struct mdl_table {
     char key[MDLQ_KEY_MAX];
@@ -146,8 +154,15 @@ static void post(struct worker *w, worker_fn fn, uint64_t sid, uint64_t id, int 
 
 /* ---- holders -------------------------------------------------------------------- */
 
+int64_t mdlq_now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
 void mdlq_hold(uint64_t sid, uint32_t server_thread, const char *user, const char *peer,
-               time_t since, const char *key)
+               const _Atomic int64_t *idle_since_ms, const char *key)
 {
     pthread_mutex_lock(&mdlq_lock);
     struct mdl_table *t = table_get(key, true);
@@ -158,7 +173,8 @@ void mdlq_hold(uint64_t sid, uint32_t server_thread, const char *user, const cha
             h->server_thread = server_thread;
             snprintf(h->user, sizeof(h->user), "%s", user);
             snprintf(h->peer, sizeof(h->peer), "%s", peer);
-            h->since = since;
+            h->since = now_s();
+            h->idle_since_ms = idle_since_ms;
             h->next = t->holders;
             t->holders = h;
         }
@@ -428,42 +444,59 @@ bool mdlq_active(void)
     return atomic_load(&queue_len) > 0 || atomic_load(&fences_up) > 0;
 }
 
+static bool holder_blocks(const struct holder *h, double now, int64_t now_ms, int64_t *idle_ms)
+{
+    int64_t since = h->idle_since_ms ? atomic_load_explicit(h->idle_since_ms, memory_order_relaxed) : 0;
+    *idle_ms = since ? now_ms - since : 0;
+    return *idle_ms >= HOLDER_IDLE_GRACE_MS || now - h->since >= HOLDER_MAX_AGE_S;
+}
+
+static bool external_blocks(const struct mdlq_external *x)
+{
+    return x->idle_ms >= HOLDER_IDLE_GRACE_MS || x->trx_seconds >= (int)HOLDER_MAX_AGE_S ||
+           x->run_seconds >= (int)HOLDER_MAX_AGE_S;
+}
+
 /* Describe who blocks e; false when nobody does.  Caller holds mdlq_lock. */
-static bool blockers_locked(struct entry *e, char *buf, size_t len, double *oldest_idle)
+static bool blockers_locked(struct entry *e, char *buf, size_t len)
 {
     size_t n = 0;
     int count = 0;
-    time_t now = time(NULL);
+    double now = now_s();
+    int64_t now_ms = mdlq_now_ms(), idle_ms;
 
     buf[0] = '\0';
-    *oldest_idle = -1;
     for (int k = 0; k < e->nkeys; k++) {
         struct mdl_table *t = table_get(e->keys[k], false);
         for (struct holder *h = t ? t->holders : NULL; h; h = h->next) {
-            if (h->sid == e->sid)
-                continue; /* its own transaction ends with the DDL's implicit commit */
+            /* its own transaction ends with the DDL's implicit commit */
+            if (h->sid == e->sid || !holder_blocks(h, now, now_ms, &idle_ms))
+                continue;
             count++;
             if (n < len)
-                n += (size_t)snprintf(buf + n, len - n, "%s#%llu %s@%s (server thread %u) open %lds",
-                                      count > 1 ? "; " : "", (unsigned long long)h->sid,
-                                      h->user, h->peer, h->server_thread, (long)(now - h->since));
+                n += (size_t)snprintf(buf + n, len - n,
+                                      "%ssession %llu %s@%s (server thread %u) transaction open %.1fs%s",
+                                      count > 1 ? "; " : "", (unsigned long long)h->sid, h->user,
+                                      h->peer, h->server_thread, now - h->since,
+                                      idle_ms > 0 ? ", idle" : "");
         }
         for (int i = 0; i < nexternal; i++) {
-            if (strcmp(external[i].key, e->keys[k]) != 0 || external[i].thread_id == e->server_thread)
+            const struct mdlq_external *x = &external[i];
+            if (strcmp(x->key, e->keys[k]) != 0 || x->thread_id == e->server_thread ||
+                !external_blocks(x))
                 continue;
-            bool ours = false; /* a ddlgate session already listed above */
+            bool ours = false; /* a ddlgate session: judged above */
             for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
-                if (h->server_thread == external[i].thread_id)
+                if (h->server_thread == x->thread_id)
                     ours = true;
             if (ours)
                 continue;
             count++;
-            if (external[i].idle_seconds > *oldest_idle)
-                *oldest_idle = external[i].idle_seconds;
             if (n < len)
-                n += (size_t)snprintf(buf + n, len - n, "%sthread %u %s@%s transaction open %ds",
-                                      count > 1 ? "; " : "", external[i].thread_id,
-                                      external[i].user, external[i].host, external[i].trx_seconds);
+                n += (size_t)snprintf(buf + n, len - n, "%sthread %u %s@%s transaction open %ds%s",
+                                      count > 1 ? "; " : "", x->thread_id, x->user, x->host,
+                                      x->trx_seconds < 0 ? 0 : x->trx_seconds,
+                                      x->idle_ms >= 0 ? ", idle" : "");
         }
     }
     return count > 0;
@@ -486,8 +519,11 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
         return;
     for (int k = 0; k < e->nkeys; k++) {
         struct mdl_table *t = table_get(e->keys[k], false);
+        int64_t now_ms = mdlq_now_ms(), idle_ms;
         for (struct holder *h = t ? t->holders : NULL; h; h = h->next) {
-            if (h->sid != e->sid && time(NULL) - h->since >= c->kill_idle_after_s && nkills < MDLQ_MAX_KILLS) {
+            holder_blocks(h, now, now_ms, &idle_ms);
+            if (h->sid != e->sid && idle_ms >= (int64_t)c->kill_idle_after_s * 1000 &&
+                nkills < MDLQ_MAX_KILLS) {
                 log_warn("queue: killing idle blocker session %llu %s@%s (server thread %u) for DDL %llu",
                          (unsigned long long)h->sid, h->user, h->peer, h->server_thread,
                          (unsigned long long)e->id);
@@ -496,7 +532,8 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
             }
         }
         for (int i = 0; i < nexternal; i++) {
-            if (strcmp(external[i].key, e->keys[k]) == 0 && external[i].idle_seconds >= c->kill_idle_after_s &&
+            if (strcmp(external[i].key, e->keys[k]) == 0 &&
+                external[i].idle_ms >= (int64_t)c->kill_idle_after_s * 1000 &&
                 external[i].thread_id != e->server_thread && nkills < MDLQ_MAX_KILLS) {
                 log_warn("queue: killing idle blocker thread %u %s@%s for DDL %llu",
                          external[i].thread_id, external[i].user, external[i].host,
@@ -512,7 +549,7 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
 void mdlq_tick(void)
 {
     const struct conf *c;
-    double now = now_s(), idle;
+    double now = now_s();
     int running = 0;
 
     if (!mdlq_active())
@@ -551,7 +588,7 @@ void mdlq_tick(void)
             continue;
         if (running >= (c->max_concurrent_ddl > 0 ? c->max_concurrent_ddl : 1))
             break;
-        if (blockers_locked(e, e->blockers, sizeof(e->blockers), &idle)) {
+        if (blockers_locked(e, e->blockers, sizeof(e->blockers))) {
             if (e->blocked_since == 0)
                 e->blocked_since = now;
             kill_policy_locked(e, c, now);

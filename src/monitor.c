@@ -128,14 +128,17 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
               "ml.LOCK_STATUS = 'GRANTED' AND t.PROCESSLIST_ID IS NOT NULL"
             : "SELECT THREAD_ID AS id, TABLE_SCHEMA AS sch, TABLE_NAME AS tbl FROM "
               "information_schema.METADATA_LOCK_INFO WHERE TABLE_NAME <> ''";
+    /* MariaDB's processlist has TIME_MS; MySQL's has whole seconds */
+    const char *idle_ms = strstr(mysql_get_server_info(m), "MariaDB") ? "ROUND(p.TIME_MS)"
+                                                                     : "p.TIME * 1000";
     snprintf(sql, sizeof(sql),
-             "SELECT DISTINCT h.id, p.USER, p.HOST, IF(p.COMMAND = 'Sleep', p.TIME, -1), "
-             "IFNULL(TIMESTAMPDIFF(SECOND, x.trx_started, NOW()), -1), h.sch, h.tbl "
+             "SELECT DISTINCT h.id, p.USER, p.HOST, IF(p.COMMAND = 'Sleep', %s, -1), "
+             "IFNULL(TIMESTAMPDIFF(SECOND, x.trx_started, NOW()), -1), "
+             "IF(p.COMMAND = 'Sleep', 0, p.TIME), h.sch, h.tbl "
              "FROM (%s) h LEFT JOIN information_schema.PROCESSLIST p ON p.ID = h.id "
              "LEFT JOIN information_schema.INNODB_TRX x ON x.trx_mysql_thread_id = h.id "
-             "WHERE h.id <> CONNECTION_ID() AND (p.COMMAND = 'Sleep' OR x.trx_started IS NOT NULL "
-             "OR p.TIME >= 1)",
-             holders);
+             "WHERE h.id <> CONNECTION_ID()",
+             idle_ms, holders);
     if (mysql_query(m, sql) != 0 || !(r = mysql_store_result(m))) {
         log_debug("monitor: metadata lock query failed: %s", mysql_error(m));
         mdlq_set_external(NULL, 0, NULL); /* this round sees nothing */
@@ -147,9 +150,10 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
         e->thread_id = row[0] ? (uint32_t)strtoul(row[0], NULL, 10) : 0;
         snprintf(e->user, sizeof(e->user), "%s", row[1] ? row[1] : "?");
         snprintf(e->host, sizeof(e->host), "%s", row[2] ? row[2] : "?");
-        e->idle_seconds = row[3] ? atoi(row[3]) : -1;
+        e->idle_ms = row[3] ? atoi(row[3]) : -1;
         e->trx_seconds = row[4] ? atoi(row[4]) : -1;
-        if (mdlq_key(e->key, row[5], row[6]))
+        e->run_seconds = row[5] ? atoi(row[5]) : 0;
+        if (mdlq_key(e->key, row[6], row[7]))
             n++;
     }
     mysql_free_result(r);

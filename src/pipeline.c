@@ -13,6 +13,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,10 +89,14 @@ static void note_tables(struct session *s, const struct sql_script *sc)
     }
 }
 
+static bool txn_has(struct session *s, const char *key);
+
+/* A statement waits behind a fence only if its session does not already
+ * hold the table: a transaction the DDL waits for must be able to finish. */
 static bool any_fenced(struct session *s)
 {
     for (int i = 0; i < s->ncur_keys; i++)
-        if (mdlq_fenced(s->cur_keys[i]))
+        if (!txn_has(s, s->cur_keys[i]) && mdlq_fenced(s->cur_keys[i]))
             return true;
     return false;
 }
@@ -156,6 +161,8 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
                                       size_t len, struct gate_verdict *v)
 {
     struct worker *w = s->worker;
+
+    atomic_store_explicit(&s->idle_since_ms, 0, memory_order_relaxed); /* busy */
     struct sql_parse_opts opts;
     struct gate_session gs;
     struct gate_tables tables = {tablecache_lookup, NULL};
@@ -267,7 +274,7 @@ static void hold_key(struct session *s, const char *key)
         s->txn_keys_cap = cap;
     }
     snprintf(s->txn_keys[s->ntxn_keys++], sizeof(s->txn_keys[0]), "%s", key);
-    mdlq_hold(s->id, s->server_conn_id, s->user, s->peer_str, s->stmt_since, key);
+    mdlq_hold(s->id, s->server_conn_id, s->user, s->peer_str, &s->idle_since_ms, key);
 }
 
 static void release_keys(struct session *s)
@@ -279,6 +286,7 @@ static void release_keys(struct session *s)
 
 void pipeline_command_done(struct session *s)
 {
+    atomic_store_explicit(&s->idle_since_ms, mdlq_now_ms(), memory_order_relaxed);
     if (s->in_transaction || s->locked_tables) {
         for (int i = 0; i < s->ncur_keys; i++)
             hold_key(s, s->cur_keys[i]);
@@ -324,6 +332,7 @@ void pipeline_forget_prepared(struct session *s)
 
 bool pipeline_execute(struct session *s, uint32_t stmt_id)
 {
+    atomic_store_explicit(&s->idle_since_ms, 0, memory_order_relaxed); /* busy */
     s->ncur_keys = 0;
     for (int i = s->npreps - 1; i >= 0; i--) {
         if (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu) {

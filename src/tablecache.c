@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "log.h"
@@ -88,6 +89,13 @@ void tablecache_free_info(struct gate_table_info *ti)
         free(c->values);
     }
     free(ti->cols);
+    for (int i = 0; i < ti->nkey_cols; i++)
+        free((char *)ti->key_cols[i]);
+    free(ti->key_cols);
+    for (int i = 0; i < ti->nfk_names; i++)
+        free((char *)ti->fk_names[i]);
+    free(ti->fk_names);
+    free((char *)ti->default_charset);
     free((char *)ti->schema);
     free((char *)ti->name);
     free((char *)ti->engine);
@@ -459,6 +467,9 @@ static bool tc_fetch_columns(MYSQL *conn, const char *where, struct gate_table_i
         c->charset = dupn(row[3]);
         c->nullable = row[4] && strcmp(row[4], "YES") == 0;
         c->is_virtual = row[5] && strstr(row[5], "VIRTUAL") != NULL;
+        c->is_stored_generated =
+            row[5] && (strstr(row[5], "STORED") != NULL || strstr(row[5], "PERSISTENT") != NULL);
+        c->is_unsigned = row[6] && strstr(row[6], "unsigned") != NULL;
         c->auto_increment = row[5] && strstr(row[5], "auto_increment") != NULL;
         c->max_bytes_per_char = row[7] ? atoi(row[7]) : 1;
         if (c->type && (strcmp(c->type, "ENUM") == 0 || strcmp(c->type, "SET") == 0) && row[6])
@@ -468,31 +479,107 @@ static bool tc_fetch_columns(MYSQL *conn, const char *where, struct gate_table_i
     return true;
 }
 
+static struct gate_column_info *tc_col(struct gate_table_info *ti, const char *name)
+{
+    for (int i = 0; name && i < ti->ncols; i++)
+        if (strcasecmp(ti->cols[i].name, name) == 0)
+            return &ti->cols[i];
+    return NULL;
+}
+
+/* One index as read from STATISTICS, in key-part order. */
+struct tc_index {
+    char name[65];
+    bool unique, primary, fulltext, usable; /* usable: NOT NULL, no float, no prefix */
+    int ncols;
+    const char *cols[16];
+};
+
+static void tc_index_done(struct gate_table_info *ti, struct tc_index *ix, struct tc_index *best)
+{
+    if (!ix->name[0])
+        return;
+    if (ix->primary)
+        ti->has_primary_key = true;
+    if (ix->unique)
+        ti->has_any_unique = true;
+    if (ix->unique && ix->usable)
+        ti->has_not_null_unique = true;
+    if (ix->fulltext)
+        ti->has_fulltext = true;
+    /* the key an OSC tool would walk: the PK, else the first usable unique */
+    if ((ix->primary && !best->primary) || (ix->unique && ix->usable && !best->name[0]))
+        *best = *ix;
+}
+
 static bool tc_fetch_keys(MYSQL *conn, const char *where, struct gate_table_info *ti)
 {
     char sql[1024];
     MYSQL_RES *res;
     MYSQL_ROW row;
+    struct tc_index cur, best;
 
     snprintf(sql, sizeof(sql),
-             "SELECT c.INDEX_NAME, MIN(c.NON_UNIQUE), MAX(c.INDEX_TYPE), "
-             "SUM(c.NULLABLE = 'YES') FROM information_schema.STATISTICS c WHERE %s "
-             "GROUP BY c.INDEX_NAME",
+             "SELECT c.INDEX_NAME, c.NON_UNIQUE, c.INDEX_TYPE, c.SEQ_IN_INDEX, c.COLUMN_NAME, "
+             "c.NULLABLE, c.SUB_PART FROM information_schema.STATISTICS c WHERE %s "
+             "ORDER BY c.INDEX_NAME, c.SEQ_IN_INDEX",
              where);
     if (!(res = tc_query(conn, sql)))
         return false;
+    memset(&cur, 0, sizeof(cur));
+    memset(&best, 0, sizeof(best));
     while ((row = mysql_fetch_row(res))) {
-        bool unique = row[1] && atoi(row[1]) == 0;
-        bool nullable = row[3] && atoi(row[3]) > 0;
-        if (row[0] && strcmp(row[0], "PRIMARY") == 0)
-            ti->has_primary_key = true;
-        if (unique && !nullable)
-            ti->has_not_null_unique = true;
-        if (row[2] && strcmp(row[2], "FULLTEXT") == 0)
-            ti->has_fulltext = true;
+        if (!row[0] || strcmp(row[0], cur.name) != 0) {
+            tc_index_done(ti, &cur, &best);
+            memset(&cur, 0, sizeof(cur));
+            snprintf(cur.name, sizeof(cur.name), "%s", row[0] ? row[0] : "");
+            cur.primary = row[0] && strcmp(row[0], "PRIMARY") == 0;
+            cur.unique = row[1] && atoi(row[1]) == 0;
+            cur.fulltext = row[2] && strcmp(row[2], "FULLTEXT") == 0;
+            cur.usable = true;
+        }
+        struct gate_column_info *col = tc_col(ti, row[4]);
+        if (col) {
+            col->in_index = true;
+            if (row[3] && atoi(row[3]) == 1 && cur.unique)
+                col->unique_lead = true;
+            if (col->type && (strcmp(col->type, "FLOAT") == 0 || strcmp(col->type, "DOUBLE") == 0))
+                cur.usable = false;
+            if (cur.ncols < 16)
+                cur.cols[cur.ncols++] = col->name;
+        } else {
+            cur.usable = false; /* an expression key part */
+        }
+        if ((row[5] && strcmp(row[5], "YES") == 0) || row[6])
+            cur.usable = false;
     }
+    tc_index_done(ti, &cur, &best);
     mysql_free_result(res);
+    if (best.ncols > 0) {
+        ti->key_cols = calloc((size_t)best.ncols, sizeof(*ti->key_cols));
+        for (int i = 0; ti->key_cols && i < best.ncols; i++)
+            ti->key_cols[ti->nkey_cols++] = strdup(best.cols[i]);
+    }
     return true;
+}
+
+static void tc_fetch_fk_names(MYSQL *conn, const char *es, const char *et,
+                              struct gate_table_info *ti)
+{
+    char sql[512];
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+             "WHERE CONSTRAINT_SCHEMA='%s' AND TABLE_NAME='%s'", es, et);
+    if (!(res = tc_query(conn, sql)))
+        return;
+    ti->fk_names = calloc(mysql_num_rows(res) + 1, sizeof(*ti->fk_names));
+    while (ti->fk_names && (row = mysql_fetch_row(res)))
+        if (row[0])
+            ti->fk_names[ti->nfk_names++] = strdup(row[0]);
+    mysql_free_result(res);
 }
 
 static long tc_count(MYSQL *conn, const char *sql)
@@ -521,9 +608,11 @@ bool tablecache_fetch(MYSQL *conn, const char *schema, const char *table)
     mysql_real_escape_string(conn, es, schema, (unsigned long)strlen(schema));
     mysql_real_escape_string(conn, et, table, (unsigned long)strlen(table));
     snprintf(sql, sizeof(sql),
-             "SELECT ENGINE, ROW_FORMAT, IFNULL(DATA_LENGTH,0)+IFNULL(INDEX_LENGTH,0), "
-             "IFNULL(TABLE_ROWS,0), CREATE_OPTIONS FROM information_schema.TABLES "
-             "WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='%s' AND TABLE_TYPE='BASE TABLE'",
+             "SELECT t.ENGINE, t.ROW_FORMAT, IFNULL(t.DATA_LENGTH,0)+IFNULL(t.INDEX_LENGTH,0), "
+             "IFNULL(t.TABLE_ROWS,0), t.CREATE_OPTIONS, co.CHARACTER_SET_NAME "
+             "FROM information_schema.TABLES t LEFT JOIN information_schema.COLLATIONS co "
+             "ON co.COLLATION_NAME = t.TABLE_COLLATION "
+             "WHERE t.TABLE_SCHEMA='%s' AND t.TABLE_NAME='%s' AND t.TABLE_TYPE='BASE TABLE'",
              es, et);
     if (!(res = tc_query(conn, sql)))
         return false;
@@ -544,10 +633,12 @@ bool tablecache_fetch(MYSQL *conn, const char *schema, const char *table)
     ti->size_bytes = row[2] ? strtoull(row[2], NULL, 10) : 0;
     ti->rows = row[3] ? strtoull(row[3], NULL, 10) : 0;
     ti->is_partitioned = row[4] && strstr(row[4], "partitioned") != NULL;
+    ti->default_charset = dupn(row[5]);
     mysql_free_result(res);
 
     snprintf(where, sizeof(where), "c.TABLE_SCHEMA='%s' AND c.TABLE_NAME='%s'", es, et);
     bool ok = tc_fetch_columns(conn, where, ti) && tc_fetch_keys(conn, where, ti);
+    tc_fetch_fk_names(conn, es, et, ti);
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
              "WHERE CONSTRAINT_SCHEMA='%s' AND TABLE_NAME='%s'", es, et);

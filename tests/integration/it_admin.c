@@ -76,7 +76,7 @@ struct dg_inst {
     char log[512];
     const char *sets[16];
     int nsets;
-    int exit_status;  /* after dg_stop: the exit status, -1 when killed */
+    int exit_status; /* after dg_stop: the exit status, -1 when killed */
 };
 
 static struct dg_inst *g_insts[MAX_INST];
@@ -100,7 +100,8 @@ static unsigned free_port(void)
 static bool port_open(unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
     if (fd >= 0)
@@ -160,8 +161,10 @@ static bool dg_start(struct dg_inst *d, const char *tag)
     argv[n++] = "--admin";
     argv[n++] = admin;
     static const char *const base[] = {
-        "admin.user=" ADMIN_USER,          "admin.password=" ADMIN_PASS,
-        "backend.monitor_user=monitor",    "backend.monitor_password=monpass",
+        "admin.user=" ADMIN_USER,
+        "admin.password=" ADMIN_PASS,
+        "backend.monitor_user=monitor",
+        "backend.monitor_password=monpass",
     };
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
         argv[n++] = "--set";
@@ -381,7 +384,8 @@ static int table_exists(const char *table)
         return -1;
     snprintf(sql, sizeof sql,
              "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'test' AND "
-             "TABLE_NAME = '%s'", table);
+             "TABLE_NAME = '%s'",
+             table);
     char *t = db_text(r, sql);
     int v = t ? atoi(t) > 0 : -1;
     free(t);
@@ -397,7 +401,8 @@ static int column_exists(const char *table, const char *col)
         return -1;
     snprintf(sql, sizeof sql,
              "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'test' AND "
-             "TABLE_NAME = '%s' AND COLUMN_NAME = '%s'", table, col);
+             "TABLE_NAME = '%s' AND COLUMN_NAME = '%s'",
+             table, col);
     char *t = db_text(r, sql);
     int v = t ? atoi(t) > 0 : -1;
     free(t);
@@ -415,7 +420,8 @@ static char *server_received(const char *needle)
     snprintf(sql, sizeof sql,
              "SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log WHERE "
              "command_type = 'Query' AND argument LIKE '%%%s%%' AND argument NOT LIKE "
-             "'%%general_log%%' ORDER BY event_time", needle);
+             "'%%general_log%%' ORDER BY event_time",
+             needle);
     char *t = db_text(r, sql);
     mysql_close(r);
     return t;
@@ -540,8 +546,8 @@ static void case_syntax(void)
     }
     unsigned rc = db_exec(a, "FROBNICATE", msg, sizeof msg);
     check(rc == 7300 && strstr(msg, "SHOW RULES") && strstr(msg, "APPROVE") &&
-          strstr(msg, "RELOAD"), "syntax_lists_commands",
-          "error %u message '%s'", rc, msg);
+              strstr(msg, "RELOAD"),
+          "syntax_lists_commands", "error %u message '%s'", rc, msg);
     /* what client libraries send on their own must work */
     char *t = db_text(a, "select @@version_comment limit 1");
     check(t && strstr(t, "ddlgate"), "syntax_version_comment", "got '%s'", t ? t : mysql_error(a));
@@ -583,8 +589,8 @@ static void case_dg010(void)
     if (t && find_line(t, "DG010", "global", line, sizeof line))
         field(line, 2, mode, sizeof mode);
     free(t);
-    check(rc == 0 && strcmp(mode, "off") == 0, "dg010_set_off", "SET RULE: %u %s; SHOW RULES mode '%s'",
-          rc, msg, mode);
+    check(rc == 0 && strcmp(mode, "off") == 0, "dg010_set_off",
+          "SET RULE: %u %s; SHOW RULES mode '%s'", rc, msg, mode);
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN c_off INT NULL", table);
     rc = db_exec(app, sql, msg, sizeof msg);
     check(rc == 0, "dg010_off_alter_ok", "%s: %u %s", sql, rc, msg);
@@ -610,6 +616,11 @@ static void case_dg010(void)
     verdict_of(a, "c_rw", rules, action, sizeof rules);
     check(strstr(rules, "DG010") && strcmp(action, "rewrite") == 0, "dg010_rewrite_verdict",
           "SHOW VERDICTS: rules '%s' action '%s'", rules, action);
+    /* a statement that went through is not waiting for an approval */
+    t = db_text(a, "SHOW PENDING");
+    check(t && !find_line(t, "c_rw", NULL, line, sizeof line), "dg010_no_phantom_pending",
+          "SHOW PENDING lists the ALTER that ran: '%s'", t ? line : mysql_error(a));
+    free(t);
     db_exec(a, "SET RULE DG010 = default", msg, sizeof msg);
 out:
     if (a)
@@ -733,8 +744,8 @@ static void case_approval(void)
     /* another statement is not covered by that approval */
     rc = db_exec(app, drop2, msg, sizeof msg);
     long long id2 = pending_id(msg, NULL, 0);
-    check(rc == 7101 && id2 > 0 && id2 != id1, "approval_other_statement_refused",
-          "%s: %u %s", drop2, rc, msg);
+    check(rc == 7101 && id2 > 0 && id2 != id1, "approval_other_statement_refused", "%s: %u %s",
+          drop2, rc, msg);
     check(table_exists(d2) == 1, "approval_other_statement_not_sent", "%s was dropped", d2);
 
     /* the approved statement passes, from any connection of the application */
@@ -742,8 +753,8 @@ static void case_approval(void)
     char err[256];
     app2 = db_connect(g_main.port, "app", "apppass", "test", &e, err, sizeof err);
     rc = app2 ? db_exec(app2, drop1, msg, sizeof msg) : e;
-    check(rc == 0 && table_exists(d1) == 0, "approval_approved_statement_runs", "%s: %u %s",
-          drop1, rc, app2 ? msg : err);
+    check(rc == 0 && table_exists(d1) == 0, "approval_approved_statement_runs", "%s: %u %s", drop1,
+          rc, app2 ? msg : err);
 
     /* a once-approval is used up: the same statement needs a new one */
     snprintf(sql, sizeof sql, "CREATE TABLE %s (id INT PRIMARY KEY)", d1);
@@ -784,6 +795,17 @@ out:
     root_sql(sql);
 }
 
+static void first_line(const char *path, char *out, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    out[0] = '\0';
+    if (f) {
+        if (!fgets(out, (int)len, f))
+            out[0] = '\0';
+        fclose(f);
+    }
+}
+
 static void case_restart(void)
 {
     static struct dg_inst d;
@@ -819,8 +841,8 @@ static void case_restart(void)
     long long id1 = pending_id(msg, NULL, 0);
     snprintf(cmd, sizeof cmd, "APPROVE %lld FOR 60 MINUTES", id1);
     unsigned rca = db_exec(a, cmd, msg, sizeof msg);
-    check(rc == 7101 && id1 > 0 && rca == 0, "restart_approved_before", "7101 %u id %lld, %s: %u %s",
-          rc, id1, cmd, rca, msg);
+    check(rc == 7101 && id1 > 0 && rca == 0, "restart_approved_before",
+          "7101 %u id %lld, %s: %u %s", rc, id1, cmd, rca, msg);
     rc = db_exec(app, drop2, msg, sizeof msg);
     long long id2 = pending_id(msg, NULL, 0);
     check(rc == 7101 && id2 > id1, "restart_pending_before", "%s: %u %s", drop2, rc, msg);
@@ -830,13 +852,8 @@ static void case_restart(void)
 
     dg_stop(&d);
     check(d.exit_status == 0, "restart_clean_exit", "exit status %d after SIGTERM", d.exit_status);
-    FILE *f = fopen(state_path, "r");
-    char head[64] = "";
-    if (f) {
-        if (!fgets(head, sizeof head, f))
-            head[0] = '\0';
-        fclose(f);
-    }
+    char head[64];
+    first_line(state_path, head, sizeof head);
     check(strncmp(head, "ddlgate-state 1", 15) == 0, "restart_state_file_written",
           "%s: first line '%s'", state_path, head);
     ok = dg_start(&d, "state");
@@ -848,7 +865,8 @@ static void case_restart(void)
 
     char *t = db_text(a, "SHOW RULES");
     char line[2048] = "", scope[128];
-    bool g = t && find_line(t, "DG007", "\tglobal\t", line, sizeof line) && strstr(line, "\treject\t");
+    bool g =
+        t && find_line(t, "DG007", "\tglobal\t", line, sizeof line) && strstr(line, "\treject\t");
     check(g, "restart_rule_kept", "SHOW RULES DG007 row '%s'", line);
     snprintf(scope, sizeof scope, "test.%s", r1);
     g = t && find_line(t, "DG016", scope, line, sizeof line) && strstr(line, "\toff\t");
@@ -872,8 +890,8 @@ static void case_restart(void)
     snprintf(sql, sizeof sql, "DROP TABLE %s, %s", r2, r1);
     rc = db_exec(app, sql, msg, sizeof msg);
     long long id3 = pending_id(msg, NULL, 0);
-    check(rc == 7101 && id3 > id2, "restart_ids_increase", "%s: %u %s (last id %lld)", sql, rc,
-          msg, id2);
+    check(rc == 7101 && id3 > id2, "restart_ids_increase", "%s: %u %s (last id %lld)", sql, rc, msg,
+          id2);
 out:
     if (a)
         mysql_close(a);
@@ -921,7 +939,8 @@ int main(int argc, char **argv)
     mysql_library_init(0, NULL, NULL);
 
     /* the general log shows what the server really received */
-    bool glog = root_sql("SET GLOBAL log_output = 'TABLE'") && root_sql("SET GLOBAL general_log = ON");
+    bool glog =
+        root_sql("SET GLOBAL log_output = 'TABLE'") && root_sql("SET GLOBAL general_log = ON");
     if (!check(glog, "general_log_on", "could not switch the server's general log on"))
         return 1;
     if (check(dg_start(&g_main, "main"), "ddlgate_start", "log %s", g_main.log)) {

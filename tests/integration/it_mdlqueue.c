@@ -18,9 +18,11 @@
  *                 performance_schema), B and C through ddlgate: same
  *   deadline      A never ends (ddl_queue_deadline_s=4): B gets 7200 naming
  *                 A, the table is unchanged, C unaffected
- *   disconnect    B's client goes away while queued: the queue empties, the
- *                 ALTER never runs
+ *   disconnect    B's client goes away while queued (socket closed; "quit":
+ *                 COM_QUIT first): the queue empties, the ALTER never runs
  *   cancel        CANCEL <id> on the admin port: B gets 7201, table unchanged
+ *   kill          limits.kill_idle_blockers: A (through ddlgate; "kill_external":
+ *                 straight on the server) is killed, then B runs
  *
  * The program starts its own ddlgate instances (free ports, stopped at exit).
  * Environment: MARIADB_PORT (required), DDLGATE_BIN (required unless only
@@ -90,8 +92,7 @@ __attribute__((format(printf, 3, 4))) static bool check(bool cond, const char *n
     va_end(ap);
     if (cond) {
         g_pass++;
-        printf("ok - mdlq_%s%s%s\n", name, g_verbose && why[0] ? " # " : "",
-               g_verbose ? why : "");
+        printf("ok - mdlq_%s%s%s\n", name, g_verbose && why[0] ? " # " : "", g_verbose ? why : "");
     } else {
         g_fail++;
         printf("not ok - mdlq_%s: %s\n", name, why);
@@ -146,7 +147,8 @@ static unsigned free_port(void)
 static bool port_open(unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
     if (fd >= 0)
@@ -201,8 +203,8 @@ static bool dg_start(struct dg_inst *d, const char *tag, const char *const *sets
     argv[n++] = "--admin";
     argv[n++] = admin;
     static const char *const base[] = {
-        "admin.user=" ADMIN_USER, "admin.password=" ADMIN_PASS,
-        "backend.monitor_user=monitor", "backend.monitor_password=monpass",
+        "admin.user=" ADMIN_USER,          "admin.password=" ADMIN_PASS,
+        "backend.monitor_user=monitor",    "backend.monitor_password=monpass",
         "backend.monitor_interval_ms=250",
     };
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
@@ -394,7 +396,8 @@ static int column_exists(const char *table, const char *col)
         return -1;
     snprintf(sql, sizeof sql,
              "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'test' "
-             "AND TABLE_NAME = '%s' AND COLUMN_NAME = '%s'", table, col);
+             "AND TABLE_NAME = '%s' AND COLUMN_NAME = '%s'",
+             table, col);
     long long n = db_int(r, sql);
     mysql_close(r);
     return n < 0 ? -1 : n > 0;
@@ -407,8 +410,8 @@ struct reader {
     const char *table;
     pthread_t th;
     atomic_bool stop;
-    double *lat_ms;    /* latency of each statement */
-    double *end_at;    /* when it completed (now_s) */
+    double *lat_ms; /* latency of each statement */
+    double *end_at; /* when it completed (now_s) */
     size_t n;
     unsigned errors;
     char err[512];
@@ -645,19 +648,22 @@ static long long admin_stat(MYSQL *adm, const char *name)
 
 /* ---- scenarios -------------------------------------------------------------------- */
 
-enum path { PATH_DIRECT, PATH_DDLGATE };
+enum path {
+    PATH_DIRECT,
+    PATH_DDLGATE
+};
 
 struct summary {
     char name[16];
     struct lat_stats c;
-    size_t c_during;     /* C statements completed while B waited */
+    size_t c_during; /* C statements completed while B waited */
     unsigned c_errors;
     char b_result[48];
     double b_wait_s;
     bool ran;
 };
 
-#define MAX_SUMMARY 8
+#define MAX_SUMMARY 12
 static struct summary g_sum[MAX_SUMMARY];
 static int g_nsum;
 static double g_hold_s = 3.0;
@@ -665,7 +671,7 @@ static double g_hold_s = 3.0;
 struct ctx {
     const char *name;
     char table[32];
-    struct dg_inst *dg;      /* NULL for the direct scenario */
+    struct dg_inst *dg; /* NULL for the direct scenario */
     MYSQL *adm;
     struct reader c;
     MYSQL *a;
@@ -725,7 +731,7 @@ static bool scen_send_ddl(struct ctx *x, const char *col)
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s INT NULL", x->table, col);
     snprintf(cname, sizeof cname, "%s_setup", x->name);
     return require(ddl_start(&x->b, port_of(x, PATH_DDLGATE), sql, x->err, sizeof x->err), cname,
-                 "session B: %s", x->err);
+                   "session B: %s", x->err);
 }
 
 static void scen_end_a(struct ctx *x, bool commit)
@@ -762,8 +768,8 @@ static void scen_close(struct ctx *x, bool check_c)
         check(x->c.errors == 0 && s.count > 0 && s.p99 < P99_LIMIT_MS, cname,
               "C: %zu statements, %u errors%s%s, p50 %.2f ms, p99 %.2f ms (limit %.0f), "
               "max %.2f ms",
-              s.count, x->c.errors, x->c.errors ? ": " : "", x->c.err, s.p50, s.p99,
-              P99_LIMIT_MS, s.max);
+              s.count, x->c.errors, x->c.errors ? ": " : "", x->c.err, s.p50, s.p99, P99_LIMIT_MS,
+              s.max);
     }
     if (x->adm)
         mysql_close(x->adm);
@@ -795,7 +801,9 @@ static void scen_direct(void)
     bool b_done = ddl_wait(&x.b, 30);
     snprintf(cname, sizeof cname, "%s_ddl_waited_for_a", x.name);
     check(!b_early && b_done && x.b.err == 0, cname, "B %s after %.2f s (err %u %s)",
-          b_early ? "finished before A ended" : b_done ? "finished" : "still running",
+          b_early  ? "finished before A ended"
+          : b_done ? "finished"
+                   : "still running",
           x.b.done - x.b.sent, x.b.err, x.b.msg);
     summary_b(&x, x.b.err ? "error %u" : "ok", x.b.err);
     reader_stop(&x.c);
@@ -805,7 +813,8 @@ static void scen_direct(void)
     /* the reproduction is what makes the other scenarios meaningful */
     check(s.max >= g_hold_s * 0.7 * 1000.0 && during == 0, cname,
           "C's max latency %.0f ms (A held %.1f s after B), %zu C statements completed while B "
-          "waited", s.max, g_hold_s, during);
+          "waited",
+          s.max, g_hold_s, during);
 out:
     scen_close(&x, false);
 }
@@ -827,7 +836,8 @@ static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path)
     snprintf(cname, sizeof cname, "%s_show_queue", name);
     check(nq == 1 && strstr(q.table, x.table) && strstr(q.statement, "ADD COLUMN"), cname,
           "SHOW QUEUE: %d row(s) for %s; id %lld table '%s' state '%s' blockers '%s' "
-          "statement '%s'", nq, x.table, q.id, q.table, q.state, q.blockers, q.statement);
+          "statement '%s'",
+          nq, x.table, q.id, q.table, q.state, q.blockers, q.statement);
     /* the blockers are filled in by the scheduler's next look (with A
      * outside ddlgate: the monitor's next snapshot), so poll a little */
     char tid[32];
@@ -849,7 +859,9 @@ static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path)
     snprintf(cname, sizeof cname, "%s_ddl_after_commit", name);
     check(!b_early && b_done && x.b.err == 0 && x.b.done >= x.a_end, cname,
           "B: %s, err %u %s; waited %.2f s, completed %.0f ms after A's commit",
-          b_early ? "finished before A ended" : b_done ? "finished" : "did not finish in 30 s",
+          b_early  ? "finished before A ended"
+          : b_done ? "finished"
+                   : "did not finish in 30 s",
           x.b.err, x.b.msg, x.b.done - x.b.sent, (x.b.done - x.a_end) * 1000.0);
     summary_b(&x, x.b.err ? "error %u" : "ok, +%.0f ms", x.b.err, (x.b.done - x.a_end) * 1000.0);
     snprintf(cname, sizeof cname, "%s_column_added", name);
@@ -913,38 +925,81 @@ out:
 }
 
 /* (e) B's client disconnects while its DDL is queued. */
-static void scen_disconnect(struct dg_inst *dg)
+static void scen_disconnect(struct dg_inst *dg, const char *name, bool hard)
 {
     struct ctx x;
     int fail0 = g_fail;
-    char err[256];
+    char err[256], cname[64];
     struct queue_row q = {0};
-    if (!scen_open(&x, "disconnect", dg, PATH_DDLGATE))
+    if (!scen_open(&x, name, dg, PATH_DDLGATE))
         goto out;
     long long ab0 = admin_stat(x.adm, "queue_abandoned");
     char sql[160];
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN c_gone INT NULL", x.table);
     MYSQL *b = db_connect(dg->port, "app", "apppass", "test", err, sizeof err);
-    if (!require(b != NULL, "disconnect_setup", "session B: %s", err))
+    snprintf(cname, sizeof cname, "%s_setup", name);
+    if (!require(b != NULL, cname, "session B: %s", err))
         goto out;
     x.b.sent = now_s();
-    check(mysql_send_query(b, sql, (unsigned long)strlen(sql)) == 0, "disconnect_sent",
-          "mysql_send_query: %s", mysql_error(b));
+    snprintf(cname, sizeof cname, "%s_sent", name);
+    check(mysql_send_query(b, sql, (unsigned long)strlen(sql)) == 0, cname, "mysql_send_query: %s",
+          mysql_error(b));
     int nq = admin_queue_wait(x.adm, x.table, true, 3.0, &q);
-    check(nq == 1, "disconnect_queued", "SHOW QUEUE: %d row(s) for %s", nq, x.table);
-    shutdown(mysql_get_socket(b), SHUT_RDWR);
+    snprintf(cname, sizeof cname, "%s_queued", name);
+    check(nq == 1, cname, "SHOW QUEUE: %d row(s) for %s", nq, x.table);
+    /* hard: the socket just closes; else the library says COM_QUIT first,
+     * a packet arriving while the DDL is held */
+    if (hard)
+        shutdown(mysql_get_socket(b), SHUT_RDWR);
     mysql_close(b);
     x.b.done = now_s();
     nq = admin_queue_wait(x.adm, x.table, false, 3.0, NULL);
-    check(nq == 0, "disconnect_queue_emptied", "SHOW QUEUE rows for B after it left: %d", nq);
+    snprintf(cname, sizeof cname, "%s_queue_emptied", name);
+    check(nq == 0, cname, "SHOW QUEUE rows for B after it left: %d", nq);
     summary_b(&x, "client gone");
     scen_end_a(&x, true);
     sleep_s(1.0);
     int col = column_exists(x.table, "c_gone");
-    check(col == 0, "disconnect_alter_never_ran", "column c_gone 1 s after A ended: %d (want 0)",
-          col);
+    snprintf(cname, sizeof cname, "%s_alter_never_ran", name);
+    check(col == 0, cname, "column c_gone 1 s after A ended: %d (want 0)", col);
     long long ab1 = admin_stat(x.adm, "queue_abandoned");
-    check(ab1 == ab0 + 1, "disconnect_stats", "queue_abandoned %lld -> %lld", ab0, ab1);
+    snprintf(cname, sizeof cname, "%s_stats", name);
+    check(ab1 == ab0 + 1, cname, "queue_abandoned %lld -> %lld", ab0, ab1);
+    if (g_fail > fail0)
+        dg_log_tail(dg, "queue");
+out:
+    scen_close(&x, true);
+}
+
+/* Kill policy (limits.kill_idle_blockers): A's idle transaction is killed
+ * after kill_wait_s, and B runs. */
+static void scen_kill(struct dg_inst *dg, const char *name, enum path a_path)
+{
+    struct ctx x;
+    int fail0 = g_fail;
+    char cname[64], err[256];
+    if (!scen_open(&x, name, dg, a_path))
+        goto out;
+    long long k0 = admin_stat(x.adm, "queue_killed_blockers");
+    if (!scen_send_ddl(&x, "c_kill"))
+        goto out;
+    bool b_done = ddl_wait(&x.b, 20.0);
+    double waited = x.b.done - x.b.sent;
+    snprintf(cname, sizeof cname, "%s_ddl_ran", name);
+    check(b_done && x.b.err == 0 && column_exists(x.table, "c_kill") == 1, cname,
+          "B: %s, err %u %s after %.2f s", b_done ? "finished" : "still waiting after 20 s",
+          x.b.err, x.b.msg, b_done ? waited : 0.0);
+    summary_b(&x, x.b.err ? "error %u" : "ok (A killed)", x.b.err);
+    snprintf(cname, sizeof cname, "%s_after_policy_delay", name);
+    check(b_done && waited >= 1.5, cname, "B ran after %.2f s (A idle 2 s + kill_wait 1 s)",
+          waited);
+    long long k1 = admin_stat(x.adm, "queue_killed_blockers");
+    snprintf(cname, sizeof cname, "%s_stats", name);
+    /* one blocker, one kill */
+    check(k1 == k0 + 1, cname, "queue_killed_blockers %lld -> %lld", k0, k1);
+    unsigned rc = db_exec(x.a, "COMMIT", err, sizeof err);
+    snprintf(cname, sizeof cname, "%s_blocker_gone", name);
+    check(rc != 0, cname, "A's COMMIT after the kill: %u %s", rc, err);
     if (g_fail > fail0)
         dg_log_tail(dg, "queue");
 out:
@@ -1027,8 +1082,10 @@ int main(int argc, char **argv)
         else if (strcmp(argv[first], "-v") == 0)
             g_verbose = true;
         else {
-            fprintf(stderr, "usage: %s [--bench] [--hold S] [-v] [direct|queued|external|deadline|"
-                            "disconnect|cancel ...]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--bench] [--hold S] [-v] [direct|queued|external|deadline|"
+                    "disconnect|quit|cancel|kill|kill_external ...]\n",
+                    argv[0]);
             return 2;
         }
         first++;
@@ -1047,13 +1104,15 @@ int main(int argc, char **argv)
     atexit(stop_all);
     mysql_library_init(0, NULL, NULL);
 
-    static struct dg_inst dg_main, dg_short;
+    static struct dg_inst dg_main, dg_short, dg_kill;
     const int deadline_s = 4;
     char dl[64];
     snprintf(dl, sizeof dl, "limits.ddl_queue_deadline_s=%d", deadline_s);
     const char *main_sets[] = {"limits.ddl_queue_deadline_s=60"};
     const char *short_sets[] = {dl};
-    static const char *const main_scens[] = {"queued", "external", "disconnect", "cancel"};
+    static const char *const main_scens[] = {"queued", "external", "disconnect", "quit", "cancel"};
+    const char *kill_sets[] = {"limits.kill_idle_blockers=true", "limits.kill_idle_after_s=2",
+                               "limits.kill_wait_s=1", "limits.ddl_queue_deadline_s=30"};
     bool need_main = false;
     for (size_t i = 0; i < sizeof main_scens / sizeof main_scens[0]; i++)
         need_main |= wanted(argc, argv, first, main_scens[i]);
@@ -1073,7 +1132,9 @@ int main(int argc, char **argv)
         scen_queued("external", &dg_main, PATH_DIRECT);
     if (!bench) {
         if (have_main && wanted(argc, argv, first, "disconnect"))
-            scen_disconnect(&dg_main);
+            scen_disconnect(&dg_main, "disconnect", true);
+        if (have_main && wanted(argc, argv, first, "quit"))
+            scen_disconnect(&dg_main, "quit", false);
         if (have_main && wanted(argc, argv, first, "cancel"))
             scen_cancel(&dg_main);
         if (wanted(argc, argv, first, "deadline")) {
@@ -1084,10 +1145,21 @@ int main(int argc, char **argv)
                 dg_log_tail(&dg_short, NULL);
         }
     }
-    if (have_main) {
-        dg_stop(&dg_main);
+    if (!bench &&
+        (wanted(argc, argv, first, "kill") || wanted(argc, argv, first, "kill_external"))) {
+        bool ok = dg_start(&dg_kill, "kill", kill_sets, 4);
+        if (check(ok, "ddlgate_start_kill", "ddlgate log %s", dg_kill.log)) {
+            if (wanted(argc, argv, first, "kill"))
+                scen_kill(&dg_kill, "kill", PATH_DDLGATE);
+            if (wanted(argc, argv, first, "kill_external"))
+                scen_kill(&dg_kill, "kill_external", PATH_DIRECT);
+        } else {
+            dg_log_tail(&dg_kill, NULL);
+        }
     }
+    dg_stop(&dg_main);
     dg_stop(&dg_short);
+    dg_stop(&dg_kill);
     print_summary();
     mysql_library_end();
     printf("it_mdlqueue: %d passed, %d failed\n", g_pass, g_fail);

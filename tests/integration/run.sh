@@ -100,7 +100,7 @@ record() { # record NAME PASSED FAILED
 # run_test NAME CMD...: run bounded, tee the output, count ok/not ok lines.
 run_test() {
     local name=$1; shift
-    local out=$WORK/$name.out rc ok nok
+    local out=$WORK/$name.out rc ok nok t0=$SECONDS
     echo "=== $name"
     set +e
     timeout -k 10 "$IT_TEST_TIMEOUT" "$@" < /dev/null 2>&1 | tee "$out"
@@ -117,7 +117,7 @@ run_test() {
     elif [[ $rc -eq 0 && $ok -eq 0 && $nok -eq 0 ]]; then
         ok=1
     fi
-    echo "=== $name: $ok passed, $nok failed (exit $rc)"
+    echo "=== $name: $ok passed, $nok failed (exit $rc, $((SECONDS - t0)) s)"
     record "$name" "$ok" "$nok"
 }
 
@@ -257,7 +257,8 @@ main() {
         fi
         if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$DG_LOG" 2>/dev/null; then
             echo "not ok - ddlgate_sanitizers: sanitizer reports in $DG_LOG"
-            grep -m5 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$DG_LOG" | sed 's/^/    /'
+            # the first report with its stack
+            awk '/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/ { on = 1 } on && n++ < 25' "$DG_LOG" | sed 's/^/    /'
             record ddlgate_sanitizers 0 1
         fi
     fi

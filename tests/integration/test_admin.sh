@@ -38,7 +38,7 @@ trap cleanup EXIT
 PASS=0
 FAIL=0
 ok() { echo "ok - admin_cli_$1"; PASS=$((PASS + 1)); }
-notok() { echo "not ok - admin_cli_$1: $2"; FAIL=$((FAIL + 1)); }
+notok() { local why=${2//$'\n'/ }; echo "not ok - admin_cli_$1: ${why:0:600}"; FAIL=$((FAIL + 1)); }
 # check NAME COND-EXIT-STATUS WHY
 check() { if [[ $2 -eq 0 ]]; then ok "$1"; else notok "$1" "$3"; fi; }
 

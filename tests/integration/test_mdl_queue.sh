@@ -42,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 ok() { echo "ok - mdlq_cli_$1"; PASS=$((PASS + 1)); }
-notok() { echo "not ok - mdlq_cli_$1: $2"; FAIL=$((FAIL + 1)); }
+notok() { local why=${2//$'\n'/ }; echo "not ok - mdlq_cli_$1: ${why:0:600}"; FAIL=$((FAIL + 1)); }
 check() { if [[ $2 -eq 0 ]]; then ok "$1"; else notok "$1" "$3"; fi; }
 
 free_port() {
@@ -146,6 +146,7 @@ fresh_table() {
             INSERT INTO $TBL SELECT seq, seq FROM seq_1_to_100; CREATE TABLE $OTHER (id INT PRIMARY KEY)"
 }
 
+PORT_main="" ADMIN_main="" LOG_main="" PORT_short="" ADMIN_short="" LOG_short=""
 start_dg main 30 || exit 1
 start_dg short 4 || exit 1
 P=$PORT_main; AP=$ADMIN_main

@@ -1,0 +1,666 @@
+#!/usr/bin/python3
+"""faults.py - fault tests for ddlgate with raw sockets (run by test_faults.sh).
+
+Needs a ddlgate of its own in front of a sandbox of its own, because the last
+cases kill the backend.  Every case prints "ok - name" or "not ok - name: why".
+
+  faults.py --dg-port P --dg-pid PID --sandbox DIR [--repo ROOT]
+
+Client-side faults (garbage, truncated packets, a 16 MiB packet that never
+arrives, a client that stops reading, 1,000 connections dropped at once,
+slow-loris handshakes) run while a watcher client issues SELECT 1 every 20 ms:
+the watcher must see no error, ddlgate must stay up, and its RSS must come back
+near the baseline.  Then the backend is stopped (SIGSTOP) and killed (SIGKILL)
+under clients mid-result-set and mid-transaction, and restarted on its port.
+Every loop is bounded in count and time; only 127.0.0.1 is used.
+"""
+import argparse
+import hashlib
+import os
+import random
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HOST = "127.0.0.1"
+CLIENT_CAPS = (0x00000001 | 0x00000004 | 0x00000008 | 0x00000200 | 0x00002000 | 0x00008000
+               | 0x00020000 | 0x00080000)
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def ok(name, detail=""):
+    RESULTS["passed"] += 1
+    print("ok - %s%s" % (name, (" (%s)" % detail) if detail else ""), flush=True)
+
+
+def not_ok(name, why):
+    RESULTS["failed"] += 1
+    print("not ok - %s: %s" % (name, why), flush=True)
+
+
+def check(name, cond, why, detail=""):
+    if cond:
+        ok(name, detail)
+    else:
+        not_ok(name, why)
+    return cond
+
+
+class DbError(Exception):
+    def __init__(self, code, msg):
+        super().__init__("ERROR %d: %s" % (code, msg))
+        self.code = code
+
+
+class Closed(Exception):
+    pass
+
+
+def scramble(password, salt):
+    if not password:
+        return b""
+    h1 = hashlib.sha1(password.encode()).digest()
+    h2 = hashlib.sha1(h1).digest()
+    h3 = hashlib.sha1(salt + h2).digest()
+    return bytes(a ^ b for a, b in zip(h1, h3))
+
+
+class Conn:
+    """A minimal MySQL-protocol client: mysql_native_password, text queries."""
+
+    def __init__(self, port, user="app", password="apppass", db="test", timeout=10.0,
+                 handshake=True):
+        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.buf = b""
+        self.seq = 0
+        if handshake:
+            self.greeting = self.read_packet()
+            if self.greeting[:1] == b"\xff":  # ddlgate's or the server's refusal
+                raise self.err(self.greeting)
+            self.login(user, password, db)
+
+    def close(self, quit=False):
+        try:
+            if quit:
+                self.seq = 0
+                self.send_packet(b"\x01")  # COM_QUIT, as most drivers end
+            self.sock.close()
+        except OSError:
+            pass
+
+    def recv_exact(self, n):
+        while len(self.buf) < n:
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                raise
+            except OSError as e:
+                raise Closed(str(e))
+            if not chunk:
+                raise Closed("connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_packet(self):
+        hdr = self.recv_exact(4)
+        n = hdr[0] | hdr[1] << 8 | hdr[2] << 16
+        self.seq = (hdr[3] + 1) & 0xff
+        return self.recv_exact(n)
+
+    def send_packet(self, payload, seq=None):
+        if seq is None:
+            seq = self.seq
+        self.sock.sendall(struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload)
+        self.seq = (seq + 1) & 0xff
+
+    @staticmethod
+    def salt_of(g):
+        p = g.index(b"\0", 1) + 1
+        salt1 = g[p + 4:p + 12]
+        p += 4 + 8 + 1 + 2 + 1 + 2 + 2
+        auth_len = g[p]
+        p += 1 + 10
+        n2 = max(13, auth_len - 8)
+        return salt1 + g[p:p + n2].rstrip(b"\0")[:12]
+
+    def login(self, user, password, db):
+        salt = self.salt_of(self.greeting)
+        auth = scramble(password, salt)
+        payload = (struct.pack("<IIB", CLIENT_CAPS, 1 << 24, 45) + b"\0" * 23 + user.encode() + b"\0"
+                   + bytes([len(auth)]) + auth + db.encode() + b"\0" + b"mysql_native_password\0")
+        self.send_packet(payload, 1)
+        for _ in range(4):
+            p = self.read_packet()
+            if p[0] == 0x00:
+                return
+            if p[0] == 0xff:
+                raise self.err(p)
+            if p[0] == 0xfe:  # auth switch
+                name_end = p.index(b"\0", 1)
+                self.send_packet(scramble(password, p[name_end + 1:].rstrip(b"\0")))
+                continue
+            raise Closed("unexpected auth packet 0x%02x" % p[0])
+        raise Closed("authentication did not finish")
+
+    @staticmethod
+    def err(p):
+        code = p[1] | p[2] << 8
+        msg = p[9:] if len(p) > 9 and p[3:4] == b"#" else p[3:]
+        return DbError(code, msg.decode(errors="replace"))
+
+    def send_query(self, sql):
+        self.seq = 0
+        self.send_packet(b"\x03" + sql.encode())
+
+    def read_result(self, max_rows=None):
+        """Read one result; returns the number of rows (0 for OK)."""
+        p = self.read_packet()
+        if p[0] == 0xff:
+            raise self.err(p)
+        if p[0] == 0x00:
+            return 0
+        ncols = p[0]
+        for _ in range(ncols):
+            self.read_packet()
+        p = self.read_packet()  # EOF after the column definitions
+        rows = 0
+        while True:
+            p = self.read_packet()
+            if p[0] == 0xff:
+                raise self.err(p)
+            if p[0] == 0xfe and len(p) < 9:
+                return rows
+            rows += 1
+            if max_rows is not None and rows >= max_rows:
+                return rows
+
+    def query(self, sql):
+        self.send_query(sql)
+        return self.read_result()
+
+
+# ---- the ddlgate and sandbox under test -------------------------------------------------
+
+
+class Env:
+    def __init__(self, args):
+        self.port = args.dg_port
+        self.pid = args.dg_pid
+        self.sandbox = args.sandbox
+        self.repo = args.repo
+        self.peak_rss = 0
+
+    def alive(self):
+        try:
+            os.kill(self.pid, 0)
+            return True
+        except OSError:
+            return False
+
+    def rss_kb(self):
+        try:
+            with open("/proc/%d/status" % self.pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        v = int(line.split()[1])
+                        self.peak_rss = max(self.peak_rss, v)
+                        return v
+        except OSError:
+            pass
+        return -1
+
+    def sandbox_env(self):
+        env = {}
+        with open(os.path.join(self.sandbox, "env")) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    env[k] = v.strip("'\"")
+        return env
+
+    def sql(self, stmt):
+        """Run stmt as root over the sandbox socket; returns stdout ('' on failure)."""
+        r = subprocess.run([os.path.join(self.repo, "scripts/mariadb-sandbox.sh"), "sql",
+                            self.sandbox, "-N", "-e", stmt], capture_output=True, text=True,
+                           timeout=30)
+        return r.stdout.strip() if r.returncode == 0 else ""
+
+    def backend_conns(self):
+        """Client connections on the backend (ddlgate's), excluding our own."""
+        out = self.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                       "WHERE ID <> CONNECTION_ID() AND COMMAND <> 'Daemon' "
+                       "AND USER NOT IN ('system user', 'event_scheduler')")
+        return int(out) if out.isdigit() else -1
+
+    def wait_backend_conns(self, at_most, seconds):
+        deadline = time.time() + seconds
+        n = self.backend_conns()
+        while (n < 0 or n > at_most) and time.time() < deadline:
+            time.sleep(0.25)
+            n = self.backend_conns()
+        return n
+
+
+class Watcher:
+    """A well-behaved client that must see no error while others misbehave."""
+
+    def __init__(self, env):
+        self.env = env
+        self.errors = []
+        self.queries = 0
+        self.stop_flag = threading.Event()
+        self.conn = Conn(env.port)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        for _ in range(100000):
+            if self.stop_flag.is_set():
+                break
+            try:
+                if self.conn.query("SELECT 1") != 1:
+                    self.errors.append("SELECT 1 returned no row")
+                self.queries += 1
+            except Exception as e:  # noqa: BLE001 - any failure is the finding
+                self.errors.append(repr(e))
+                break
+            time.sleep(0.02)
+
+    def finish(self):
+        self.stop_flag.set()
+        self.thread.join(15)
+        self.conn.close(quit=True)
+        return self.errors
+
+
+def expect_closed(sock, seconds):
+    """True when the peer closes (EOF/RST) within the time; drains what it sends."""
+    deadline = time.time() + seconds
+    sock.setblocking(False)
+    while time.time() < deadline:
+        r, _, _ = select.select([sock], [], [], 0.1)
+        if not r:
+            continue
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            continue
+        except OSError:
+            return True
+        if not data:
+            return True
+    return False
+
+
+def authed_raw(env):
+    c = Conn(env.port)
+    return c
+
+
+# ---- client-side cases ----------------------------------------------------------------------
+
+
+def case_garbage(env):
+    rnd = random.Random(8)
+    s = socket.create_connection((HOST, env.port), timeout=5)
+    s.recv(4096)  # greeting
+    s.sendall(bytes(rnd.getrandbits(8) for _ in range(4096)))
+    closed = expect_closed(s, 5)
+    s.close()
+    check("garbage instead of a handshake response closes that connection", closed,
+          "ddlgate kept the connection open 5 s after 4 KiB of garbage")
+    c = Conn(env.port)
+    # a plausible header with a random body, then more garbage, after login
+    c.sock.sendall(b"\x20\x00\x00\x00" + bytes(rnd.getrandbits(8) for _ in range(32)))
+    c.sock.sendall(bytes(rnd.getrandbits(8) for _ in range(2048)))
+    time.sleep(0.5)
+    c.close()
+    check("garbage after login leaves ddlgate running", env.alive(), "ddlgate died")
+
+
+def case_truncated(env):
+    c = Conn(env.port)
+    c.sock.sendall(b"\x64\x00\x00\x00\x03SELECT")  # says 100 bytes, sends 7
+    time.sleep(0.3)
+    c.close()
+    s = socket.create_connection((HOST, env.port), timeout=5)
+    s.recv(4096)
+    s.sendall(b"\x50\x00\x00\x01\x85\xa2")  # a truncated handshake response
+    s.close()
+    check("truncated packets (handshake and command) leave ddlgate running", env.alive(),
+          "ddlgate died")
+
+
+def case_huge_never_arrives(env):
+    before = env.rss_kb()
+    c = Conn(env.port)
+    c.sock.sendall(b"\xff\xff\xff\x00\x03SELECT '" + b"x" * 65536)
+    time.sleep(2.0)
+    during = env.rss_kb()
+    c.close()
+    check("a 16 MiB packet that never arrives costs only what arrived",
+          during - before < 8 * 1024,
+          "RSS grew %d KiB while 64 KiB of a 16 MiB packet were pending" % (during - before),
+          "RSS %d -> %d KiB" % (before, during))
+
+
+def case_stops_reading(env):
+    before = env.rss_kb()
+    c = Conn(env.port)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    # about 200 MB of rows the client never reads
+    c.send_query("SELECT REPEAT('x', 1000000) FROM seq_1_to_200")
+    time.sleep(3.0)
+    during = env.rss_kb()
+    c.close()
+    check("a client that stops reading a 200 MB result set is held by backpressure",
+          during - before < 16 * 1024,
+          "RSS grew %d KiB with a stalled reader" % (during - before),
+          "RSS %d -> %d KiB" % (before, during))
+
+
+def case_thousand(env, baseline_conns):
+    before = env.rss_kb()
+    socks = []
+    for _ in range(1000):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((HOST, env.port))
+        socks.append(s)
+    # wait (bounded) until each got its greeting, i.e. each has a backend connection
+    greeted = set()
+    deadline = time.time() + 30
+    while len(greeted) < len(socks) and time.time() < deadline:
+        pending = [s for s in socks if s.fileno() not in greeted]
+        _, w, _ = select.select([], pending[:500], [], 0)
+        r, _, _ = select.select(pending[:500], [], [], 0.2)
+        for s in r:
+            try:
+                if s.recv(4096):
+                    greeted.add(s.fileno())
+            except OSError:
+                greeted.add(s.fileno())
+    peak = env.rss_kb()
+    for s in socks:  # all dropped at once
+        s.close()
+    n = env.wait_backend_conns(baseline_conns, 30)
+    time.sleep(1.0)
+    after = env.rss_kb()
+    check("1,000 connections opened and dropped at once: all greeted", len(greeted) == 1000,
+          "only %d of 1000 got a greeting within 30 s" % len(greeted))
+    check("1,000 dropped connections release their backend connections",
+          0 <= n <= baseline_conns,
+          "backend still has %d connections (baseline %d) after 30 s" % (n, baseline_conns))
+    check("1,000 dropped connections: RSS returns near the baseline", after - before < 8 * 1024,
+          "RSS %d KiB before, %d after (peak %d)" % (before, after, peak),
+          "RSS %d KiB before, peak %d, after %d" % (before, peak, after))
+
+
+def case_slowloris(env, baseline_conns):
+    s = socket.create_connection((HOST, env.port), timeout=5)
+    s.recv(4096)
+    t0 = time.time()
+    closed_at = None
+    resp = b"\x50\x00\x00\x01" + b"\x85\xa2\x0a\x00" + b"\x00" * 76
+    for i in range(len(resp)):  # one byte every 200 ms: ~16 s if never cut off
+        try:
+            s.send(resp[i:i + 1])
+        except OSError:
+            closed_at = time.time() - t0
+            break
+        r, _, _ = select.select([s], [], [], 0.2)
+        if r:
+            try:
+                data = s.recv(4096)
+            except OSError:
+                data = b""
+            if not data or data[4:5] == b"\xff":
+                closed_at = time.time() - t0
+                if data:
+                    expect_closed(s, 2)
+                break
+    s.close()
+    check("slow-loris handshake is cut off by handshake_timeout_ms=1000",
+          closed_at is not None and closed_at < 3.0,
+          "still open after %.1f s" % (time.time() - t0), "closed after %.2f s" % (closed_at or 0))
+    # a client that sends nothing at all
+    s = socket.create_connection((HOST, env.port), timeout=5)
+    t0 = time.time()
+    closed = expect_closed(s, 4)
+    s.close()
+    check("a silent client is closed by the handshake timeout", closed,
+          "still open after 4 s", "%.2f s" % (time.time() - t0))
+    n = env.wait_backend_conns(baseline_conns, 10)
+    check("slow-loris clients hold no backend connection afterwards", 0 <= n <= baseline_conns,
+          "backend has %d connections (baseline %d)" % (n, baseline_conns))
+
+
+# ---- backend faults ---------------------------------------------------------------------------
+
+
+def mid_result_set(env):
+    c = Conn(env.port)
+    c.send_query("SELECT REPEAT('y', 100000) FROM seq_1_to_2000")
+    c.read_result(max_rows=5)  # mid-result-set: more rows are on their way
+    return c
+
+
+def mid_transaction(env):
+    c = Conn(env.port)
+    c.query("BEGIN")
+    c.query("INSERT INTO t (v) VALUES ('uncommitted')")
+    return c
+
+
+def outcome_of(c, seconds):
+    """What a client sees next: 'error' (ERR packet), 'closed', 'rows', or 'hang'."""
+    c.sock.settimeout(seconds)
+    got_err = False
+    try:
+        for _ in range(100000):
+            p = c.read_packet()
+            if p[0] == 0xff:
+                got_err = True
+    except socket.timeout:
+        return "hang"
+    except Closed:
+        return "error+closed" if got_err else "closed"
+    return "rows"
+
+
+def rest_of_rows(c, seconds):
+    """Read a result set's remaining rows: 'complete', 'error', 'closed' or 'hang'."""
+    c.sock.settimeout(seconds)
+    try:
+        for _ in range(100000):
+            p = c.read_packet()
+            if p[0] == 0xff:
+                return "error"
+            if p[0] == 0xfe and len(p) < 9:
+                return "complete"
+    except socket.timeout:
+        return "hang"
+    except Closed:
+        return "closed"
+    return "hang"
+
+
+def mariadb_pid(env):
+    return int(env.sandbox_env().get("MARIADB_PID", "0"))
+
+
+def restart_mariadb(env):
+    """Start mariadbd again on the same port and data (my.cnf is kept)."""
+    cnf = os.path.join(env.sandbox, "my.cnf")
+    mysqld = "/usr/sbin/mariadbd" if os.path.exists("/usr/sbin/mariadbd") else "mariadbd"
+    p = subprocess.Popen(["setsid", mysqld, "--defaults-file=" + cnf], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    # setsid forks only when it leads a group; the pid file tells the truth
+    pidfile = os.path.join(env.sandbox, "mysqld.pid")
+    deadline = time.time() + 60
+    pid = 0
+    while time.time() < deadline:
+        try:
+            with open(pidfile) as f:
+                pid = int(f.read().strip() or 0)
+            if pid and os.path.exists("/proc/%d" % pid) and env.backend_conns() >= 0:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.25)
+    envfile = os.path.join(env.sandbox, "env")
+    with open(envfile) as f:
+        lines = [("MARIADB_PID=%d\n" % pid) if line.startswith("MARIADB_PID=") else line
+                 for line in f]
+    with open(envfile, "w") as f:
+        f.writelines(lines)
+    del p
+    return pid
+
+
+def new_client_served(env, seconds):
+    deadline = time.time() + seconds
+    last = ""
+    while time.time() < deadline:
+        try:
+            c = Conn(env.port, timeout=5)
+            n = c.query("SELECT 1")
+            c.close()
+            if n == 1:
+                return True, ""
+        except Exception as e:  # noqa: BLE001
+            last = repr(e)
+        time.sleep(0.5)
+    return False, last
+
+
+def new_client_error(env, seconds):
+    """A client while the backend is down: must get an error, not hang."""
+    t0 = time.time()
+    try:
+        c = Conn(env.port, timeout=seconds)
+        c.query("SELECT 1")
+        c.close()
+        return "served", time.time() - t0
+    except socket.timeout:
+        return "hang", time.time() - t0
+    except DbError as e:
+        return "error %d" % e.code, time.time() - t0
+    except Closed:
+        return "closed", time.time() - t0
+
+
+def case_sigstop(env):
+    pid = mariadb_pid(env)
+    a = mid_result_set(env)
+    b = mid_transaction(env)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        what, took = new_client_error(env, 10)
+        check("backend SIGSTOPped: a new client gets an error within the connect timeout",
+              what.startswith("error") or what == "closed", "new client: %s after %.1f s" % (what, took),
+              "%s after %.1f s" % (what, took))
+        check("backend SIGSTOPped: ddlgate keeps running", env.alive(), "ddlgate died")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    res = rest_of_rows(a, 30)
+    check("backend SIGCONTed: the client mid-result-set gets the rest", res == "complete",
+          "it saw %s" % res)
+    a.close()
+    try:
+        b.sock.settimeout(10)
+        b.query("ROLLBACK")
+        ok("backend SIGCONTed: the client mid-transaction carries on")
+    except Exception as e:  # noqa: BLE001
+        not_ok("backend SIGCONTed: the client mid-transaction carries on", repr(e))
+    b.close()
+
+
+def case_sigkill(env):
+    pid = mariadb_pid(env)
+    a = mid_result_set(env)
+    b = mid_transaction(env)
+    os.kill(pid, signal.SIGKILL)
+    ra = outcome_of(a, 10)
+    rb = outcome_of(b, 10)
+    a.close()
+    b.close()
+    check("backend SIGKILLed: the client mid-result-set gets an error and a closed connection",
+          ra in ("error+closed", "closed"), "it saw %s" % ra, ra)
+    check("backend SIGKILLed: the client mid-transaction gets an error and a closed connection",
+          rb in ("error+closed", "closed"), "it saw %s" % rb, rb)
+    what, took = new_client_error(env, 10)
+    check("backend down: a new client gets an error, not a hang", what.startswith("error"),
+          "new client: %s after %.1f s" % (what, took), "%s after %.2f s" % (what, took))
+    check("backend down: ddlgate keeps running", env.alive(), "ddlgate died")
+    t0 = time.time()
+    newpid = restart_mariadb(env)
+    served, why = new_client_served(env, 90)
+    check("backend restarted on its port: new clients are served", served and newpid > 0,
+          "not served within 90 s: %s" % why, "served %.1f s after the restart began" % (time.time() - t0))
+    if served:
+        c = Conn(env.port)
+        c.send_query("SELECT COUNT(*) FROM t WHERE v = 'uncommitted'")
+        p = c.read_packet()
+        for _ in range(p[0]):
+            c.read_packet()
+        c.read_packet()
+        row = c.read_packet()
+        c.close()
+        check("the killed transaction was not committed", row[1:2] == b"0", "row %r" % row)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dg-port", type=int, required=True)
+    ap.add_argument("--dg-pid", type=int, required=True)
+    ap.add_argument("--sandbox", required=True)
+    ap.add_argument("--repo", default=os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+    env = Env(ap.parse_args())
+
+    baseline_conns = env.backend_conns()
+    # warm up (worker arenas, TLS contexts) before taking the RSS baseline
+    for i in range(20):
+        Conn(env.port).close(quit=i % 2 == 0)
+    time.sleep(0.5)
+    base_rss = env.rss_kb()
+    print("# ddlgate RSS baseline %d KiB, backend connections %d" % (base_rss, baseline_conns), flush=True)
+
+    client_cases = [("garbage", case_garbage), ("truncated", case_truncated),
+                    ("16MiB", case_huge_never_arrives), ("stops-reading", case_stops_reading),
+                    ("1000-conns", lambda e: case_thousand(e, baseline_conns + 1)),
+                    ("slow-loris", lambda e: case_slowloris(e, baseline_conns + 1))]
+    for name, fn in client_cases:
+        w = Watcher(env)
+        try:
+            fn(env)
+        except Exception as e:  # noqa: BLE001
+            not_ok(name, "the test itself failed: %r" % e)
+        errors = w.finish()
+        check("%s: other clients see no errors" % name, not errors and w.queries > 0,
+              "watcher: %s (%d queries)" % (errors[:2], w.queries), "%d queries" % w.queries)
+        check("%s: ddlgate still running" % name, env.alive(), "ddlgate died")
+        print("# after %s: RSS %d KiB" % (name, env.rss_kb()), flush=True)
+    time.sleep(1.0)
+    end_rss = env.rss_kb()
+    check("RSS back near the baseline after the client faults", end_rss - base_rss < 16 * 1024,
+          "RSS %d KiB, baseline %d, peak %d" % (end_rss, base_rss, env.peak_rss),
+          "baseline %d KiB, peak %d, end %d" % (base_rss, env.peak_rss, end_rss))
+
+    for name, fn in [("sigstop", case_sigstop), ("sigkill", case_sigkill)]:
+        try:
+            fn(env)
+        except Exception as e:  # noqa: BLE001
+            not_ok(name, "the test itself failed: %r" % e)
+    print("# ddlgate RSS at the end %d KiB (peak %d)" % (env.rss_kb(), env.peak_rss), flush=True)
+    return 1 if RESULTS["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
