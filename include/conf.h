@@ -65,6 +65,7 @@ struct conf {
     int admin_port;
     char admin_user[128];
     char admin_password[256];    /* resolved secret; never logged */
+    bool admin_listen_explicit;  /* admin.listen came from the file or --set */
 
     /* [limits] */
     uint64_t table_size_limit;   /* bytes: DG004 */

@@ -487,8 +487,11 @@ bool conf_set(struct conf *c, const char *section, const char *key, const char *
         return false;
     }
     why[0] = '\0';
-    if (key_set(c, k, value, why, sizeof(why)))
+    if (key_set(c, k, value, why, sizeof(why))) {
+        if (k->off == offsetof(struct conf, admin_host))
+            c->admin_listen_explicit = true;
         return true;
+    }
     if (k->type == CT_SECRET) /* never echo a secret */
         fmt(err, errlen, "bad value for %s.%s: %s", k->section, k->key, why);
     else

@@ -89,6 +89,14 @@ static struct conf *build_conf(char *err, size_t errlen)
         if (!conf_set_kv(c, cli.sets[i], err, errlen))
             goto fail;
     }
+    /* The built-in admin address applies only with a password: so that
+     * `ddlgate --listen ... --backend ...` alone runs.  An admin port asked
+     * for explicitly without a password is refused by conf_validate. */
+    if (!c->admin_listen_explicit && !c->admin_password[0] && c->admin_host[0]) {
+        log_warn("admin console off: no admin.password (set admin.password to enable it on %s:%d)",
+                 c->admin_host, c->admin_port);
+        c->admin_host[0] = '\0';
+    }
     if (!conf_validate(c, err, errlen))
         goto fail;
     return c;
