@@ -222,23 +222,38 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
         break;
     case GATE_REWRITE:
         w->stats.rewritten++;
-        log_info("C-%llu %s: rewrite: %.*s", (unsigned long long)s->id, s->user,
-                 (int)(v->rewritten_len > 300 ? 300 : v->rewritten_len), v->rewritten);
         d = PIPELINE_REWRITE;
         break;
     case GATE_APPROVAL:
         w->stats.held_for_approval++;
-        log_info("C-%llu %s: needs approval: %s", (unsigned long long)s->id, s->user, v->message);
-        return PIPELINE_REFUSE;
+        d = PIPELINE_REFUSE;
+        break;
     case GATE_REJECT:
         w->stats.rejected++;
-        log_info("C-%llu %s: reject: %s", (unsigned long long)s->id, s->user, v->message);
-        return PIPELINE_REFUSE;
+        d = PIPELINE_REFUSE;
+        break;
     }
-    if (v->action == GATE_WARN || (v->nrules > 0 && v->action != GATE_PASS))
-        log_info("C-%llu %s: %s DG%03u: %.*s", (unsigned long long)s->id, s->user,
-                 v->action == GATE_WARN ? "warn" : "rule", (unsigned)v->deciding_rule,
-                 (int)(len > 200 ? 200 : len), text);
+    /* every verdict a rule made is logged with its digest and rules */
+    if (v->nrules > 0 && log_enabled(LOG_INFO)) {
+        char rules[96];
+        size_t n = 0;
+        rules[0] = '\0';
+        for (int i = 0; i < v->nrules && n + 7 < sizeof(rules); i++)
+            n += (size_t)snprintf(rules + n, sizeof(rules) - n, "%sDG%03u", i ? "," : "",
+                                  (unsigned)v->rules[i]);
+        log_info("C-%llu %s: %s digest %016llx [%s]: %.*s%s%.*s", (unsigned long long)s->id,
+                 s->user, verdicts_action_name(v->action), (unsigned long long)v->digest, rules,
+                 (int)(len > 200 ? 200 : len), text, d == PIPELINE_REWRITE ? " => " : "",
+                 d == PIPELINE_REWRITE ? (int)(v->rewritten_len > 300 ? 300 : v->rewritten_len) : 0,
+                 d == PIPELINE_REWRITE ? v->rewritten : "");
+    }
+    if (d == PIPELINE_REFUSE) {
+        /* say why the classifier had to assume the worst, if it did */
+        size_t n = strlen(v->message);
+        if (v->note[0] && !strstr(v->message, v->note) && n + strlen(v->note) + 4 < sizeof(v->message))
+            snprintf(v->message + n, sizeof(v->message) - n, " [%s]", v->note);
+        return d;
+    }
 
     const char *send = d == PIPELINE_REWRITE ? v->rewritten : text;
     size_t send_len = d == PIPELINE_REWRITE ? v->rewritten_len : len;

@@ -26,18 +26,30 @@ static const struct kw_entry kw_table[KW__COUNT] = {
 #undef LEX_KW_ROW
 };
 
-/* Open-addressing hash of the keyword table, filled once.  Static storage,
- * so lookups never allocate; 1024 slots for ~300 words keeps probes short. */
-#define KW_HASH_SLOTS 1024u
+/* Keyword lookup without lower-casing into a buffer: a word of up to 24
+ * bytes is loaded as three 64-bit little-endian words with every byte ORed
+ * with 0x20.  For the bytes a word can hold (letters, digits, '_', '$',
+ * bytes >= 0x80) that is an exact ASCII case fold: '_' becomes 0x7F and the
+ * other non-letters keep their value, none of which another word byte can
+ * collide with.  Keywords are stored folded the same way, so a match is
+ * one to three integer compares.  The slot is a multiplicative hash of the
+ * first folded word and the length; open addressing in 1024 slots for
+ * ~300 words keeps probes short, and most identifiers land on an empty
+ * slot at once. */
+#define KW_HASH_BITS 10u
+#define KW_HASH_SLOTS (1u << KW_HASH_BITS)
 #define KW_MAX_LEN 24u
+#define KW_FOLD 0x2020202020202020ull
+
+struct kw_folded {
+    uint64_t w[3];
+};
+
 static uint16_t kw_slots[KW_HASH_SLOTS];
-/* Prefilter: bit (last byte & 31) of kw_filter[len][first byte & 31] is set
- * when some keyword of that length starts and ends so (case-blind), so most
- * identifiers are rejected without hashing. */
-static uint32_t kw_filter[KW_MAX_LEN + 1][32];
+static struct kw_folded kw_words[KW__COUNT];
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
 
-/* ASCII upper-casing as a table: one load per byte on the hot path. */
+/* ASCII upper-casing as a table: one load per byte. */
 #define U4(b) (b), (b) + 1, (b) + 2, (b) + 3
 #define U16(b) U4(b), U4((b) + 4), U4((b) + 8), U4((b) + 12)
 const unsigned char lex_upper_tab[256] = {
@@ -53,63 +65,106 @@ static inline unsigned char lex_upper(unsigned char c)
     return lex_upper_tab[c];
 }
 
-#define KW_HASH_INIT 2166136261u
-#define KW_HASH_STEP(h, c) (((h) ^ lex_upper_tab[(unsigned char)(c)]) * 16777619u)
-
-static inline uint32_t kw_hash(const char *s, size_t n)
+static inline uint32_t kw_slot(uint64_t w0, uint32_t len)
 {
-    uint32_t h = KW_HASH_INIT;
-    for (size_t i = 0; i < n; i++)
-        h = KW_HASH_STEP(h, s[i]);
-    return h;
+    return (uint32_t)(((w0 ^ len) * 0x9E3779B97F4A7C15ull) >> (64u - KW_HASH_BITS));
 }
+
+/* Fold s[0..n) (n <= 24) into out: portable byte path, any alignment, never
+ * reads past s + n. */
+static void kw_fold_bytes(const unsigned char *s, uint32_t n, struct kw_folded *out)
+{
+    unsigned char b[3 * 8] = {0};
+    for (uint32_t i = 0; i < n; i++)
+        b[i] = (unsigned char)(s[i] | 0x20u);
+    for (unsigned k = 0; k < 3; k++) {
+        uint64_t v = 0;
+        for (unsigned j = 8; j-- > 0;)
+            v = v << 8 | b[k * 8 + j]; /* little-endian value, whatever the host */
+        out->w[k] = v;
+    }
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define KW_FAST_FOLD 1
+/* Same result as kw_fold_bytes(), for callers that may read 24 bytes. */
+static inline void kw_fold_fast(const unsigned char *s, uint32_t n, struct kw_folded *out)
+{
+    uint64_t mask = (n & 7u) ? (1ull << ((n & 7u) * 8u)) - 1u : ~0ull;
+    uint64_t a, b, c;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + 8, 8);
+    memcpy(&c, s + 16, 8);
+    a |= KW_FOLD, b |= KW_FOLD, c |= KW_FOLD;
+    if (n <= 8) {
+        out->w[0] = a & mask, out->w[1] = 0, out->w[2] = 0;
+    } else if (n <= 16) {
+        out->w[0] = a, out->w[1] = b & mask, out->w[2] = 0;
+    } else {
+        out->w[0] = a, out->w[1] = b, out->w[2] = c & mask;
+    }
+}
+#else
+#define KW_FAST_FOLD 0
+#endif
 
 static void kw_build(void)
 {
     for (unsigned k = 1; k < KW__COUNT; k++) {
-        const char *w = kw_table[k].name;
         unsigned len = kw_table[k].len;
-        if (len > KW_MAX_LEN)
+        if (len > KW_MAX_LEN || len < 2)
             continue; /* never matched: check_sql_lex's keyword_table test fails */
-        kw_filter[len][(unsigned char)w[0] & 31] |= 1u << ((unsigned char)w[len - 1] & 31);
-        uint32_t h = kw_hash(kw_table[k].name, kw_table[k].len) & (KW_HASH_SLOTS - 1);
+        kw_fold_bytes((const unsigned char *)kw_table[k].name, len, &kw_words[k]);
+        uint32_t h = kw_slot(kw_words[k].w[0], len);
         while (kw_slots[h] != 0)
             h = (h + 1) & (KW_HASH_SLOTS - 1);
         kw_slots[h] = (uint16_t)k;
     }
 }
 
-/* Lookup once the table is built (lex_init() and lex_keyword() ensure it). */
-static enum lex_kw kw_find_hashed(const char *s, size_t n, uint32_t full_hash)
+static inline enum lex_kw kw_probe(const struct kw_folded *f, uint32_t n)
 {
-    if (n < 2 || n > KW_MAX_LEN)
-        return KW_NONE;
-    uint32_t h = full_hash & (KW_HASH_SLOTS - 1);
+    uint32_t h = kw_slot(f->w[0], n);
     for (;;) {
         unsigned k = kw_slots[h];
         if (k == 0)
             return KW_NONE;
-        if (kw_table[k].len == n) {
-            const char *w = kw_table[k].name;
-            size_t i = 0;
-            while (i < n && lex_upper((unsigned char)s[i]) == (unsigned char)w[i])
-                i++;
-            if (i == n)
-                return (enum lex_kw)k;
-        }
+        const struct kw_folded *w = &kw_words[k];
+        if (kw_table[k].len == n && w->w[0] == f->w[0] && w->w[1] == f->w[1] && w->w[2] == f->w[2])
+            return (enum lex_kw)k;
         h = (h + 1) & (KW_HASH_SLOTS - 1);
     }
 }
 
-static enum lex_kw kw_find(const char *s, size_t n)
+/* s[0..n) is a scanned word; the text holds at least `avail` bytes from s. */
+static inline enum lex_kw kw_find(const unsigned char *s, uint32_t n, uint32_t avail)
 {
-    return n > KW_MAX_LEN ? KW_NONE : kw_find_hashed(s, n, kw_hash(s, n));
+    struct kw_folded f;
+    if (n < 2 || n > KW_MAX_LEN)
+        return KW_NONE;
+#if KW_FAST_FOLD
+    if (avail >= 3 * 8)
+        kw_fold_fast(s, n, &f);
+    else
+#endif
+        kw_fold_bytes(s, n, &f);
+    (void)avail;
+    return kw_probe(&f, n);
 }
 
 enum lex_kw lex_keyword(const char *s, size_t n)
 {
     pthread_once(&kw_once, kw_build);
-    return kw_find(s, n);
+    if (n < 2 || n > KW_MAX_LEN)
+        return KW_NONE;
+    /* callers may pass any bytes: only words made of identifier bytes can
+     * be keywords, and the fold is exact only for those */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return KW_NONE;
+    }
+    return kw_find((const unsigned char *)s, (uint32_t)n, 0);
 }
 
 const char *lex_kw_name(enum lex_kw kw)
@@ -120,63 +175,6 @@ const char *lex_kw_name(enum lex_kw kw)
 bool lex_kw_reserved(enum lex_kw kw)
 {
     return (unsigned)kw < KW__COUNT && kw_table[kw].reserved;
-}
-
-/* ---- character classes --------------------------------------------------- */
-
-enum cc {
-    CC_OTHER = 0,
-    CC_SPACE = 1,
-    CC_IDENT = 2, /* letters, _, $, bytes >= 0x80 */
-    CC_DIGIT = 4,
-    CC_MAYCOMMENT = 8, /* '#', '-', '/', '*': may start/end a comment */
-};
-
-static const uint8_t cc_table[256] = {
-    ['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\v'] = CC_SPACE, ['\f'] = CC_SPACE,
-    ['\r'] = CC_SPACE, [' '] = CC_SPACE,
-    ['0'] = CC_DIGIT, ['1'] = CC_DIGIT, ['2'] = CC_DIGIT, ['3'] = CC_DIGIT,
-    ['4'] = CC_DIGIT, ['5'] = CC_DIGIT, ['6'] = CC_DIGIT, ['7'] = CC_DIGIT,
-    ['8'] = CC_DIGIT, ['9'] = CC_DIGIT,
-    ['_'] = CC_IDENT, ['$'] = CC_IDENT,
-    ['#'] = CC_MAYCOMMENT, ['-'] = CC_MAYCOMMENT, ['/'] = CC_MAYCOMMENT, ['*'] = CC_MAYCOMMENT,
-#define L(c) [c] = CC_IDENT, [c + 32] = CC_IDENT,
-    L('A') L('B') L('C') L('D') L('E') L('F') L('G') L('H') L('I') L('J')
-    L('K') L('L') L('M') L('N') L('O') L('P') L('Q') L('R') L('S') L('T')
-    L('U') L('V') L('W') L('X') L('Y') L('Z')
-#undef L
-#define H8(b) [b] = CC_IDENT, [b + 1] = CC_IDENT, [b + 2] = CC_IDENT, [b + 3] = CC_IDENT, \
-    [b + 4] = CC_IDENT, [b + 5] = CC_IDENT, [b + 6] = CC_IDENT, [b + 7] = CC_IDENT,
-#define H64(b) H8(b) H8(b + 8) H8(b + 16) H8(b + 24) H8(b + 32) H8(b + 40) H8(b + 48) H8(b + 56)
-    H64(0x80) H64(0xC0)
-#undef H64
-#undef H8
-};
-
-#define IS_SPACE(c) (cc_table[(unsigned char)(c)] & CC_SPACE)
-#define IS_DIGIT(c) (cc_table[(unsigned char)(c)] & CC_DIGIT)
-#define IS_IDCH(c) (cc_table[(unsigned char)(c)] & (CC_IDENT | CC_DIGIT))
-#define IS_IDSTART(c) (cc_table[(unsigned char)(c)] & CC_IDENT)
-
-static inline bool is_hex(unsigned char c)
-{
-    return IS_DIGIT(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* ---- init ----------------------------------------------------------------- */
-
-void lex_init(struct lex *lx, const char *text, size_t len, const struct sql_parse_opts *opts)
-{
-    memset(lx, 0, sizeof(*lx));
-    lx->s = text;
-    lx->len = len > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)len;
-    if (opts) {
-        lx->flavour = opts->server.flavour;
-        lx->version = opts->server.version;
-        lx->ansi_quotes = opts->ansi_quotes;
-        lx->no_backslash_escapes = opts->no_backslash_escapes;
-    }
-    pthread_once(&kw_once, kw_build);
 }
 
 /* ---- comments ------------------------------------------------------------- */
