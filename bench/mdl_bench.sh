@@ -64,15 +64,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
         echo "mdl_bench: round $r: it_mdlqueue exit $rc" >&2
         grep '^not ok' "$W/round$r.out" >&2 || tail -5 "$W/round$r.out" >&2
     fi
-    # "# name count p50 p99 max in_wait errors b_wait result..."
+    # "# name count p50 p99 max in_wait errors b_wait max_at result..."
     awk -v r="$r" '$1 == "#" && ($2 == "direct" || $2 == "queued" || $2 == "external") {
-        print r, $2, $3, $5, $6, $7, $8, $9 }' "$W/round$r.out" >> "$W/rows"
+        print r, $2, $3, $5, $6, $7, $8, $9, $10 }' "$W/round$r.out" >> "$W/rows"
 done
 
 awk -v hold="$HOLD" '
 { n[$2]++; cnt[$2] += $3; p99[$2] += $4; if ($5 > mx[$2]) mx[$2] = $5; wait[$2] += $6; err[$2] += $7; bw[$2] += $8
-  printf "  round %d %-8s C count %7d  p99 %8.2f ms  max %9.2f ms  C during wait %7d  errors %d  B waited %.2f s\n",
-         $1, ($2 == "queued" ? "ddlgate" : $2), $3, $4, $5, $6, $7, $8 }
+  printf "  round %d %-8s C count %7d  p99 %8.2f ms  max %9.2f ms (at B+%.2f s)  C during wait %7d  errors %d  B waited %.2f s\n",
+         $1, ($2 == "queued" ? "ddlgate" : $2), $3, $4, $5, $9, $6, $7, $8 }
 END {
   split("direct queued external", order, " ")
   printf "\n%-30s", ""

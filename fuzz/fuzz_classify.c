@@ -31,22 +31,43 @@
 
 static const char *fz_enum_vals[] = {"a", "b", "c"};
 static struct gate_column_info fz_cols[] = {
-    {.name = "id", .type = "INT", .length = -1, .auto_increment = true, .unique_lead = true,
+    {.name = "id",
+     .type = "INT",
+     .length = -1,
+     .auto_increment = true,
+     .unique_lead = true,
      .in_index = true},
-    {.name = "a", .type = "VARCHAR", .length = 50, .charset = "utf8mb4", .max_bytes_per_char = 4,
+    {.name = "a",
+     .type = "VARCHAR",
+     .length = 50,
+     .charset = "utf8mb4",
+     .max_bytes_per_char = 4,
      .nullable = true},
     {.name = "b", .type = "INT", .length = -1, .nullable = true, .in_index = true},
     {.name = "c", .type = "ENUM", .length = -1, .nvalues = 3, .values = fz_enum_vals},
-    {.name = "d", .type = "TEXT", .length = -1, .charset = "latin1", .max_bytes_per_char = 1,
+    {.name = "d",
+     .type = "TEXT",
+     .length = -1,
+     .charset = "latin1",
+     .max_bytes_per_char = 1,
      .nullable = true},
 };
 static const char *fz_key_cols[] = {"id"};
 static const char *fz_fk_names[] = {"fk_x"};
-static const struct gate_table_info fz_table = {
-    .engine = "InnoDB", .row_format = "DYNAMIC", .size_bytes = 1u << 20, .rows = 1000,
-    .has_primary_key = true, .has_not_null_unique = true, .ncols = 5, .cols = fz_cols,
-    .has_any_unique = true, .nkey_cols = 1, .key_cols = fz_key_cols, .nfk_names = 1,
-    .fk_names = fz_fk_names, .default_charset = "utf8mb4"};
+static const struct gate_table_info fz_table = {.engine = "InnoDB",
+                                                .row_format = "DYNAMIC",
+                                                .size_bytes = 1u << 20,
+                                                .rows = 1000,
+                                                .has_primary_key = true,
+                                                .has_not_null_unique = true,
+                                                .ncols = 5,
+                                                .cols = fz_cols,
+                                                .has_any_unique = true,
+                                                .nkey_cols = 1,
+                                                .key_cols = fz_key_cols,
+                                                .nfk_names = 1,
+                                                .fk_names = fz_fk_names,
+                                                .default_charset = "utf8mb4"};
 
 static const struct gate_table_info *fz_lookup(void *ctx, const char *schema, const char *table)
 {
@@ -173,8 +194,8 @@ static const char *fz_find(const char *hay, size_t hn, const char *needle, size_
 static void fz_check_kept(const char *orig, size_t len, const char *out, size_t olen,
                           const struct fz_region *r, int nr)
 {
-    size_t at = 0;     /* position in orig */
-    size_t pos = 0;    /* position in out */
+    size_t at = 0;  /* position in orig */
+    size_t pos = 0; /* position in out */
 
     for (int i = 0; i <= nr; i++) {
         size_t seg_end = i < nr ? r[i].from : len;
@@ -287,8 +308,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                .ansi_quotes = (data[0] & 0x80) != 0};
     const struct gate_table_info *ti = (data[0] & 8) ? &fz_table : NULL;
     struct gate_tables tables = {fz_lookup, (void *)ti};
-    struct gate_session gs = {.user = "app", .schema = o.default_schema,
-                              .in_transaction = (data[0] & 0x20) != 0, .session_id = 1};
+    struct gate_session gs = {.user = "app",
+                              .schema = o.default_schema,
+                              .in_transaction = (data[0] & 0x20) != 0,
+                              .session_id = 1};
     /* the text lives in its own allocation so overreads are caught */
     size_t len = size - 1;
     char *text = malloc(len ? len : 1);

@@ -57,14 +57,12 @@ static void fz_greeting(const uint8_t *p, size_t len)
     if (!hs_parse_greeting(w.buf + PKT_HDR_LEN, w.len - PKT_HDR_LEN, &g2))
         abort();
     uint64_t mask = (g.caps & CLIENT_LONG_PASSWORD) ? 0xffffffffull : ~0ull;
-    if (!fz_same(g.version, g.version_len, g2.version, g2.version_len) ||
-        g.conn_id != g2.conn_id || (g.caps & mask) != (g2.caps & mask) ||
-        memcmp(g.scramble, g2.scramble, 8) != 0)
+    if (!fz_same(g.version, g.version_len, g2.version, g2.version_len) || g.conn_id != g2.conn_id ||
+        (g.caps & mask) != (g2.caps & mask) || memcmp(g.scramble, g2.scramble, 8) != 0)
         abort();
     /* a pre-4.1 greeting has no second scramble part; the rewritten one
      * always does, so only a full scramble must come back whole */
-    if (g.scramble_len == 20 &&
-        (g2.scramble_len != 20 || memcmp(g.scramble, g2.scramble, 20) != 0))
+    if (g.scramble_len == 20 && (g2.scramble_len != 20 || memcmp(g.scramble, g2.scramble, 20) != 0))
         abort();
     /* the plugin name follows the scramble's second part, which a server
      * without CLIENT_SECURE_CONNECTION does not send */
@@ -155,12 +153,24 @@ static void fz_cursor(const uint8_t *p, size_t len)
     for (int steps = 0; steps < 256 && pkt_get_u8(&c, &op); steps++) {
         const uint8_t *before = c.p;
         switch (op % 10) {
-        case 0: pkt_get_u8(&c, &u8); break;
-        case 1: pkt_get_u16(&c, &u16); break;
-        case 2: pkt_get_u24(&c, &u32); break;
-        case 3: pkt_get_u32(&c, &u32); break;
-        case 4: pkt_get_u64(&c, &u64); break;
-        case 5: pkt_get_lenenc(&c, &u64, &is_null); break;
+        case 0:
+            pkt_get_u8(&c, &u8);
+            break;
+        case 1:
+            pkt_get_u16(&c, &u16);
+            break;
+        case 2:
+            pkt_get_u24(&c, &u32);
+            break;
+        case 3:
+            pkt_get_u32(&c, &u32);
+            break;
+        case 4:
+            pkt_get_u64(&c, &u64);
+            break;
+        case 5:
+            pkt_get_lenenc(&c, &u64, &is_null);
+            break;
         case 6:
             if (pkt_get_lenenc_str(&c, &s, &n))
                 fz_inside(s, n);
@@ -173,7 +183,9 @@ static void fz_cursor(const uint8_t *p, size_t len)
             if (pkt_get_bytes(&c, op / 10, &s))
                 fz_inside(s, op / 10);
             break;
-        default: pkt_skip(&c, op / 10); break;
+        default:
+            pkt_skip(&c, op / 10);
+            break;
         }
         if (c.p < before || c.p > c.end || c.end != fz_hi)
             abort();

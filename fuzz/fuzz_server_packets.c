@@ -50,13 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *bytes;
         size_t len;
     } cmds[] = {
-        {"\x03SELECT a, b FROM t", 19},      /* COM_QUERY: RESP_FIRST */
-        {"\x16SELECT ? FROM t", 16},         /* COM_STMT_PREPARE */
-        {"\x04t\0", 3},                      /* COM_FIELD_LIST: until EOF */
-        {"\x17\x01\0\0\0\0\x01\0\0\0", 10},  /* COM_STMT_EXECUTE: binary rows */
-        {"\x1c\x01\0\0\0\x0a\0\0\0", 9},     /* COM_STMT_FETCH */
+        {"\x03SELECT a, b FROM t", 19},               /* COM_QUERY: RESP_FIRST */
+        {"\x16SELECT ? FROM t", 16},                  /* COM_STMT_PREPARE */
+        {"\x04t\0", 3},                               /* COM_FIELD_LIST: until EOF */
+        {"\x17\x01\0\0\0\0\x01\0\0\0", 10},           /* COM_STMT_EXECUTE: binary rows */
+        {"\x1c\x01\0\0\0\x0a\0\0\0", 9},              /* COM_STMT_FETCH */
         {"\x11u2\0\x14xxxxxxxxxxxxxxxxxxxxdb\0", 26}, /* COM_CHANGE_USER: auth relay */
-        {"\x09", 1},                         /* COM_STATISTICS: one packet */
+        {"\x09", 1},                                  /* COM_STATISTICS: one packet */
         {"\x03LOAD DATA LOCAL INFILE 'f' INTO TABLE t", 40},
     };
 

@@ -53,17 +53,17 @@
 static struct {
     struct event_base *base;
     struct worker w;
-    int lfd;                   /* fake backend listener */
+    int lfd; /* fake backend listener */
     struct event *lev;
-    int bfd;                   /* fake backend's accepted connection, -1 none */
+    int bfd; /* fake backend's accepted connection, -1 none */
     struct event *bev;
-    uint8_t *bin;              /* fake backend input */
+    uint8_t *bin; /* fake backend input */
     size_t binlen;
     bool authed;
-    bool reply_pending;        /* reply mode: next command gets the fuzz bytes */
+    bool reply_pending; /* reply mode: next command gets the fuzz bytes */
     const uint8_t *reply;
     size_t reply_len;
-    int cfd;                   /* harness's end of the client socketpair */
+    int cfd; /* harness's end of the client socketpair */
     struct session *s;
 } fz;
 
@@ -314,7 +314,7 @@ static void fz_init(void)
     snprintf(c->backend_host, sizeof(c->backend_host), "127.0.0.1");
     c->backend_port = ntohs(sa.sin_port);
     c->handshake_timeout_ms = 3600000; /* the harness ends every session itself */
-    c->admin_host[0] = '\0'; /* no admin port in-process */
+    c->admin_host[0] = '\0';           /* no admin port in-process */
     if (!conf_validate(c, err, sizeof(err)))
         fprintf(stderr, "fz_init: conf: %s\n", err);
     conf_swap(c);
@@ -332,10 +332,7 @@ static void fz_spin(int rounds)
     }
 }
 
-static bool fz_session_alive(void)
-{
-    return fz.w.sessions != NULL;
-}
+static bool fz_session_alive(void) { return fz.w.sessions != NULL; }
 
 /* Connect a session and complete the handshake with the given options.
  * Returns false when the session did not reach the command phase. */
@@ -396,8 +393,9 @@ static bool fz_connect(uint8_t opts)
     for (int i = 0; i < 200 && fz_session_alive() && fz.s->state != SESS_IDLE; i++)
         fz_spin(1);
     if (getenv("FZ_DEBUG"))
-        fprintf(stderr, "connect: alive %d state %s sfd %d bfd %d sbev-in %zu enabled %d\n", fz_session_alive(),
-                fz_session_alive() ? sess_state_name(fz.s->state) : "-", fz.s->sfd, fz.bfd,
+        fprintf(stderr, "connect: alive %d state %s sfd %d bfd %d sbev-in %zu enabled %d\n",
+                fz_session_alive(), fz_session_alive() ? sess_state_name(fz.s->state) : "-",
+                fz.s->sfd, fz.bfd,
                 fz.s->sbev ? evbuffer_get_length(bufferevent_get_input(fz.s->sbev)) : 0,
                 fz.s->sbev ? bufferevent_get_enabled(fz.s->sbev) : -1);
     return fz_session_alive() && fz.s->state == SESS_IDLE;

@@ -168,6 +168,14 @@ struct session *session_new(struct worker *w, int fd, const struct sockaddr *sa,
         conf_release(c);
         return NULL;
     }
+    set_nodelay(fd);
+    evutil_make_socket_nonblocking(fd);
+    s->cbev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!s->cbev) {
+        conf_release(c);
+        free(s);
+        return NULL; /* the caller closes fd */
+    }
     s->id = __atomic_fetch_add(&next_session_id, 1, __ATOMIC_RELAXED);
     s->worker = w;
     s->cfd = fd;
@@ -186,16 +194,6 @@ struct session *session_new(struct worker *w, int fd, const struct sockaddr *sa,
     __atomic_add_fetch(&w->nsessions, 1, __ATOMIC_RELAXED);
     w->stats.clients_active++;
 
-    set_nodelay(fd);
-    evutil_make_socket_nonblocking(fd);
-    s->cbev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!s->cbev) {
-        close(fd);
-        s->cfd = -1;
-        conf_release(c);
-        free_session(s);
-        return (struct session *)1; /* fd already closed: caller must not close */
-    }
     sess_client_attach(s);
     s->timer = evtimer_new(w->base, handshake_timeout_cb, s);
     tv.tv_sec = c->handshake_timeout_ms / 1000;
@@ -281,6 +279,8 @@ static void push_leg(struct bufferevent *bev);
  * the filter's output and the socket bufferevent's beneath it. */
 static bool client_flushed(struct session *s)
 {
+    if (!s->cbev)
+        return true;
     struct bufferevent *under = bufferevent_get_underlying(s->cbev);
 
     if (evbuffer_get_length(bufferevent_get_output(s->cbev)) > 0)
@@ -303,7 +303,7 @@ static void closing_tick_cb(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (client_flushed(s) || ++s->closing_ticks >= CLOSING_TICKS)
+    if (!s->cbev || s->client_eof || client_flushed(s) || ++s->closing_ticks >= CLOSING_TICKS)
         free_session(s);
 }
 
@@ -327,26 +327,24 @@ void session_close(struct session *s, int errcode, const char *fmt, ...)
         bufferevent_free(s->sbev);
         s->sbev = NULL;
     }
-    if (!s->cbev || s->client_eof) {
-        free_session(s);
-        return;
+    if (s->cbev && !s->client_eof) {
+        if (errcode)
+            sess_send_err(s, s->cseq_next, errcode, msg);
+        if (!s->client_tls)
+            push_leg(s->cbev);
+        /* let the last packet reach the client */
+        bufferevent_disable(s->cbev, EV_READ);
+        bufferevent_enable(s->cbev, EV_WRITE);
+        bufferevent_setcb(s->cbev, NULL, NULL, closing_event_cb, s);
     }
-    if (errcode)
-        sess_send_err(s, s->cseq_next, errcode, msg);
-    if (!s->client_tls)
-        push_leg(s->cbev);
-    if (client_flushed(s)) {
-        free_session(s);
-        return;
-    }
-    /* let the last packet reach the client, bounded in time */
-    bufferevent_disable(s->cbev, EV_READ);
-    bufferevent_enable(s->cbev, EV_WRITE);
-    bufferevent_setcb(s->cbev, NULL, NULL, closing_event_cb, s);
+    /* Never freed here: the caller may be deep in this session's own
+     * processing (a pipelined COM_QUIT read while an answer completes).
+     * The closing tick frees it from the event loop, like pgbouncer's
+     * justfree list. */
     if (s->timer)
         event_free(s->timer);
     s->timer = event_new(s->worker->base, -1, EV_PERSIST, closing_tick_cb, s);
-    struct timeval tv = {0, 20 * 1000};
+    struct timeval tv = {0, s->client_eof || !s->cbev || client_flushed(s) ? 0 : 20 * 1000};
     evtimer_add(s->timer, &tv);
 }
 

@@ -177,6 +177,110 @@ bool lex_kw_reserved(enum lex_kw kw)
     return (unsigned)kw < KW__COUNT && kw_table[kw].reserved;
 }
 
+/* ---- character classes --------------------------------------------------- */
+
+enum cc {
+    CC_OTHER = 0,
+    CC_SPACE = 1,
+    CC_IDENT = 2, /* letters, _, $, bytes >= 0x80 */
+    CC_DIGIT = 4,
+    CC_MAYCOMMENT = 8, /* '#', '-', '/', '*': may start/end a comment */
+};
+
+static const uint8_t cc_table[256] = {
+    ['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\v'] = CC_SPACE, ['\f'] = CC_SPACE,
+    ['\r'] = CC_SPACE, [' '] = CC_SPACE,
+    ['0'] = CC_DIGIT, ['1'] = CC_DIGIT, ['2'] = CC_DIGIT, ['3'] = CC_DIGIT,
+    ['4'] = CC_DIGIT, ['5'] = CC_DIGIT, ['6'] = CC_DIGIT, ['7'] = CC_DIGIT,
+    ['8'] = CC_DIGIT, ['9'] = CC_DIGIT,
+    ['_'] = CC_IDENT, ['$'] = CC_IDENT,
+    ['#'] = CC_MAYCOMMENT, ['-'] = CC_MAYCOMMENT, ['/'] = CC_MAYCOMMENT, ['*'] = CC_MAYCOMMENT,
+#define L(c) [c] = CC_IDENT, [c + 32] = CC_IDENT,
+    L('A') L('B') L('C') L('D') L('E') L('F') L('G') L('H') L('I') L('J')
+    L('K') L('L') L('M') L('N') L('O') L('P') L('Q') L('R') L('S') L('T')
+    L('U') L('V') L('W') L('X') L('Y') L('Z')
+#undef L
+#define H8(b) [b] = CC_IDENT, [b + 1] = CC_IDENT, [b + 2] = CC_IDENT, [b + 3] = CC_IDENT, \
+    [b + 4] = CC_IDENT, [b + 5] = CC_IDENT, [b + 6] = CC_IDENT, [b + 7] = CC_IDENT,
+#define H64(b) H8(b) H8(b + 8) H8(b + 16) H8(b + 24) H8(b + 32) H8(b + 40) H8(b + 48) H8(b + 56)
+    H64(0x80) H64(0xC0)
+#undef H64
+#undef H8
+};
+
+#define IS_SPACE(c) (cc_table[(unsigned char)(c)] & CC_SPACE)
+#define IS_DIGIT(c) (cc_table[(unsigned char)(c)] & CC_DIGIT)
+#define IS_IDCH(c) (cc_table[(unsigned char)(c)] & (CC_IDENT | CC_DIGIT))
+#define IS_IDSTART(c) (cc_table[(unsigned char)(c)] & CC_IDENT)
+
+static inline bool is_hex(unsigned char c)
+{
+    return IS_DIGIT(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* What a token starting with this byte can be: one switch in lex_next()
+ * instead of a chain of tests.  Bytes not listed are one-byte operators. */
+enum lex_start {
+    ST_OP1 = 0, /* one-byte operator or punctuation */
+    ST_OPX,     /* < > ! : | & - : may be a multi-byte operator */
+    ST_WORD,
+    ST_DIGIT,
+    ST_DOT,
+    ST_BQUOTE,
+    ST_DQUOTE,
+    ST_SQUOTE,
+    ST_PARAM,
+    ST_AT,
+};
+
+static const uint8_t start_table[256] = {
+    ['<'] = ST_OPX, ['>'] = ST_OPX, ['!'] = ST_OPX, [':'] = ST_OPX, ['|'] = ST_OPX,
+    ['&'] = ST_OPX, ['-'] = ST_OPX,
+    ['0'] = ST_DIGIT, ['1'] = ST_DIGIT, ['2'] = ST_DIGIT, ['3'] = ST_DIGIT, ['4'] = ST_DIGIT,
+    ['5'] = ST_DIGIT, ['6'] = ST_DIGIT, ['7'] = ST_DIGIT, ['8'] = ST_DIGIT, ['9'] = ST_DIGIT,
+    ['.'] = ST_DOT, ['`'] = ST_BQUOTE, ['"'] = ST_DQUOTE, ['\''] = ST_SQUOTE, ['?'] = ST_PARAM,
+    ['@'] = ST_AT, ['_'] = ST_WORD, ['$'] = ST_WORD,
+#define L(c) [c] = ST_WORD, [c + 32] = ST_WORD,
+    L('A') L('B') L('C') L('D') L('E') L('F') L('G') L('H') L('I') L('J')
+    L('K') L('L') L('M') L('N') L('O') L('P') L('Q') L('R') L('S') L('T')
+    L('U') L('V') L('W') L('X') L('Y') L('Z')
+#undef L
+#define H8(b) [b] = ST_WORD, [b + 1] = ST_WORD, [b + 2] = ST_WORD, [b + 3] = ST_WORD, \
+    [b + 4] = ST_WORD, [b + 5] = ST_WORD, [b + 6] = ST_WORD, [b + 7] = ST_WORD,
+#define H64(b) H8(b) H8(b + 8) H8(b + 16) H8(b + 24) H8(b + 32) H8(b + 40) H8(b + 48) H8(b + 56)
+    H64(0x80) H64(0xC0)
+#undef H64
+#undef H8
+};
+
+/* Bytes that end a quoted run, by quote: the quote itself and backslash. */
+enum lex_qstop {
+    QS_SQUOTE = 1,
+    QS_DQUOTE = 2,
+    QS_BQUOTE = 4,
+    QS_BACKSLASH = 8,
+};
+
+static const uint8_t qstop_table[256] = {
+    ['\''] = QS_SQUOTE, ['"'] = QS_DQUOTE, ['`'] = QS_BQUOTE, ['\\'] = QS_BACKSLASH,
+};
+
+/* ---- init ----------------------------------------------------------------- */
+
+void lex_init(struct lex *lx, const char *text, size_t len, const struct sql_parse_opts *opts)
+{
+    memset(lx, 0, sizeof(*lx));
+    lx->s = text;
+    lx->len = len > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)len;
+    if (opts) {
+        lx->flavour = opts->server.flavour;
+        lx->version = opts->server.version;
+        lx->ansi_quotes = opts->ansi_quotes;
+        lx->no_backslash_escapes = opts->no_backslash_escapes;
+    }
+    pthread_once(&kw_once, kw_build);
+}
+
 /* ---- comments ------------------------------------------------------------- */
 
 static bool mem_icase_find(const char *s, size_t n, const char *needle)
@@ -252,84 +356,97 @@ static bool lex_block_comment(struct lex *lx)
     return false;
 }
 
-/* Skip whitespace and comments; closes executable comments. */
-static void lex_skip(struct lex *lx)
+/* At a byte that may start a comment (lx->pos): skip one comment, or open
+ * or close an executable comment.  Returns false when the byte starts a
+ * token instead. */
+static bool lex_comment(struct lex *lx)
 {
     const char *s = lx->s;
-    uint32_t n = lx->len;
-    while (lx->pos < n) {
-        unsigned char c = (unsigned char)s[lx->pos];
-        if (IS_SPACE(c)) {
-            lx->pos++;
-        } else if (!(cc_table[c] & CC_MAYCOMMENT)) {
-            return; /* the common case: a token starts here */
-        } else if (c == '#' || (c == '-' && lx->pos + 1 < n && s[lx->pos + 1] == '-' &&
-                                (lx->pos + 2 >= n || (unsigned char)s[lx->pos + 2] <= ' '))) {
-            uint32_t start = lx->pos;
-            while (lx->pos < n && s[lx->pos] != '\n')
-                lx->pos++;
-            lex_note_comment(lx, start, lx->pos);
-        } else if (c == '/' && lx->pos + 1 < n && s[lx->pos + 1] == '*') {
-            lex_block_comment(lx);
-        } else if (c == '*' && lx->in_exec && lx->pos + 1 < n && s[lx->pos + 1] == '/') {
-            lx->pos += 2;
-            lx->in_exec = false;
-            lx->exec_close_end = lx->pos;
-        } else {
-            return;
-        }
+    uint32_t n = lx->len, p = lx->pos;
+    unsigned char c = (unsigned char)s[p];
+    if (c == '#' || (c == '-' && p + 1 < n && s[p + 1] == '-' &&
+                     (p + 2 >= n || (unsigned char)s[p + 2] <= ' '))) {
+        uint32_t start = p;
+        while (p < n && s[p] != '\n')
+            p++;
+        lx->pos = p;
+        lex_note_comment(lx, start, p);
+        return true;
     }
+    if (c == '/' && p + 1 < n && s[p + 1] == '*') {
+        lex_block_comment(lx);
+        return true;
+    }
+    if (c == '*' && lx->in_exec && p + 1 < n && s[p + 1] == '/') {
+        lx->pos = p + 2;
+        lx->in_exec = false;
+        lx->exec_close_end = lx->pos;
+        return true;
+    }
+    return false;
 }
 
 /* ---- token scanners ------------------------------------------------------- */
 
 /* Quoted run starting at the quote; doubled quotes and (for strings) backslash
  * escapes stay inside.  Returns the end offset; sets *unterminated. */
-static uint32_t lex_quoted(const struct lex *lx, uint32_t p, char q, bool escapes, bool *unterminated)
+static inline uint32_t lex_quoted(const unsigned char *s, uint32_t n, uint32_t p, unsigned char q,
+                                  bool escapes, bool *unterminated)
 {
-    const char *s = lx->s;
-    uint32_t n = lx->len;
+    unsigned stop = qstop_table[q] | (escapes ? QS_BACKSLASH : 0u);
     p++;
-    while (p < n) {
-        char c = s[p];
-        if (c == '\\' && escapes) {
+    for (;;) {
+        while (p < n && !(qstop_table[s[p]] & stop))
+            p++;
+        if (p >= n)
+            break;
+        if (s[p] == '\\') { /* only a stop byte when escapes apply */
+            p += 2;
+            if (p >= n)
+                break;
+            continue;
+        }
+        if (p + 1 < n && s[p + 1] == q) {
             p += 2;
             continue;
         }
-        if (c == q) {
-            if (p + 1 < n && s[p + 1] == q) {
-                p += 2;
-                continue;
-            }
-            return p + 1;
-        }
-        p++;
+        return p + 1;
     }
     *unterminated = true;
     return n;
 }
 
-static uint32_t lex_ident_end(const struct lex *lx, uint32_t p)
+/* End of a run of identifier bytes from p; four bytes per bounds check. */
+static inline uint32_t lex_ident_end(const unsigned char *s, uint32_t p, uint32_t n)
 {
-    while (p < lx->len && IS_IDCH(lx->s[p]))
+    while (p + 4 <= n) {
+        if (!IS_IDCH(s[p]))
+            return p;
+        if (!IS_IDCH(s[p + 1]))
+            return p + 1;
+        if (!IS_IDCH(s[p + 2]))
+            return p + 2;
+        if (!IS_IDCH(s[p + 3]))
+            return p + 3;
+        p += 4;
+    }
+    while (p < n && IS_IDCH(s[p]))
         p++;
     return p;
 }
 
-/* Number or digit-leading identifier at p (s[p] is a digit or '.'). */
-static void lex_number(struct lex *lx, struct lex_tok *t)
+/* Number or digit-leading identifier at p (s[p] is a digit or '.');
+ * returns its end and sets *type. */
+static uint32_t lex_number(const unsigned char *s, uint32_t n, uint32_t p, uint8_t *type)
 {
-    const char *s = lx->s;
-    uint32_t n = lx->len, p = lx->pos;
     if (s[p] == '0' && p + 1 < n && (s[p + 1] == 'x' || s[p + 1] == 'b')) {
         bool hex = s[p + 1] == 'x';
         uint32_t q = p + 2;
-        while (q < n && (hex ? is_hex((unsigned char)s[q]) : (s[q] == '0' || s[q] == '1')))
+        while (q < n && (hex ? is_hex(s[q]) : (s[q] == '0' || s[q] == '1')))
             q++;
         if (q > p + 2 && (q >= n || !IS_IDCH(s[q]))) {
-            t->type = LEX_HEXBIN;
-            lx->pos = q;
-            return;
+            *type = LEX_HEXBIN;
+            return q;
         }
     }
     uint32_t q = p;
@@ -354,169 +471,214 @@ static void lex_number(struct lex *lx, struct lex_tok *t)
     }
     if (!dotted && q < n && IS_IDSTART(s[q])) {
         /* 1abc, 123_x: MySQL allows identifiers that start with digits */
-        t->type = LEX_IDENT;
-        lx->pos = lex_ident_end(lx, q);
-        return;
+        *type = LEX_IDENT;
+        return lex_ident_end(s, q, n);
     }
-    t->type = LEX_NUMBER;
-    lx->pos = q;
+    *type = LEX_NUMBER;
+    return q;
 }
 
-/* Multi-character operators, decided on the first two bytes. */
-static void lex_operator(struct lex *lx, struct lex_tok *t)
+/* Multi-character operators, decided on the first two bytes; returns the
+ * length and sets *op. */
+static uint32_t lex_operator(const unsigned char *s, uint32_t n, uint32_t p, uint16_t *op)
 {
-    const char *s = lx->s;
-    uint32_t p = lx->pos, n = lx->len;
-    unsigned char c = (unsigned char)s[p];
-    unsigned char d = p + 1 < n ? (unsigned char)s[p + 1] : 0;
-    unsigned char e = p + 2 < n ? (unsigned char)s[p + 2] : 0;
-    uint16_t op = c;
+    unsigned char c = s[p];
+    unsigned char d = p + 1 < n ? s[p + 1] : 0;
+    unsigned char e = p + 2 < n ? s[p + 2] : 0;
+    uint16_t o = c;
     uint32_t len = 1;
     switch (c) {
     case '<':
         if (d == '=' && e == '>')
-            op = LEX_OP_NSEQ, len = 3;
+            o = LEX_OP_NSEQ, len = 3;
         else if (d == '=')
-            op = LEX_OP_LE, len = 2;
+            o = LEX_OP_LE, len = 2;
         else if (d == '>')
-            op = LEX_OP_NE, len = 2;
+            o = LEX_OP_NE, len = 2;
         else if (d == '<')
-            op = LEX_OP_SHL, len = 2;
+            o = LEX_OP_SHL, len = 2;
         break;
     case '>':
         if (d == '=')
-            op = LEX_OP_GE, len = 2;
+            o = LEX_OP_GE, len = 2;
         else if (d == '>')
-            op = LEX_OP_SHR, len = 2;
+            o = LEX_OP_SHR, len = 2;
         break;
     case '!':
         if (d == '=')
-            op = LEX_OP_NE, len = 2;
+            o = LEX_OP_NE, len = 2;
         break;
     case ':':
         if (d == '=')
-            op = LEX_OP_ASSIGN, len = 2;
+            o = LEX_OP_ASSIGN, len = 2;
         break;
     case '|':
         if (d == '|')
-            op = LEX_OP_OROR, len = 2;
+            o = LEX_OP_OROR, len = 2;
         break;
     case '&':
         if (d == '&')
-            op = LEX_OP_ANDAND, len = 2;
+            o = LEX_OP_ANDAND, len = 2;
         break;
     case '-':
         if (d == '>' && e == '>')
-            op = LEX_OP_ARROW2, len = 3;
+            o = LEX_OP_ARROW2, len = 3;
         else if (d == '>')
-            op = LEX_OP_ARROW, len = 2;
+            o = LEX_OP_ARROW, len = 2;
         break;
     default:
         break;
     }
-    t->type = LEX_OP;
-    t->op = op;
-    lx->pos = p + len;
+    *op = o;
+    return len;
 }
 
-/* @name, @'name', @`name`, @@name, @@session.name */
-static void lex_variable(struct lex *lx, struct lex_tok *t)
+/* @name, @'name', @`name`, @@name, @@session.name; returns the end. */
+static uint32_t lex_variable(const struct lex *lx, uint32_t p, uint8_t *type, uint8_t *flags)
 {
-    const char *s = lx->s;
-    uint32_t n = lx->len, p = lx->pos + 1;
+    const unsigned char *s = (const unsigned char *)lx->s;
+    uint32_t n = lx->len;
     bool unterminated = false;
-    t->type = LEX_VAR;
+    p++;
+    *type = LEX_VAR;
     if (p < n && s[p] == '@') {
-        t->type = LEX_SYSVAR;
+        *type = LEX_SYSVAR;
         p++;
-        p = lex_ident_end(lx, p);
+        p = lex_ident_end(s, p, n);
         if (p + 1 < n && s[p] == '.' && IS_IDCH(s[p + 1]))
-            p = lex_ident_end(lx, p + 1);
+            p = lex_ident_end(s, p + 1, n);
         else if (p + 1 < n && s[p] == '.' && s[p + 1] == '`')
-            p = lex_quoted(lx, p + 1, '`', false, &unterminated);
+            p = lex_quoted(s, n, p + 1, '`', false, &unterminated);
     } else if (p < n && (s[p] == '\'' || s[p] == '"' || s[p] == '`')) {
-        p = lex_quoted(lx, p, s[p], s[p] != '`' && !lx->no_backslash_escapes, &unterminated);
+        p = lex_quoted(s, n, p, s[p], s[p] != '`' && !lx->no_backslash_escapes, &unterminated);
     } else {
-        p = lex_ident_end(lx, p);
+        p = lex_ident_end(s, p, n);
     }
     if (unterminated)
-        t->flags |= LEXF_UNTERMINATED;
-    lx->pos = p;
+        *flags |= LEXF_UNTERMINATED;
+    return p;
 }
 
-/* A word: keyword, identifier, or the prefix of X'..', B'..', N'..', _cs'..' */
-static void lex_word(struct lex *lx, struct lex_tok *t)
+/* The word s[p..e) is followed by a quote: X'..', B'..', N'..', _cs'..' are
+ * literals.  Returns the literal's end, or 0 when the word is a plain word. */
+static uint32_t lex_prefixed(const struct lex *lx, uint32_t p, uint32_t e, uint8_t *type, uint8_t *flags)
 {
-    const char *s = lx->s;
-    uint32_t n = lx->len, p = lx->pos;
-    uint32_t e = p;
-    while (e < n && IS_IDCH(s[e]))
-        e++;
+    const unsigned char *s = (const unsigned char *)lx->s;
+    uint32_t wl = e - p, end;
+    unsigned char c0 = lex_upper(s[p]);
     bool unterminated = false;
-    if (e < n && (s[e] == '\'' || (s[e] == '"' && !lx->ansi_quotes))) {
-        uint32_t wl = e - p;
-        unsigned char c0 = lex_upper((unsigned char)s[p]);
-        if (wl == 1 && (c0 == 'X' || c0 == 'B') && s[e] == '\'') {
-            t->type = LEX_HEXBIN;
-            lx->pos = lex_quoted(lx, e, '\'', false, &unterminated);
-            t->flags |= unterminated ? LEXF_UNTERMINATED : 0;
-            return;
-        }
-        if ((wl == 1 && c0 == 'N') || (wl > 1 && s[p] == '_')) {
-            t->type = LEX_STRING;
-            t->flags |= LEXF_INTRODUCER;
-            lx->pos = lex_quoted(lx, e, s[e], !lx->no_backslash_escapes, &unterminated);
-            t->flags |= unterminated ? LEXF_UNTERMINATED : 0;
-            return;
-        }
+    if (wl == 1 && (c0 == 'X' || c0 == 'B') && s[e] == '\'') {
+        *type = LEX_HEXBIN;
+        end = lex_quoted(s, lx->len, e, '\'', false, &unterminated);
+    } else if ((wl == 1 && c0 == 'N') || (wl > 1 && s[p] == '_')) {
+        *type = LEX_STRING;
+        *flags |= LEXF_INTRODUCER;
+        end = lex_quoted(s, lx->len, e, s[e], !lx->no_backslash_escapes, &unterminated);
+    } else {
+        return 0;
     }
-    t->type = LEX_IDENT;
-    uint32_t wl = e - p;
-    if (wl >= 2 && wl <= KW_MAX_LEN &&
-        (kw_filter[wl][(unsigned char)s[p] & 31] >> ((unsigned char)s[e - 1] & 31) & 1u))
-        t->kw = (uint16_t)kw_find_hashed(s + p, wl, kw_hash(s + p, wl));
-    lx->pos = e;
+    if (unterminated)
+        *flags |= LEXF_UNTERMINATED;
+    return end;
 }
 
 bool lex_next(struct lex *lx, struct lex_tok *t)
 {
-    lex_skip(lx);
-    memset(t, 0, sizeof(*t));
-    t->off = lx->pos;
-    if (lx->pos >= lx->len) {
-        t->type = LEX_EOF;
-        lx->prev_type = LEX_EOF;
-        return false;
+    const unsigned char *s = (const unsigned char *)lx->s;
+    uint32_t n = lx->len, p = lx->pos;
+    for (;;) { /* whitespace and comments */
+        if (p >= n) {
+            lx->pos = p;
+            t->off = p;
+            t->len = 0;
+            t->kw = KW_NONE;
+            t->op = 0;
+            t->type = LEX_EOF;
+            t->flags = 0;
+            lx->prev_type = LEX_EOF;
+            return false;
+        }
+        uint8_t cl = cc_table[s[p]];
+        if (cl & CC_SPACE) {
+            p++;
+            continue;
+        }
+        if (!(cl & CC_MAYCOMMENT))
+            break;
+        lx->pos = p;
+        if (!lex_comment(lx))
+            break;
+        p = lx->pos;
     }
-    if (lx->in_exec)
-        t->flags |= LEXF_EXEC;
-    const char *s = lx->s;
-    unsigned char c = (unsigned char)s[lx->pos];
+    uint32_t start = p;
+    uint8_t type, flags = lx->in_exec ? LEXF_EXEC : 0;
+    uint16_t kw = KW_NONE, op = 0;
     bool unterminated = false;
-    if (IS_IDSTART(c)) {
-        lex_word(lx, t);
-    } else if (IS_DIGIT(c)) {
-        lex_number(lx, t);
-    } else if (c == '.' && lx->pos + 1 < lx->len && IS_DIGIT(s[lx->pos + 1]) &&
-               lx->prev_type != LEX_IDENT && lx->prev_type != LEX_QIDENT) {
-        lex_number(lx, t);
-    } else if (c == '`' || (c == '"' && lx->ansi_quotes)) {
-        t->type = LEX_QIDENT;
-        lx->pos = lex_quoted(lx, lx->pos, (char)c, false, &unterminated);
-    } else if (c == '\'' || c == '"') {
-        t->type = LEX_STRING;
-        lx->pos = lex_quoted(lx, lx->pos, (char)c, !lx->no_backslash_escapes, &unterminated);
-    } else if (c == '?') {
-        t->type = LEX_PARAM;
-        lx->pos++;
-    } else if (c == '@') {
-        lex_variable(lx, t);
-    } else {
-        lex_operator(lx, t);
+    unsigned char c = s[p];
+    switch ((enum lex_start)start_table[c]) {
+    case ST_WORD: {
+        uint32_t e = lex_ident_end(s, p + 1, n), end;
+        if (e < n && (s[e] == '\'' || (s[e] == '"' && !lx->ansi_quotes)) &&
+            (end = lex_prefixed(lx, p, e, &type, &flags)) != 0) {
+            p = end;
+            break;
+        }
+        type = LEX_IDENT;
+        kw = (uint16_t)kw_find(s + p, e - p, n - p);
+        p = e;
+        break;
+    }
+    case ST_DIGIT:
+        p = lex_number(s, n, p, &type);
+        break;
+    case ST_DOT:
+        if (p + 1 < n && IS_DIGIT(s[p + 1]) && lx->prev_type != LEX_IDENT && lx->prev_type != LEX_QIDENT) {
+            p = lex_number(s, n, p, &type);
+        } else {
+            type = LEX_OP;
+            op = '.';
+            p++;
+        }
+        break;
+    case ST_BQUOTE:
+        type = LEX_QIDENT;
+        p = lex_quoted(s, n, p, c, false, &unterminated);
+        break;
+    case ST_DQUOTE:
+        type = lx->ansi_quotes ? LEX_QIDENT : LEX_STRING;
+        p = lex_quoted(s, n, p, c, !lx->ansi_quotes && !lx->no_backslash_escapes, &unterminated);
+        break;
+    case ST_SQUOTE:
+        type = LEX_STRING;
+        p = lex_quoted(s, n, p, c, !lx->no_backslash_escapes, &unterminated);
+        break;
+    case ST_PARAM:
+        type = LEX_PARAM;
+        p++;
+        break;
+    case ST_AT:
+        p = lex_variable(lx, p, &type, &flags);
+        break;
+    case ST_OPX:
+        type = LEX_OP;
+        p += lex_operator(s, n, p, &op);
+        break;
+    case ST_OP1:
+    default:
+        type = LEX_OP;
+        op = c;
+        p++;
+        break;
     }
     if (unterminated)
-        t->flags |= LEXF_UNTERMINATED;
-    t->len = lx->pos - t->off;
-    lx->prev_type = t->type;
+        flags |= LEXF_UNTERMINATED;
+    t->off = start;
+    t->len = p - start;
+    t->kw = kw;
+    t->op = op;
+    t->type = type;
+    t->flags = flags;
+    lx->pos = p;
+    lx->prev_type = type;
     return true;
 }

@@ -489,13 +489,19 @@ static int cmp_double(const void *a, const void *b)
 struct lat_stats {
     size_t count;
     double p50, p99, max;
+    double max_start; /* when the slowest statement started (now_s) */
 };
 
 static struct lat_stats reader_stats(const struct reader *r)
 {
-    struct lat_stats s = {r->n, 0, 0, 0};
+    struct lat_stats s = {r->n, 0, 0, 0, 0};
     if (r->n == 0)
         return s;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->lat_ms[i] >= s.max) {
+            s.max = r->lat_ms[i];
+            s.max_start = r->end_at[i] - r->lat_ms[i] / 1000.0;
+        }
     double *c = malloc(r->n * sizeof(double));
     if (!c)
         return s;
@@ -503,7 +509,6 @@ static struct lat_stats reader_stats(const struct reader *r)
     qsort(c, r->n, sizeof(double), cmp_double);
     s.p50 = c[(r->n - 1) / 2];
     s.p99 = c[(size_t)((double)(r->n - 1) * 0.99)];
-    s.max = c[r->n - 1];
     free(c);
     return s;
 }
@@ -660,6 +665,7 @@ struct summary {
     unsigned c_errors;
     char b_result[48];
     double b_wait_s;
+    double max_at_s; /* the slowest C statement started this long after B was sent */
     bool ran;
 };
 
@@ -761,6 +767,7 @@ static void scen_close(struct ctx *x, bool check_c)
             /* the edges belong to B's way in and out, not to its wait */
             x->sum->c_during = reader_count_between(&x->c, x->b.sent + 0.1, until - 0.1);
             x->sum->b_wait_s = until - x->b.sent;
+            x->sum->max_at_s = s.max_start - x->b.sent;
         }
     }
     if (check_c) {
@@ -1045,14 +1052,17 @@ out:
 
 static void print_summary(void)
 {
-    printf("#\n# MDL pile-up: A holds t %.1f s after B's ALTER; C = point SELECTs on t\n",
+    printf("#\n# MDL pile-up: A holds t %.1f s after B's ALTER; C = point SELECTs on t\n"
+           "# (C in wait: C statements completed while B waited; max at: when C's slowest\n"
+           "# statement started, in seconds after B was sent)\n",
            g_hold_s);
-    printf("# %-11s %9s %9s %9s %10s %9s %7s %8s  %s\n", "scenario", "C count", "C p50 ms",
-           "C p99 ms", "C max ms", "C in wait", "C errs", "B wait s", "B result");
+    printf("# %-13s %9s %9s %9s %10s %9s %7s %8s %9s  %s\n", "scenario", "C count", "C p50 ms",
+           "C p99 ms", "C max ms", "C in wait", "C errs", "B wait s", "max at s", "B result");
     for (int i = 0; i < g_nsum; i++) {
         const struct summary *s = &g_sum[i];
-        printf("# %-11s %9zu %9.2f %9.2f %10.2f %9zu %7u %8.2f  %s\n", s->name, s->c.count,
-               s->c.p50, s->c.p99, s->c.max, s->c_during, s->c_errors, s->b_wait_s, s->b_result);
+        printf("# %-13s %9zu %9.2f %9.2f %10.2f %9zu %7u %8.2f %9.2f  %s\n", s->name, s->c.count,
+               s->c.p50, s->c.p99, s->c.max, s->c_during, s->c_errors, s->b_wait_s, s->max_at_s,
+               s->b_result);
     }
     printf("#\n");
 }
