@@ -5,7 +5,8 @@
  * calls (as the proxy does per query).
  *
  *   ./parse_bench [batches]      (default 301 batches of 2000 calls)
- *   ./parse_bench --count N      N calls per statement, no timing: for
+ *   ./parse_bench --count N [select|insert|alter]
+ *                                N calls per statement, no timing: for
  *                                valgrind --tool=callgrind instruction counts
  */
 #ifndef _GNU_SOURCE
@@ -115,7 +116,14 @@ int main(int argc, char **argv)
 {
     if (argc > 2 && strcmp(argv[1], "--count") == 0) {
         long n = atol(argv[2]);
-        unsigned long long sink = count_select(n) + count_insert(n) + count_alter(n);
+        const char *only = argc > 3 ? argv[3] : "";
+        unsigned long long sink = 0;
+        if (!*only || strcmp(only, "select") == 0)
+            sink += count_select(n);
+        if (!*only || strcmp(only, "insert") == 0)
+            sink += count_insert(n);
+        if (!*only || strcmp(only, "alter") == 0)
+            sink += count_alter(n);
         printf("%ld calls each (sink %llu)\n", n, sink & 0xff);
         return 0;
     }

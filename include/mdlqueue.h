@@ -124,8 +124,13 @@ void mdlq_set_external(const struct mdlq_external *list, int n, const char *visi
 int mdlq_watch_threads(uint64_t *ids, uint32_t *threads, int max);
 /* The monitor saw the DDL running (not waiting for the MDL any more). */
 void mdlq_lock_acquired(uint64_t id);
-/* Server thread ids the kill policy wants gone (monitor executes KILL). */
-int mdlq_take_kills(uint32_t *threads, int max);
+/* The monitor saw the DDL waiting for its metadata lock on the server. */
+void mdlq_server_waiting(uint64_t id);
+/* Did ddlgate itself interrupt this DDL (KILL QUERY) to retry it later? */
+bool mdlq_abort_requested(uint64_t id);
+/* Server threads to kill (the kill policy) or whose query to interrupt (a
+ * DDL pulled back): the monitor executes KILL [QUERY]. */
+int mdlq_take_kills(uint32_t *threads, bool *query_only, int max);
 
 /* ---- admin ---------------------------------------------------------------- */
 

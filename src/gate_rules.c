@@ -72,15 +72,17 @@ bool gate_reserved_word(const char *w)
 
 /* ---- small text helpers (only on statements a rule already looks at) -- */
 
-static bool gate_word_char(char ch)
+/* ASCII only, no locale table: this runs per byte on the DML path */
+static inline bool gate_word_char(char ch)
 {
-    return isalnum((unsigned char)ch) || ch == '_' || ch == '$';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '$' || (unsigned char)ch >= 0x80;
 }
 
 static bool gate_ascii_ieq(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (toupper((unsigned char)a[i]) != toupper((unsigned char)b[i]))
+        if ((a[i] | 0x20) != (b[i] | 0x20)) /* words compared are letters only */
             return false;
     return true;
 }

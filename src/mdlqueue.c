@@ -64,7 +64,9 @@ struct entry {
     int nkeys;
     char stmt[200];
     time_t since;
-    double deadline, next_check, fence_until, blocked_since, enqueued_at;
+    double deadline, next_check, fence_until, blocked_since, enqueued_at, sent_at;
+    bool server_waiting;     /* the monitor saw it wait for its metadata lock */
+    bool abort_requested;    /* ddlgate asked the monitor to KILL QUERY it */
     int attempts;
     bool fenced;             /* holds a fence on its keys */
     enum entry_state state;
@@ -90,7 +92,8 @@ static int nexternal;
 static char visibility[256] = "monitor not connected: ddlgate sees its own sessions only";
 static bool monitor_up;          /* a monitor connection feeds external snapshots */
 static double external_at;       /* when the last snapshot was taken */
-static uint32_t kills[MDLQ_MAX_KILLS];
+static uint32_t kills[MDLQ_MAX_KILLS]; /* bit 31 set: KILL QUERY only */
+#define KILL_QUERY_ONLY 0x80000000u
 static int nkills;
 static struct fence_waiter waiters[MDLQ_MAX_FENCE_WAITERS];
 static int nwaiters;
@@ -392,6 +395,9 @@ void mdlq_sent(uint64_t id)
     struct entry *e = entry_find_locked(id);
     if (e) {
         e->state = ENTRY_SENT;
+        e->sent_at = now_s();
+        e->server_waiting = false;
+        e->abort_requested = false;
         /* at the latest the server gives up after lock_wait_timeout */
         e->fence_until = now_s() + fence_s + 0.2;
     }
@@ -562,6 +568,18 @@ void mdlq_tick(void)
         /* a fence lasts at most until the server must have answered */
         if (e->state == ENTRY_SENT && e->fenced && now >= e->fence_until)
             fence_locked(e, false);
+        /* Released because its holders looked busy, but waiting on the
+         * server behind one that went idle: pull it back now (KILL QUERY
+         * through the monitor) instead of stalling the fenced statements
+         * for the whole lock_wait_timeout. */
+        if (e->state == ENTRY_SENT && e->fenced && e->server_waiting && !e->abort_requested &&
+            now - e->sent_at >= 0.05 && nkills < MDLQ_MAX_KILLS &&
+            blockers_locked(e, e->blockers, sizeof(e->blockers))) {
+            e->abort_requested = true;
+            kills[nkills++] = e->server_thread | KILL_QUERY_ONLY;
+            log_info("queue: DDL %llu waits on the server behind %s; pulling it back",
+                     (unsigned long long)e->id, e->blockers);
+        }
     }
     struct entry *next;
     for (struct entry *e = queue_head; e; e = next) {
@@ -657,6 +675,25 @@ int mdlq_watch_threads(uint64_t *ids, uint32_t *threads, int max)
     return n;
 }
 
+void mdlq_server_waiting(uint64_t id)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e && e->state == ENTRY_SENT)
+        e->server_waiting = true;
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+bool mdlq_abort_requested(uint64_t id)
+{
+    bool r;
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    r = e && e->abort_requested;
+    pthread_mutex_unlock(&mdlq_lock);
+    return r;
+}
+
 void mdlq_lock_acquired(uint64_t id)
 {
     pthread_mutex_lock(&mdlq_lock);
@@ -666,12 +703,15 @@ void mdlq_lock_acquired(uint64_t id)
     pthread_mutex_unlock(&mdlq_lock);
 }
 
-int mdlq_take_kills(uint32_t *threads, int max)
+int mdlq_take_kills(uint32_t *threads, bool *query_only, int max)
 {
     int n;
     pthread_mutex_lock(&mdlq_lock);
     n = nkills < max ? nkills : max;
-    memcpy(threads, kills, (size_t)n * sizeof(*threads));
+    for (int i = 0; i < n; i++) {
+        threads[i] = kills[i] & ~KILL_QUERY_ONLY;
+        query_only[i] = (kills[i] & KILL_QUERY_ONLY) != 0;
+    }
     nkills = 0;
     pthread_mutex_unlock(&mdlq_lock);
     return n;

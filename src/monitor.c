@@ -176,9 +176,12 @@ static void mon_mdl_watch(MYSQL *m)
                  threads[i]);
         if (mysql_query(m, sql) != 0 || !(r = mysql_store_result(m)))
             continue;
-        if ((row = mysql_fetch_row(r)) && row[0] && strcmp(row[0], "Query") == 0 && row[1] &&
-            !strstr(row[1], "metadata lock") && !strstr(row[1], "Waiting for table"))
-            mdlq_lock_acquired(ids[i]);
+        if ((row = mysql_fetch_row(r)) && row[0] && strcmp(row[0], "Query") == 0 && row[1]) {
+            if (strstr(row[1], "metadata lock"))
+                mdlq_server_waiting(ids[i]);
+            else if (!strstr(row[1], "Waiting for table"))
+                mdlq_lock_acquired(ids[i]);
+        }
         mysql_free_result(r);
     }
 }
@@ -186,15 +189,18 @@ static void mon_mdl_watch(MYSQL *m)
 static void mon_mdl_kills(MYSQL *m)
 {
     uint32_t threads[16];
-    int n = mdlq_take_kills(threads, 16);
+    bool query_only[16];
+    int n = mdlq_take_kills(threads, query_only, 16);
     char sql[64];
 
     for (int i = 0; i < n; i++) {
-        snprintf(sql, sizeof(sql), "KILL %u", threads[i]);
+        snprintf(sql, sizeof(sql), "KILL %s%u", query_only[i] ? "QUERY " : "", threads[i]);
         if (mysql_query(m, sql) != 0)
             log_warn("monitor: %s failed: %s", sql, mysql_error(m));
         else
-            log_warn("monitor: %s (idle blocker of a queued DDL)", sql);
+            log_info("monitor: %s (%s)", sql,
+                     query_only[i] ? "a DDL pulled back from a metadata lock wait"
+                                   : "idle blocker of a queued DDL");
     }
 }
 
@@ -209,6 +215,7 @@ static void mon_mdl_round(MYSQL *m)
         log_info("monitor: metadata lock visibility: %s", mdl_source_text[mon_src]);
     }
     mon_mdl_watch(m);
+    mon_mdl_kills(m);
     mon_mdl_holders(m, mon_src);
     mon_mdl_kills(m);
 }

@@ -421,7 +421,7 @@ void pipeline_internal_done(struct session *s)
         return;
     case INT_DDL:
         if (s->ddl_retry) {
-            sess_log(s, LOG_INFO, "queue: DDL %llu met a lock wait timeout; retrying",
+            sess_log(s, LOG_INFO, "queue: DDL %llu did not get its metadata lock; back to the queue",
                      (unsigned long long)s->mdlq_id);
             mdlq_retry(s->mdlq_id);
         } else {

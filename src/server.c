@@ -19,6 +19,7 @@
 
 #include "errors.h"
 #include "handshake.h"
+#include "mdlqueue.h"
 #include "pipeline.h"
 #include "pkt.h"
 #include "session_int.h"
@@ -509,7 +510,11 @@ static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_
     if (s->internal == INT_DDL) {
         bool first = s->int_first;
         s->int_first = false;
-        if (first && done && b0 == 0xff && len >= 3 && (p[1] | (p[2] << 8)) == 1205) {
+        uint16_t code = len >= 3 ? (uint16_t)(p[1] | (p[2] << 8)) : 0;
+        /* 1205: lock wait timeout; 1317: ddlgate interrupted it (KILL QUERY)
+         * to pull it back from a metadata lock wait: both go back to the queue */
+        if (first && done && b0 == 0xff &&
+            (code == 1205 || (code == 1317 && mdlq_abort_requested(s->mdlq_id)))) {
             evbuffer_drain(in, (size_t)len + PKT_HDR_LEN);
             s->ddl_retry = true;
             s->resp = RESP_NONE;

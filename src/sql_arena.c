@@ -44,13 +44,12 @@ void sql_script_free(struct sql_script *s)
     sql_script_reset(s);
 }
 
-void *sql_arena_alloc(struct sql_script *s, size_t n)
+void *sql_arena_alloc_slow(struct sql_script *s, size_t n)
 {
-    n = (n + 15u) & ~(size_t)15u;
-    if (n == 0)
-        n = 16;
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    n = SQL_ARENA_ROUND(n);
     if (!s->blocks) {
-        /* inline_mem sits at an 8-aligned offset; keep 8-byte alignment */
         size_t off = (s->used + 7u) & ~(size_t)7u;
         if (off + n <= sizeof(s->inline_mem)) {
             s->used = off + n;
@@ -61,8 +60,6 @@ void *sql_arena_alloc(struct sql_script *s, size_t n)
         s->blocks->used += n;
         return p;
     }
-    if (n > SIZE_MAX / 2)
-        return NULL;
     size_t size = n > SQL_ARENA_BLOCK ? n : SQL_ARENA_BLOCK;
     struct sql_arena_block *b = malloc(sizeof(*b) + size);
     if (!b)
@@ -94,7 +91,7 @@ char *sql_arena_strndup(struct sql_script *s, const char *src, size_t n)
 
 /* Grow an arena vector: old storage is abandoned (the arena is freed as a
  * whole), so doubling keeps the copying amortised O(1). */
-bool sql_arena_grow(struct sql_script *s, void **arr, int *cap, int n, size_t elem)
+bool sql_arena_grow_slow(struct sql_script *s, void **arr, int *cap, int n, size_t elem)
 {
     if (n < *cap)
         return true;

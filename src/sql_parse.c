@@ -6,6 +6,7 @@
  */
 #include "sql_parse_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,25 @@ static char *sqlp_unquote(struct sqlp *p, const char *s, size_t n, char q, bool 
     return out;
 }
 
+/* Copy text[off..off+n) into the arena, NUL-terminated.  Short words (the
+ * usual identifier) move as two 8-byte words when the text has 16 bytes
+ * there: the arena rounds every allocation up to 16 bytes, so the
+ * destination always has room. */
+static char *sqlp_copy_word(struct sqlp *p, const char *s, size_t n, uint32_t off)
+{
+    char *r = sql_arena_alloc(p->sc, n + 1);
+    if (!r) {
+        p->oom = true;
+        return NULL;
+    }
+    if (n < 16 && (size_t)off + 16 <= p->text_len)
+        memcpy(r, s, 16);
+    else
+        memcpy(r, s, n);
+    r[n] = '\0';
+    return r;
+}
+
 char *sqlp_tok_str(struct sqlp *p, const struct lex_tok *t)
 {
     const char *s = p->text + t->off;
@@ -139,10 +159,7 @@ char *sqlp_tok_str(struct sqlp *p, const struct lex_tok *t)
             b--; /* closing quote */
         return sqlp_unquote(p, s + a + 1, b > a + 1 ? b - a - 1 : 0, q, escapes);
     }
-    char *r = sql_arena_strndup(p->sc, s, n);
-    if (!r)
-        p->oom = true;
-    return r;
+    return sqlp_copy_word(p, s, n, t->off);
 }
 
 char *sqlp_tok_upper(struct sqlp *p, const struct lex_tok *t)
@@ -414,66 +431,118 @@ void sqlp_resolve_columns(struct sqlp *p)
 
 /* ---- digest ---------------------------------------------------------------- */
 
-#define FNV64_OFFSET 1469598103934665603ull
-#define FNV64_PRIME 1099511628211ull
+/* The digest is computed token by token while the statement is collected,
+ * one multiply-fold per token and per 8 bytes of a word, instead of a
+ * byte-at-a-time hash over a second pass.  Normalisation: literals and
+ * placeholders become '?', runs "?, ?, ..." collapse into one '?', words
+ * are ASCII case-folded (SWAR, exact for every byte) and quoted
+ * identifiers hash like plain ones.  The value is the same on every host
+ * (bytes are assembled little-endian). */
 
-static inline uint64_t fnv_byte(uint64_t h, unsigned char c)
+#define DG_SEED 0x243F6A8885A308D3ull
+#define DG_K 0x9E3779B97F4A7C15ull
+#define DG_TAG_Q 0x51ull          /* '?' */
+#define DG_TAG_OP (1ull << 40)    /* | operator code */
+#define DG_TAG_WORD (2ull << 40)  /* | byte length */
+#define DG_ONES 0x0101010101010101ull
+#define DG_HIGH 0x8080808080808080ull
+
+static inline uint64_t dg_mix(uint64_t h, uint64_t v)
 {
-    return (h ^ c) * FNV64_PRIME;
+#ifdef __SIZEOF_INT128__
+    unsigned __int128 m = (unsigned __int128)(h ^ v) * DG_K;
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
+#else
+    uint64_t x = (h ^ v) * DG_K;
+    return x ^ (x >> 29) ^ (x << 23);
+#endif
 }
 
-static uint64_t fnv_folded(uint64_t h, const char *s, size_t n)
+/* ASCII 'A'..'Z' -> 'a'..'z' in all eight bytes at once; other bytes kept. */
+static inline uint64_t dg_lower8(uint64_t w)
 {
-    for (size_t i = 0; i < n; i++)
-        h = fnv_byte(h, lex_upper_tab[(unsigned char)s[i]]);
-    return h;
+    uint64_t b7 = w & ~DG_HIGH;
+    uint64_t ge_a = b7 + (0x80u - 'A') * DG_ONES; /* bit 7 set where >= 'A' */
+    uint64_t gt_z = b7 + (0x7Fu - 'Z') * DG_ONES; /* bit 7 set where > 'Z' */
+    uint64_t upper = ge_a & ~gt_z & ~w & DG_HIGH;
+    return w | (upper >> 2);
 }
 
-/* Hash of the normalised token stream: literals and placeholders become
- * '?', runs "?, ?, ..." collapse into one '?', words are case-folded and
- * quoted identifiers hash like plain ones. */
-static uint64_t sqlp_digest(const char *text, const struct lex_tok *t, int n)
+/* Up to 8 bytes of s as a little-endian value; `whole` says 8 bytes may be
+ * read. */
+static inline uint64_t dg_load(const unsigned char *s, size_t n, bool whole)
 {
-    uint64_t h = FNV64_OFFSET;
-    bool last_q = false, pend_comma = false;
-    for (int i = 0; i < n; i++) {
-        const struct lex_tok *k = &t[i];
-        if (lex_is_literal(k) || k->type == LEX_PARAM) {
-            if (last_q && pend_comma) {
-                pend_comma = false;
-                continue;
-            }
-            if (pend_comma)
-                h = fnv_byte(fnv_byte(h, 0xFE), ',');
-            pend_comma = false;
-            h = fnv_byte(fnv_byte(h, 0xFE), '?');
-            last_q = true;
-            continue;
-        }
-        if (k->type == LEX_OP && k->op == ',' && last_q && !pend_comma) {
-            pend_comma = true;
-            continue;
-        }
-        if (pend_comma)
-            h = fnv_byte(fnv_byte(h, 0xFE), ',');
-        pend_comma = false;
-        last_q = false;
-        h = fnv_byte(h, 0xFE);
-        switch (k->type) {
-        case LEX_OP:
-            h = fnv_byte(fnv_byte(h, (unsigned char)(k->op & 0xFF)), (unsigned char)(k->op >> 8));
-            break;
-        case LEX_QIDENT:
-            h = fnv_folded(h, text + k->off + 1, k->len >= 2 ? k->len - 2 : 0);
-            break;
-        default:
-            h = fnv_folded(h, text + k->off, k->len);
-            break;
-        }
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (whole) {
+        memcpy(&v, s, 8);
+        return n >= 8 ? v : v & ((1ull << (n * 8u)) - 1u);
     }
-    if (pend_comma)
-        h = fnv_byte(fnv_byte(h, 0xFE), ',');
+#endif
+    (void)whole;
+    for (size_t i = n < 8 ? n : 8; i-- > 0;)
+        v = v << 8 | s[i];
+    return v;
+}
+
+static uint64_t dg_word(uint64_t h, const char *text, size_t text_len, uint32_t off, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)text + off;
+    size_t avail = text_len - off;
+    h = dg_mix(h, DG_TAG_WORD | n);
+    for (size_t i = 0; i < n; i += 8)
+        h = dg_mix(h, dg_lower8(dg_load(s + i, n - i, avail - i >= 8)));
     return h;
+}
+
+struct sqlp_digest {
+    uint64_t h;
+    bool last_q, pend_comma;
+    int nparams;
+};
+
+static void dg_token(struct sqlp_digest *d, const char *text, size_t text_len, const struct lex_tok *k)
+{
+    if (lex_is_literal(k) || k->type == LEX_PARAM) {
+        d->nparams += k->type == LEX_PARAM;
+        if (d->last_q && d->pend_comma) {
+            d->pend_comma = false;
+            return;
+        }
+        if (d->pend_comma)
+            d->h = dg_mix(d->h, DG_TAG_OP | ',');
+        d->pend_comma = false;
+        d->h = dg_mix(d->h, DG_TAG_Q);
+        d->last_q = true;
+        return;
+    }
+    if (k->type == LEX_OP && k->op == ',' && d->last_q && !d->pend_comma) {
+        d->pend_comma = true;
+        return;
+    }
+    if (d->pend_comma)
+        d->h = dg_mix(d->h, DG_TAG_OP | ',');
+    d->pend_comma = false;
+    d->last_q = false;
+    switch (k->type) {
+    case LEX_OP:
+        d->h = dg_mix(d->h, DG_TAG_OP | k->op);
+        break;
+    case LEX_QIDENT:
+        d->h = dg_word(d->h, text, text_len, k->off + 1, k->len >= 2 ? k->len - 2 : 0);
+        break;
+    default:
+        d->h = dg_word(d->h, text, text_len, k->off, k->len);
+        break;
+    }
+}
+
+static uint64_t dg_finish(struct sqlp_digest *d)
+{
+    if (d->pend_comma)
+        d->h = dg_mix(d->h, DG_TAG_OP | ',');
+    d->pend_comma = false;
+    return d->h;
 }
 
 /* ---- dispatch --------------------------------------------------------------- */
@@ -674,7 +743,9 @@ static bool sqlp_dispatch(struct sqlp *p)
 /* ---- one statement ------------------------------------------------------------ */
 
 struct sqlp_split {
-    struct sql_stmt st; /* filled as tokens arrive */
+    struct sqlp_digest dg; /* fed as tokens arrive */
+    unsigned comment_version;
+    bool osc_marker;
     uint32_t start;     /* offset where the statement text begins */
     uint32_t end;       /* just past its last token (or exec comment) */
     bool first_exec;    /* first token inside an executable comment */
@@ -712,9 +783,6 @@ static bool sqlp_statement(struct sqlp *p)
     if (p->err)
         ok = false;
     sqlp_resolve_columns(p);
-    for (int k = 0; k < p->n; k++)
-        if (p->t[k].type == LEX_PARAM)
-            st->nparams++;
     st->parsed = ok;
     st->parse_error = ok ? NULL : (p->err ? p->err : "syntax error");
     return !p->oom;
@@ -816,22 +884,26 @@ static bool sqlp_tokbuf_push(struct sqlp_tokbuf *b, const struct lex_tok *t)
     return true;
 }
 
-static bool sqlp_add_stmt(struct sql_script *out, int *cap, const struct sql_stmt *st)
+/* The next statement slot, zeroed: statements are parsed in place. */
+static struct sql_stmt *sqlp_next_stmt(struct sql_script *out, int *cap)
 {
-    if (!sql_arena_grow(out, (void **)&out->stmts, cap, out->nstmts, sizeof(*st)))
-        return false;
-    out->stmts[out->nstmts++] = *st;
-    return true;
+    if (!sql_arena_grow(out, (void **)&out->stmts, cap, out->nstmts, sizeof(struct sql_stmt)))
+        return NULL;
+    struct sql_stmt *st = &out->stmts[out->nstmts];
+    memset(st, 0, sizeof(*st));
+    return st;
 }
 
 /* Lex one statement into buf; returns false at end of text with no tokens. */
 static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *buf,
                          struct sqlp_split *sp, bool *oom)
 {
+    size_t text_len = lx->len;
     struct sqlp_compound comp = {0};
     struct lex_tok tok;
     buf->n = 0;
     memset(sp, 0, sizeof(*sp));
+    sp->dg.h = DG_SEED;
     sp->start = lx->pos;
     lx->osc_marker = false;
     while (lex_next(lx, &tok)) {
@@ -847,14 +919,17 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
             }
             break;
         }
-        if (!sqlp_tokbuf_push(buf, &tok)) {
+        if (buf->n < buf->cap)
+            buf->t[buf->n++] = tok;
+        else if (!sqlp_tokbuf_push(buf, &tok)) {
             *oom = true;
             return false;
         }
+        dg_token(&sp->dg, text, text_len, &tok);
         if (buf->n == 1) {
             sp->first_exec = (tok.flags & LEXF_EXEC) != 0;
             sp->exec_open = lx->exec_open;
-            sp->st.comment_version = sp->first_exec ? lx->exec_version : 0;
+            sp->comment_version = sp->first_exec ? lx->exec_version : 0;
         }
         if (!comp.decided)
             sqlp_compound_step(&comp, buf->t, buf->n);
@@ -864,7 +939,7 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
     }
     if (sp->last_exec && lx->exec_close_end > sp->last_tok_end && !lx->in_exec)
         sp->end = sp->end > lx->exec_close_end ? sp->end : lx->exec_close_end;
-    sp->st.osc_marker = lx->osc_marker;
+    sp->osc_marker = lx->osc_marker;
     return buf->n > 0;
 }
 
@@ -888,36 +963,46 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
     out->nstmts = 0;
     out->stmts = NULL;
     while (ok) {
-        bool osc_before = false;
         if (!sqlp_collect(&lx, lx.s, &buf, &sp, &oom)) {
-            osc_before = lx.osc_marker;
             if (oom) {
                 ok = false;
             } else if (out->nstmts == 0) {
-                struct sql_stmt empty;
-                memset(&empty, 0, sizeof(empty));
-                empty.kind = SQL_KIND_EMPTY;
-                empty.parsed = true;
-                empty.osc_marker = osc_before;
-                empty.span.off = sp.start;
-                ok = sqlp_add_stmt(out, &stmts_cap, &empty);
+                struct sql_stmt *empty = sqlp_next_stmt(out, &stmts_cap);
+                ok = empty != NULL;
+                if (ok) {
+                    empty->kind = SQL_KIND_EMPTY;
+                    empty->parsed = true;
+                    empty->osc_marker = lx.osc_marker;
+                    empty->span.off = sp.start;
+                    out->nstmts++;
+                }
             }
             break;
         }
+        struct sql_stmt *st = sqlp_next_stmt(out, &stmts_cap);
+        if (!st) {
+            ok = false;
+            break;
+        }
+        st->comment_version = sp.comment_version;
+        st->osc_marker = sp.osc_marker;
+        st->digest = dg_finish(&sp.dg);
+        st->nparams = sp.dg.nparams;
         struct sqlp p;
-        memset(&p, 0, sizeof(p));
+        /* everything but the CTE name table, which nctes = 0 guards */
+        memset(&p, 0, offsetof(struct sqlp, ctes));
         p.opts = opts;
         p.text = lx.s;
+        p.text_len = lx.len;
         p.sc = out;
         p.t = buf.t;
         p.n = buf.n;
-        p.st = &sp.st;
+        p.st = st;
         p.default_schema = schema;
-        sp.st.digest = sqlp_digest(lx.s, buf.t, buf.n);
         ok = sqlp_statement(&p);
         sqlp_finish_offsets(&p, &sp);
         if (ok)
-            ok = sqlp_add_stmt(out, &stmts_cap, &sp.st);
+            out->nstmts++;
     }
     if (buf.heap)
         free(buf.t);

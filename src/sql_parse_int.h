@@ -26,15 +26,41 @@
 #define SQLP_MAX_DEPTH 48 /* nested subqueries/parentheses in the parser */
 #define SQLP_MAX_CTES 64
 
-/* arena (sql_arena.c) */
-void *sql_arena_alloc(struct sql_script *s, size_t n);
+/* arena (sql_arena.c).  The bump step is inline: the parser allocates a
+ * few names per statement and a call per name showed in the profile. */
+void *sql_arena_alloc_slow(struct sql_script *s, size_t n); /* n rounded */
 void *sql_arena_zalloc(struct sql_script *s, size_t n);
 char *sql_arena_strndup(struct sql_script *s, const char *src, size_t n);
-bool sql_arena_grow(struct sql_script *s, void **arr, int *cap, int n, size_t elem);
+bool sql_arena_grow_slow(struct sql_script *s, void **arr, int *cap, int n, size_t elem);
+
+/* Every allocation is rounded up to 16 bytes: callers may write (not read)
+ * up to that rounded size, which lets short copies move whole words. */
+#define SQL_ARENA_ROUND(n) ((n) == 0 ? (size_t)16 : ((n) + 15u) & ~(size_t)15u)
+
+static inline void *sql_arena_alloc(struct sql_script *s, size_t n)
+{
+    if (!s->blocks && n <= sizeof(s->inline_mem)) {
+        /* inline_mem sits at an 8-aligned offset; keep 8-byte alignment */
+        size_t off = (s->used + 7u) & ~(size_t)7u, r = SQL_ARENA_ROUND(n);
+        if (off + r <= sizeof(s->inline_mem)) {
+            s->used = off + r;
+            return s->inline_mem + off;
+        }
+    }
+    return sql_arena_alloc_slow(s, n);
+}
+
+/* Make room for element n of an arena vector (doubling; old storage is
+ * abandoned to the arena). */
+static inline bool sql_arena_grow(struct sql_script *s, void **arr, int *cap, int n, size_t elem)
+{
+    return n < *cap || sql_arena_grow_slow(s, arr, cap, n, elem);
+}
 
 struct sqlp {
     const struct sql_parse_opts *opts;
     const char *text;
+    size_t text_len;
     struct sql_script *sc;
     const struct lex_tok *t; /* this statement's tokens */
     int n;                   /* token count */
@@ -56,7 +82,7 @@ struct sqlp {
     uint16_t *scope_parent;
     int tab_scope_cap, col_scope_cap, scope_parent_cap;
     int nctes;
-    const char *ctes[SQLP_MAX_CTES];
+    const char *ctes[SQLP_MAX_CTES]; /* last: sql_parse() zeroes only what precedes it */
 };
 
 /* ---- token helpers (sql_parse.c) ---- */
