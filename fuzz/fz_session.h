@@ -288,7 +288,7 @@ static void fz_init(void)
     char err[256];
 
     signal(SIGPIPE, SIG_IGN);
-    log_set_level(LOG_ERROR);
+    log_set_level(getenv("FZ_DEBUG") ? LOG_DEBUG : LOG_ERROR);
     fz.base = event_base_new();
     fz.w.base = fz.base;
     pthread_mutex_init(&fz.w.post_lock, NULL);
@@ -410,9 +410,21 @@ static void fz_teardown(void)
     }
     for (int i = 0; i < 200 && fz_session_alive(); i++)
         fz_spin(1);
+    if (fz_session_alive() && fz.w.sessions->state == SESS_CLOSING) {
+        /* a closing session with nothing left to send waits for its 2 s
+         * closing timer (session.c): let the loop run that long, no more */
+        struct timeval tv = {3, 0};
+        event_base_loopexit(fz.base, &tv);
+        event_base_dispatch(fz.base);
+    }
     if (fz_session_alive()) {
-        fprintf(stderr, "fz_teardown: session %s did not close after its client left\n",
-                sess_state_name(fz.w.sessions->state));
+        struct session *z = fz.w.sessions;
+        fprintf(stderr,
+                "fz_teardown: session %s did not close after its client left "
+                "(client_eof %d, output %zu bytes, cbev enabled %d, sbev %p)\n",
+                sess_state_name(z->state), z->client_eof,
+                z->cbev ? evbuffer_get_length(bufferevent_get_output(z->cbev)) : 0,
+                z->cbev ? bufferevent_get_enabled(z->cbev) : -1, (void *)z->sbev);
         abort();
     }
     fz_backend_close();

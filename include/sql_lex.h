@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sql.h"
 
@@ -161,8 +162,118 @@ struct lex {
 /* Texts are limited to 4 GiB - 1 (offsets are 32-bit); longer input is
  * lexed up to that bound. */
 void lex_init(struct lex *lx, const char *text, size_t len, const struct sql_parse_opts *opts);
-/* Next token; returns false (and tok->type = LEX_EOF) at the end. */
-bool lex_next(struct lex *lx, struct lex_tok *tok);
+
+/* ---- the hot path, inline (lex_next below) ---------------------------- */
+
+enum lex_cc {
+    LEX_CC_OTHER = 0,
+    LEX_CC_SPACE = 1,
+    LEX_CC_IDENT = 2, /* letters, _, $, bytes >= 0x80 */
+    LEX_CC_DIGIT = 4,
+    LEX_CC_MAYCOMMENT = 8, /* '#', '-', '/', '*': may start/end a comment */
+};
+
+/* What a token starting with this byte can be.  Bytes not listed are
+ * one-byte operators. */
+enum lex_start {
+    LEX_ST_OP1 = 0, /* one-byte operator or punctuation */
+    LEX_ST_OPX,     /* < > ! : | & - : may be a multi-byte operator */
+    LEX_ST_WORD,
+    LEX_ST_DIGIT,
+    LEX_ST_DOT,
+    LEX_ST_BQUOTE,
+    LEX_ST_DQUOTE,
+    LEX_ST_SQUOTE,
+    LEX_ST_PARAM,
+    LEX_ST_AT,
+};
+
+extern const uint8_t lex_cc_table[256];    /* enum lex_cc bits */
+extern const uint8_t lex_start_table[256]; /* enum lex_start */
+/* Keyword table, built once by lex_init()/lex_keyword(): words are folded
+ * by ORing 0x20 into every byte (an exact ASCII case fold for the bytes a
+ * word can hold: letters, digits, '_', '$', >= 0x80) and loaded as
+ * little-endian 64-bit values; slots hash the first value and the length. */
+#define LEX_KW_SLOTS 1024u
+#define LEX_KW_FOLD 0x2020202020202020ull
+extern uint16_t lex_kw_slots[LEX_KW_SLOTS];
+extern uint64_t lex_kw_word0[KW__COUNT]; /* first 8 folded bytes */
+extern uint8_t lex_kw_len[KW__COUNT];
+static inline uint32_t lex_kw_slot(uint64_t w0, uint32_t len)
+{
+    return (uint32_t)(((w0 ^ len) * 0x9E3779B97F4A7C15ull) >> 54); /* 10 bits */
+}
+/* Keyword of the scanned word s[0..n); `avail` bytes are readable from s
+ * and `back` bytes before it. */
+enum lex_kw lex_kw_find_slow(const unsigned char *s, uint32_t n, uint32_t avail);
+static inline enum lex_kw lex_kw_find(const unsigned char *s, uint32_t n, uint32_t avail, uint32_t back)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= 2 && n <= 8 && (avail >= 8 || back + n >= 8)) { /* one load, one probe run */
+        static const uint64_t mask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFull,
+                                         0xFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFull, ~0ull};
+        uint64_t w;
+        if (avail >= 8) {
+            memcpy(&w, s, 8);
+        } else { /* near the end of the text: the 8 bytes ending with the word */
+            memcpy(&w, s + n - 8, 8);
+            w >>= (8u - n) * 8u;
+        }
+        w = (w | LEX_KW_FOLD) & mask[n];
+        for (uint32_t h = lex_kw_slot(w, n);; h = (h + 1) & (LEX_KW_SLOTS - 1)) {
+            unsigned k = lex_kw_slots[h];
+            if (k == 0 || (lex_kw_word0[k] == w && lex_kw_len[k] == n))
+                return (enum lex_kw)k;
+        }
+    }
+#endif
+    return lex_kw_find_slow(s, n, avail);
+}
+/* The complete tokenizer from lx->pos (comments, literals, operators...). */
+bool lex_next_slow(struct lex *lx, struct lex_tok *tok);
+
+/* Next token; returns false (and tok->type = LEX_EOF) at the end.  Plain
+ * words and one-byte punctuation (most tokens of most statements) are
+ * handled here, inline in the caller's loop; the rest goes to
+ * lex_next_slow(). */
+static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
+{
+    const unsigned char *s = (const unsigned char *)lx->s;
+    uint32_t n = lx->len, p = lx->pos;
+    while (p < n && (lex_cc_table[s[p]] & LEX_CC_SPACE))
+        p++;
+    lx->pos = p;
+    if (p >= n || lx->in_exec)
+        return lex_next_slow(lx, tok);
+    unsigned char c = s[p];
+    uint8_t st = lex_start_table[c];
+    uint32_t e = p + 1;
+    if (st == LEX_ST_WORD) {
+        const uint8_t idch = LEX_CC_IDENT | LEX_CC_DIGIT;
+        while (e + 4 <= n && (lex_cc_table[s[e]] & idch) && (lex_cc_table[s[e + 1]] & idch) &&
+               (lex_cc_table[s[e + 2]] & idch) && (lex_cc_table[s[e + 3]] & idch))
+            e += 4; /* one bounds check per four bytes */
+        while (e < n && (lex_cc_table[s[e]] & idch))
+            e++;
+        if (e < n && (s[e] == '\'' || s[e] == '"')) /* maybe X'..', N'..', _cs'..' */
+            return lex_next_slow(lx, tok);
+        tok->kw = (uint16_t)lex_kw_find(s + p, e - p, n - p, p);
+        tok->op = 0;
+        tok->type = LEX_IDENT;
+    } else if (st == LEX_ST_OP1 && !(lex_cc_table[c] & LEX_CC_MAYCOMMENT)) {
+        tok->kw = KW_NONE;
+        tok->op = c;
+        tok->type = LEX_OP;
+    } else {
+        return lex_next_slow(lx, tok);
+    }
+    tok->off = p;
+    tok->len = e - p;
+    tok->flags = 0;
+    lx->pos = e;
+    lx->prev_type = tok->type;
+    return true;
+}
 
 /* Keyword lookup of s[0..n), case-insensitive; KW_NONE if not a keyword. */
 enum lex_kw lex_keyword(const char *s, size_t n);

@@ -294,6 +294,7 @@ static bool on_statement(struct session *s, uint8_t cmd, uint32_t len, uint8_t s
         return true;
     }
     uint8_t last_seq = (uint8_t)(seq + frames - 1);
+    s->cseq_next = (uint8_t)(last_seq + 1);
     if (cmd == COM_QUERY)
         s->worker->stats.queries++;
     else
@@ -443,6 +444,7 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
     if (evbuffer_copyout(s->cin, head, sizeof(head)) < (ev_ssize_t)sizeof(head))
         return false;
     uint8_t cmd = head[PKT_HDR_LEN];
+    s->cseq_next = (uint8_t)(seq + 1); /* where an answer (or our ERR) starts */
     s->resp_seq_fix = 0;
     s->sseq_next = 0; /* every command starts a new sequence */
     s->last_ok = false;

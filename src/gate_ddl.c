@@ -480,7 +480,11 @@ static void gate_runtime(struct gate_ctx *c)
         else
             gate_fire(c, 40, "the table has no PRIMARY KEY and no NOT NULL UNIQUE key");
     }
-    if (ti->has_fk_child || ti->has_fk_parent)
+    /* not when a rule already fired because of the foreign key itself: the
+     * FK is then the reported problem, DG043 would only repeat it */
+    bool fk_said = (gate_fired(c, 15) && ti->has_fk_cascade) || (gate_fired(c, 18) && ti->has_fk_parent) ||
+                   gate_fired(c, 44) || gate_fired(c, 70) || gate_fired(c, 92);
+    if ((ti->has_fk_child || ti->has_fk_parent) && !fk_said)
         gate_fire(c, 43, "the table is a foreign key %s", ti->has_fk_child ? "child" : "parent");
     if (ti->has_triggers)
         gate_fire(c, 45, "the table has triggers");

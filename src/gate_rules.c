@@ -336,8 +336,23 @@ static bool gate_where_bounded(struct gate_ctx *c)
     }
     if (!pinned)
         return false;
-    /* an OR anywhere after WHERE can widen the key equality to the table */
-    long w = gate_find_word(c->text, st->span.off, end, "WHERE");
+    /* an OR anywhere after WHERE can widen the key equality to the table.
+     * WHERE comes after the table names and the SET columns: start there */
+    uint32_t from = st->span.off, first_where = end;
+    for (int i = 0; i < st->ncolumns; i++)
+        if (st->columns[i].ctx == SQL_COLCTX_WHERE && st->columns[i].span.off < first_where)
+            first_where = st->columns[i].span.off;
+    for (int i = 0; i < st->ntables; i++) {
+        uint32_t e = st->tables[i].name.span.off + st->tables[i].name.span.len;
+        if (e > from && e <= first_where)
+            from = e;
+    }
+    for (int i = 0; i < st->ncolumns; i++) {
+        uint32_t e = st->columns[i].span.off + st->columns[i].span.len;
+        if (st->columns[i].ctx != SQL_COLCTX_WHERE && e > from && e <= first_where)
+            from = e;
+    }
+    long w = gate_find_word(c->text, from, end, "WHERE");
     return w >= 0 && gate_find_word(c->text, (uint32_t)w, end, "OR") < 0;
 }
 

@@ -297,7 +297,7 @@ static const char *const lint_action_names[] = {
 static const char *lint_kind(const struct sql_stmt *st)
 {
     if (!st)
-        return "empty";
+        return sql_kind_name(SQL_KIND_EMPTY);
     return st->ddl != SQL_DDL_NONE ? sql_ddl_name(st->ddl) : sql_kind_name(st->kind);
 }
 

@@ -321,6 +321,10 @@ void session_close(struct session *s, int errcode, const char *fmt, ...)
         sess_log(s, errcode == DGE_SHUTDOWN ? LOG_INFO : LOG_WARN, "closing: %s", msg);
     else
         sess_log(s, LOG_DEBUG, "closing: %s", msg);
+    /* The ERR's sequence id: within an answer, the next one; between
+     * commands, 1, so a client reads it as the answer to its next command
+     * (strict clients check). */
+    uint8_t err_seq = s->state == SESS_IDLE ? 1 : s->cseq_next;
     sess_on_close(s);
     session_set_state(s, SESS_CLOSING);
     if (s->sbev) {
@@ -329,7 +333,7 @@ void session_close(struct session *s, int errcode, const char *fmt, ...)
     }
     if (s->cbev && !s->client_eof) {
         if (errcode)
-            sess_send_err(s, s->cseq_next, errcode, msg);
+            sess_send_err(s, err_seq, errcode, msg);
         if (!s->client_tls)
             push_leg(s->cbev);
         /* let the last packet reach the client */

@@ -36,17 +36,20 @@ static const struct kw_entry kw_table[KW__COUNT] = {
  * first folded word and the length; open addressing in 1024 slots for
  * ~300 words keeps probes short, and most identifiers land on an empty
  * slot at once. */
-#define KW_HASH_BITS 10u
-#define KW_HASH_SLOTS (1u << KW_HASH_BITS)
+#define KW_HASH_SLOTS LEX_KW_SLOTS
 #define KW_MAX_LEN 24u
-#define KW_FOLD 0x2020202020202020ull
+#define KW_FOLD LEX_KW_FOLD
 
 struct kw_folded {
     uint64_t w[3];
 };
 
-static uint16_t kw_slots[KW_HASH_SLOTS];
+/* Filled once by kw_build(); read by lex_kw_find() (sql_lex.h). */
+uint16_t lex_kw_slots[LEX_KW_SLOTS];
+uint64_t lex_kw_word0[KW__COUNT];
+uint8_t lex_kw_len[KW__COUNT];
 static struct kw_folded kw_words[KW__COUNT];
+#define kw_slots lex_kw_slots
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
 
 /* ASCII upper-casing as a table: one load per byte. */
@@ -65,40 +68,36 @@ static inline unsigned char lex_upper(unsigned char c)
     return lex_upper_tab[c];
 }
 
-static inline uint32_t kw_slot(uint64_t w0, uint32_t len)
-{
-    return (uint32_t)(((w0 ^ len) * 0x9E3779B97F4A7C15ull) >> (64u - KW_HASH_BITS));
-}
+#define kw_slot lex_kw_slot
 
 /* Fold s[0..n) (n <= 24) into out: portable byte path, any alignment, never
  * reads past s + n. */
-static void kw_fold_bytes(const unsigned char *s, uint32_t n, struct kw_folded *out)
+static __attribute__((noinline)) void kw_fold_bytes(const unsigned char *s, uint32_t n,
+                                                    struct kw_folded *out)
 {
-    unsigned char b[3 * 8] = {0};
-    for (uint32_t i = 0; i < n; i++)
-        b[i] = (unsigned char)(s[i] | 0x20u);
-    for (unsigned k = 0; k < 3; k++) {
-        uint64_t v = 0;
-        for (unsigned j = 8; j-- > 0;)
-            v = v << 8 | b[k * 8 + j]; /* little-endian value, whatever the host */
-        out->w[k] = v;
-    }
+    out->w[0] = out->w[1] = out->w[2] = 0;
+    for (uint32_t i = 0; i < n && i < 3 * 8; i++) /* little-endian value, whatever the host */
+        out->w[i >> 3] |= (uint64_t)(s[i] | 0x20u) << ((i & 7u) * 8u);
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define KW_FAST_FOLD 1
-/* Same result as kw_fold_bytes(), for callers that may read 24 bytes. */
+/* Same result as kw_fold_bytes(), for callers that may read 24 bytes
+ * (8 when n <= 8). */
 static inline void kw_fold_fast(const unsigned char *s, uint32_t n, struct kw_folded *out)
 {
     uint64_t mask = (n & 7u) ? (1ull << ((n & 7u) * 8u)) - 1u : ~0ull;
     uint64_t a, b, c;
     memcpy(&a, s, 8);
+    a |= KW_FOLD;
+    if (n <= 8) { /* the caller guarantees only 8 readable bytes here */
+        out->w[0] = a & mask, out->w[1] = 0, out->w[2] = 0;
+        return;
+    }
     memcpy(&b, s + 8, 8);
     memcpy(&c, s + 16, 8);
-    a |= KW_FOLD, b |= KW_FOLD, c |= KW_FOLD;
-    if (n <= 8) {
-        out->w[0] = a & mask, out->w[1] = 0, out->w[2] = 0;
-    } else if (n <= 16) {
+    b |= KW_FOLD, c |= KW_FOLD;
+    if (n <= 16) {
         out->w[0] = a, out->w[1] = b & mask, out->w[2] = 0;
     } else {
         out->w[0] = a, out->w[1] = b, out->w[2] = c & mask;
@@ -115,6 +114,8 @@ static void kw_build(void)
         if (len > KW_MAX_LEN || len < 2)
             continue; /* never matched: check_sql_lex's keyword_table test fails */
         kw_fold_bytes((const unsigned char *)kw_table[k].name, len, &kw_words[k]);
+        lex_kw_word0[k] = kw_words[k].w[0];
+        lex_kw_len[k] = (uint8_t)len;
         uint32_t h = kw_slot(kw_words[k].w[0], len);
         while (kw_slots[h] != 0)
             h = (h + 1) & (KW_HASH_SLOTS - 1);
@@ -130,20 +131,22 @@ static inline enum lex_kw kw_probe(const struct kw_folded *f, uint32_t n)
         if (k == 0)
             return KW_NONE;
         const struct kw_folded *w = &kw_words[k];
-        if (kw_table[k].len == n && w->w[0] == f->w[0] && w->w[1] == f->w[1] && w->w[2] == f->w[2])
+        if (kw_table[k].len == n && w->w[0] == f->w[0] &&
+            (n <= 8 || (w->w[1] == f->w[1] && w->w[2] == f->w[2])))
             return (enum lex_kw)k;
         h = (h + 1) & (KW_HASH_SLOTS - 1);
     }
 }
 
-/* s[0..n) is a scanned word; the text holds at least `avail` bytes from s. */
-static inline enum lex_kw kw_find(const unsigned char *s, uint32_t n, uint32_t avail)
+/* s[0..n) is a scanned word; the text holds at least `avail` bytes from s.
+ * lex_kw_find() (sql_lex.h) handles short words inline, the rest here. */
+enum lex_kw lex_kw_find_slow(const unsigned char *s, uint32_t n, uint32_t avail)
 {
     struct kw_folded f;
     if (n < 2 || n > KW_MAX_LEN)
         return KW_NONE;
 #if KW_FAST_FOLD
-    if (avail >= 3 * 8)
+    if (avail >= 3 * 8 || (n <= 8 && avail >= 8))
         kw_fold_fast(s, n, &f);
     else
 #endif
@@ -164,7 +167,7 @@ enum lex_kw lex_keyword(const char *s, size_t n)
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
             return KW_NONE;
     }
-    return kw_find((const unsigned char *)s, (uint32_t)n, 0);
+    return lex_kw_find((const unsigned char *)s, (uint32_t)n, 0, 0);
 }
 
 const char *lex_kw_name(enum lex_kw kw)
@@ -179,74 +182,51 @@ bool lex_kw_reserved(enum lex_kw kw)
 
 /* ---- character classes --------------------------------------------------- */
 
-enum cc {
-    CC_OTHER = 0,
-    CC_SPACE = 1,
-    CC_IDENT = 2, /* letters, _, $, bytes >= 0x80 */
-    CC_DIGIT = 4,
-    CC_MAYCOMMENT = 8, /* '#', '-', '/', '*': may start/end a comment */
-};
-
-static const uint8_t cc_table[256] = {
-    ['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\v'] = CC_SPACE, ['\f'] = CC_SPACE,
-    ['\r'] = CC_SPACE, [' '] = CC_SPACE,
-    ['0'] = CC_DIGIT, ['1'] = CC_DIGIT, ['2'] = CC_DIGIT, ['3'] = CC_DIGIT,
-    ['4'] = CC_DIGIT, ['5'] = CC_DIGIT, ['6'] = CC_DIGIT, ['7'] = CC_DIGIT,
-    ['8'] = CC_DIGIT, ['9'] = CC_DIGIT,
-    ['_'] = CC_IDENT, ['$'] = CC_IDENT,
-    ['#'] = CC_MAYCOMMENT, ['-'] = CC_MAYCOMMENT, ['/'] = CC_MAYCOMMENT, ['*'] = CC_MAYCOMMENT,
-#define L(c) [c] = CC_IDENT, [c + 32] = CC_IDENT,
+const uint8_t lex_cc_table[256] = {
+    ['\t'] = LEX_CC_SPACE, ['\n'] = LEX_CC_SPACE, ['\v'] = LEX_CC_SPACE, ['\f'] = LEX_CC_SPACE,
+    ['\r'] = LEX_CC_SPACE, [' '] = LEX_CC_SPACE,
+    ['0'] = LEX_CC_DIGIT, ['1'] = LEX_CC_DIGIT, ['2'] = LEX_CC_DIGIT, ['3'] = LEX_CC_DIGIT,
+    ['4'] = LEX_CC_DIGIT, ['5'] = LEX_CC_DIGIT, ['6'] = LEX_CC_DIGIT, ['7'] = LEX_CC_DIGIT,
+    ['8'] = LEX_CC_DIGIT, ['9'] = LEX_CC_DIGIT,
+    ['_'] = LEX_CC_IDENT, ['$'] = LEX_CC_IDENT,
+    ['#'] = LEX_CC_MAYCOMMENT, ['-'] = LEX_CC_MAYCOMMENT, ['/'] = LEX_CC_MAYCOMMENT, ['*'] = LEX_CC_MAYCOMMENT,
+#define L(c) [c] = LEX_CC_IDENT, [c + 32] = LEX_CC_IDENT,
     L('A') L('B') L('C') L('D') L('E') L('F') L('G') L('H') L('I') L('J')
     L('K') L('L') L('M') L('N') L('O') L('P') L('Q') L('R') L('S') L('T')
     L('U') L('V') L('W') L('X') L('Y') L('Z')
 #undef L
-#define H8(b) [b] = CC_IDENT, [b + 1] = CC_IDENT, [b + 2] = CC_IDENT, [b + 3] = CC_IDENT, \
-    [b + 4] = CC_IDENT, [b + 5] = CC_IDENT, [b + 6] = CC_IDENT, [b + 7] = CC_IDENT,
+#define H8(b) [b] = LEX_CC_IDENT, [b + 1] = LEX_CC_IDENT, [b + 2] = LEX_CC_IDENT, [b + 3] = LEX_CC_IDENT, \
+    [b + 4] = LEX_CC_IDENT, [b + 5] = LEX_CC_IDENT, [b + 6] = LEX_CC_IDENT, [b + 7] = LEX_CC_IDENT,
 #define H64(b) H8(b) H8(b + 8) H8(b + 16) H8(b + 24) H8(b + 32) H8(b + 40) H8(b + 48) H8(b + 56)
     H64(0x80) H64(0xC0)
 #undef H64
 #undef H8
 };
 
-#define IS_SPACE(c) (cc_table[(unsigned char)(c)] & CC_SPACE)
-#define IS_DIGIT(c) (cc_table[(unsigned char)(c)] & CC_DIGIT)
-#define IS_IDCH(c) (cc_table[(unsigned char)(c)] & (CC_IDENT | CC_DIGIT))
-#define IS_IDSTART(c) (cc_table[(unsigned char)(c)] & CC_IDENT)
+#define IS_SPACE(c) (lex_cc_table[(unsigned char)(c)] & LEX_CC_SPACE)
+#define IS_DIGIT(c) (lex_cc_table[(unsigned char)(c)] & LEX_CC_DIGIT)
+#define IS_IDCH(c) (lex_cc_table[(unsigned char)(c)] & (LEX_CC_IDENT | LEX_CC_DIGIT))
+#define IS_IDSTART(c) (lex_cc_table[(unsigned char)(c)] & LEX_CC_IDENT)
 
 static inline bool is_hex(unsigned char c)
 {
     return IS_DIGIT(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
-/* What a token starting with this byte can be: one switch in lex_next()
- * instead of a chain of tests.  Bytes not listed are one-byte operators. */
-enum lex_start {
-    ST_OP1 = 0, /* one-byte operator or punctuation */
-    ST_OPX,     /* < > ! : | & - : may be a multi-byte operator */
-    ST_WORD,
-    ST_DIGIT,
-    ST_DOT,
-    ST_BQUOTE,
-    ST_DQUOTE,
-    ST_SQUOTE,
-    ST_PARAM,
-    ST_AT,
-};
-
-static const uint8_t start_table[256] = {
-    ['<'] = ST_OPX, ['>'] = ST_OPX, ['!'] = ST_OPX, [':'] = ST_OPX, ['|'] = ST_OPX,
-    ['&'] = ST_OPX, ['-'] = ST_OPX,
-    ['0'] = ST_DIGIT, ['1'] = ST_DIGIT, ['2'] = ST_DIGIT, ['3'] = ST_DIGIT, ['4'] = ST_DIGIT,
-    ['5'] = ST_DIGIT, ['6'] = ST_DIGIT, ['7'] = ST_DIGIT, ['8'] = ST_DIGIT, ['9'] = ST_DIGIT,
-    ['.'] = ST_DOT, ['`'] = ST_BQUOTE, ['"'] = ST_DQUOTE, ['\''] = ST_SQUOTE, ['?'] = ST_PARAM,
-    ['@'] = ST_AT, ['_'] = ST_WORD, ['$'] = ST_WORD,
-#define L(c) [c] = ST_WORD, [c + 32] = ST_WORD,
+const uint8_t lex_start_table[256] = {
+    ['<'] = LEX_ST_OPX, ['>'] = LEX_ST_OPX, ['!'] = LEX_ST_OPX, [':'] = LEX_ST_OPX, ['|'] = LEX_ST_OPX,
+    ['&'] = LEX_ST_OPX, ['-'] = LEX_ST_OPX,
+    ['0'] = LEX_ST_DIGIT, ['1'] = LEX_ST_DIGIT, ['2'] = LEX_ST_DIGIT, ['3'] = LEX_ST_DIGIT, ['4'] = LEX_ST_DIGIT,
+    ['5'] = LEX_ST_DIGIT, ['6'] = LEX_ST_DIGIT, ['7'] = LEX_ST_DIGIT, ['8'] = LEX_ST_DIGIT, ['9'] = LEX_ST_DIGIT,
+    ['.'] = LEX_ST_DOT, ['`'] = LEX_ST_BQUOTE, ['"'] = LEX_ST_DQUOTE, ['\''] = LEX_ST_SQUOTE, ['?'] = LEX_ST_PARAM,
+    ['@'] = LEX_ST_AT, ['_'] = LEX_ST_WORD, ['$'] = LEX_ST_WORD,
+#define L(c) [c] = LEX_ST_WORD, [c + 32] = LEX_ST_WORD,
     L('A') L('B') L('C') L('D') L('E') L('F') L('G') L('H') L('I') L('J')
     L('K') L('L') L('M') L('N') L('O') L('P') L('Q') L('R') L('S') L('T')
     L('U') L('V') L('W') L('X') L('Y') L('Z')
 #undef L
-#define H8(b) [b] = ST_WORD, [b + 1] = ST_WORD, [b + 2] = ST_WORD, [b + 3] = ST_WORD, \
-    [b + 4] = ST_WORD, [b + 5] = ST_WORD, [b + 6] = ST_WORD, [b + 7] = ST_WORD,
+#define H8(b) [b] = LEX_ST_WORD, [b + 1] = LEX_ST_WORD, [b + 2] = LEX_ST_WORD, [b + 3] = LEX_ST_WORD, \
+    [b + 4] = LEX_ST_WORD, [b + 5] = LEX_ST_WORD, [b + 6] = LEX_ST_WORD, [b + 7] = LEX_ST_WORD,
 #define H64(b) H8(b) H8(b + 8) H8(b + 16) H8(b + 24) H8(b + 32) H8(b + 40) H8(b + 48) H8(b + 56)
     H64(0x80) H64(0xC0)
 #undef H64
@@ -582,7 +562,9 @@ static uint32_t lex_prefixed(const struct lex *lx, uint32_t p, uint32_t e, uint8
     return end;
 }
 
-bool lex_next(struct lex *lx, struct lex_tok *t)
+/* The whole tokenizer; lex_next() (sql_lex.h) handles the common tokens
+ * inline and calls this for the rest. */
+bool lex_next_slow(struct lex *lx, struct lex_tok *t)
 {
     const unsigned char *s = (const unsigned char *)lx->s;
     uint32_t n = lx->len, p = lx->pos;
@@ -598,12 +580,12 @@ bool lex_next(struct lex *lx, struct lex_tok *t)
             lx->prev_type = LEX_EOF;
             return false;
         }
-        uint8_t cl = cc_table[s[p]];
-        if (cl & CC_SPACE) {
+        uint8_t cl = lex_cc_table[s[p]];
+        if (cl & LEX_CC_SPACE) {
             p++;
             continue;
         }
-        if (!(cl & CC_MAYCOMMENT))
+        if (!(cl & LEX_CC_MAYCOMMENT))
             break;
         lx->pos = p;
         if (!lex_comment(lx))
@@ -615,8 +597,8 @@ bool lex_next(struct lex *lx, struct lex_tok *t)
     uint16_t kw = KW_NONE, op = 0;
     bool unterminated = false;
     unsigned char c = s[p];
-    switch ((enum lex_start)start_table[c]) {
-    case ST_WORD: {
+    switch ((enum lex_start)lex_start_table[c]) {
+    case LEX_ST_WORD: {
         uint32_t e = lex_ident_end(s, p + 1, n), end;
         if (e < n && (s[e] == '\'' || (s[e] == '"' && !lx->ansi_quotes)) &&
             (end = lex_prefixed(lx, p, e, &type, &flags)) != 0) {
@@ -624,14 +606,14 @@ bool lex_next(struct lex *lx, struct lex_tok *t)
             break;
         }
         type = LEX_IDENT;
-        kw = (uint16_t)kw_find(s + p, e - p, n - p);
+        kw = (uint16_t)lex_kw_find(s + p, e - p, n - p, p);
         p = e;
         break;
     }
-    case ST_DIGIT:
+    case LEX_ST_DIGIT:
         p = lex_number(s, n, p, &type);
         break;
-    case ST_DOT:
+    case LEX_ST_DOT:
         if (p + 1 < n && IS_DIGIT(s[p + 1]) && lx->prev_type != LEX_IDENT && lx->prev_type != LEX_QIDENT) {
             p = lex_number(s, n, p, &type);
         } else {
@@ -640,30 +622,30 @@ bool lex_next(struct lex *lx, struct lex_tok *t)
             p++;
         }
         break;
-    case ST_BQUOTE:
+    case LEX_ST_BQUOTE:
         type = LEX_QIDENT;
         p = lex_quoted(s, n, p, c, false, &unterminated);
         break;
-    case ST_DQUOTE:
+    case LEX_ST_DQUOTE:
         type = lx->ansi_quotes ? LEX_QIDENT : LEX_STRING;
         p = lex_quoted(s, n, p, c, !lx->ansi_quotes && !lx->no_backslash_escapes, &unterminated);
         break;
-    case ST_SQUOTE:
+    case LEX_ST_SQUOTE:
         type = LEX_STRING;
         p = lex_quoted(s, n, p, c, !lx->no_backslash_escapes, &unterminated);
         break;
-    case ST_PARAM:
+    case LEX_ST_PARAM:
         type = LEX_PARAM;
         p++;
         break;
-    case ST_AT:
+    case LEX_ST_AT:
         p = lex_variable(lx, p, &type, &flags);
         break;
-    case ST_OPX:
+    case LEX_ST_OPX:
         type = LEX_OP;
         p += lex_operator(s, n, p, &op);
         break;
-    case ST_OP1:
+    case LEX_ST_OP1:
     default:
         type = LEX_OP;
         op = c;

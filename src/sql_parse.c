@@ -39,36 +39,6 @@ bool sqlp_expect_op(struct sqlp *p, unsigned op)
     return sqlp_fail(p, op == ')' ? "expected ')'" : "unexpected token");
 }
 
-bool sqlp_is_word(const struct lex_tok *t, const char *text, const char *upper)
-{
-    if (t->type != LEX_IDENT)
-        return false;
-    size_t n = strlen(upper);
-    if (t->len != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[t->off + i];
-        if (c >= 'a' && c <= 'z')
-            c = (unsigned char)(c - 32);
-        if (c != (unsigned char)upper[i])
-            return false;
-    }
-    return true;
-}
-
-bool sqlp_accept_word(struct sqlp *p, const char *upper)
-{
-    if (!sqlp_is_word(sqlp_cur(p), p->text, upper))
-        return false;
-    p->i++;
-    return true;
-}
-
-bool sqlp_is_name(const struct lex_tok *t)
-{
-    return t->type == LEX_IDENT || t->type == LEX_QIDENT;
-}
-
 /* Can this token be an implicit alias (no AS)?  Quoted names always;
  * words only when they are not keywords that continue the statement. */
 bool sqlp_is_alias_tok(const struct lex_tok *t)
@@ -423,9 +393,20 @@ static int sqlp_resolve_one(const struct sqlp *p, const struct sql_column_ref *c
 void sqlp_resolve_columns(struct sqlp *p)
 {
     struct sql_stmt *st = p->st;
+    const struct sql_table_ref *only = st->ntables == 1 ? &st->tables[0] : NULL;
     for (int k = 0; k < st->ncolumns; k++) {
-        int idx = sqlp_resolve_one(p, &st->columns[k], p->col_scope[k]);
-        st->columns[k].table_idx = (int16_t)idx;
+        struct sql_column_ref *c = &st->columns[k];
+        int idx;
+        if (only && p->col_scope[k] == p->tab_scope[0]) {
+            /* one table, same query block: what sqlp_resolve_one() finds,
+             * without its walk (enclosing blocks hold no other table) */
+            const char *q = c->qualifier;
+            idx = !q || sqlp_nameeq(only->alias ? only->alias : only->name.name, q) ||
+                          sqlp_nameeq(only->name.name, q) ? 0 : -1;
+        } else {
+            idx = sqlp_resolve_one(p, c, p->col_scope[k]);
+        }
+        c->table_idx = (int16_t)idx;
     }
 }
 
@@ -444,6 +425,7 @@ void sqlp_resolve_columns(struct sqlp *p)
 #define DG_TAG_Q 0x51ull          /* '?' */
 #define DG_TAG_OP (1ull << 40)    /* | operator code */
 #define DG_TAG_WORD (2ull << 40)  /* | byte length */
+#define DG_TAG_KW (3ull << 40)    /* | enum lex_kw: keywords fold by id */
 #define DG_ONES 0x0101010101010101ull
 #define DG_HIGH 0x8080808080808080ull
 
@@ -485,11 +467,13 @@ static inline uint64_t dg_load(const unsigned char *s, size_t n, bool whole)
     return v;
 }
 
-static uint64_t dg_word(uint64_t h, const char *text, size_t text_len, uint32_t off, size_t n)
+static inline uint64_t dg_word(uint64_t h, const char *text, size_t text_len, uint32_t off, size_t n)
 {
     const unsigned char *s = (const unsigned char *)text + off;
     size_t avail = text_len - off;
     h = dg_mix(h, DG_TAG_WORD | n);
+    if (n <= 8) /* most words: one load, one fold, one mix */
+        return dg_mix(h, dg_lower8(dg_load(s, n, avail >= 8)));
     for (size_t i = 0; i < n; i += 8)
         h = dg_mix(h, dg_lower8(dg_load(s + i, n - i, avail - i >= 8)));
     return h;
@@ -528,9 +512,22 @@ static void dg_token(struct sqlp_digest *d, const char *text, size_t text_len, c
     case LEX_OP:
         d->h = dg_mix(d->h, DG_TAG_OP | k->op);
         break;
-    case LEX_QIDENT:
-        d->h = dg_word(d->h, text, text_len, k->off + 1, k->len >= 2 ? k->len - 2 : 0);
+    case LEX_IDENT:
+        if (k->kw != KW_NONE)
+            d->h = dg_mix(d->h, DG_TAG_KW | k->kw);
+        else
+            d->h = dg_word(d->h, text, text_len, k->off, k->len);
         break;
+    case LEX_QIDENT: {
+        /* `select` must hash like the word select */
+        size_t n = k->len >= 2 ? k->len - 2 : 0;
+        enum lex_kw kw = lex_keyword(text + k->off + 1, n);
+        if (kw != KW_NONE)
+            d->h = dg_mix(d->h, DG_TAG_KW | kw);
+        else
+            d->h = dg_word(d->h, text, text_len, k->off + 1, n);
+        break;
+    }
     default:
         d->h = dg_word(d->h, text, text_len, k->off, k->len);
         break;
@@ -864,23 +861,21 @@ struct sqlp_tokbuf {
     bool heap;
 };
 
-static bool sqlp_tokbuf_push(struct sqlp_tokbuf *b, const struct lex_tok *t)
+/* Double the token array (the first growth leaves the stack array). */
+static bool sqlp_tokbuf_grow(struct sqlp_tokbuf *b)
 {
-    if (b->n == b->cap) {
-        if (b->cap >= (1 << 27))
-            return false;
-        int ncap = b->cap * 2;
-        struct lex_tok *nt = b->heap ? realloc(b->t, (size_t)ncap * sizeof(*nt))
-                                     : malloc((size_t)ncap * sizeof(*nt));
-        if (!nt)
-            return false;
-        if (!b->heap)
-            memcpy(nt, b->t, (size_t)b->n * sizeof(*nt));
-        b->t = nt;
-        b->cap = ncap;
-        b->heap = true;
-    }
-    b->t[b->n++] = *t;
+    if (b->cap >= (1 << 27))
+        return false;
+    int ncap = b->cap * 2;
+    struct lex_tok *nt = b->heap ? realloc(b->t, (size_t)ncap * sizeof(*nt))
+                                 : malloc((size_t)ncap * sizeof(*nt));
+    if (!nt)
+        return false;
+    if (!b->heap)
+        memcpy(nt, b->t, (size_t)b->n * sizeof(*nt));
+    b->t = nt;
+    b->cap = ncap;
+    b->heap = true;
     return true;
 }
 
@@ -894,53 +889,62 @@ static struct sql_stmt *sqlp_next_stmt(struct sql_script *out, int *cap)
     return st;
 }
 
-/* Lex one statement into buf; returns false at end of text with no tokens. */
+/* Lex one statement into buf and digest it on the way; returns false at end of text with no tokens. */
 static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *buf,
                          struct sqlp_split *sp, bool *oom)
 {
     size_t text_len = lx->len;
     struct sqlp_compound comp = {0};
-    struct lex_tok tok;
-    buf->n = 0;
+    struct sqlp_digest dg = {DG_SEED, false, false, 0};
+    uint32_t last_tok_end = 0, end = 0;
+    bool last_exec = false;
+    int n = 0;
     memset(sp, 0, sizeof(*sp));
-    sp->dg.h = DG_SEED;
     sp->start = lx->pos;
     lx->osc_marker = false;
+    struct lex_tok tok, *tk = &tok;
     while (lex_next(lx, &tok)) {
-        bool semi = tok.type == LEX_OP && tok.op == ';';
-        if (sp->last_exec && lx->exec_close_end > sp->last_tok_end && !(tok.flags & LEXF_EXEC))
-            sp->end = lx->exec_close_end;
-        sqlp_compound_token(&comp, text, &tok, buf->n == 0);
-        if (semi && comp.depth <= 0) {
-            if (buf->n == 0) {
+        if (last_exec && lx->exec_close_end > last_tok_end && !(tk->flags & LEXF_EXEC))
+            end = lx->exec_close_end;
+        if (comp.active)
+            sqlp_compound_token(&comp, text, tk, n == 0);
+        if (tk->type == LEX_OP && tk->op == ';' && comp.depth <= 0) {
+            if (n == 0) {
                 sp->start = lx->pos;
                 lx->osc_marker = false;
                 continue; /* empty statement: ";;" */
             }
             break;
         }
-        if (buf->n < buf->cap)
-            buf->t[buf->n++] = tok;
-        else if (!sqlp_tokbuf_push(buf, &tok)) {
-            *oom = true;
-            return false;
+        if (n == buf->cap) {
+            buf->n = n;
+            if (!sqlp_tokbuf_grow(buf)) {
+                *oom = true;
+                return false;
+            }
         }
-        dg_token(&sp->dg, text, text_len, &tok);
-        if (buf->n == 1) {
-            sp->first_exec = (tok.flags & LEXF_EXEC) != 0;
+        buf->t[n++] = tok;
+        dg_token(&dg, text, text_len, tk);
+        if (n == 1) {
+            sp->first_exec = (tk->flags & LEXF_EXEC) != 0;
             sp->exec_open = lx->exec_open;
             sp->comment_version = sp->first_exec ? lx->exec_version : 0;
         }
         if (!comp.decided)
-            sqlp_compound_step(&comp, buf->t, buf->n);
-        sp->last_tok_end = tok.off + tok.len;
-        sp->last_exec = (tok.flags & LEXF_EXEC) != 0;
-        sp->end = sp->last_tok_end;
+            sqlp_compound_step(&comp, buf->t, n);
+        last_tok_end = tk->off + tk->len;
+        last_exec = (tk->flags & LEXF_EXEC) != 0;
+        end = last_tok_end;
     }
-    if (sp->last_exec && lx->exec_close_end > sp->last_tok_end && !lx->in_exec)
-        sp->end = sp->end > lx->exec_close_end ? sp->end : lx->exec_close_end;
+    if (last_exec && lx->exec_close_end > last_tok_end && !lx->in_exec)
+        end = end > lx->exec_close_end ? end : lx->exec_close_end;
+    buf->n = n;
+    sp->dg = dg;
+    sp->last_tok_end = last_tok_end;
+    sp->last_exec = last_exec;
+    sp->end = end;
     sp->osc_marker = lx->osc_marker;
-    return buf->n > 0;
+    return n > 0;
 }
 
 bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sql.h"
 #include "sql_lex.h"
@@ -90,8 +91,8 @@ struct sqlp {
 extern const struct lex_tok sqlp_eof_tok;
 static inline const struct lex_tok *sqlp_tok(const struct sqlp *p, int k) /* t[i+k] or EOF */
 {
-    int j = p->i + k;
-    return (j < 0 || j >= p->n) ? &sqlp_eof_tok : &p->t[j];
+    unsigned j = (unsigned)(p->i + k); /* negative wraps: one compare */
+    return j < (unsigned)p->n ? &p->t[j] : &sqlp_eof_tok;
 }
 static inline const struct lex_tok *sqlp_cur(const struct sqlp *p) { return sqlp_tok(p, 0); }
 static inline bool sqlp_eof(const struct sqlp *p) { return p->i >= p->n; }
@@ -129,9 +130,30 @@ static inline bool sqlp_accept_op(struct sqlp *p, unsigned op)
 bool sqlp_expect_kw(struct sqlp *p, enum lex_kw kw);
 bool sqlp_expect_op(struct sqlp *p, unsigned op);
 bool sqlp_fail(struct sqlp *p, const char *msg);
-bool sqlp_is_word(const struct lex_tok *t, const char *text, const char *upper);
-bool sqlp_accept_word(struct sqlp *p, const char *upper); /* non-keyword word */
-bool sqlp_is_name(const struct lex_tok *t); /* IDENT or QIDENT */
+/* Is t the (non-keyword) word `upper`, case-blind?  Inline so that the
+ * length of the literal folds at compile time and most calls end at the
+ * length compare. */
+static inline bool sqlp_is_word(const struct lex_tok *t, const char *text, const char *upper)
+{
+    size_t n = strlen(upper);
+    if (t->type != LEX_IDENT || t->len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lex_upper_tab[(unsigned char)text[t->off + i]] != (unsigned char)upper[i])
+            return false;
+    return true;
+}
+static inline bool sqlp_accept_word(struct sqlp *p, const char *upper) /* non-keyword word */
+{
+    if (!sqlp_is_word(sqlp_cur(p), p->text, upper))
+        return false;
+    p->i++;
+    return true;
+}
+static inline bool sqlp_is_name(const struct lex_tok *t) /* IDENT or QIDENT */
+{
+    return t->type == LEX_IDENT || t->type == LEX_QIDENT;
+}
 bool sqlp_is_alias_tok(const struct lex_tok *t);
 char *sqlp_tok_str(struct sqlp *p, const struct lex_tok *t);   /* unquoted */
 char *sqlp_tok_upper(struct sqlp *p, const struct lex_tok *t); /* raw, upper-cased */

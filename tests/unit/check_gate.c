@@ -587,6 +587,144 @@ START_TEST(test_rule_off_no_rewrite)
 }
 END_TEST
 
+/* rules the corpus does not exercise: {server, facts, statement, rule, fires?} */
+struct gt_rule_case {
+    const char *spec, *facts, *sql;
+    uint16_t rule;
+    bool fires;
+};
+
+static const struct gt_rule_case gt_rule_cases[] = {
+    {"mysql-8.0.35", NULL, "ALTER TABLE t ADD COLUMN c INT, RENAME TO t2", 46, true},
+    {"mysql-8.0.35", NULL, "ALTER TABLE t RENAME TO t2", 46, false},
+    {"mysql-8.0.35", "CREATE TABLE t (d DATETIME NOT NULL PRIMARY KEY, x INT)",
+     "ALTER TABLE t MODIFY d TIMESTAMP NOT NULL", 49, true},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, d DATETIME NOT NULL)",
+     "ALTER TABLE t MODIFY d TIMESTAMP NOT NULL", 49, false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY)", 64, true},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY)", 64, false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT(11) UNSIGNED NOT NULL PRIMARY KEY)", 65, true},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT UNSIGNED PRIMARY KEY, flag TINYINT(1))", 65, false},
+    {"mysql-8.0.35", NULL, "CREATE DEFINER=`root`@`%` PROCEDURE p() SELECT 1", 71, true},
+    {"mysql-8.0.35", NULL, "CREATE DEFINER=CURRENT_USER PROCEDURE p() SELECT 1", 71, false},
+    {"mysql-8.0.35", NULL, "ALTER TABLE t KEY_BLOCK_SIZE=2", 72, true},
+    {"mysql-8.0.35", NULL, "ALTER TABLE t KEY_BLOCK_SIZE=8", 72, false},
+    {"mysql-8.0.35", NULL, "ALTER ONLINE TABLE t ADD COLUMN c INT", 903, true},
+    {"mariadb-10.11", NULL, "ALTER ONLINE TABLE t ADD COLUMN c INT", 903, false},
+    {"mysql-8.0.35", NULL, "FLUSH TABLES", 33, true},
+    {"mysql-8.0.35", NULL, "FLUSH NO_WRITE_TO_BINLOG TABLES t1", 33, true},
+    {"mysql-8.0.35", NULL, "FLUSH LOGS", 33, false},
+    {"mysql-8.0.35", NULL, "FLUSH TABLES WITH READ LOCK", 33, true},
+    {"mysql-8.0.35", NULL, "UPDATE t SET a = 1 WHERE 1", 8, true},
+    {"mysql-8.0.35", NULL, "DELETE FROM t WHERE created < NOW() LIMIT 1000", 81, false},
+    {"mysql-8.0.35", NULL, "DELETE FROM t WHERE id IN (1, 2, 3)", 81, false},
+    {"mysql-8.0.35", NULL, "DELETE FROM t WHERE id = 1 OR status = 'x'", 81, true},
+    {"mysql-8.0.35", NULL, "UPDATE t SET a = 1 WHERE id BETWEEN 1 AND 1000", 81, false},
+    {"mysql-8.0.35", "CREATE TABLE t (uid INT NOT NULL PRIMARY KEY, id INT)", "DELETE FROM t WHERE id = 5", 81, true},
+    {"mysql-8.0.35", "CREATE TABLE t (uid INT NOT NULL PRIMARY KEY, id INT)", "DELETE FROM t WHERE uid = 5", 81, false},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT AS (id + 1) VIRTUAL)", "ALTER TABLE t DROP COLUMN v", 6, false},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "ALTER TABLE t DROP COLUMN v", 6, true},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v BIGINT)", "ALTER TABLE t MODIFY v INT", 52, true},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)", "ALTER TABLE t MODIFY v VARCHAR(100)", 52, true},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "ALTER TABLE t MODIFY v BIGINT", 52, false},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=MyISAM", "ALTER TABLE t ENGINE=MyISAM", 54, false},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=MyISAM", "ALTER TABLE t ENGINE=InnoDB", 54, true},
+    {"mysql-8.0.35", NULL, "ALTER TABLE t DROP INDEX i1, ADD INDEX i1 (a, b)", 94, false},
+    {"mysql-8.0.35", NULL, "DROP TEMPORARY TABLE tmp", 5, false},
+    {"mysql-8.0.35", NULL, "DROP EVENT ev", 55, false},
+    {"mysql-8.0.35", NULL, "DROP FUNCTION f", 55, true},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t2 LIKE t", 60, false},
+    {"mysql-9.1.0", NULL, "CREATE TABLE c (id INT PRIMARY KEY, pid INT REFERENCES p (id))", 75, false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, d DATE DEFAULT '0000-00-00')", 66, true},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, d DATE DEFAULT '2024-01-31')", 66, false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, a INT, KEY ka (a), KEY ka2 (a))", 61, true},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, a INT, b INT, UNIQUE KEY ua (a), KEY kab (a, b))", 61, false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY) DEFAULT CHARSET=latin1", 62, true},
+    {"mysql-8.0.35", NULL, "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci", 62, false},
+    {"mysql-8.0.35", NULL, "SELECT * FROM t", 904, false},
+    {"mysql-8.0.35", NULL, "ALTER TABLE `_t_gho` ADD COLUMN c INT NOT NULL", 904, true},
+};
+
+START_TEST(test_rule_cases)
+{
+    const struct gt_rule_case *k = &gt_rule_cases[_i];
+    rules_reset();
+    approval_reset();
+    struct gt_run r;
+    gt_init(&r);
+    gt_check(&r, k->spec, k->facts, k->sql, NULL);
+    char got[256];
+    gt_rules_str(&r.v, got, sizeof got);
+    ck_assert_msg(gt_has(&r.v, k->rule) == k->fires, "%s: DG%03u %s (got %s)", k->sql, k->rule,
+                  k->fires ? "did not fire" : "fired", got);
+    gt_done(&r);
+    approval_reset();
+}
+END_TEST
+
+/* runtime facts a schema cannot express: size and session state */
+static const struct gate_table_info gt_big = {.name = "big", .engine = "InnoDB", .row_format = "DYNAMIC",
+                                              .has_primary_key = true, .size_bytes = 50ULL << 30};
+
+static const struct gate_table_info *gt_lookup_big(void *ctx, const char *schema, const char *table)
+{
+    (void)ctx, (void)schema;
+    return table && strcmp(table, "big") == 0 ? &gt_big : NULL;
+}
+
+START_TEST(test_runtime_size_session)
+{
+    rules_reset();
+    approval_reset();
+    struct sql_parse_opts o = {.server = {SQL_FLAVOUR_MYSQL, 80035, false}};
+    struct gate_tables t = {gt_lookup_big, NULL};
+    struct sql_script s;
+    struct gate_verdict v;
+    sql_script_init(&s);
+    gate_verdict_init(&v);
+    const char *q = "ALTER TABLE big ENGINE=InnoDB";
+    gate_check(&o, NULL, &t, q, strlen(q), &s, &v);
+    ck_assert(gt_has(&v, 4));
+    ck_assert_int_eq(v.action, GATE_APPROVAL);
+    gate_set_table_size_limit(100ULL << 30);
+    gate_check(&o, NULL, &t, q, strlen(q), &s, &v);
+    ck_assert(!gt_has(&v, 4));
+    gate_set_table_size_limit(10ULL << 30);
+    q = "ALTER TABLE big ADD COLUMN c INT"; /* INSTANT: no DG004 whatever the size */
+    gate_check(&o, NULL, &t, q, strlen(q), &s, &v);
+    ck_assert(!gt_has(&v, 4));
+    struct gate_session sess = {.user = "app", .in_transaction = true};
+    gate_check(&o, &sess, &t, q, strlen(q), &s, &v);
+    ck_assert(gt_has(&v, 32));
+    sess.in_transaction = false;
+    gate_check(&o, &sess, &t, q, strlen(q), &s, &v);
+    ck_assert(!gt_has(&v, 32));
+    gate_verdict_clear(&v);
+    sql_script_free(&s);
+    approval_reset();
+}
+END_TEST
+
+START_TEST(test_off_rules_enabled)
+{
+    /* DG068/DG069/DG073 are off by default and work when turned on */
+    rules_reset();
+    struct gt_run r;
+    gt_init(&r);
+    const char *q = "CREATE TABLE Orders (id INT UNSIGNED PRIMARY KEY, price DOUBLE, "
+                    "cid INT, FOREIGN KEY (cid) REFERENCES c (id))";
+    gt_check(&r, "mysql-8.0.35", NULL, q, NULL);
+    ck_assert(!gt_has(&r.v, 68) && !gt_has(&r.v, 69) && !gt_has(&r.v, 73));
+    ck_assert(rules_set_mode(68, RULE_WARN, NULL, NULL));
+    ck_assert(rules_set_mode(69, RULE_WARN, NULL, NULL));
+    ck_assert(rules_set_mode(73, RULE_WARN, NULL, NULL));
+    gt_check(&r, "mysql-8.0.35", NULL, q, NULL);
+    ck_assert(gt_has(&r.v, 68) && gt_has(&r.v, 69) && gt_has(&r.v, 73));
+    gt_done(&r);
+    rules_reset();
+}
+END_TEST
+
 static Suite *gate_suite(void)
 {
     Suite *s = suite_create("gate");
@@ -606,6 +744,9 @@ static Suite *gate_suite(void)
     tcase_add_test(tc, test_point_select);
     tcase_add_test(tc, test_scoped_mode);
     tcase_add_test(tc, test_rule_off_no_rewrite);
+    tcase_add_loop_test(tc, test_rule_cases, 0, (int)(sizeof gt_rule_cases / sizeof gt_rule_cases[0]));
+    tcase_add_test(tc, test_runtime_size_session);
+    tcase_add_test(tc, test_off_rules_enabled);
     suite_add_tcase(s, tc);
     return s;
 }
