@@ -452,8 +452,11 @@ static void gate_algorithm(struct gate_ctx *c)
         gate_rewrite_online(c, 10);
     if (cr->best == SQL_ALG_COPY && !cr->lock_none)
         gate_fire(c, 14, "needs ALGORITHM=COPY with a table lock on %s", sv);
+    /* DG015 is about INPLACE/NOCOPY work under a lock; an INSTANT change
+     * (e.g. ENABLE/DISABLE KEYS, a no-op on InnoDB that only refuses the
+     * LOCK clause) blocks nothing beyond its brief metadata lock */
     if (cr->best != SQL_ALG_NONE && cr->best != SQL_ALG_DEFAULT && cr->best != SQL_ALG_COPY &&
-        !cr->lock_none && !owned_only && !rename)
+        cr->best != SQL_ALG_INSTANT && !cr->lock_none && !owned_only && !rename)
         gate_fire(c, 15, "runs ALGORITHM=%s but only with LOCK=SHARED or EXCLUSIVE on %s",
                   sql_algorithm_name(cr->best), sv);
     if (cr->rebuild)

@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "conf.h"
+#include "gate.h"
 #include "lint.h"
 #include "log.h"
 #include "mdlqueue.h"
@@ -113,6 +114,7 @@ static void apply_rules(const struct conf *c, bool load_state)
     bool missing;
 
     rules_reset();
+    gate_set_table_size_limit(c->table_size_limit);
     for (int i = 0; i < c->nrule_modes; i++)
         rules_set_mode(c->rule_modes[i].id, c->rule_modes[i].mode, NULL, NULL);
     if (load_state && c->state_file[0]) {

@@ -376,6 +376,24 @@ static inline uint32_t lex_quoted(const unsigned char *s, uint32_t n, uint32_t p
     unsigned stop = qstop_table[q] | (escapes ? QS_BACKSLASH : 0u);
     p++;
     for (;;) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* eight bytes per step to the next quote or backslash: a byte is
+         * found where (x - 1) borrows into its top bit; the lowest hit is
+         * exact (only bytes above a hit can be false) */
+        const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+        const uint64_t qpat = ones * q, bpat = escapes ? ones * '\\' : qpat;
+        while (p + 8 <= n) {
+            uint64_t v, x, y;
+            memcpy(&v, s + p, 8);
+            x = v ^ qpat, y = v ^ bpat;
+            uint64_t hit = (((x - ones) & ~x) | ((y - ones) & ~y)) & high;
+            if (hit) {
+                p += (uint32_t)__builtin_ctzll(hit) >> 3;
+                break;
+            }
+            p += 8;
+        }
+#endif
         while (p < n && !(qstop_table[s[p]] & stop))
             p++;
         if (p >= n)

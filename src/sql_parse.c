@@ -882,8 +882,15 @@ static bool sqlp_tokbuf_grow(struct sqlp_tokbuf *b)
 /* The next statement slot, zeroed: statements are parsed in place. */
 static struct sql_stmt *sqlp_next_stmt(struct sql_script *out, int *cap)
 {
-    if (!sql_arena_grow(out, (void **)&out->stmts, cap, out->nstmts, sizeof(struct sql_stmt)))
+    if (*cap == 0) {
+        /* one slot first: almost every query is one statement, and eight
+         * 328-byte slots would take most of the inline arena block */
+        if (!(out->stmts = sql_arena_alloc(out, sizeof(struct sql_stmt))))
+            return NULL;
+        *cap = 1;
+    } else if (!sql_arena_grow(out, (void **)&out->stmts, cap, out->nstmts, sizeof(struct sql_stmt))) {
         return NULL;
+    }
     struct sql_stmt *st = &out->stmts[out->nstmts];
     memset(st, 0, sizeof(*st));
     return st;

@@ -105,7 +105,10 @@ a_begin() { # a_begin PORT
     echo "BEGIN; SELECT COUNT(*) FROM $TBL;" >&3
     local i
     for ((i = 0; i < 100; i++)); do
-        grep -q '^[0-9]' "$T/a.out" 2> /dev/null && return 0
+        if grep -q '^[0-9]' "$T/a.out" 2> /dev/null; then
+            sleep 0.3 # A sits idle in its transaction, as a forgotten one does
+            return 0
+        fi
         sleep 0.05
     done
     return 1
@@ -156,8 +159,11 @@ fresh_table
 a_begin "$P"; check a_open $? "session A's transaction: $(cat "$T/a.out")"
 bg_ddl b1 "$P" "SET SESSION lock_wait_timeout = 77; ALTER TABLE $TBL ADD COLUMN b1 INT NULL; SELECT @@SESSION.lock_wait_timeout"
 wait_queue "$AP" 1; check show_queue $? "SHOW QUEUE: $(cli "$AP" admin "$APASS" -N -B -e "SHOW QUEUE" 2>&1 | head -c 300)"
-row=$(queue_rows "$AP")
-blockers=$(cut -f6 <<< "$row")
+for _ in $(seq 20); do # the scheduler fills the blockers in on its next look
+    blockers=$(queue_rows "$AP" | cut -f6)
+    grep -q "app@" <<< "$blockers" && break
+    sleep 0.05
+done
 grep -q "app@" <<< "$blockers"; check show_queue_blockers $? "blockers '$blockers'"
 [[ $(stat "$AP" queue_waiting) == 1 ]]; check stats_waiting $? "queue_waiting '$(stat "$AP" queue_waiting)'"
 t0=$(ms); out=$(cli "$P" app apppass test -N -B -e "SELECT v FROM $TBL WHERE id = 7" 2>&1); t1=$(ms)
