@@ -145,6 +145,7 @@ struct session {
     int ntxn_keys, txn_keys_cap;    /* tables registered as held by this session */
     char (*txn_keys)[160];
     bool locked_tables;             /* LOCK TABLES in force */
+    bool ddl_in_flight;             /* the command is DDL: forget its tables' definitions after */
     struct sess_prep *preps;        /* prepared statement id -> tables */
     int npreps, preps_cap;
     enum { HOLD_NONE = 0, HOLD_DDL, HOLD_FENCE } hold;

@@ -40,8 +40,9 @@ bool tablecache_wait(struct worker *w, uint64_t sid, const char *schema, const c
 void tablecache_done(const char *schema, const char *table, bool found);
 /* Wake waiters whose lookup took too long (janitor). */
 void tablecache_expire_waiters(void);
-/* Whether a monitor connection is up to answer lookups. */
-void tablecache_set_monitor_up(bool up);
+/* Whether lookups can be answered: 0 no monitor, 1 the monitor is
+ * connecting (its first answer is on the way), 2 up. */
+void tablecache_set_monitor_state(int state);
 /* Take the next queued fetch request; false when none. */
 bool tablecache_next_request(char *schema, size_t slen, char *table, size_t tlen);
 /* Free retired entries older than the grace period. */

@@ -301,6 +301,17 @@ static void gate_approval(struct gate_ctx *c, const struct gate_fire *f, struct 
                  (unsigned long long)digest);
         return;
     }
+    uint64_t denied_id;
+    if (approval_denied(digest, &denied_id)) {
+        /* an admin said no to exactly this statement: say so (7104) */
+        gate_message(c, f, v, DGE_APPROVAL_DENIED);
+        size_t n = strlen(v->message);
+        snprintf(v->message + n, sizeof v->message - n,
+                 " (denied by an admin: pending id %llu, digest %016llx)",
+                 (unsigned long long)denied_id, (unsigned long long)digest);
+        v->digest = digest;
+        return;
+    }
     const char *who = c->sess && c->sess->user ? c->sess->user : "";
     struct sql_span sp = f->stmt ? f->stmt->span : (struct sql_span){0, (uint32_t)c->len};
     uint64_t id = approval_request(digest, f->id, c->text + sp.off, sp.len, who);

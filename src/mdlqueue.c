@@ -428,8 +428,8 @@ void mdlq_retry(uint64_t id)
             backoff = 5.0;
         backoff *= 0.5 + (double)(rand() % 1000) / 1000.0;
         e->next_check = now_s() + backoff;
-        snprintf(e->blockers, sizeof(e->blockers), "lock wait timeout on the server (attempt %d)",
-                 e->attempts);
+        snprintf(e->blockers, sizeof(e->blockers),
+                 "did not get its metadata lock on the server (attempt %d)", e->attempts);
     }
     pthread_mutex_unlock(&mdlq_lock);
 }
@@ -538,7 +538,10 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
             }
         }
         for (int i = 0; i < nexternal; i++) {
-            if (strcmp(external[i].key, e->keys[k]) == 0 &&
+            bool ours = false; /* ddlgate's own holders were judged above */
+            for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
+                ours |= h->server_thread == external[i].thread_id;
+            if (!ours && strcmp(external[i].key, e->keys[k]) == 0 &&
                 external[i].idle_ms >= (int64_t)c->kill_idle_after_s * 1000 &&
                 external[i].thread_id != e->server_thread && nkills < MDLQ_MAX_KILLS) {
                 log_warn("queue: killing idle blocker thread %u %s@%s for DDL %llu",

@@ -251,7 +251,7 @@ static void *mon_main(void *arg)
 
         c = conf_acquire();
         if (!c->monitor_user[0]) {
-            tablecache_set_monitor_up(false);
+            tablecache_set_monitor_state(0);
             mdlq_set_monitor(false);
             set_state("%s", "not configured (backend.monitor_user)");
             /* no monitor: answer requests with "unknown" */
@@ -261,11 +261,13 @@ static void *mon_main(void *arg)
             continue;
         }
         if (!m && time(NULL) >= next_try) {
+            if (next_try == 0)
+                tablecache_set_monitor_state(1); /* first attempt: DDL may wait for it */
             m = mon_connect(c);
             if (!m)
                 next_try = time(NULL) + 2;
             mon_src_known = false; /* probe again on a new connection */
-            tablecache_set_monitor_up(m != NULL);
+            tablecache_set_monitor_state(m ? 2 : 0);
             mdlq_set_monitor(m != NULL);
         }
         conf_release(c);
@@ -281,7 +283,7 @@ static void *mon_main(void *arg)
                 /* client-side error: the connection is gone */
                 mysql_close(m);
                 m = NULL;
-                tablecache_set_monitor_up(false);
+                tablecache_set_monitor_state(0);
                 mdlq_set_monitor(false);
                 set_state("%s", "disconnected");
                 break;
@@ -300,7 +302,12 @@ void monitor_start(void)
 {
     if (mon_running)
         return;
+    const struct conf *c = conf_acquire();
+    /* DDL arriving before the first connection waits for its answers */
+    tablecache_set_monitor_state(c->monitor_user[0] ? 1 : 0);
+    conf_release(c);
     mon_stop = false;
+    mon_kicked = true; /* connect at once, not after the first poll interval */
     if (pthread_create(&mon_thread, NULL, mon_main, NULL) == 0)
         mon_running = true;
     else

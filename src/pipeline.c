@@ -137,6 +137,31 @@ static enum pipeline_decision queue_ddl(struct session *s, const char *text, siz
     return PIPELINE_HOLD;
 }
 
+/* Cheap look at the first keyword: could this text be DDL?  Only then is
+ * it parsed ahead of the gate (the gate parses again: DDL is rare). */
+static bool maybe_ddl(const char *text, size_t len, const struct sql_parse_opts *opts)
+{
+    struct lex lx;
+    struct lex_tok t;
+
+    lex_init(&lx, text, len, opts);
+    if (!lex_next(&lx, &t) || t.type != LEX_IDENT)
+        return false;
+    switch (t.kw) {
+    case KW_ALTER:
+    case KW_CREATE:
+    case KW_DROP:
+    case KW_RENAME:
+    case KW_TRUNCATE:
+    case KW_OPTIMIZE:
+    case KW_ANALYZE:
+    case KW_REPAIR:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The table a DDL statement changes, NULL when none. */
 static const struct sql_name *ddl_target(const struct sql_stmt *st)
 {
@@ -176,20 +201,24 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     gs.in_transaction = s->in_transaction;
     gs.session_id = s->id;
 
-    gate_check(&opts, &gs, &tables, text, len, &w->script, v);
-
-    /* a DDL whose answer depends on the table waits (briefly) until the
-     * monitor has read the table's definition, then is judged again */
-    for (int i = 0; i < w->script.nstmts; i++) {
-        const struct sql_stmt *st = &w->script.stmts[i];
-        const struct sql_name *t = st->ddl == SQL_DDL_CREATE_TABLE ? NULL : ddl_target(st);
-        if (st->kind == SQL_KIND_DDL && t && t->name && !tablecache_known(t->schema, t->name) &&
-            tablecache_wait(w, s->id, t->schema, t->name)) {
-            gate_verdict_clear(v);
-            monitor_kick();
-            return PIPELINE_WAIT;
+    /* A DDL whose answer depends on the table waits (briefly) until the
+     * monitor has read the table's definition.  Decided before the gate
+     * runs, so nothing the gate does (using up an approval, opening a
+     * pending one) happens for a verdict that would be thrown away. */
+    if (maybe_ddl(text, len, &opts) && sql_parse(&opts, text, len, &w->script)) {
+        for (int i = 0; i < w->script.nstmts; i++) {
+            const struct sql_stmt *st = &w->script.stmts[i];
+            const struct sql_name *t = st->ddl == SQL_DDL_CREATE_TABLE ? NULL : ddl_target(st);
+            if (st->kind == SQL_KIND_DDL && t && t->name && !tablecache_known(t->schema, t->name) &&
+                tablecache_wait(w, s->id, t->schema, t->name)) {
+                monitor_kick();
+                return PIPELINE_WAIT;
+            }
         }
     }
+
+    gate_check(&opts, &gs, &tables, text, len, &w->script, v);
+
     bool ddl = false, unparsed = false;
     for (int i = 0; i < w->script.nstmts; i++) {
         const struct sql_stmt *st = &w->script.stmts[i];
@@ -197,12 +226,13 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
             w->stats.unparsed++;
             unparsed = true;
         }
-        if (st->kind == SQL_KIND_DDL) {
+        if (st->kind == SQL_KIND_DDL)
             ddl = true;
-            tablecache_invalidate_stmt(st);
-        }
     }
     note_tables(s, &w->script);
+    /* the definitions of the tables a DDL changes are forgotten once the
+     * server has answered it (see pipeline_command_done) */
+    s->ddl_in_flight = ddl;
     if (ddl)
         w->stats.ddl++;
     if (cmd == COM_QUERY && w->script.nstmts == 1 && w->script.stmts[0].kind == SQL_KIND_OTHER)
@@ -299,8 +329,24 @@ static void release_keys(struct session *s)
     s->ntxn_keys = 0;
 }
 
+static void forget_ddl_tables(struct session *s)
+{
+    for (int i = 0; i < s->ncur_keys; i++) {
+        char schema[MDLQ_KEY_MAX];
+        const char *dot = strchr(s->cur_keys[i], '.');
+        if (!dot)
+            continue;
+        snprintf(schema, sizeof(schema), "%.*s", (int)(dot - s->cur_keys[i]), s->cur_keys[i]);
+        tablecache_invalidate(schema[0] ? schema : NULL, dot + 1);
+    }
+}
+
 void pipeline_command_done(struct session *s)
 {
+    if (s->ddl_in_flight) {
+        forget_ddl_tables(s);
+        s->ddl_in_flight = false;
+    }
     atomic_store_explicit(&s->idle_since_ms, mdlq_now_ms(), memory_order_relaxed);
     if (s->in_transaction || s->locked_tables) {
         for (int i = 0; i < s->ncur_keys; i++)

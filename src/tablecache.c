@@ -52,7 +52,8 @@ static struct {
     time_t since;
 } waiters[TC_WAITERS];
 static int nwaiters;
-static bool monitor_up;
+/* 0: no monitor, 1: connecting (answers will come), 2: up */
+static int monitor_state;
 
 static void tc_keyof(char *key, size_t len, const char *schema, const char *table)
 {
@@ -157,10 +158,10 @@ const struct gate_table_info *tablecache_lookup(void *ctx, const char *schema, c
     return found;
 }
 
-void tablecache_set_monitor_up(bool up)
+void tablecache_set_monitor_state(int state)
 {
     pthread_mutex_lock(&tc_lock);
-    monitor_up = up;
+    monitor_state = state;
     pthread_mutex_unlock(&tc_lock);
 }
 
@@ -213,7 +214,7 @@ bool tablecache_wait(struct worker *w, uint64_t sid, const char *schema, const c
     if (!table)
         return false;
     pthread_mutex_lock(&tc_lock);
-    if (monitor_up && !tc_known_locked(schema, table) && nwaiters < TC_WAITERS) {
+    if (monitor_state > 0 && !tc_known_locked(schema, table) && nwaiters < TC_WAITERS) {
         waiters[nwaiters].w = w;
         waiters[nwaiters].sid = sid;
         tc_keyof(waiters[nwaiters].key, sizeof(waiters[nwaiters].key), schema, table);
