@@ -240,6 +240,8 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
 {
     const unsigned char *s = (const unsigned char *)lx->s;
     uint32_t n = lx->len, p = lx->pos;
+    if (p < n && s[p] == ' ') /* the usual single blank */
+        p++;
     while (p < n && (lex_cc_table[s[p]] & LEX_CC_SPACE))
         p++;
     lx->pos = p;
@@ -250,11 +252,28 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
     uint32_t e = p + 1;
     if (st == LEX_ST_WORD) {
         const uint8_t idch = LEX_CC_IDENT | LEX_CC_DIGIT;
-        while (e + 4 <= n && (lex_cc_table[s[e]] & idch) && (lex_cc_table[s[e + 1]] & idch) &&
-               (lex_cc_table[s[e + 2]] & idch) && (lex_cc_table[s[e + 3]] & idch))
-            e += 4; /* one bounds check per four bytes */
-        while (e < n && (lex_cc_table[s[e]] & idch))
-            e++;
+        for (;;) { /* one bounds check per four bytes */
+            if (e + 4 > n) {
+                while (e < n && (lex_cc_table[s[e]] & idch))
+                    e++;
+                break;
+            }
+            if (!(lex_cc_table[s[e]] & idch))
+                break;
+            if (!(lex_cc_table[s[e + 1]] & idch)) {
+                e += 1;
+                break;
+            }
+            if (!(lex_cc_table[s[e + 2]] & idch)) {
+                e += 2;
+                break;
+            }
+            if (!(lex_cc_table[s[e + 3]] & idch)) {
+                e += 3;
+                break;
+            }
+            e += 4;
+        }
         if (e < n && (s[e] == '\'' || s[e] == '"')) /* maybe X'..', N'..', _cs'..' */
             return lex_next_slow(lx, tok);
         tok->kw = (uint16_t)lex_kw_find(s + p, e - p, n - p, p);

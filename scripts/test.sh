@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # test.sh - build ddlgate and run every test: unit tests (ctest, label
-# "unit") and the integration suite against a throwaway MariaDB
-# (tests/integration/run.sh).  The last line is "N passed, M failed";
-# the exit status is non-zero when anything failed.
+# "unit") in a Release build and under ASan+UBSan, the integration suite
+# against a throwaway MariaDB (tests/integration/run.sh) with the sanitized
+# ddlgate, a clang-14 -Werror build, every libFuzzer target for a short
+# bounded time (scripts/fuzz.sh) and the static checks
+# (scripts/static-checks.sh).  The last line is "N passed, M failed"; the
+# exit status is non-zero when anything failed.  This is what CI runs.
 #
-#   scripts/test.sh [--sanitize] [--clang] [--no-deps] [--unit-only]
+#   scripts/test.sh [--quick] [--no-sanitize] [--no-clang] [--no-fuzz]
+#                   [--no-static] [--no-deps] [--unit-only]
 #
-#   --sanitize   also build with -DDDLGATE_SANITIZE=ON (ASan+UBSan) into
-#                build-asan, run the unit tests there, and run the
-#                integration suite against the sanitized ddlgate
-#                (env TEST_SANITIZE=1 does the same)
-#   --clang      also build everything with clang-14 -Werror (env TEST_CLANG=1)
+#   --quick      Release build, unit and integration tests only
+#   --no-sanitize  integration tests against the Release build instead
+#   --no-clang / --no-fuzz / --no-static   skip that step
 #   --no-deps    do not run scripts/deps.sh
 #   --unit-only  skip the integration suite
+#   (--sanitize and --clang are still accepted: they are the default)
 # Env: JOBS (default 2), BUILD_DIR (./build), ASAN_BUILD_DIR (./build-asan),
 # CLANG_BUILD_DIR (./build-clang).
 set -euo pipefail
@@ -20,8 +23,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 
-SANITIZE=${TEST_SANITIZE:-0}
-CLANG=${TEST_CLANG:-0}
+SANITIZE=${TEST_SANITIZE:-1}
+CLANG=${TEST_CLANG:-1}
+FUZZ_SECS=${TEST_FUZZ_SECS:-15}
+STATIC=${TEST_STATIC:-1}
 DEPS=1
 INTEGRATION=1
 JOBS=${JOBS:-2}
@@ -32,9 +37,14 @@ for a in "$@"; do
     case $a in
         --sanitize) SANITIZE=1 ;;
         --clang) CLANG=1 ;;
+        --no-sanitize) SANITIZE=0 ;;
+        --no-clang) CLANG=0 ;;
+        --no-fuzz) FUZZ_SECS=0 ;;
+        --no-static) STATIC=0 ;;
+        --quick) SANITIZE=0; CLANG=0; FUZZ_SECS=0; STATIC=0 ;;
         --no-deps) DEPS=0 ;;
         --unit-only) INTEGRATION=0 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "test.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -133,6 +143,30 @@ fi
 
 if [[ $CLANG == 1 ]]; then
     build "$CLANG_BUILD_DIR" clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 || true
+fi
+
+# a step whose script exits non-zero on findings: one pass or one failure
+checked_step() {
+    local name=$1; shift
+    local log=$LOGDIR/$name.log rc=0
+    step "$name"
+    timeout 900 "$@" > "$log" 2>&1 || rc=$?
+    tail -25 "$log"
+    if [[ $rc -eq 0 ]]; then
+        echo "ok - $name"
+        add 1 0 "$name"
+    else
+        echo "not ok - $name (exit $rc, log: $log)"
+        add 0 1 "$name"
+    fi
+}
+
+if [[ $FUZZ_SECS -gt 0 ]]; then
+    FUZZ_WORK_DIR=$(mktemp -d "$ROOT/tmp/fuzz.XXXXXX") \
+        checked_step fuzz bash "$ROOT/scripts/fuzz.sh" "$FUZZ_SECS"
+fi
+if [[ $STATIC == 1 ]]; then
+    checked_step static_checks bash "$ROOT/scripts/static-checks.sh"
 fi
 
 if [[ $SANITIZE == 1 ]]; then

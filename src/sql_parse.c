@@ -485,52 +485,61 @@ struct sqlp_digest {
     int nparams;
 };
 
-static void dg_token(struct sqlp_digest *d, const char *text, size_t text_len, const struct lex_tok *k)
+/* A comma held back after a '?' is real when no '?' follows it. */
+static inline void dg_flush_comma(struct sqlp_digest *d)
 {
-    if (lex_is_literal(k) || k->type == LEX_PARAM) {
+    if (d->pend_comma) {
+        d->h = dg_mix(d->h, DG_TAG_OP | ',');
+        d->pend_comma = false;
+    }
+    d->last_q = false;
+}
+
+static inline void dg_token(struct sqlp_digest *d, const char *text, size_t text_len, const struct lex_tok *k)
+{
+    switch (k->type) {
+    case LEX_STRING:
+    case LEX_NUMBER:
+    case LEX_HEXBIN:
+    case LEX_PARAM:
         d->nparams += k->type == LEX_PARAM;
-        if (d->last_q && d->pend_comma) {
+        if (d->pend_comma) { /* "?, ?": the run stays one '?' */
             d->pend_comma = false;
             return;
         }
-        if (d->pend_comma)
-            d->h = dg_mix(d->h, DG_TAG_OP | ',');
-        d->pend_comma = false;
-        d->h = dg_mix(d->h, DG_TAG_Q);
+        d->h = dg_mix(d->h, DG_TAG_Q); /* pend_comma implies last_q: nothing to flush */
         d->last_q = true;
         return;
-    }
-    if (k->type == LEX_OP && k->op == ',' && d->last_q && !d->pend_comma) {
-        d->pend_comma = true;
-        return;
-    }
-    if (d->pend_comma)
-        d->h = dg_mix(d->h, DG_TAG_OP | ',');
-    d->pend_comma = false;
-    d->last_q = false;
-    switch (k->type) {
     case LEX_OP:
+        if (k->op == ',' && d->last_q && !d->pend_comma) {
+            d->pend_comma = true;
+            return;
+        }
+        dg_flush_comma(d);
         d->h = dg_mix(d->h, DG_TAG_OP | k->op);
-        break;
+        return;
     case LEX_IDENT:
+        dg_flush_comma(d);
         if (k->kw != KW_NONE)
             d->h = dg_mix(d->h, DG_TAG_KW | k->kw);
         else
             d->h = dg_word(d->h, text, text_len, k->off, k->len);
-        break;
+        return;
     case LEX_QIDENT: {
         /* `select` must hash like the word select */
+        dg_flush_comma(d);
         size_t n = k->len >= 2 ? k->len - 2 : 0;
         enum lex_kw kw = lex_keyword(text + k->off + 1, n);
         if (kw != KW_NONE)
             d->h = dg_mix(d->h, DG_TAG_KW | kw);
         else
             d->h = dg_word(d->h, text, text_len, k->off + 1, n);
-        break;
+        return;
     }
     default:
+        dg_flush_comma(d);
         d->h = dg_word(d->h, text, text_len, k->off, k->len);
-        break;
+        return;
     }
 }
 
