@@ -332,7 +332,15 @@ static void fz_spin(int rounds)
     }
 }
 
-static bool fz_session_alive(void) { return fz.w.sessions != NULL; }
+/* Is this input's session still in the worker's list?  Compared by
+ * address only: a freed session is never dereferenced. */
+static bool fz_session_alive(void)
+{
+    for (struct session *x = fz.w.sessions; x; x = x->next)
+        if (x == fz.s)
+            return true;
+    return false;
+}
 
 /* Connect a session and complete the handshake with the given options.
  * Returns false when the session did not reach the command phase. */
@@ -410,21 +418,25 @@ static void fz_teardown(void)
     }
     for (int i = 0; i < 200 && fz_session_alive(); i++)
         fz_spin(1);
-    if (fz_session_alive() && fz.w.sessions->state == SESS_CLOSING) {
-        /* a closing session with nothing left to send waits for its 2 s
-         * closing timer (session.c): let the loop run that long, no more */
-        struct timeval tv = {3, 0};
-        event_base_loopexit(fz.base, &tv);
-        event_base_dispatch(fz.base);
-    }
-    if (fz_session_alive()) {
-        struct session *z = fz.w.sessions;
+    /* A closing session whose last packet went out may wait for its 2 s
+     * closing timer (session.c) before it is freed; it stays in the list
+     * and is freed during later inputs.  Anything else still alive after
+     * its client left is a stuck session. */
+    if (fz_session_alive() && fz.s->state != SESS_CLOSING) {
+        struct session *z = fz.s;
         fprintf(stderr,
                 "fz_teardown: session %s did not close after its client left "
                 "(client_eof %d, output %zu bytes, cbev enabled %d, sbev %p)\n",
                 sess_state_name(z->state), z->client_eof,
                 z->cbev ? evbuffer_get_length(bufferevent_get_output(z->cbev)) : 0,
                 z->cbev ? bufferevent_get_enabled(z->cbev) : -1, (void *)z->sbev);
+        abort();
+    }
+    int pending = 0;
+    for (struct session *x = fz.w.sessions; x; x = x->next)
+        pending++;
+    if (pending > 1000) {
+        fprintf(stderr, "fz_teardown: %d closing sessions pile up\n", pending);
         abort();
     }
     fz_backend_close();

@@ -247,6 +247,7 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
     lx->pos = p;
     if (p >= n || lx->in_exec)
         return lex_next_slow(lx, tok);
+    struct lex_tok r; /* built in registers */
     unsigned char c = s[p];
     uint8_t st = lex_start_table[c];
     uint32_t e = p + 1;
@@ -276,21 +277,37 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
         }
         if (e < n && (s[e] == '\'' || s[e] == '"')) /* maybe X'..', N'..', _cs'..' */
             return lex_next_slow(lx, tok);
-        tok->kw = (uint16_t)lex_kw_find(s + p, e - p, n - p, p);
-        tok->op = 0;
-        tok->type = LEX_IDENT;
+        /* no keyword has one letter (table aliases usually do) */
+        r.kw = e - p == 1 ? KW_NONE : (uint16_t)lex_kw_find(s + p, e - p, n - p, p);
+        r.op = 0;
+        r.type = LEX_IDENT;
     } else if (st == LEX_ST_OP1 && !(lex_cc_table[c] & LEX_CC_MAYCOMMENT)) {
-        tok->kw = KW_NONE;
-        tok->op = c;
-        tok->type = LEX_OP;
+        r.kw = KW_NONE;
+        r.op = c;
+        r.type = LEX_OP;
+    } else if (st == LEX_ST_DOT && (e >= n || !(lex_cc_table[s[e]] & LEX_CC_DIGIT) ||
+                                    lx->prev_type == LEX_IDENT || lx->prev_type == LEX_QIDENT)) {
+        r.kw = KW_NONE; /* a qualifier dot, not .5 */
+        r.op = '.';
+        r.type = LEX_OP;
+    } else if (st == LEX_ST_DIGIT) {
+        while (e < n && (lex_cc_table[s[e]] & LEX_CC_DIGIT))
+            e++;
+        /* a plain integer; 1.5, 1e3, 0x1F, 1abc ... go the full way */
+        if (e < n && ((lex_cc_table[s[e]] & LEX_CC_IDENT) || s[e] == '.'))
+            return lex_next_slow(lx, tok);
+        r.kw = KW_NONE;
+        r.op = 0;
+        r.type = LEX_NUMBER;
     } else {
         return lex_next_slow(lx, tok);
     }
-    tok->off = p;
-    tok->len = e - p;
-    tok->flags = 0;
+    r.off = p;
+    r.len = e - p;
+    r.flags = 0;
     lx->pos = e;
-    lx->prev_type = tok->type;
+    lx->prev_type = r.type;
+    *tok = r; /* one store of the whole token (uint8_t stores would alias) */
     return true;
 }
 
@@ -298,7 +315,11 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
 enum lex_kw lex_keyword(const char *s, size_t n);
 const char *lex_kw_name(enum lex_kw kw);
 /* 1 when the keyword can never be a bare column reference. */
-bool lex_kw_reserved(enum lex_kw kw);
+extern const uint8_t lex_kw_reserved_tab[KW__COUNT];
+static inline bool lex_kw_reserved(enum lex_kw kw)
+{
+    return (unsigned)kw < KW__COUNT && lex_kw_reserved_tab[kw];
+}
 
 /* ASCII upper-case of every byte (other bytes map to themselves). */
 extern const unsigned char lex_upper_tab[256];

@@ -363,7 +363,7 @@ static bool cmd_set(struct aparse *a, struct admin_cmd *c)
 
 static bool cmd_approve(struct aparse *a, struct admin_cmd *c)
 {
-    uint64_t n;
+    uint64_t n = 0;
 
     if (!parse_u64(a, &c->id, "a pending id after APPROVE (SHOW PENDING lists them)"))
         return false;
@@ -567,7 +567,7 @@ static bool cmd_select(struct aparse *a, struct admin_cmd *c)
         next(a);
     }
     if (tok_is(&a->t, "LIMIT")) {
-        uint64_t n;
+        uint64_t n = 0;
         next(a);
         if (a->t.kind == AT_NUM && a->t.len == 1 && a->t.s[0] == '0')
             next(a); /* LIMIT 0 */

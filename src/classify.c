@@ -672,6 +672,15 @@ static void cls_fill_spec(struct cls_ctx *c, int i, const enum dm_cond *conds, i
         s->rebuild |= r->rebuild;
         s->clause_allowed &= r->clause_allowed;
     }
+    if (worst == NULL) { /* a spec with no condition: answer like a copy */
+        s->best = SQL_ALG_COPY;
+        s->lock_none = false;
+        s->rebuild = true;
+        s->matrix_row = "none";
+        c->cond[i] = DM_OTHER;
+        c->fragile[i] = false;
+        return;
+    }
     s->best = worst->best;
     s->matrix_row = worst->id;
     c->cond[i] = worst->cond;

@@ -600,7 +600,8 @@ static void check_section_line(struct conf_parse *p, const char *line)
 static char *conf_reader(char *str, int num, void *stream)
 {
     struct conf_parse *p = stream;
-    size_t start = p->pos, end = p->pos, n, b;
+    size_t start = p->pos, n, b;
+    size_t end = start;
 
     if (p->pos >= p->len)
         return NULL;

@@ -189,7 +189,7 @@ static void gate_old_column(struct gate_ctx *c, int si, const struct sql_alter_s
         if (nc->length > oc->length && oc->length * ow <= 255 && nc->length * nw > 255 &&
             gate_spec_best(c, si) == SQL_ALG_COPY)
             gate_fire(c, 19, "extends %s from %lld to %lld bytes: the length prefix grows to 2 bytes",
-                      oname, (long long)(oc->length * ow), (long long)(nc->length * nw));
+                      oname, (long long)oc->length * ow, (long long)nc->length * nw);
     }
     bool enumset = (strcasecmp(nc->type, "ENUM") == 0 || strcasecmp(nc->type, "SET") == 0) &&
                    strcasecmp(nc->type, oc->type) == 0;

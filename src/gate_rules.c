@@ -212,7 +212,7 @@ void gate_rules_coldef(struct gate_ctx *c, const struct sql_coldef *col, bool is
         !((strcasecmp(t, "INT") == 0 || strcasecmp(t, "BIGINT") == 0) && col->is_unsigned))
         gate_fire(c, 64, "AUTO_INCREMENT column %s is %s%s", name, t,
                   col->is_unsigned ? " UNSIGNED" : "");
-    if (gate_is_int(t) && col->length >= 0 && !col->zerofill &&
+    if (t && gate_is_int(t) && col->length >= 0 && !col->zerofill &&
         !(strcasecmp(t, "TINYINT") == 0 && col->length == 1))
         gate_fire(c, 65, "column %s is %s(%lld)", name, t, (long long)col->length);
     if (t && col->default_kind == SQL_DEFAULT_LITERAL &&

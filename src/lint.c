@@ -533,7 +533,7 @@ static void lint_usage(FILE *o)
 static const char *lint_optval(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
+    if (argv[*i] == NULL || strncmp(argv[*i], name, n) != 0)
         return NULL;
     if (argv[*i][n] == '=')
         return argv[*i] + n + 1;

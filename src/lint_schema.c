@@ -264,7 +264,10 @@ static void ls_add_col(struct lint_schema *s, struct ls_table *t, const struct s
 static void ls_drop_index_at(struct ls_table *t, int i)
 {
     free(t->idx[i].cols);
-    t->idx[i] = t->idx[--t->nidx];
+    t->nidx--;
+    if (i != t->nidx)
+        t->idx[i] = t->idx[t->nidx];
+    memset(&t->idx[t->nidx], 0, sizeof t->idx[t->nidx]); /* no stale pointer left behind */
 }
 
 static void ls_drop_index(struct ls_table *t, enum sql_index_kind kind, const char *name)

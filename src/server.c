@@ -544,7 +544,7 @@ static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_
 static void on_command_packet(struct session *s, uint32_t len, uint8_t seq)
 {
     struct evbuffer *in = bufferevent_get_input(s->sbev);
-    uint8_t head[PKT_HDR_LEN + 1];
+    uint8_t head[PKT_HDR_LEN + 1] = {0};
     const uint8_t *p;
     uint8_t b0 = 0;
 

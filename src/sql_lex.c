@@ -175,10 +175,11 @@ const char *lex_kw_name(enum lex_kw kw)
     return (unsigned)kw < KW__COUNT ? kw_table[kw].name : "";
 }
 
-bool lex_kw_reserved(enum lex_kw kw)
-{
-    return (unsigned)kw < KW__COUNT && kw_table[kw].reserved;
-}
+const uint8_t lex_kw_reserved_tab[KW__COUNT] = {
+#define LEX_KW_RES(n, r) [KW_##n] = r,
+    SQL_KEYWORDS(LEX_KW_RES)
+#undef LEX_KW_RES
+};
 
 /* ---- character classes --------------------------------------------------- */
 

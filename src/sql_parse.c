@@ -112,7 +112,7 @@ static char *sqlp_copy_word(struct sqlp *p, const char *s, size_t n, uint32_t of
     return r;
 }
 
-char *sqlp_tok_str(struct sqlp *p, const struct lex_tok *t)
+char *sqlp_tok_str_slow(struct sqlp *p, const struct lex_tok *t)
 {
     const char *s = p->text + t->off;
     size_t n = t->len;
@@ -1011,6 +1011,12 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
         struct sqlp p;
         /* everything but the CTE name table, which nctes = 0 guards */
         memset(&p, 0, offsetof(struct sqlp, ctes));
+        p.tab_scope = p.tab_scope_in;
+        p.tab_scope_cap = (int)(sizeof(p.tab_scope_in) / sizeof(p.tab_scope_in[0]));
+        p.col_scope = p.col_scope_in;
+        p.col_scope_cap = (int)(sizeof(p.col_scope_in) / sizeof(p.col_scope_in[0]));
+        p.scope_parent = p.scope_parent_in;
+        p.scope_parent_cap = (int)(sizeof(p.scope_parent_in) / sizeof(p.scope_parent_in[0]));
         p.opts = opts;
         p.text = lx.s;
         p.text_len = lx.len;

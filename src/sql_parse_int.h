@@ -83,7 +83,11 @@ struct sqlp {
     uint16_t *scope_parent;
     int tab_scope_cap, col_scope_cap, scope_parent_cap;
     int nctes;
-    const char *ctes[SQLP_MAX_CTES]; /* last: sql_parse() zeroes only what precedes it */
+    const char *ctes[SQLP_MAX_CTES]; /* sql_parse() zeroes only what precedes it */
+    /* first storage of the scope arrays above (never zeroed: each entry is
+     * written before it is read); sql_arena_grow() copies them out when a
+     * statement needs more */
+    uint16_t tab_scope_in[8], col_scope_in[32], scope_parent_in[8];
 };
 
 /* ---- token helpers (sql_parse.c) ---- */
@@ -155,7 +159,24 @@ static inline bool sqlp_is_name(const struct lex_tok *t) /* IDENT or QIDENT */
     return t->type == LEX_IDENT || t->type == LEX_QIDENT;
 }
 bool sqlp_is_alias_tok(const struct lex_tok *t);
-char *sqlp_tok_str(struct sqlp *p, const struct lex_tok *t);   /* unquoted */
+char *sqlp_tok_str_slow(struct sqlp *p, const struct lex_tok *t);
+/* The token's text, unquoted, as an arena string.  Plain words (most
+ * names) are copied inline: short ones as two 8-byte moves when the text
+ * has 16 bytes there (the arena rounds every allocation up to 16). */
+static inline char *sqlp_tok_str(struct sqlp *p, const struct lex_tok *t)
+{
+    uint32_t n = t->len;
+    if (t->type != LEX_IDENT || n >= 16 || (size_t)t->off + 16 > p->text_len)
+        return sqlp_tok_str_slow(p, t);
+    char *r = sql_arena_alloc(p->sc, n + 1);
+    if (!r) {
+        p->oom = true;
+        return NULL;
+    }
+    memcpy(r, p->text + t->off, 16);
+    r[n] = '\0';
+    return r;
+}
 char *sqlp_tok_upper(struct sqlp *p, const struct lex_tok *t); /* raw, upper-cased */
 bool sqlp_name_tok(struct sqlp *p, const char **out, struct sql_span *span);
 bool sqlp_qname(struct sqlp *p, struct sql_name *out);

@@ -50,7 +50,7 @@ bool tls_parse_mode(const char *s, enum tls_mode *out)
 
     if (s == NULL)
         return false;
-    for (i = 0; s[i] != '\0' && i < sizeof(norm) - 1; i++)
+    for (i = 0; i < sizeof(norm) - 1 && s[i] != '\0'; i++)
         norm[i] = s[i] == '-' ? '_' : s[i];
     if (s[i] != '\0')
         return false;
