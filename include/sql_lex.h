@@ -232,6 +232,36 @@ static inline enum lex_kw lex_kw_find(const unsigned char *s, uint32_t n, uint32
 /* The complete tokenizer from lx->pos (comments, literals, operators...). */
 bool lex_next_slow(struct lex *lx, struct lex_tok *tok);
 
+/* End of the word whose identifier bytes continue at s[e]; one bounds check
+ * per four bytes. */
+static inline uint32_t lex_word_end(const unsigned char *s, uint32_t e, uint32_t n)
+{
+    const uint8_t idch = LEX_CC_IDENT | LEX_CC_DIGIT;
+    for (;;) {
+        if (e + 4 > n) {
+            while (e < n && (lex_cc_table[s[e]] & idch))
+                e++;
+            break;
+        }
+        if (!(lex_cc_table[s[e]] & idch))
+            break;
+        if (!(lex_cc_table[s[e + 1]] & idch)) {
+            e += 1;
+            break;
+        }
+        if (!(lex_cc_table[s[e + 2]] & idch)) {
+            e += 2;
+            break;
+        }
+        if (!(lex_cc_table[s[e + 3]] & idch)) {
+            e += 3;
+            break;
+        }
+        e += 4;
+    }
+    return e;
+}
+
 /* Next token; returns false (and tok->type = LEX_EOF) at the end.  Plain
  * words and one-byte punctuation (most tokens of most statements) are
  * handled here, inline in the caller's loop; the rest goes to
@@ -252,29 +282,7 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
     uint8_t st = lex_start_table[c];
     uint32_t e = p + 1;
     if (st == LEX_ST_WORD) {
-        const uint8_t idch = LEX_CC_IDENT | LEX_CC_DIGIT;
-        for (;;) { /* one bounds check per four bytes */
-            if (e + 4 > n) {
-                while (e < n && (lex_cc_table[s[e]] & idch))
-                    e++;
-                break;
-            }
-            if (!(lex_cc_table[s[e]] & idch))
-                break;
-            if (!(lex_cc_table[s[e + 1]] & idch)) {
-                e += 1;
-                break;
-            }
-            if (!(lex_cc_table[s[e + 2]] & idch)) {
-                e += 2;
-                break;
-            }
-            if (!(lex_cc_table[s[e + 3]] & idch)) {
-                e += 3;
-                break;
-            }
-            e += 4;
-        }
+        e = lex_word_end(s, e, n);
         if (e < n && (s[e] == '\'' || s[e] == '"')) /* maybe X'..', N'..', _cs'..' */
             return lex_next_slow(lx, tok);
         /* no keyword has one letter (table aliases usually do) */

@@ -333,15 +333,17 @@ static void update_status(struct session *s, uint16_t status)
 
 /* A packet that ends a result: OK (or OK-as-EOF), EOF.  Returns true when the
  * whole command is complete (no more results follow). */
-static bool end_of_result(struct session *s, const uint8_t *p, uint32_t len)
+static bool end_of_result(struct session *s, const uint8_t *p, uint32_t valid, uint32_t len)
 {
     uint16_t status = s->status, warnings;
     struct pkt_ok ok;
 
+    if (valid == 0)
+        return true;
     if (p[0] == 0xfe && len < 9) {
-        if (pkt_parse_eof(p, len, &warnings, &status) && len >= 5)
+        if (pkt_parse_eof(p, valid, &warnings, &status) && valid >= 5)
             update_status(s, status);
-    } else if (pkt_parse_ok(p, len, s->session_track, &ok)) {
+    } else if (pkt_parse_ok(p, valid, s->session_track, &ok)) {
         update_status(s, ok.status);
         status = ok.status;
         if (ok.schema && ok.schema_len < sizeof(s->schema)) {
@@ -376,28 +378,29 @@ static bool needs_whole(const struct session *s, uint8_t b0, uint32_t len)
 }
 
 /* Advance the response state machine for one packet; true when the
- * command is complete after it.  `p` is the whole payload when
- * needs_whole() said so, else only its first byte is valid. */
-static bool resp_advance(struct session *s, const uint8_t *p, uint32_t len)
+ * command is complete after it.  `p` holds the first `valid` bytes of a
+ * payload of `len` bytes: all of it when needs_whole() said so, else a
+ * prefix (at least the first byte).  Parsing never reads past `valid`. */
+static bool resp_advance(struct session *s, const uint8_t *p, uint32_t valid, uint32_t len)
 {
-    uint8_t b0 = len ? p[0] : 0;
+    uint8_t b0 = valid ? p[0] : 0;
     uint64_t n;
     struct pkt_cursor c;
 
     if (b0 == 0xff && s->resp != RESP_COLDEFS && s->resp != RESP_PREP_PARAMS &&
         s->resp != RESP_PREP_COLS) {
-        uint16_t code = len >= 3 ? (uint16_t)(p[1] | (p[2] << 8)) : 0;
+        uint16_t code = valid >= 3 ? (uint16_t)(p[1] | (p[2] << 8)) : 0;
         return code != 0xffff; /* MariaDB progress reports are not the end */
     }
     switch (s->resp) {
     case RESP_FIRST:
         if (b0 == 0x00)
-            return end_of_result(s, p, len);
+            return end_of_result(s, p, valid, len);
         if (b0 == 0xfb && s->cmd == COM_QUERY) {
             session_set_state(s, SESS_LOCAL_INFILE);
             return false;
         }
-        pkt_cursor_init(&c, p, len);
+        pkt_cursor_init(&c, p, valid);
         if (!pkt_get_lenenc(&c, &n, NULL) || n == 0) {
             sess_log(s, LOG_WARN, "unexpected first response byte 0x%02x", b0);
             return true;
@@ -412,7 +415,7 @@ static bool resp_advance(struct session *s, const uint8_t *p, uint32_t len)
     case RESP_COLDEFS_EOF:
         if (b0 == 0xfe) {
             uint16_t warnings, status;
-            if (pkt_parse_eof(p, len, &warnings, &status) && len >= 5) {
+            if (pkt_parse_eof(p, valid, &warnings, &status) && valid >= 5) {
                 update_status(s, status);
                 if (status & SERVER_STATUS_CURSOR_EXISTS)
                     return true; /* rows come with COM_STMT_FETCH */
@@ -422,7 +425,7 @@ static bool resp_advance(struct session *s, const uint8_t *p, uint32_t len)
         return false;
     case RESP_ROWS:
         if (is_eof_packet(s, b0, len)) {
-            if (end_of_result(s, p, len))
+            if (end_of_result(s, p, valid, len))
                 return true;
             s->resp = RESP_FIRST;
         }
@@ -430,7 +433,7 @@ static bool resp_advance(struct session *s, const uint8_t *p, uint32_t len)
     case RESP_PREPARE_OK: {
         uint32_t stmt_id;
         uint16_t ncols = 0, nparams = 0;
-        pkt_cursor_init(&c, p, len);
+        pkt_cursor_init(&c, p, valid);
         pkt_skip(&c, 1);
         if (!pkt_get_u32(&c, &stmt_id) || !pkt_get_u16(&c, &ncols) || !pkt_get_u16(&c, &nparams))
             return true;
@@ -475,22 +478,22 @@ static bool resp_advance(struct session *s, const uint8_t *p, uint32_t len)
         return true;
     case RESP_UNTIL_EOF:
         if (is_eof_packet(s, b0, len)) {
-            end_of_result(s, p, len);
+            end_of_result(s, p, valid, len);
             return true;
         }
         return false;
     case RESP_SINGLE:
         if (b0 == 0x00 && len >= 7)
-            end_of_result(s, p, len);
+            end_of_result(s, p, valid, len);
         return true;
     case RESP_AUTH:
-        if (b0 == 0xfe && is_clear_password_switch(p, len) && !s->client_tls) {
+        if (b0 == 0xfe && is_clear_password_switch(p, valid) && !s->client_tls) {
             session_close(s, DGE_CLEARTEXT_NO_TLS,
                           "ddlgate: mysql_clear_password is only relayed over TLS");
             return false;
         }
         if (b0 == 0x00) {
-            end_of_result(s, p, len);
+            end_of_result(s, p, valid, len);
             return true;
         }
         return false; /* switch request / more data: the client answers */
@@ -505,12 +508,12 @@ static bool resp_advance(struct session *s, const uint8_t *p, uint32_t len)
  * goes to the client unless it is a lock wait timeout, which is retried.
  * Returns true when the packet was dealt with here. */
 static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_t *p,
-                            uint32_t len, uint8_t seq, uint8_t b0, bool done)
+                            uint32_t valid, uint32_t len, uint8_t seq, uint8_t b0, bool done)
 {
     if (s->internal == INT_DDL) {
         bool first = s->int_first;
         s->int_first = false;
-        uint16_t code = len >= 3 ? (uint16_t)(p[1] | (p[2] << 8)) : 0;
+        uint16_t code = valid >= 3 ? (uint16_t)(p[1] | (p[2] << 8)) : 0;
         /* 1205: lock wait timeout; 1317: ddlgate interrupted it (KILL QUERY)
          * to pull it back from a metadata lock wait: both go back to the queue */
         if (first && done && b0 == 0xff &&
@@ -531,8 +534,8 @@ static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_
     }
     /* SET lock_wait_timeout and its restore: answers are small and whole */
     if (b0 == 0xff)
-        sess_log(s, LOG_WARN, "internal statement failed: %.*s", (int)(len > 9 ? len - 9 : 0),
-                 (const char *)p + 9);
+        sess_log(s, LOG_WARN, "internal statement failed: %.*s",
+                 (int)(valid > 9 ? valid - 9 : 0), (const char *)p + 9);
     evbuffer_drain(in, (size_t)len + PKT_HDR_LEN);
     if (done) {
         s->resp = RESP_NONE;
@@ -544,27 +547,34 @@ static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_
 static void on_command_packet(struct session *s, uint32_t len, uint8_t seq)
 {
     struct evbuffer *in = bufferevent_get_input(s->sbev);
-    uint8_t head[PKT_HDR_LEN + 1] = {0};
+    /* a prefix copy for packets not inspected whole (rows, and packets too
+     * big to pull up): enough for an ERR code or an OK/EOF header */
+    uint8_t head[PKT_HDR_LEN + 64];
     const uint8_t *p;
+    uint32_t valid;
     uint8_t b0 = 0;
+    size_t avail = evbuffer_get_length(in);
 
-    if (len > 0) {
-        evbuffer_copyout(in, head, sizeof(head));
+    if (len > 0 && avail < PKT_HDR_LEN + 1)
+        return;
+    ev_ssize_t got = evbuffer_copyout(in, head, avail < sizeof(head) ? avail : sizeof(head));
+    if (len > 0)
         b0 = head[PKT_HDR_LEN];
-    }
     if (len > 0 && needs_whole(s, b0, len) && len <= SESS_INSPECT_MAX) {
         p = whole_packet(in, len);
         if (!p)
             return; /* wait for the rest */
+        valid = len;
     } else {
         p = &head[PKT_HDR_LEN];
-        if (len > 0 && evbuffer_get_length(in) < PKT_HDR_LEN + 1)
-            return;
+        valid = got > PKT_HDR_LEN ? (uint32_t)(got - PKT_HDR_LEN) : 0;
+        if (valid > len)
+            valid = len;
     }
-    bool done = resp_advance(s, p, len);
+    bool done = resp_advance(s, p, valid, len);
     if (s->state == SESS_CLOSING)
         return;
-    if (s->internal != INT_NONE && internal_packet(s, in, p, len, seq, b0, done))
+    if (s->internal != INT_NONE && internal_packet(s, in, p, valid, len, seq, b0, done))
         return;
     sess_relay_packet(s, in, s->cout, len, (uint8_t)(seq + s->resp_seq_fix), true);
     if (done) {

@@ -16,12 +16,11 @@
 struct kw_entry {
     const char *name;
     uint8_t len;
-    uint8_t reserved;
 };
 
 static const struct kw_entry kw_table[KW__COUNT] = {
-    [KW_NONE] = {"", 0, 0},
-#define LEX_KW_ROW(n, r) [KW_##n] = {#n, sizeof(#n) - 1, r},
+    [KW_NONE] = {"", 0},
+#define LEX_KW_ROW(n, r) [KW_##n] = {#n, sizeof(#n) - 1},
     SQL_KEYWORDS(LEX_KW_ROW)
 #undef LEX_KW_ROW
 };

@@ -905,6 +905,105 @@ static struct sql_stmt *sqlp_next_stmt(struct sql_script *out, int *cap)
     return st;
 }
 
+/* Store a token as two 64-bit words: field by field, the compiler writes
+ * it in six stores. */
+static inline void sqlp_tok_store(struct lex_tok *dst, const struct lex_tok *r)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    _Static_assert(sizeof(struct lex_tok) == 16 && offsetof(struct lex_tok, len) == 4 &&
+                       offsetof(struct lex_tok, kw) == 8 && offsetof(struct lex_tok, op) == 10 &&
+                       offsetof(struct lex_tok, type) == 12 && offsetof(struct lex_tok, flags) == 13,
+                   "struct lex_tok layout");
+    uint64_t w[2] = {r->off | (uint64_t)r->len << 32,
+                     r->kw | (uint64_t)r->op << 16 | (uint64_t)r->type << 32 | (uint64_t)r->flags << 40};
+    memcpy(dst, w, sizeof(w));
+#else
+    *dst = *r;
+#endif
+}
+
+/* The common run of a statement's tokens: plain words, one-byte
+ * punctuation, qualifier dots and integers, lexed straight into the token
+ * array and digested in one loop with the scanner state in registers (the
+ * same tokens and digest steps as lex_next() + dg_token()).  Stops before
+ * any other token (a quote, comment, ';', operator that may be longer ...),
+ * which the caller takes through lex_next(), or when `room` is used up.
+ * Only called outside executable comments.  Returns the tokens added. */
+static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sqlp_digest *d)
+{
+    const unsigned char *s = (const unsigned char *)lx->s;
+    const uint32_t n = lx->len;
+    uint32_t p = lx->pos;
+    uint8_t prev = lx->prev_type;
+    uint64_t h = d->h;
+    bool last_q = d->last_q, pend = d->pend_comma;
+    int k = 0;
+    while (k < room) {
+        while (p < n && (lex_cc_table[s[p]] & LEX_CC_SPACE))
+            p++;
+        if (p >= n)
+            break;
+        unsigned char c = s[p];
+        uint8_t st = lex_start_table[c];
+        uint32_t e = p + 1;
+        struct lex_tok r;
+        if (st == LEX_ST_WORD) {
+            e = lex_word_end(s, e, n);
+            if (e < n && (s[e] == '\'' || s[e] == '"')) /* maybe X'..', N'..', _cs'..' */
+                break;
+            r.kw = e - p == 1 ? KW_NONE : (uint16_t)lex_kw_find(s + p, e - p, n - p, p);
+            r.op = 0;
+            r.type = LEX_IDENT;
+            if (pend)
+                h = dg_mix(h, DG_TAG_OP | ',');
+            pend = last_q = false;
+            h = r.kw != KW_NONE ? dg_mix(h, DG_TAG_KW | r.kw) : dg_word(h, lx->s, n, p, e - p);
+        } else if ((st == LEX_ST_OP1 && !(lex_cc_table[c] & LEX_CC_MAYCOMMENT) && c != ';') ||
+                   (st == LEX_ST_DOT && (e >= n || !(lex_cc_table[s[e]] & LEX_CC_DIGIT) ||
+                                         prev == LEX_IDENT || prev == LEX_QIDENT))) {
+            r.kw = KW_NONE;
+            r.op = c;
+            r.type = LEX_OP;
+            if (c == ',' && last_q && !pend) {
+                pend = true; /* "?, ?": held back */
+            } else {
+                if (pend)
+                    h = dg_mix(h, DG_TAG_OP | ',');
+                pend = last_q = false;
+                h = dg_mix(h, DG_TAG_OP | c);
+            }
+        } else if (st == LEX_ST_DIGIT) {
+            while (e < n && (lex_cc_table[s[e]] & LEX_CC_DIGIT))
+                e++;
+            if (e < n && ((lex_cc_table[s[e]] & LEX_CC_IDENT) || s[e] == '.'))
+                break; /* 1.5, 1e3, 0x1F, 1abc ... */
+            r.kw = KW_NONE;
+            r.op = 0;
+            r.type = LEX_NUMBER;
+            if (pend) {
+                pend = false; /* the run stays one '?' */
+            } else {
+                h = dg_mix(h, DG_TAG_Q);
+                last_q = true;
+            }
+        } else {
+            break;
+        }
+        r.off = p;
+        r.len = e - p;
+        r.flags = 0;
+        sqlp_tok_store(&t[k++], &r);
+        prev = r.type;
+        p = e;
+    }
+    lx->pos = p;
+    lx->prev_type = prev;
+    d->h = h;
+    d->last_q = last_q;
+    d->pend_comma = pend;
+    return k;
+}
+
 /* Lex one statement into buf and digest it on the way; returns false at end of text with no tokens. */
 static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *buf,
                          struct sqlp_split *sp, bool *oom)
@@ -951,6 +1050,14 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
         last_tok_end = tk->off + tk->len;
         last_exec = (tk->flags & LEXF_EXEC) != 0;
         end = last_tok_end;
+        if (comp.decided && !comp.active && !last_exec && !lx->in_exec) {
+            int k = sqlp_fast_run(lx, buf->t + n, buf->cap - n, &dg);
+            if (k > 0) {
+                n += k;
+                last_tok_end = buf->t[n - 1].off + buf->t[n - 1].len;
+                end = last_tok_end;
+            }
+        }
     }
     if (last_exec && lx->exec_close_end > last_tok_end && !lx->in_exec)
         end = end > lx->exec_close_end ? end : lx->exec_close_end;
