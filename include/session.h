@@ -179,5 +179,7 @@ struct session *session_new(struct worker *w, int fd, const struct sockaddr *sa,
 void session_close(struct session *s, int errcode, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void session_set_state(struct session *s, enum sess_state st);
+/* Free a session at once (only when its worker's loop has stopped). */
+void session_free_now(struct session *s);
 
 #endif

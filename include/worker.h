@@ -82,6 +82,8 @@ bool workers_start(const char *host, int port, char *err, size_t errlen);
 void worker_set_tls(struct worker *w, struct ssl_ctx_st *client, struct ssl_ctx_st *backend);
 /* Close every session (shutdown). */
 void workers_close_all(void);
+/* Free every worker after workers_stop(). */
+void workers_free(void);
 void workers_stop(void);            /* stop loops and join threads */
 int workers_count(void);
 struct worker *workers_at(int i);

@@ -327,6 +327,8 @@ static int run(void)
     admin_stop();
     workers_close_all();
     workers_stop();
+    workers_free();
+    tablecache_clear();
     event_free(ev_term);
     event_free(ev_int);
     event_free(ev_hup);

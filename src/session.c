@@ -28,6 +28,7 @@
 #include "errors.h"
 #include "log.h"
 #include "pkt.h"
+#include "pipeline.h"
 #include "session_int.h"
 #include "tls.h"
 #include "worker.h"
@@ -127,6 +128,14 @@ static void handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (s->state < SESS_IDLE)
         session_close(s, DGE_HANDSHAKE_TIMEOUT, "ddlgate: handshake not completed in time");
+}
+
+static void free_session(struct session *s);
+
+void session_free_now(struct session *s)
+{
+    pipeline_abandon(s);
+    free_session(s);
 }
 
 static void free_session(struct session *s)

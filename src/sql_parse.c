@@ -328,8 +328,8 @@ int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alia
     return st->ntables++;
 }
 
-void sqlp_add_column(struct sqlp *p, const char *qualifier, const char *name,
-                     struct sql_span span, bool star)
+void sqlp_add_column_slow(struct sqlp *p, const char *qualifier, const char *name,
+                          struct sql_span span, bool star)
 {
     struct sql_stmt *st = p->st;
     if (st->ncolumns >= SQLP_MAX_COLUMNS)

@@ -190,8 +190,30 @@ bool sqlp_nameeq(const char *a, const char *b);
 /* ---- references (sql_parse.c) ---- */
 int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alias,
                    struct sql_span alias_span, uint8_t access);
-void sqlp_add_column(struct sqlp *p, const char *qualifier, const char *name,
-                     struct sql_span span, bool star);
+void sqlp_add_column_slow(struct sqlp *p, const char *qualifier, const char *name,
+                          struct sql_span span, bool star);
+/* Record a column reference; the arrays' growth (and the count cap) is
+ * the slow path. */
+static inline void sqlp_add_column(struct sqlp *p, const char *qualifier, const char *name,
+                                   struct sql_span span, bool star)
+{
+    struct sql_stmt *st = p->st;
+    int k = st->ncolumns;
+    /* the caps only double up to SQLP_MAX_COLUMNS, so k < cap keeps k below it */
+    if (k >= p->columns_cap || k >= p->col_scope_cap) {
+        sqlp_add_column_slow(p, qualifier, name, span, star);
+        return;
+    }
+    p->col_scope[k] = (uint16_t)p->scope;
+    struct sql_column_ref *c = &st->columns[k];
+    c->qualifier = qualifier;
+    c->name = name;
+    c->span = span;
+    c->table_idx = -1;
+    c->ctx = p->ctx;
+    c->star = star;
+    st->ncolumns = k + 1;
+}
 int sqlp_new_scope(struct sqlp *p);
 void sqlp_resolve_columns(struct sqlp *p);
 

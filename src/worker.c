@@ -295,3 +295,34 @@ void workers_stats_sum(struct worker_stats *out)
 #undef WORKER_STAT_SUM
     }
 }
+
+/* Free every worker after workers_stop() (the threads are gone). */
+void workers_free(void)
+{
+    for (int i = 0; i < nworkers; i++) {
+        struct worker *w = &workers[i];
+        if (w->listener)
+            evconnlistener_free(w->listener);
+        /* sessions left (closing ones) go with the loop */
+        while (w->sessions)
+            session_free_now(w->sessions);
+        if (w->post_ev)
+            event_free(w->post_ev);
+        struct worker_job *j = w->post_head;
+        while (j) {
+            struct worker_job *next = j->next;
+            free(j);
+            j = next;
+        }
+        SSL_CTX_free(w->client_tls_ctx);
+        SSL_CTX_free(w->backend_tls_ctx);
+        sql_script_free(&w->script);
+        if (w->base)
+            event_base_free(w->base);
+        pthread_mutex_destroy(&w->post_lock);
+    }
+    free(workers);
+    workers = NULL;
+    nworkers = 0;
+    threads_started = false;
+}

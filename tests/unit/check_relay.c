@@ -287,6 +287,12 @@ static void run_script(const struct script *sc)
     }
     close(fd);
     pthread_join(th, NULL);
+    /* stop the proxy, so nothing is left running (valgrind, no-fork mode) */
+    workers_close_all();
+    workers_stop();
+    workers_free();
+    close(backend_lfd);
+    proxy_up = false;
     ck_assert_msg(fs.error[0] == '\0', "%s: %s", sc->name, fs.error);
 }
 
