@@ -19,8 +19,8 @@ static double gb_now(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static const struct gate_table_info gb_typical = {.engine = "InnoDB", .row_format = "DYNAMIC",
-                                                  .has_primary_key = true};
+static const struct gate_table_info gb_typical = {
+    .engine = "InnoDB", .row_format = "DYNAMIC", .has_primary_key = true};
 
 static const struct gate_table_info *gb_lookup(void *ctx, const char *schema, const char *table)
 {
@@ -33,14 +33,17 @@ int main(int argc, char **argv)
     long n = argc > 1 ? atol(argv[1]) : 1000000;
     if (n <= 0 || n > 100000000)
         n = 1000000;
-    static const struct { const char *name, *sql; } cases[] = {
+    static const struct {
+        const char *name, *sql;
+    } cases[] = {
         {"point select", "SELECT c FROM sbtest1 WHERE id=4242"},
         {"update by pk", "UPDATE sbtest1 SET k=k+1 WHERE id=4242"},
         {"insert", "INSERT INTO sbtest1 (id, k, c, pad) VALUES (0, 1, 'x', 'y')"},
         {"alter rewrite", "ALTER TABLE sbtest1 ADD COLUMN note VARCHAR(32) NULL"},
     };
     log_set_level(LOG_ERROR);
-    struct sql_parse_opts opts = {.server = {SQL_FLAVOUR_MYSQL, 80036, false}, .default_schema = "sbtest"};
+    struct sql_parse_opts opts = {.server = {SQL_FLAVOUR_MYSQL, 80036, false},
+                                  .default_schema = "sbtest"};
     struct gate_tables tables = {gb_lookup, NULL};
     struct sql_script s;
     struct gate_verdict v;
@@ -60,7 +63,8 @@ int main(int argc, char **argv)
             gate_check(&opts, NULL, &tables, cases[c].sql, len, &s, &v);
         double t2 = gb_now();
         printf("%-14s gate_check %6.0f ns/op (parse alone %6.0f ns)  action=%d rules=%d\n",
-               cases[c].name, (t2 - t1) / (double)iters, (t1 - t0) / (double)iters, v.action, v.nrules);
+               cases[c].name, (t2 - t1) / (double)iters, (t1 - t0) / (double)iters, v.action,
+               v.nrules);
     }
     gate_verdict_clear(&v);
     sql_script_free(&s);

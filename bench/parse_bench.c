@@ -19,13 +19,16 @@
 
 #include "sql.h"
 
-static const char q_select[] =
-    "SELECT id, name, email, status FROM shop.users u WHERE u.id = 42 AND u.status = 'active' LIMIT 1";
+static const char q_select[] = "SELECT id, name, email, status FROM shop.users u WHERE u.id = 42 "
+                               "AND u.status = 'active' LIMIT 1";
 
 static const char q_insert[] =
-    "INSERT INTO shop.orders (id, customer_id, status, total_cents, currency, created_at, updated_at, note) "
-    "VALUES (1001, 77, 'new', 12999, 'EUR', '2024-05-01 10:00:00', '2024-05-01 10:00:00', 'first order'), "
-    "(1002, 78, 'new', 4999, 'EUR', '2024-05-01 10:01:00', '2024-05-01 10:01:00', 'gift wrap please'), "
+    "INSERT INTO shop.orders (id, customer_id, status, total_cents, currency, created_at, "
+    "updated_at, note) "
+    "VALUES (1001, 77, 'new', 12999, 'EUR', '2024-05-01 10:00:00', '2024-05-01 10:00:00', 'first "
+    "order'), "
+    "(1002, 78, 'new', 4999, 'EUR', '2024-05-01 10:01:00', '2024-05-01 10:01:00', 'gift wrap "
+    "please'), "
     "(1003, 79, 'paid', 19999, 'USD', '2024-05-01 10:02:00', '2024-05-01 10:02:00', NULL) "
     "ON DUPLICATE KEY UPDATE status = VALUES(status), updated_at = NOW()";
 
@@ -78,9 +81,18 @@ static unsigned long long count_loop(const char *q, long n)
     return sink;
 }
 
-__attribute__((noinline)) static unsigned long long count_select(long n) { return count_loop(q_select, n); }
-__attribute__((noinline)) static unsigned long long count_insert(long n) { return count_loop(q_insert, n); }
-__attribute__((noinline)) static unsigned long long count_alter(long n) { return count_loop(q_alter, n); }
+__attribute__((noinline)) static unsigned long long count_select(long n)
+{
+    return count_loop(q_select, n);
+}
+__attribute__((noinline)) static unsigned long long count_insert(long n)
+{
+    return count_loop(q_insert, n);
+}
+__attribute__((noinline)) static unsigned long long count_alter(long n)
+{
+    return count_loop(q_alter, n);
+}
 
 static double bench(const char *name, const char *q, int batches, int per_batch)
 {

@@ -15,7 +15,7 @@
 
 #define FUZZ_MAX_ULEN (1u << 20) /* keep iterations fast; the codec allows 16 MiB */
 
-static const size_t piece_sizes[8] = { 1, 2, 3, 7, 64, 1000, 0, 0 }; /* 0 = all */
+static const size_t piece_sizes[8] = {1, 2, 3, 7, 64, 1000, 0, 0}; /* 0 = all */
 
 static void check_reencode(enum cmp_algo algo, struct evbuffer *plain)
 {

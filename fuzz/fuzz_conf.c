@@ -40,9 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err[0] = '\0';
     if (conf_load_file(c, path, err, sizeof(err))) {
         (void)conf_validate(c, err, sizeof(err));
-        for (int i = 0; conf_key_at(c, i, sec, sizeof(sec), key, sizeof(key), val, sizeof(val),
-                                    NULL);
-             i++)
+        for (int i = 0;
+             conf_key_at(c, i, sec, sizeof(sec), key, sizeof(key), val, sizeof(val), NULL); i++)
             ;
     } else if (err[0] == '\0') {
         abort(); /* a failure must say why */

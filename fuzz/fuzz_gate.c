@@ -13,8 +13,8 @@
 #include "log.h"
 #include "sql.h"
 
-static const struct gate_table_info fz_table = {.engine = "InnoDB", .row_format = "DYNAMIC",
-                                                .has_primary_key = true};
+static const struct gate_table_info fz_table = {
+    .engine = "InnoDB", .row_format = "DYNAMIC", .has_primary_key = true};
 
 static const struct gate_table_info *fz_lookup(void *ctx, const char *schema, const char *table)
 {
@@ -36,8 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size > 65536)
         return 0;
     static const struct sql_server servers[] = {
-        {SQL_FLAVOUR_MYSQL, 50744, false}, {SQL_FLAVOUR_MYSQL, 80036, false},
-        {SQL_FLAVOUR_MARIADB, 101119, false}, {SQL_FLAVOUR_MARIADB, 110402, true},
+        {SQL_FLAVOUR_MYSQL, 50744, false},
+        {SQL_FLAVOUR_MYSQL, 80036, false},
+        {SQL_FLAVOUR_MARIADB, 101119, false},
+        {SQL_FLAVOUR_MARIADB, 110402, true},
     };
     struct sql_parse_opts o = {.server = servers[data[0] & 3], .default_schema = "db"};
     struct gate_tables t = {fz_lookup, (data[0] & 4) ? (void *)&fz_table : NULL};

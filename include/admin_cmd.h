@@ -28,23 +28,23 @@
 #include "rules.h"
 
 /* X(kind, text used by HELP / logs) */
-#define ADMIN_CMD_KINDS(X)                                                \
-    X(ADMIN_SHOW_RULES, "SHOW RULES")                                     \
-    X(ADMIN_SHOW_VERDICTS, "SHOW VERDICTS")                               \
-    X(ADMIN_SHOW_SESSIONS, "SHOW SESSIONS")                               \
-    X(ADMIN_SHOW_BACKEND, "SHOW BACKEND")                                 \
-    X(ADMIN_SHOW_PENDING, "SHOW PENDING")                                 \
-    X(ADMIN_SHOW_QUEUE, "SHOW QUEUE")                                     \
-    X(ADMIN_SHOW_STATS, "SHOW STATS")                                     \
-    X(ADMIN_SHOW_CONFIG, "SHOW CONFIG")                                   \
-    X(ADMIN_SHOW_WARNINGS, "SHOW WARNINGS")                               \
-    X(ADMIN_SET_RULE, "SET RULE")                                         \
-    X(ADMIN_APPROVE, "APPROVE")                                           \
-    X(ADMIN_DENY, "DENY")                                                 \
-    X(ADMIN_CANCEL, "CANCEL")                                             \
-    X(ADMIN_RELOAD, "RELOAD")                                             \
-    X(ADMIN_HELP, "HELP")                                                 \
-    X(ADMIN_SELECT, "SELECT")           /* client probes: answer items */ \
+#define ADMIN_CMD_KINDS(X)                                                          \
+    X(ADMIN_SHOW_RULES, "SHOW RULES")                                               \
+    X(ADMIN_SHOW_VERDICTS, "SHOW VERDICTS")                                         \
+    X(ADMIN_SHOW_SESSIONS, "SHOW SESSIONS")                                         \
+    X(ADMIN_SHOW_BACKEND, "SHOW BACKEND")                                           \
+    X(ADMIN_SHOW_PENDING, "SHOW PENDING")                                           \
+    X(ADMIN_SHOW_QUEUE, "SHOW QUEUE")                                               \
+    X(ADMIN_SHOW_STATS, "SHOW STATS")                                               \
+    X(ADMIN_SHOW_CONFIG, "SHOW CONFIG")                                             \
+    X(ADMIN_SHOW_WARNINGS, "SHOW WARNINGS")                                         \
+    X(ADMIN_SET_RULE, "SET RULE")                                                   \
+    X(ADMIN_APPROVE, "APPROVE")                                                     \
+    X(ADMIN_DENY, "DENY")                                                           \
+    X(ADMIN_CANCEL, "CANCEL")                                                       \
+    X(ADMIN_RELOAD, "RELOAD")                                                       \
+    X(ADMIN_HELP, "HELP")                                                           \
+    X(ADMIN_SELECT, "SELECT")                     /* client probes: answer items */ \
     X(ADMIN_SESSION_NOOP, "SET/USE/BEGIN/COMMIT") /* answer OK */
 
 enum admin_cmd_kind {
@@ -68,7 +68,7 @@ enum admin_sel_kind {
 
 struct admin_sel_item {
     enum admin_sel_kind kind;
-    char name[ADMIN_NAME_MAX]; /* variable/function name, or string value */
+    char name[ADMIN_NAME_MAX];   /* variable/function name, or string value */
     char column[ADMIN_NAME_MAX]; /* result column name: alias, else the text */
     int64_t num;
 };

@@ -17,7 +17,13 @@
 /* capacity of the table: size approval_list() buffers with it */
 #define APPROVAL_MAX 256
 
-enum approval_state { APPROVAL_PENDING = 0, APPROVAL_APPROVED, APPROVAL_DENIED, APPROVAL_USED, APPROVAL_EXPIRED };
+enum approval_state {
+    APPROVAL_PENDING = 0,
+    APPROVAL_APPROVED,
+    APPROVAL_DENIED,
+    APPROVAL_USED,
+    APPROVAL_EXPIRED
+};
 
 struct approval_info {
     uint64_t id;
@@ -28,7 +34,7 @@ struct approval_info {
     char requested_by[64]; /* user@host of the application session */
     char decided_by[64];   /* admin user */
     time_t created, decided, expires;
-    bool once;             /* consumed by the first statement that uses it */
+    bool once; /* consumed by the first statement that uses it */
 };
 
 /* true when digest has a live approval; consumes it when it is a once-approval */

@@ -16,23 +16,23 @@
 #define CLASSIFY_MAX_SPECS 64
 
 struct classify_spec {
-    enum sql_algorithm best;  /* best algorithm for this spec alone */
-    bool lock_none;           /* LOCK=NONE possible with `best` */
-    bool rebuild;             /* table rebuilt */
-    bool clause_allowed;      /* accepts ALGORITHM=/LOCK= (MariaDB DROP INDEX,
+    enum sql_algorithm best; /* best algorithm for this spec alone */
+    bool lock_none;          /* LOCK=NONE possible with `best` */
+    bool rebuild;            /* table rebuilt */
+    bool clause_allowed;     /* accepts ALGORITHM=/LOCK= (MariaDB DROP INDEX,
                                  partition maintenance do not) */
-    const char *matrix_row;   /* id of the matrix row used, for logs/tests */
+    const char *matrix_row;  /* id of the matrix row used, for logs/tests */
 };
 
 struct classify_result {
-    bool is_alter_like;       /* ALTER / CREATE INDEX / DROP INDEX / OPTIMIZE ... */
-    enum sql_algorithm best;  /* weakest over the specs (after combination rules) */
-    bool lock_none;           /* LOCK=NONE possible for the whole statement */
+    bool is_alter_like;      /* ALTER / CREATE INDEX / DROP INDEX / OPTIMIZE ... */
+    enum sql_algorithm best; /* weakest over the specs (after combination rules) */
+    bool lock_none;          /* LOCK=NONE possible for the whole statement */
     bool rebuild;
-    bool clause_allowed;      /* ALGORITHM/LOCK may be appended at all */
-    bool instant_ok;          /* the whole statement could run ALGORITHM=INSTANT */
-    bool mixed;               /* specs' best algorithms differ (DG021) */
-    bool conservative;        /* table facts were missing; `why` says which */
+    bool clause_allowed; /* ALGORITHM/LOCK may be appended at all */
+    bool instant_ok;     /* the whole statement could run ALGORITHM=INSTANT */
+    bool mixed;          /* specs' best algorithms differ (DG021) */
+    bool conservative;   /* table facts were missing; `why` says which */
     char why[160];
     int nspecs;
     struct classify_spec specs[CLASSIFY_MAX_SPECS];

@@ -76,7 +76,7 @@ struct cmp_stream {
     struct ZSTD_CCtx_s *zcctx;
     struct ZSTD_DCtx_s *zdctx;
     /* counters for SHOW output / tests */
-    uint64_t seq_mismatches;  /* decoded ids not expected (0 always is: new command) */
+    uint64_t seq_mismatches; /* decoded ids not expected (0 always is: new command) */
     uint64_t packets_in, packets_out;
     uint64_t bytes_wire_in, bytes_plain_in;   /* decoded: wire -> plain */
     uint64_t bytes_plain_out, bytes_wire_out; /* encoded: plain -> wire */

@@ -24,23 +24,29 @@ enum tls_mode {
     TLS_MODE_VERIFY_IDENTITY,
 };
 
-enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
+enum log_level {
+    LOG_ERROR = 0,
+    LOG_WARN,
+    LOG_INFO,
+    LOG_DEBUG,
+    LOG_TRACE
+};
 
 struct conf {
     /* [ddlgate] */
     char listen_host[256];
     int listen_port;
-    int workers;                 /* 0 = number of cores */
+    int workers; /* 0 = number of cores */
     enum log_level log_level;
-    char state_file[1024];       /* "" = no state file */
+    char state_file[1024]; /* "" = no state file */
     int max_clients;
-    int handshake_timeout_ms;    /* slow-loris guard */
-    int drain_timeout_ms;        /* SIGTERM: let statements finish */
-    int idle_timeout_s;          /* 0 = none */
-    size_t max_packet_size;      /* client packets above this close the client */
-    char unparsed_ddl_policy[16];/* "reject" (DG900) or "pass" */
-    int approval_minutes;        /* default APPROVE window */
-    bool approval_once;          /* approvals are used once (else window) */
+    int handshake_timeout_ms;     /* slow-loris guard */
+    int drain_timeout_ms;         /* SIGTERM: let statements finish */
+    int idle_timeout_s;           /* 0 = none */
+    size_t max_packet_size;       /* client packets above this close the client */
+    char unparsed_ddl_policy[16]; /* "reject" (DG900) or "pass" */
+    int approval_minutes;         /* default APPROVE window */
+    bool approval_once;           /* approvals are used once (else window) */
 
     /* [backend] */
     char backend_host[256];
@@ -51,7 +57,7 @@ struct conf {
     char backend_tls_cert[1024];
     char backend_tls_key[1024];
     char monitor_user[128];
-    char monitor_password[256];  /* resolved secret; never logged */
+    char monitor_password[256]; /* resolved secret; never logged */
     int monitor_interval_ms;
 
     /* [client_tls] */
@@ -61,16 +67,16 @@ struct conf {
     bool require_client_tls;
 
     /* [admin] */
-    char admin_host[256];        /* "" = admin port disabled */
+    char admin_host[256]; /* "" = admin port disabled */
     int admin_port;
     char admin_user[128];
-    char admin_password[256];    /* resolved secret; never logged */
-    bool admin_listen_explicit;  /* admin.listen came from the file or --set */
+    char admin_password[256];   /* resolved secret; never logged */
+    bool admin_listen_explicit; /* admin.listen came from the file or --set */
 
     /* [limits] */
-    uint64_t table_size_limit;   /* bytes: DG004 */
-    uint64_t large_table_rows;   /* DG008/DG081 "large table" */
-    int lock_wait_timeout_s;     /* short MDL attempts (queue) */
+    uint64_t table_size_limit; /* bytes: DG004 */
+    uint64_t large_table_rows; /* DG008/DG081 "large table" */
+    int lock_wait_timeout_s;   /* short MDL attempts (queue) */
     int ddl_queue_deadline_s;
     int max_concurrent_ddl;
     bool kill_idle_blockers;
@@ -79,10 +85,13 @@ struct conf {
 
     /* [rules]: DGnnn = mode, the configured default for each rule */
     int nrule_modes;
-    struct { uint16_t id; enum rule_mode mode; } rule_modes[128];
+    struct {
+        uint16_t id;
+        enum rule_mode mode;
+    } rule_modes[128];
 
     /* where it came from, for SHOW CONFIG and reload */
-    char path[1024];             /* "" = built-in defaults only */
+    char path[1024]; /* "" = built-in defaults only */
 };
 
 /* Fill built-in defaults (these alone make a working proxy). */
@@ -91,8 +100,8 @@ void conf_defaults(struct conf *c);
  * "file:line: what is wrong" into err. */
 bool conf_load_file(struct conf *c, const char *path, char *err, size_t errlen);
 /* Apply "section.key=value" (from --set) or section/key/value. */
-bool conf_set(struct conf *c, const char *section, const char *key, const char *value,
-              char *err, size_t errlen);
+bool conf_set(struct conf *c, const char *section, const char *key, const char *value, char *err,
+              size_t errlen);
 bool conf_set_kv(struct conf *c, const char *assignment, char *err, size_t errlen);
 /* Cross-field checks (admin password present, TLS on non-loopback admin...). */
 bool conf_validate(const struct conf *c, char *err, size_t errlen);
@@ -100,8 +109,8 @@ bool conf_validate(const struct conf *c, char *err, size_t errlen);
 bool conf_parse_hostport(const char *s, char *host, size_t hostlen, int *port);
 /* Iterate keys for SHOW CONFIG; secrets are shown as "***". */
 int conf_key_count(void);
-bool conf_key_at(const struct conf *c, int i, char *section, size_t slen, char *key,
-                 size_t klen, char *value, size_t vlen, bool *reloadable);
+bool conf_key_at(const struct conf *c, int i, char *section, size_t slen, char *key, size_t klen,
+                 char *value, size_t vlen, bool *reloadable);
 /* Added (compatible): how many non-reloadable keys differ between the
  * running conf and a freshly parsed one; their "section.key" names go to
  * names (comma separated).  RELOAD logs them as "needs a restart". */

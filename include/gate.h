@@ -21,16 +21,16 @@
  * the classifier then answers conservatively and says why. */
 struct gate_column_info {
     const char *name;
-    const char *type;      /* upper-cased base type */
-    int64_t length;        /* chars for VARCHAR/CHAR, -1 otherwise */
-    const char *charset;   /* column charset */
-    int max_bytes_per_char;/* 1 latin1, 3 utf8mb3, 4 utf8mb4 */
+    const char *type;       /* upper-cased base type */
+    int64_t length;         /* chars for VARCHAR/CHAR, -1 otherwise */
+    const char *charset;    /* column charset */
+    int max_bytes_per_char; /* 1 latin1, 3 utf8mb3, 4 utf8mb4 */
     bool nullable;
-    bool is_virtual;       /* VIRTUAL generated */
+    bool is_virtual; /* VIRTUAL generated */
     bool auto_increment;
-    int nvalues;           /* ENUM/SET */
+    int nvalues; /* ENUM/SET */
     const char **values;
-    bool unique_lead;      /* first column of the PRIMARY KEY or a UNIQUE key
+    bool unique_lead; /* first column of the PRIMARY KEY or a UNIQUE key
                               (an FK may reference it: DG070) */
     /* Appended for the classifier (zero = "no" for a listed column): */
     bool is_unsigned;         /* numeric UNSIGNED */
@@ -43,14 +43,14 @@ struct gate_table_info {
     const char *name;
     const char *engine;
     const char *row_format;
-    uint64_t size_bytes;   /* data_length + index_length */
+    uint64_t size_bytes; /* data_length + index_length */
     uint64_t rows;
     bool has_primary_key;
     bool has_not_null_unique;
     bool has_fulltext;
-    bool has_fk_child;     /* the table references others */
-    bool has_fk_parent;    /* others reference it */
-    bool has_fk_cascade;   /* an FK with ON ... CASCADE / SET NULL */
+    bool has_fk_child;   /* the table references others */
+    bool has_fk_parent;  /* others reference it */
+    bool has_fk_cascade; /* an FK with ON ... CASCADE / SET NULL */
     bool has_triggers;
     bool is_partitioned;
     int ncols;
@@ -60,9 +60,9 @@ struct gate_table_info {
      * columns NOT NULL, no FLOAT/DOUBLE, no prefix); has_any_unique is any
      * UNIQUE key at all (DG040 vs DG042). */
     bool has_any_unique;
-    int nkey_cols;            /* PK columns, else the usable unique key's */
-    const char **key_cols;    /* (DG049, DG081) */
-    int nfk_names;            /* FOREIGN KEY constraint names (DG092) */
+    int nkey_cols;         /* PK columns, else the usable unique key's */
+    const char **key_cols; /* (DG049, DG081) */
+    int nfk_names;         /* FOREIGN KEY constraint names (DG092) */
     const char **fk_names;
     /* Appended for the classifier: the table's default charset, which a
      * MODIFY of a string column without CHARACTER SET converts the column
@@ -86,11 +86,11 @@ struct gate_session {
 };
 
 enum gate_action {
-    GATE_PASS = 0,  /* forward unchanged */
-    GATE_WARN,      /* forward unchanged, logged and counted */
-    GATE_REWRITE,   /* forward verdict.rewritten instead */
-    GATE_APPROVAL,  /* refused until an admin approves the digest */
-    GATE_REJECT,    /* refused with verdict.err_* */
+    GATE_PASS = 0, /* forward unchanged */
+    GATE_WARN,     /* forward unchanged, logged and counted */
+    GATE_REWRITE,  /* forward verdict.rewritten instead */
+    GATE_APPROVAL, /* refused until an admin approves the digest */
+    GATE_REJECT,   /* refused with verdict.err_* */
 };
 
 #define GATE_MAX_RULES 16
@@ -109,7 +109,7 @@ struct gate_verdict {
     char *rewritten;
     size_t rewritten_len;
     /* GATE_REJECT / GATE_APPROVAL: the ERR packet to send */
-    uint16_t err_code;   /* ddlgate error code, docs/errors.md */
+    uint16_t err_code; /* ddlgate error code, docs/errors.md */
     char sqlstate[6];
     char message[512];
     /* why the classifier had to be conservative, "" when it was not */

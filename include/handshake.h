@@ -14,16 +14,16 @@
 #include "pkt.h"
 
 struct hs_greeting {
-    uint8_t protocol;          /* 10 */
-    const char *version;       /* points into payload, NUL-terminated there */
+    uint8_t protocol;    /* 10 */
+    const char *version; /* points into payload, NUL-terminated there */
     size_t version_len;
     uint32_t conn_id;
-    uint8_t scramble[21];      /* part 1 (8) + part 2 (12) + NUL */
-    size_t scramble_len;       /* 20 normally */
-    uint64_t caps;             /* lower 32 bits + MariaDB extended caps << 32 */
+    uint8_t scramble[21]; /* part 1 (8) + part 2 (12) + NUL */
+    size_t scramble_len;  /* 20 normally */
+    uint64_t caps;        /* lower 32 bits + MariaDB extended caps << 32 */
     uint8_t charset;
     uint16_t status;
-    const char *plugin;        /* auth plugin name, may be "" */
+    const char *plugin; /* auth plugin name, may be "" */
     size_t plugin_len;
 };
 
@@ -32,21 +32,21 @@ bool hs_parse_greeting(const uint8_t *payload, size_t len, struct hs_greeting *g
 void hs_write_greeting(struct pkt_writer *w, const struct hs_greeting *g);
 
 struct hs_response {
-    uint64_t caps;             /* incl. MariaDB extended caps << 32 */
+    uint64_t caps; /* incl. MariaDB extended caps << 32 */
     uint32_t max_packet;
     uint8_t charset;
-    bool ssl_request;          /* only the 32-byte SSLRequest prefix */
+    bool ssl_request; /* only the 32-byte SSLRequest prefix */
     const uint8_t *user;
     size_t user_len;
     const uint8_t *auth;
     size_t auth_len;
-    const uint8_t *db;         /* NULL if not given */
+    const uint8_t *db; /* NULL if not given */
     size_t db_len;
-    const uint8_t *plugin;     /* NULL if not given */
+    const uint8_t *plugin; /* NULL if not given */
     size_t plugin_len;
-    const uint8_t *attrs;      /* raw lenenc-prefixed block incl. its length, NULL if none */
+    const uint8_t *attrs; /* raw lenenc-prefixed block incl. its length, NULL if none */
     size_t attrs_len;
-    int zstd_level;            /* -1 if not given */
+    int zstd_level; /* -1 if not given */
 };
 
 /* Parse an SSLRequest (ssl_request set) or a HandshakeResponse41. */

@@ -32,10 +32,30 @@ void log_vwrite(enum log_level l, const char *prefix, const char *fmt, va_list a
 void log_hexdump(enum log_level l, const char *prefix, const void *data, size_t len);
 
 #define log_enabled(l) ((int)(l) <= log_level_current)
-#define log_error(...) do { if (log_enabled(LOG_ERROR)) log_write(LOG_ERROR, NULL, __VA_ARGS__); } while (0)
-#define log_warn(...)  do { if (log_enabled(LOG_WARN))  log_write(LOG_WARN,  NULL, __VA_ARGS__); } while (0)
-#define log_info(...)  do { if (log_enabled(LOG_INFO))  log_write(LOG_INFO,  NULL, __VA_ARGS__); } while (0)
-#define log_debug(...) do { if (log_enabled(LOG_DEBUG)) log_write(LOG_DEBUG, NULL, __VA_ARGS__); } while (0)
-#define log_trace(...) do { if (log_enabled(LOG_TRACE)) log_write(LOG_TRACE, NULL, __VA_ARGS__); } while (0)
+#define log_error(...)                               \
+    do {                                             \
+        if (log_enabled(LOG_ERROR))                  \
+            log_write(LOG_ERROR, NULL, __VA_ARGS__); \
+    } while (0)
+#define log_warn(...)                               \
+    do {                                            \
+        if (log_enabled(LOG_WARN))                  \
+            log_write(LOG_WARN, NULL, __VA_ARGS__); \
+    } while (0)
+#define log_info(...)                               \
+    do {                                            \
+        if (log_enabled(LOG_INFO))                  \
+            log_write(LOG_INFO, NULL, __VA_ARGS__); \
+    } while (0)
+#define log_debug(...)                               \
+    do {                                             \
+        if (log_enabled(LOG_DEBUG))                  \
+            log_write(LOG_DEBUG, NULL, __VA_ARGS__); \
+    } while (0)
+#define log_trace(...)                               \
+    do {                                             \
+        if (log_enabled(LOG_TRACE))                  \
+            log_write(LOG_TRACE, NULL, __VA_ARGS__); \
+    } while (0)
 
 #endif

@@ -32,19 +32,19 @@ struct worker;
 struct event_base;
 
 #define MDLQ_MAX_SHOW 256
-#define MDLQ_KEY_MAX 160   /* "schema.table" */
-#define MDLQ_MAX_KEYS 8    /* tables one queued statement waits for */
+#define MDLQ_KEY_MAX 160 /* "schema.table" */
+#define MDLQ_MAX_KEYS 8  /* tables one queued statement waits for */
 
 /* X(name, description) */
-#define MDLQ_STATS(X)                                                   \
-    X(queued, "DDL statements held in the queue (total)")              \
-    X(waiting, "DDL statements in the queue now")                      \
-    X(released, "queued DDL statements sent to the server")            \
-    X(retries, "lock wait timeouts retried")                           \
-    X(timeouts, "queued DDL statements that passed the deadline")      \
-    X(cancelled, "queued DDL statements cancelled by an admin")        \
-    X(abandoned, "queued DDL statements whose client disconnected")    \
-    X(fenced_statements, "statements held behind a DDL's fence")       \
+#define MDLQ_STATS(X)                                               \
+    X(queued, "DDL statements held in the queue (total)")           \
+    X(waiting, "DDL statements in the queue now")                   \
+    X(released, "queued DDL statements sent to the server")         \
+    X(retries, "lock wait timeouts retried")                        \
+    X(timeouts, "queued DDL statements that passed the deadline")   \
+    X(cancelled, "queued DDL statements cancelled by an admin")     \
+    X(abandoned, "queued DDL statements whose client disconnected") \
+    X(fenced_statements, "statements held behind a DDL's fence")    \
     X(killed_blockers, "idle blocking transactions killed by policy")
 
 struct mdlq_stats {
@@ -110,9 +110,9 @@ struct mdlq_external {
     char user[64];
     char host[64];
     char key[MDLQ_KEY_MAX];
-    int trx_seconds;      /* how long its transaction has been open, -1 unknown */
-    int idle_ms;          /* idle (Sleep) this long, -1 when running a statement */
-    int run_seconds;      /* running its current statement this long */
+    int trx_seconds; /* how long its transaction has been open, -1 unknown */
+    int idle_ms;     /* idle (Sleep) this long, -1 when running a statement */
+    int run_seconds; /* running its current statement this long */
 };
 
 /* The monitor connection is up (snapshots will come) or down. */

@@ -24,8 +24,8 @@ enum pipeline_decision {
     PIPELINE_WAIT,        /* leave the command where it is: ask again later */
 };
 
-enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text,
-                                      size_t len, struct gate_verdict *v);
+enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text, size_t len,
+                                      struct gate_verdict *v);
 /* The session closes: leave the queue, release held tables, free state. */
 void pipeline_abandon(struct session *s);
 /* COM_STMT_PREPARE answered OK with this id: remember its tables. */

@@ -22,16 +22,39 @@ struct evbuffer;
 
 /* command bytes */
 enum pkt_com {
-    COM_SLEEP = 0x00, COM_QUIT = 0x01, COM_INIT_DB = 0x02, COM_QUERY = 0x03,
-    COM_FIELD_LIST = 0x04, COM_CREATE_DB = 0x05, COM_DROP_DB = 0x06, COM_REFRESH = 0x07,
-    COM_SHUTDOWN = 0x08, COM_STATISTICS = 0x09, COM_PROCESS_INFO = 0x0a, COM_CONNECT = 0x0b,
-    COM_PROCESS_KILL = 0x0c, COM_DEBUG = 0x0d, COM_PING = 0x0e, COM_TIME = 0x0f,
-    COM_DELAYED_INSERT = 0x10, COM_CHANGE_USER = 0x11, COM_BINLOG_DUMP = 0x12,
-    COM_TABLE_DUMP = 0x13, COM_CONNECT_OUT = 0x14, COM_REGISTER_SLAVE = 0x15,
-    COM_STMT_PREPARE = 0x16, COM_STMT_EXECUTE = 0x17, COM_STMT_SEND_LONG_DATA = 0x18,
-    COM_STMT_CLOSE = 0x19, COM_STMT_RESET = 0x1a, COM_SET_OPTION = 0x1b,
-    COM_STMT_FETCH = 0x1c, COM_DAEMON = 0x1d, COM_BINLOG_DUMP_GTID = 0x1e,
-    COM_RESET_CONNECTION = 0x1f, COM_STMT_BULK_EXECUTE = 0xfa,
+    COM_SLEEP = 0x00,
+    COM_QUIT = 0x01,
+    COM_INIT_DB = 0x02,
+    COM_QUERY = 0x03,
+    COM_FIELD_LIST = 0x04,
+    COM_CREATE_DB = 0x05,
+    COM_DROP_DB = 0x06,
+    COM_REFRESH = 0x07,
+    COM_SHUTDOWN = 0x08,
+    COM_STATISTICS = 0x09,
+    COM_PROCESS_INFO = 0x0a,
+    COM_CONNECT = 0x0b,
+    COM_PROCESS_KILL = 0x0c,
+    COM_DEBUG = 0x0d,
+    COM_PING = 0x0e,
+    COM_TIME = 0x0f,
+    COM_DELAYED_INSERT = 0x10,
+    COM_CHANGE_USER = 0x11,
+    COM_BINLOG_DUMP = 0x12,
+    COM_TABLE_DUMP = 0x13,
+    COM_CONNECT_OUT = 0x14,
+    COM_REGISTER_SLAVE = 0x15,
+    COM_STMT_PREPARE = 0x16,
+    COM_STMT_EXECUTE = 0x17,
+    COM_STMT_SEND_LONG_DATA = 0x18,
+    COM_STMT_CLOSE = 0x19,
+    COM_STMT_RESET = 0x1a,
+    COM_SET_OPTION = 0x1b,
+    COM_STMT_FETCH = 0x1c,
+    COM_DAEMON = 0x1d,
+    COM_BINLOG_DUMP_GTID = 0x1e,
+    COM_RESET_CONNECTION = 0x1f,
+    COM_STMT_BULK_EXECUTE = 0xfa,
 };
 
 /* capability flags */
@@ -115,11 +138,11 @@ bool pkt_peek_header(struct evbuffer *buf, uint32_t *payload_len, uint8_t *seq);
 /* ---- response classification -------------------------------------------- */
 
 enum pkt_resp_kind {
-    PKT_RESP_OK,        /* 0x00 (or 0xfe with len >= 7 under DEPRECATE_EOF) */
-    PKT_RESP_ERR,       /* 0xff */
-    PKT_RESP_EOF,       /* 0xfe, len < 9 */
+    PKT_RESP_OK,           /* 0x00 (or 0xfe with len >= 7 under DEPRECATE_EOF) */
+    PKT_RESP_ERR,          /* 0xff */
+    PKT_RESP_EOF,          /* 0xfe, len < 9 */
     PKT_RESP_LOCAL_INFILE, /* 0xfb */
-    PKT_RESP_DATA,      /* anything else: column count, row, ... */
+    PKT_RESP_DATA,         /* anything else: column count, row, ... */
 };
 
 struct pkt_ok {
@@ -143,15 +166,15 @@ struct pkt_writer {
     uint8_t *buf;
     size_t len;
     size_t cap;
-    size_t start;   /* offset of the current packet's header */
-    uint8_t seq;    /* sequence id of the current packet */
-    bool failed;    /* sticky: an allocation failed */
+    size_t start; /* offset of the current packet's header */
+    uint8_t seq;  /* sequence id of the current packet */
+    bool failed;  /* sticky: an allocation failed */
 };
 
 void pkt_w_init(struct pkt_writer *w, uint8_t first_seq);
 void pkt_w_free(struct pkt_writer *w);
-void pkt_w_begin(struct pkt_writer *w);  /* start a packet with the next seq */
-void pkt_w_end(struct pkt_writer *w);    /* fill its header (splits >16MiB) */
+void pkt_w_begin(struct pkt_writer *w); /* start a packet with the next seq */
+void pkt_w_end(struct pkt_writer *w);   /* fill its header (splits >16MiB) */
 void pkt_w_u8(struct pkt_writer *w, uint8_t v);
 void pkt_w_u16(struct pkt_writer *w, uint16_t v);
 void pkt_w_u24(struct pkt_writer *w, uint32_t v);

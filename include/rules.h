@@ -23,12 +23,12 @@ enum rule_mode {
 };
 
 struct rule_def {
-    uint16_t id;              /* 1 for DG001 */
-    const char *name;         /* "not-null-column-without-default" */
+    uint16_t id;      /* 1 for DG001 */
+    const char *name; /* "not-null-column-without-default" */
     enum rule_mode default_mode;
-    bool runtime;             /* needs live table facts */
-    const char *summary;      /* one line: what it catches */
-    const char *advice;       /* the safe alternative, quoted in errors */
+    bool runtime;        /* needs live table facts */
+    const char *summary; /* one line: what it catches */
+    const char *advice;  /* the safe alternative, quoted in errors */
 };
 
 int rules_count(void);
@@ -36,7 +36,7 @@ const struct rule_def *rules_at(int i);
 const struct rule_def *rules_find(uint16_t id);
 /* "DG001", "dg1", "1", or the rule name -> id; 0 if unknown */
 uint16_t rules_parse_id(const char *s);
-const char *rules_mode_name(enum rule_mode m); /* "reject" ... */
+const char *rules_mode_name(enum rule_mode m);             /* "reject" ... */
 bool rules_parse_mode(const char *s, enum rule_mode *out); /* accepts "queue" too */
 
 /* mode in force for a table (schema/table may be NULL for the global one) */
@@ -49,6 +49,6 @@ void rules_hit(uint16_t id);
 uint64_t rules_hits(uint16_t id);
 
 /* iterate scoped overrides: returns false past the end */
-bool rules_scoped_at(int i, uint16_t *id, enum rule_mode *m, char *schema, size_t slen,
-                     char *table, size_t tlen);
+bool rules_scoped_at(int i, uint16_t *id, enum rule_mode *m, char *schema, size_t slen, char *table,
+                     size_t tlen);
 #endif

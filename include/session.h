@@ -39,17 +39,17 @@ struct ssl_st;
 
 /* X(name, comment) - the connection state machine. */
 #define SESS_STATES(X)                                                      \
-    X(CONNECTING)      /* backend TCP connect in progress */                \
-    X(WAIT_GREETING)   /* waiting for the server greeting */                \
-    X(WAIT_HELLO)      /* greeting relayed; waiting for the client's reply */ \
-    X(CLIENT_TLS)      /* TLS handshake with the client in progress */      \
-    X(BACKEND_TLS)     /* TLS handshake with the backend in progress */     \
-    X(AUTH)            /* relaying the authentication exchange */           \
-    X(IDLE)            /* command phase, no command in flight */            \
-    X(COMMAND)         /* a command is in flight; relaying its response */  \
-    X(LOCAL_INFILE)    /* relaying the client's LOAD DATA LOCAL stream */   \
-    X(HELD)            /* ddlgate holds the statement (DDL queue) */        \
-    X(CLOSING)         /* flushing a last packet to the client */
+    X(CONNECTING)    /* backend TCP connect in progress */                  \
+    X(WAIT_GREETING) /* waiting for the server greeting */                  \
+    X(WAIT_HELLO)    /* greeting relayed; waiting for the client's reply */ \
+    X(CLIENT_TLS)    /* TLS handshake with the client in progress */        \
+    X(BACKEND_TLS)   /* TLS handshake with the backend in progress */       \
+    X(AUTH)          /* relaying the authentication exchange */             \
+    X(IDLE)          /* command phase, no command in flight */              \
+    X(COMMAND)       /* a command is in flight; relaying its response */    \
+    X(LOCAL_INFILE)  /* relaying the client's LOAD DATA LOCAL stream */     \
+    X(HELD)          /* ddlgate holds the statement (DDL queue) */          \
+    X(CLOSING)       /* flushing a last packet to the client */
 
 enum sess_state {
 #define SESS_STATE_ENUM(n) SESS_##n,
@@ -60,102 +60,112 @@ enum sess_state {
 /* Response tracking within SESS_COMMAND (and AUTH for COM_CHANGE_USER). */
 enum resp_state {
     RESP_NONE = 0,
-    RESP_FIRST,        /* first packet of a result: OK/ERR/LOCAL INFILE/column count */
-    RESP_COLDEFS,      /* resp_left column definitions to go */
-    RESP_COLDEFS_EOF,  /* EOF after column definitions (no DEPRECATE_EOF) */
-    RESP_ROWS,         /* rows until EOF/OK/ERR */
-    RESP_PREPARE_OK,   /* COM_STMT_PREPARE first packet */
-    RESP_PREP_PARAMS,  /* parameter definitions */
+    RESP_FIRST,       /* first packet of a result: OK/ERR/LOCAL INFILE/column count */
+    RESP_COLDEFS,     /* resp_left column definitions to go */
+    RESP_COLDEFS_EOF, /* EOF after column definitions (no DEPRECATE_EOF) */
+    RESP_ROWS,        /* rows until EOF/OK/ERR */
+    RESP_PREPARE_OK,  /* COM_STMT_PREPARE first packet */
+    RESP_PREP_PARAMS, /* parameter definitions */
     RESP_PREP_PARAMS_EOF,
     RESP_PREP_COLS,
     RESP_PREP_COLS_EOF,
-    RESP_UNTIL_EOF,    /* COM_FIELD_LIST / COM_STMT_FETCH: until EOF or ERR */
-    RESP_SINGLE,       /* exactly one packet (COM_STATISTICS, OK/ERR-only) */
-    RESP_AUTH,         /* COM_CHANGE_USER: auth exchange until OK/ERR */
+    RESP_UNTIL_EOF, /* COM_FIELD_LIST / COM_STMT_FETCH: until EOF or ERR */
+    RESP_SINGLE,    /* exactly one packet (COM_STATISTICS, OK/ERR-only) */
+    RESP_AUTH,      /* COM_CHANGE_USER: auth exchange until OK/ERR */
 };
 
 struct session {
     uint64_t id;
     enum sess_state state;
     struct worker *worker;
-    struct session *next, *prev;    /* worker's session list */
+    struct session *next, *prev; /* worker's session list */
 
     /* legs */
-    struct bufferevent *cbev;       /* client */
-    struct bufferevent *sbev;       /* backend */
+    struct bufferevent *cbev; /* client */
+    struct bufferevent *sbev; /* backend */
     int cfd, sfd;
-    struct evbuffer *cin;           /* plain client input (bev input or decompressed) */
-    struct evbuffer *cout;          /* plain output to client (bev output or staging) */
-    struct cmp_stream ccmp;         /* client leg compression (algo CMP_NONE = off) */
+    struct evbuffer *cin;   /* plain client input (bev input or decompressed) */
+    struct evbuffer *cout;  /* plain output to client (bev output or staging) */
+    struct cmp_stream ccmp; /* client leg compression (algo CMP_NONE = off) */
     bool client_tls, backend_tls;
     bool client_compress;
-    bool cpaused, spaused;          /* reading stopped for backpressure */
-    bool client_eof;                /* client half gone */
+    bool cpaused, spaused; /* reading stopped for backpressure */
+    bool client_eof;       /* client half gone */
 
     /* identity */
     struct sockaddr_storage peer;
-    char peer_str[64];              /* "127.0.0.1:51234" */
+    char peer_str[64]; /* "127.0.0.1:51234" */
     char user[128];
     char schema[192];
     time_t connected_at;
     uint32_t server_conn_id;
 
     /* capabilities agreed on both legs */
-    uint64_t server_caps;           /* from the greeting */
-    uint64_t client_caps;           /* what the client asked for (masked) */
+    uint64_t server_caps; /* from the greeting */
+    uint64_t client_caps; /* what the client asked for (masked) */
     bool deprecate_eof;
-    int zstd_level;                 /* client's requested zstd level, -1 default */
+    int zstd_level; /* client's requested zstd level, -1 default */
     bool session_track;
     struct sql_server server;
 
     /* auth relay: client seq = server seq + seq_delta */
     int seq_delta;
     uint8_t last_client_seq;
-    uint8_t cseq_next;              /* seq id of the next packet to the client */
-    uint8_t sseq_next;              /* seq id of the next packet to the backend */
+    uint8_t cseq_next; /* seq id of the next packet to the client */
+    uint8_t sseq_next; /* seq id of the next packet to the backend */
 
     /* command tracking */
-    uint8_t cmd;                    /* command byte in flight */
+    uint8_t cmd; /* command byte in flight */
     enum resp_state resp;
-    uint64_t resp_left;             /* column defs / params left */
-    uint16_t prep_cols;             /* COM_STMT_PREPARE: columns after params */
-    bool resp_binary;               /* binary protocol rows */
-    uint32_t s2c_left, c2s_left;    /* body bytes of the packet being moved, per direction */
-    bool s2c_cont, c2s_cont;        /* that packet is 0xffffff long: a continuation follows */
-    uint8_t resp_seq_fix;           /* added to backend seq ids toward the client */
+    uint64_t resp_left;          /* column defs / params left */
+    uint16_t prep_cols;          /* COM_STMT_PREPARE: columns after params */
+    bool resp_binary;            /* binary protocol rows */
+    uint32_t s2c_left, c2s_left; /* body bytes of the packet being moved, per direction */
+    bool s2c_cont, c2s_cont;     /* that packet is 0xffffff long: a continuation follows */
+    uint8_t resp_seq_fix;        /* added to backend seq ids toward the client */
     bool seq_fix_active;
-    uint16_t status;                /* last server status flags */
-    bool last_ok;                   /* the last command ended with OK/EOF */
+    uint16_t status; /* last server status flags */
+    bool last_ok;    /* the last command ended with OK/EOF */
     bool in_transaction;
     bool autocommit;
-    char stmt[256];                 /* statement in flight (truncated), "" if none */
+    char stmt[256]; /* statement in flight (truncated), "" if none */
     time_t stmt_since;
     uint64_t queries;
 
     /* a COM_QUERY/PREPARE joined from several frames (>16 MiB), owned */
     uint8_t *cmdbuf;
     /* gate scratch: the parsed script of the last statement */
-    bool pending_use_schema;        /* a USE statement is in flight */
+    bool pending_use_schema; /* a USE statement is in flight */
     char pending_schema[192];
 
     /* metadata-lock bookkeeping (mdlqueue.h) */
-    _Atomic int64_t idle_since_ms;  /* when the last answer ended; 0 while busy (read by the DDL queue) */
-    int ncur_keys;                  /* tables of the statement in flight */
+    _Atomic int64_t
+        idle_since_ms; /* when the last answer ended; 0 while busy (read by the DDL queue) */
+    int ncur_keys;     /* tables of the statement in flight */
     char cur_keys[8][160];
-    int ntxn_keys, txn_keys_cap;    /* tables registered as held by this session */
+    int ntxn_keys, txn_keys_cap; /* tables registered as held by this session */
     char (*txn_keys)[160];
-    bool locked_tables;             /* LOCK TABLES in force */
-    bool ddl_in_flight;             /* the command is DDL: forget its tables' definitions after */
-    struct sess_prep *preps;        /* prepared statement id -> tables */
+    bool locked_tables;      /* LOCK TABLES in force */
+    bool ddl_in_flight;      /* the command is DDL: forget its tables' definitions after */
+    struct sess_prep *preps; /* prepared statement id -> tables */
     int npreps, preps_cap;
-    enum { HOLD_NONE = 0, HOLD_DDL, HOLD_FENCE } hold;
-    enum { INT_NONE = 0, INT_SET_LWT, INT_DDL, INT_RESTORE } internal;
-    bool int_first;                 /* next packet is the first of the DDL's answer */
-    bool ddl_retry;                 /* the DDL met a lock wait timeout: queue again */
-    uint64_t mdlq_id;               /* queue entry of the held DDL */
+    enum {
+        HOLD_NONE = 0,
+        HOLD_DDL,
+        HOLD_FENCE
+    } hold;
+    enum {
+        INT_NONE = 0,
+        INT_SET_LWT,
+        INT_DDL,
+        INT_RESTORE
+    } internal;
+    bool int_first;   /* next packet is the first of the DDL's answer */
+    bool ddl_retry;   /* the DDL met a lock wait timeout: queue again */
+    uint64_t mdlq_id; /* queue entry of the held DDL */
     uint8_t held_cmd;
-    uint8_t held_last_seq;          /* client seq of the held command's last frame */
-    char *held_text;                /* the command payload to send, owned */
+    uint8_t held_last_seq; /* client seq of the held command's last frame */
+    char *held_text;       /* the command payload to send, owned */
     size_t held_len;
 
     /* limits from the configuration at connect time */
@@ -163,7 +173,7 @@ struct session {
     int idle_timeout_s;
 
     /* timers */
-    struct event *timer;            /* handshake timeout, then the closing poll */
+    struct event *timer; /* handshake timeout, then the closing poll */
     int closing_ticks;
 };
 

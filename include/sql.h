@@ -53,7 +53,7 @@ struct sql_name {
     const char *schema;
     const char *name;
     struct sql_span span; /* whole "`s`.`t`" as written */
-    bool schema_written; /* schema came from the text, not the session */
+    bool schema_written;  /* schema came from the text, not the session */
 };
 
 /* ---- statement kinds ------------------------------------------------- */
@@ -66,7 +66,7 @@ enum sql_kind {
     SQL_KIND_UPDATE,
     SQL_KIND_DELETE,
     SQL_KIND_DDL,
-    SQL_KIND_TXN,   /* BEGIN/START TRANSACTION/COMMIT/ROLLBACK/SAVEPOINT/XA */
+    SQL_KIND_TXN, /* BEGIN/START TRANSACTION/COMMIT/ROLLBACK/SAVEPOINT/XA */
     SQL_KIND_SET,
     SQL_KIND_LOCK,  /* LOCK TABLES / UNLOCK TABLES / FLUSH ... WITH READ LOCK */
     SQL_KIND_OTHER, /* SHOW, USE, CALL, GRANT, DO, EXPLAIN, HANDLER, ... */
@@ -129,7 +129,11 @@ enum sql_lock {
 
 /* ---- column definitions ---------------------------------------------- */
 
-enum sql_nullability { SQL_NULL_UNSPEC = 0, SQL_NULL_YES, SQL_NULL_NO };
+enum sql_nullability {
+    SQL_NULL_UNSPEC = 0,
+    SQL_NULL_YES,
+    SQL_NULL_NO
+};
 enum sql_default_kind {
     SQL_DEFAULT_NONE = 0,
     SQL_DEFAULT_NULL,
@@ -137,16 +141,24 @@ enum sql_default_kind {
     SQL_DEFAULT_CURRENT_TS, /* CURRENT_TIMESTAMP / NOW() [(n)] */
     SQL_DEFAULT_EXPR,       /* (expr) or any other function call */
 };
-enum sql_generated { SQL_GEN_NONE = 0, SQL_GEN_VIRTUAL, SQL_GEN_STORED };
-enum sql_col_pos { SQL_POS_DEFAULT = 0, SQL_POS_FIRST, SQL_POS_AFTER };
+enum sql_generated {
+    SQL_GEN_NONE = 0,
+    SQL_GEN_VIRTUAL,
+    SQL_GEN_STORED
+};
+enum sql_col_pos {
+    SQL_POS_DEFAULT = 0,
+    SQL_POS_FIRST,
+    SQL_POS_AFTER
+};
 
 struct sql_coldef {
     const char *name;
     struct sql_span name_span;
-    const char *type;   /* upper-cased base type: "INT", "VARCHAR", "ENUM" */
+    const char *type;          /* upper-cased base type: "INT", "VARCHAR", "ENUM" */
     struct sql_span type_span; /* the whole data type as written */
-    int64_t length;     /* -1 if not given; VARCHAR(n), INT(11) */
-    int32_t scale;      /* -1 if not given; DECIMAL(p,s) */
+    int64_t length;            /* -1 if not given; VARCHAR(n), INT(11) */
+    int32_t scale;             /* -1 if not given; DECIMAL(p,s) */
     bool is_unsigned;
     bool zerofill;
     const char *charset;   /* NULL if not given (CHARACTER SET / CHARSET) */
@@ -156,7 +168,7 @@ struct sql_coldef {
     enum sql_nullability nullability;
     enum sql_default_kind default_kind;
     struct sql_span default_span;
-    bool on_update_ts;     /* ON UPDATE CURRENT_TIMESTAMP */
+    bool on_update_ts; /* ON UPDATE CURRENT_TIMESTAMP */
     bool auto_increment;
     enum sql_generated generated;
     bool primary_key; /* column-level PRIMARY KEY */
@@ -184,41 +196,38 @@ enum sql_index_kind {
 
 struct sql_index {
     enum sql_index_kind kind;
-    const char *name;       /* index or constraint name, NULL if not given */
+    const char *name; /* index or constraint name, NULL if not given */
     int ncols;
-    const char **cols;      /* key part column names (NULL entry = expression) */
-    bool has_prefix;        /* some key part has a prefix length col(10) */
-    bool has_expression;    /* functional key part ((expr)) */
-    const char *using;      /* "BTREE"/"HASH"/NULL */
-    bool invisible;         /* INVISIBLE / IGNORED */
-    struct sql_name ref_table;   /* FOREIGN KEY ... REFERENCES */
+    const char **cols;         /* key part column names (NULL entry = expression) */
+    bool has_prefix;           /* some key part has a prefix length col(10) */
+    bool has_expression;       /* functional key part ((expr)) */
+    const char *using;         /* "BTREE"/"HASH"/NULL */
+    bool invisible;            /* INVISIBLE / IGNORED */
+    struct sql_name ref_table; /* FOREIGN KEY ... REFERENCES */
     bool on_delete_cascade_or_set_null;
     bool on_update_cascade_or_set_null;
 };
 
 /* ---- ALTER TABLE specs ------------------------------------------------ */
 
-#define SQL_ALTER_OPS(X)                                                       \
-    X(ADD_COLUMN)          X(DROP_COLUMN)          X(MODIFY_COLUMN)            \
-    X(CHANGE_COLUMN)       X(RENAME_COLUMN)        X(SET_DEFAULT)              \
-    X(DROP_DEFAULT)        X(COLUMN_VISIBILITY)                                \
-    X(ADD_INDEX)           X(DROP_INDEX)           X(RENAME_INDEX)             \
-    X(INDEX_VISIBILITY)    X(ADD_PRIMARY_KEY)      X(DROP_PRIMARY_KEY)         \
-    X(ADD_FOREIGN_KEY)     X(DROP_FOREIGN_KEY)     X(ADD_CHECK)                \
-    X(DROP_CONSTRAINT)     X(ALTER_CHECK)                                      \
-    X(RENAME_TABLE)        X(CONVERT_CHARSET)      X(DEFAULT_CHARSET)          \
-    X(ENGINE)              X(ROW_FORMAT)           X(KEY_BLOCK_SIZE)           \
-    X(AUTO_INCREMENT)      X(TABLE_COMMENT)        X(STATS_OPTION)             \
-    X(ENCRYPTION)          X(PAGE_COMPRESSED)      X(TABLE_OPTION)             \
-    X(FORCE)               X(ORDER_BY)             X(DISCARD_TABLESPACE)       \
-    X(IMPORT_TABLESPACE)   X(ENABLE_KEYS)          X(DISABLE_KEYS)             \
-    X(PARTITION_BY)        X(REMOVE_PARTITIONING)  X(ADD_PARTITION)            \
-    X(DROP_PARTITION)      X(TRUNCATE_PARTITION)   X(COALESCE_PARTITION)       \
-    X(REORGANIZE_PARTITION) X(EXCHANGE_PARTITION)  X(ANALYZE_PARTITION)        \
-    X(CHECK_PARTITION)     X(OPTIMIZE_PARTITION)   X(REBUILD_PARTITION)        \
-    X(REPAIR_PARTITION)    X(PARTITION_TABLESPACE) X(CONVERT_PARTITION)        \
-    X(ADD_SYSTEM_VERSIONING) X(DROP_SYSTEM_VERSIONING)                         \
-    X(ADD_PERIOD)          X(DROP_PERIOD)          X(OTHER)
+#define SQL_ALTER_OPS(X)                                                                           \
+    X(ADD_COLUMN)                                                                                  \
+    X(DROP_COLUMN)                                                                                 \
+    X(MODIFY_COLUMN) X(CHANGE_COLUMN) X(RENAME_COLUMN) X(SET_DEFAULT) X(DROP_DEFAULT) X(           \
+        COLUMN_VISIBILITY) X(ADD_INDEX) X(DROP_INDEX) X(RENAME_INDEX) X(INDEX_VISIBILITY)          \
+        X(ADD_PRIMARY_KEY) X(DROP_PRIMARY_KEY) X(ADD_FOREIGN_KEY) X(DROP_FOREIGN_KEY) X(ADD_CHECK) \
+            X(DROP_CONSTRAINT) X(ALTER_CHECK) X(RENAME_TABLE) X(CONVERT_CHARSET) X(                \
+                DEFAULT_CHARSET) X(ENGINE) X(ROW_FORMAT) X(KEY_BLOCK_SIZE) X(AUTO_INCREMENT)       \
+                X(TABLE_COMMENT) X(STATS_OPTION) X(ENCRYPTION) X(PAGE_COMPRESSED) X(TABLE_OPTION)  \
+                    X(FORCE) X(ORDER_BY) X(DISCARD_TABLESPACE) X(IMPORT_TABLESPACE) X(ENABLE_KEYS) \
+                        X(DISABLE_KEYS) X(PARTITION_BY) X(REMOVE_PARTITIONING) X(ADD_PARTITION)    \
+                            X(DROP_PARTITION) X(TRUNCATE_PARTITION) X(COALESCE_PARTITION)          \
+                                X(REORGANIZE_PARTITION) X(EXCHANGE_PARTITION) X(ANALYZE_PARTITION) \
+                                    X(CHECK_PARTITION) X(OPTIMIZE_PARTITION) X(REBUILD_PARTITION)  \
+                                        X(REPAIR_PARTITION) X(PARTITION_TABLESPACE)                \
+                                            X(CONVERT_PARTITION) X(ADD_SYSTEM_VERSIONING)          \
+                                                X(DROP_SYSTEM_VERSIONING) X(ADD_PERIOD)            \
+                                                    X(DROP_PERIOD) X(OTHER)
 
 enum sql_alter_op {
 #define SQL_ALTER_OP_ENUM(n) SQL_AOP_##n,
@@ -231,13 +240,13 @@ const char *sql_alter_op_name(enum sql_alter_op op); /* "ADD_COLUMN" */
 
 struct sql_alter_spec {
     enum sql_alter_op op;
-    struct sql_span span;  /* the spec as written, without separating comma */
-    bool if_exists;        /* MariaDB DROP COLUMN IF EXISTS ... */
+    struct sql_span span; /* the spec as written, without separating comma */
+    bool if_exists;       /* MariaDB DROP COLUMN IF EXISTS ... */
     bool if_not_exists;
-    struct sql_coldef col; /* ADD/MODIFY/CHANGE COLUMN: the new definition */
-    const char *old_name;  /* CHANGE/RENAME/DROP COLUMN, DROP/RENAME INDEX,
+    struct sql_coldef col;     /* ADD/MODIFY/CHANGE COLUMN: the new definition */
+    const char *old_name;      /* CHANGE/RENAME/DROP COLUMN, DROP/RENAME INDEX,
                               SET/DROP DEFAULT, DROP CONSTRAINT/FOREIGN KEY */
-    const char *new_name;  /* CHANGE/RENAME COLUMN, RENAME INDEX */
+    const char *new_name;      /* CHANGE/RENAME COLUMN, RENAME INDEX */
     struct sql_name rename_to; /* RENAME TABLE spec */
     struct sql_index index;    /* ADD INDEX/PK/FK/CHECK */
     const char *option_value;  /* ENGINE=x, ROW_FORMAT=x, charset name ... */
@@ -246,14 +255,14 @@ struct sql_alter_spec {
 
 struct sql_alter {
     struct sql_name table;
-    bool online;       /* MariaDB ALTER ONLINE TABLE */
-    bool ignore;       /* ALTER IGNORE TABLE */
-    bool if_exists;    /* MariaDB ALTER TABLE IF EXISTS */
+    bool online;    /* MariaDB ALTER ONLINE TABLE */
+    bool ignore;    /* ALTER IGNORE TABLE */
+    bool if_exists; /* MariaDB ALTER TABLE IF EXISTS */
     enum sql_algorithm algorithm;
     struct sql_span algorithm_span; /* "ALGORITHM [=] x" as written */
     enum sql_lock lock;
-    struct sql_span lock_span;      /* "LOCK [=] x" as written */
-    bool has_wait;                  /* WAIT n (MariaDB) */
+    struct sql_span lock_span; /* "LOCK [=] x" as written */
+    bool has_wait;             /* WAIT n (MariaDB) */
     bool nowait;
     struct sql_span wait_span;
     int64_t wait_seconds;
@@ -294,10 +303,10 @@ enum sql_access {
 };
 
 struct sql_table_ref {
-    struct sql_name name;   /* schema filled from the session when unwritten */
-    const char *alias;      /* NULL if none */
+    struct sql_name name; /* schema filled from the session when unwritten */
+    const char *alias;    /* NULL if none */
     struct sql_span alias_span;
-    uint8_t access;         /* SQL_ACCESS_* bits */
+    uint8_t access; /* SQL_ACCESS_* bits */
 };
 
 enum sql_col_ctx {
@@ -314,9 +323,9 @@ struct sql_column_ref {
     const char *qualifier; /* table name or alias as written, NULL if bare */
     const char *name;
     struct sql_span span;
-    int16_t table_idx;     /* index into stmt->tables, -1 unresolved */
-    uint8_t ctx;           /* enum sql_col_ctx */
-    bool star;             /* t.* or * */
+    int16_t table_idx; /* index into stmt->tables, -1 unresolved */
+    uint8_t ctx;       /* enum sql_col_ctx */
+    bool star;         /* t.* or * */
 };
 
 /* ---- one statement ----------------------------------------------------- */
@@ -325,12 +334,12 @@ struct sql_stmt {
     enum sql_kind kind;
     enum sql_ddl_kind ddl;
     enum sql_txn_kind txn;
-    struct sql_span span;  /* the statement within the text, no ';' */
-    uint64_t digest;       /* normalized-token hash: literals -> ?, case-folded */
-    bool parsed;           /* false: kind from the leading keyword only */
-    const char *parse_error; /* static message when !parsed, else NULL */
+    struct sql_span span;     /* the statement within the text, no ';' */
+    uint64_t digest;          /* normalized-token hash: literals -> ?, case-folded */
+    bool parsed;              /* false: kind from the leading keyword only */
+    const char *parse_error;  /* static message when !parsed, else NULL */
     unsigned comment_version; /* DDL came from /x!NNNNN x/, 0 otherwise */
-    bool osc_marker;       /* gh-ost / pt-osc comment marker seen */
+    bool osc_marker;          /* gh-ost / pt-osc comment marker seen */
 
     int ntables;
     struct sql_table_ref *tables;
@@ -338,20 +347,20 @@ struct sql_stmt {
     struct sql_column_ref *columns;
 
     /* DDL detail (valid by ddl kind) */
-    struct sql_alter alter;               /* ALTER/CREATE INDEX/DROP INDEX */
-    struct sql_create_table create;       /* CREATE TABLE */
-    bool if_exists;                       /* DROP ... IF EXISTS */
-    bool temporary;                       /* DROP TEMPORARY TABLE */
-    bool flush_with_read_lock;            /* FLUSH TABLES ... WITH READ LOCK */
-    bool lock_for_write;                  /* LOCK TABLES with a WRITE lock */
+    struct sql_alter alter;         /* ALTER/CREATE INDEX/DROP INDEX */
+    struct sql_create_table create; /* CREATE TABLE */
+    bool if_exists;                 /* DROP ... IF EXISTS */
+    bool temporary;                 /* DROP TEMPORARY TABLE */
+    bool flush_with_read_lock;      /* FLUSH TABLES ... WITH READ LOCK */
+    bool lock_for_write;            /* LOCK TABLES with a WRITE lock */
 
     /* DML detail */
     bool has_where;
-    bool where_trivial;    /* WHERE 1 / WHERE TRUE */
+    bool where_trivial; /* WHERE 1 / WHERE TRUE */
     bool has_limit;
-    bool insert_select;    /* INSERT/REPLACE ... SELECT */
-    bool for_update;       /* SELECT ... FOR UPDATE / LOCK IN SHARE MODE */
-    int nparams;           /* '?' placeholders (prepared statements) */
+    bool insert_select; /* INSERT/REPLACE ... SELECT */
+    bool for_update;    /* SELECT ... FOR UPDATE / LOCK IN SHARE MODE */
+    int nparams;        /* '?' placeholders (prepared statements) */
 };
 
 /* ---- a parsed query (one COM_QUERY may carry several statements) -------- */

@@ -35,8 +35,8 @@ bool statefile_save(const char *path, const struct conf *c, char *err, size_t er
  * janitor), since approval_consume() runs on workers that must not do file
  * I/O.  Without it a used once-approval would be live again after a
  * restart.  No-op (true) when path is empty. */
-bool statefile_save_if_changed(const char *path, const struct conf *c, char *err,
-                               size_t errlen) __attribute__((warn_unused_result));
+bool statefile_save_if_changed(const char *path, const struct conf *c, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Verify and apply path on top of the modes in force.  A missing file is
  * not an error (nothing was saved yet): returns true and sets *missing if

@@ -58,8 +58,8 @@ SSL_CTX *tls_server_ctx_new(const char *cert, const char *key, const char *ca, c
 /* mode must not be TLS_MODE_DISABLED.  cert/key (NULL/"" = none) are the
  * client certificate ddlgate shows the backend; key may be NULL/"" when the
  * cert file also holds the key.  NULL + message on failure. */
-SSL_CTX *tls_client_ctx_new(enum tls_mode mode, const char *ca, const char *cert,
-                            const char *key, char *err, size_t errlen);
+SSL_CTX *tls_client_ctx_new(enum tls_mode mode, const char *ca, const char *cert, const char *key,
+                            char *err, size_t errlen);
 
 /* Per backend connection, before the handshake: SNI for host names (never
  * for IP literals), and for verify_identity the name/IP check.  host may be

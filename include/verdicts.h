@@ -21,11 +21,11 @@ struct verdict_entry {
     uint64_t session_id;
     char user[64];
     uint64_t digest;
-    char rules[96];        /* "DG010,DG016" */
+    char rules[96]; /* "DG010,DG016" */
     enum gate_action action;
     char algorithm[12];
-    char statement[200];   /* truncated */
-    bool unparsed;         /* the parser could not read it (it passed) */
+    char statement[200]; /* truncated */
+    bool unparsed;       /* the parser could not read it (it passed) */
 };
 
 void verdicts_record(uint64_t session_id, const char *user, const char *text, size_t len,

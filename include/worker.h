@@ -25,23 +25,23 @@ struct session;
 struct ssl_ctx_st;
 
 /* X(name, description) - counters, summed over workers for SHOW STATS. */
-#define WORKER_STATS(X)                                                       \
-    X(clients_accepted, "client connections accepted")                        \
-    X(clients_active, "client connections open now")                          \
-    X(clients_refused, "client connections refused (limits, backend down)")   \
-    X(backend_errors, "backend connect/IO failures")                          \
-    X(protocol_errors, "malformed client packets")                            \
-    X(queries, "COM_QUERY commands")                                          \
-    X(prepares, "COM_STMT_PREPARE commands")                                  \
-    X(executes, "COM_STMT_EXECUTE commands")                                  \
-    X(other_commands, "other commands")                                       \
-    X(unparsed, "statements the parser could not parse")                     \
-    X(ddl, "DDL statements seen")                                             \
-    X(rewritten, "statements rewritten by a rule")                            \
-    X(rejected, "statements rejected by a rule")                              \
-    X(held_for_approval, "statements refused pending approval")               \
-    X(warned, "statements forwarded with a warning")                          \
-    X(bytes_from_clients, "bytes received from clients")                      \
+#define WORKER_STATS(X)                                                     \
+    X(clients_accepted, "client connections accepted")                      \
+    X(clients_active, "client connections open now")                        \
+    X(clients_refused, "client connections refused (limits, backend down)") \
+    X(backend_errors, "backend connect/IO failures")                        \
+    X(protocol_errors, "malformed client packets")                          \
+    X(queries, "COM_QUERY commands")                                        \
+    X(prepares, "COM_STMT_PREPARE commands")                                \
+    X(executes, "COM_STMT_EXECUTE commands")                                \
+    X(other_commands, "other commands")                                     \
+    X(unparsed, "statements the parser could not parse")                    \
+    X(ddl, "DDL statements seen")                                           \
+    X(rewritten, "statements rewritten by a rule")                          \
+    X(rejected, "statements rejected by a rule")                            \
+    X(held_for_approval, "statements refused pending approval")             \
+    X(warned, "statements forwarded with a warning")                        \
+    X(bytes_from_clients, "bytes received from clients")                    \
     X(bytes_to_clients, "bytes sent to clients")
 
 struct worker_stats {
@@ -63,16 +63,16 @@ struct worker {
     pthread_t thread;
     struct event_base *base;
     struct evconnlistener *listener;
-    struct event *post_ev;          /* wakes the loop for posted jobs */
-    pthread_mutex_t post_lock;      /* guards post_head/post_tail only */
+    struct event *post_ev;     /* wakes the loop for posted jobs */
+    pthread_mutex_t post_lock; /* guards post_head/post_tail only */
     struct worker_job *post_head, *post_tail;
-    struct session *sessions;       /* doubly linked, owned */
+    struct session *sessions; /* doubly linked, owned */
     int nsessions;
-    bool draining;                  /* SIGTERM: no new clients */
+    bool draining; /* SIGTERM: no new clients */
     struct worker_stats stats;
-    struct ssl_ctx_st *client_tls_ctx;  /* refcounted snapshot */
+    struct ssl_ctx_st *client_tls_ctx; /* refcounted snapshot */
     struct ssl_ctx_st *backend_tls_ctx;
-    struct sql_script script;       /* parse scratch, reused per statement */
+    struct sql_script script; /* parse scratch, reused per statement */
 };
 
 /* Create n workers (loops not running yet), then start them listening. */
@@ -84,7 +84,7 @@ void worker_set_tls(struct worker *w, struct ssl_ctx_st *client, struct ssl_ctx_
 void workers_close_all(void);
 /* Free every worker after workers_stop(). */
 void workers_free(void);
-void workers_stop(void);            /* stop loops and join threads */
+void workers_stop(void); /* stop loops and join threads */
 int workers_count(void);
 struct worker *workers_at(int i);
 /* Run fn(w, arg) on w's thread soon.  Safe from any thread. */

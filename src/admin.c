@@ -39,11 +39,11 @@
 #include "mdlqueue.h"
 
 enum adm_state {
-    ADM_HELLO,       /* greeting sent, waiting for the handshake response */
-    ADM_TLS,         /* TLS handshake in progress */
-    ADM_SWITCH,      /* sent AuthSwitchRequest to mysql_native_password */
-    ADM_READY,       /* authenticated, waiting for commands */
-    ADM_WAITING,     /* collecting an answer from the workers */
+    ADM_HELLO,   /* greeting sent, waiting for the handshake response */
+    ADM_TLS,     /* TLS handshake in progress */
+    ADM_SWITCH,  /* sent AuthSwitchRequest to mysql_native_password */
+    ADM_READY,   /* authenticated, waiting for commands */
+    ADM_WAITING, /* collecting an answer from the workers */
 };
 
 struct admin_conn {
@@ -55,7 +55,7 @@ struct admin_conn {
     uint64_t caps;
     bool tls;
     bool deprecate_eof;
-    bool closed;      /* closed while a worker collection was running */
+    bool closed; /* closed while a worker collection was running */
     int refs;
     struct admin_conn *next;
 };
@@ -176,17 +176,22 @@ static void cmd_show_rules(struct admin_conn *a)
         const struct rule_def *r = rules_at(i);
         snprintf(id, sizeof(id), "DG%03u", (unsigned)r->id);
         snprintf(hits, sizeof(hits), "%llu", (unsigned long long)rules_hits(r->id));
-        const char *v[] = {id, r->name, rules_mode_name(rules_mode(r->id, NULL, NULL)), "global",
-                           hits, rules_mode_name(r->default_mode)};
+        const char *v[] = {id,       r->name, rules_mode_name(rules_mode(r->id, NULL, NULL)),
+                           "global", hits,    rules_mode_name(r->default_mode)};
         rs_row(&rs, v);
     }
     uint16_t rid;
     enum rule_mode m;
-    for (int i = 0; rules_scoped_at(i, &rid, &m, schema, sizeof(schema), table, sizeof(table)); i++) {
+    for (int i = 0; rules_scoped_at(i, &rid, &m, schema, sizeof(schema), table, sizeof(table));
+         i++) {
         const struct rule_def *r = rules_find(rid);
         snprintf(id, sizeof(id), "DG%03u", (unsigned)rid);
         snprintf(scope, sizeof(scope), "%s.%s", schema, table[0] ? table : "*");
-        const char *v[] = {id, r ? r->name : "?", rules_mode_name(m), scope, "",
+        const char *v[] = {id,
+                           r ? r->name : "?",
+                           rules_mode_name(m),
+                           scope,
+                           "",
                            r ? rules_mode_name(r->default_mode) : ""};
         rs_row(&rs, v);
     }
@@ -229,8 +234,8 @@ static void cmd_set_rule(struct admin_conn *a, const struct admin_cmd *cmd)
 
 static void cmd_show_verdicts(struct admin_conn *a)
 {
-    static const char *const cols[] = {"seq", "at", "session", "user", "digest", "rules",
-                                       "action", "algorithm", "parsed", "statement"};
+    static const char *const cols[] = {"seq",   "at",     "session",   "user",   "digest",
+                                       "rules", "action", "algorithm", "parsed", "statement"};
     struct verdict_entry *e = malloc(VERDICTS_RING * sizeof(*e));
     struct adm_rs rs;
     char seq[24], at[32], sess[24], digest[24];
@@ -245,20 +250,26 @@ static void cmd_show_verdicts(struct admin_conn *a)
         snprintf(seq, sizeof(seq), "%llu", (unsigned long long)e[i].seq);
         snprintf(sess, sizeof(sess), "%llu", (unsigned long long)e[i].session_id);
         snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)e[i].digest);
-        const char *v[] = {seq, fmt_time(e[i].at, at, sizeof(at)), sess, e[i].user, digest,
-                           e[i].rules, verdicts_action_name(e[i].action), e[i].algorithm,
-                           e[i].unparsed ? "no" : "yes", e[i].statement};
+        const char *v[] = {seq,
+                           fmt_time(e[i].at, at, sizeof(at)),
+                           sess,
+                           e[i].user,
+                           digest,
+                           e[i].rules,
+                           verdicts_action_name(e[i].action),
+                           e[i].algorithm,
+                           e[i].unparsed ? "no" : "yes",
+                           e[i].statement};
         rs_row(&rs, v);
     }
     rs_end(&rs, a);
     free(e);
 }
 
-
 static void cmd_show_pending(struct admin_conn *a)
 {
-    static const char *const cols[] = {"id", "digest", "rule", "state", "requested_by",
-                                       "created", "decided_by", "expires", "once", "statement"};
+    static const char *const cols[] = {"id",      "digest",     "rule",    "state", "requested_by",
+                                       "created", "decided_by", "expires", "once",  "statement"};
     struct approval_info *ai = malloc(256 * sizeof(*ai));
     struct adm_rs rs;
     char id[24], digest[24], rule[8], created[32], expires[32];
@@ -273,11 +284,16 @@ static void cmd_show_pending(struct admin_conn *a)
         snprintf(id, sizeof(id), "%llu", (unsigned long long)ai[i].id);
         snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)ai[i].digest);
         snprintf(rule, sizeof(rule), "DG%03u", (unsigned)ai[i].rule);
-        const char *v[] = {id, digest, rule, approval_state_name(ai[i].state), ai[i].requested_by,
+        const char *v[] = {id,
+                           digest,
+                           rule,
+                           approval_state_name(ai[i].state),
+                           ai[i].requested_by,
                            fmt_time(ai[i].created, created, sizeof(created)),
                            ai[i].decided_by[0] ? ai[i].decided_by : NULL,
                            fmt_time(ai[i].expires, expires, sizeof(expires)),
-                           ai[i].once ? "yes" : "no", ai[i].statement};
+                           ai[i].once ? "yes" : "no",
+                           ai[i].statement};
         rs_row(&rs, v);
     }
     rs_end(&rs, a);
@@ -318,21 +334,21 @@ static void cmd_show_stats(struct admin_conn *a)
 
     workers_stats_sum(&st);
     rs_begin(&rs, a, 3, cols);
-#define ADM_STAT_ROW(n, d)                                                   \
-    do {                                                                     \
-        snprintf(val, sizeof(val), "%llu", (unsigned long long)st.n);        \
-        const char *v[] = {#n, val, d};                                      \
-        rs_row(&rs, v);                                                      \
+#define ADM_STAT_ROW(n, d)                                            \
+    do {                                                              \
+        snprintf(val, sizeof(val), "%llu", (unsigned long long)st.n); \
+        const char *v[] = {#n, val, d};                               \
+        rs_row(&rs, v);                                               \
     } while (0);
     WORKER_STATS(ADM_STAT_ROW)
 #undef ADM_STAT_ROW
     struct mdlq_stats qs;
     mdlq_stats_get(&qs);
-#define ADM_QSTAT_ROW(n, d)                                                  \
-    do {                                                                     \
-        snprintf(val, sizeof(val), "%llu", (unsigned long long)qs.n);        \
-        const char *v[] = {"queue_" #n, val, d};                             \
-        rs_row(&rs, v);                                                      \
+#define ADM_QSTAT_ROW(n, d)                                           \
+    do {                                                              \
+        snprintf(val, sizeof(val), "%llu", (unsigned long long)qs.n); \
+        const char *v[] = {"queue_" #n, val, d};                      \
+        rs_row(&rs, v);                                               \
     } while (0);
     MDLQ_STATS(ADM_QSTAT_ROW)
 #undef ADM_QSTAT_ROW
@@ -373,9 +389,10 @@ static void cmd_show_backend(struct admin_conn *a)
 
     snprintf(addr, sizeof(addr), "%s:%d", c->backend_host, c->backend_port);
     bool known = sess_backend_info(version, sizeof(version), &srv, &caps);
-    snprintf(flavour, sizeof(flavour), "%s", !known ? "unknown (no connection yet)"
-                                             : srv.flavour == SQL_FLAVOUR_MARIADB ? "mariadb"
-                                                                                  : "mysql");
+    snprintf(flavour, sizeof(flavour), "%s",
+             !known                               ? "unknown (no connection yet)"
+             : srv.flavour == SQL_FLAVOUR_MARIADB ? "mariadb"
+                                                  : "mysql");
     char vnum[32];
     snprintf(vnum, sizeof(vnum), "%u.%u.%u", srv.version / 10000, srv.version / 100 % 100,
              srv.version % 100);
@@ -463,7 +480,7 @@ static void cmd_select(struct admin_conn *a, const struct admin_cmd *cmd)
 
 static void cmd_show_queue(struct admin_conn *a)
 {
-    static const char *const cols[] = {"id", "session", "user", "table", "state",
+    static const char *const cols[] = {"id",       "session",       "user",     "table",    "state",
                                        "blockers", "waiting_since", "attempts", "statement"};
     struct mdlq_info *qi = malloc(MDLQ_MAX_SHOW * sizeof(*qi));
     struct adm_rs rs;
@@ -479,8 +496,15 @@ static void cmd_show_queue(struct admin_conn *a)
         snprintf(id, sizeof(id), "%llu", (unsigned long long)qi[i].id);
         snprintf(sess, sizeof(sess), "%llu", (unsigned long long)qi[i].session_id);
         snprintf(attempts, sizeof(attempts), "%d", qi[i].attempts);
-        const char *v[] = {id, sess, qi[i].user, qi[i].table, qi[i].state, qi[i].blockers,
-                           fmt_time(qi[i].since, since, sizeof(since)), attempts, qi[i].statement};
+        const char *v[] = {id,
+                           sess,
+                           qi[i].user,
+                           qi[i].table,
+                           qi[i].state,
+                           qi[i].blockers,
+                           fmt_time(qi[i].since, since, sizeof(since)),
+                           attempts,
+                           qi[i].statement};
         rs_row(&rs, v);
     }
     rs_end(&rs, a);
@@ -505,11 +529,11 @@ struct sess_row {
 
 struct collect {
     pthread_mutex_t lock;
-    int pending;                /* workers still to answer */
+    int pending; /* workers still to answer */
     struct sess_row *rows;
     int nrows, cap;
-    struct admin_conn *conn;    /* holds a reference */
-    struct event *done;         /* fired on the main loop when pending hits 0 */
+    struct admin_conn *conn; /* holds a reference */
+    struct event *done;      /* fired on the main loop when pending hits 0 */
 };
 
 static void conn_unref(struct admin_conn *a);
@@ -546,8 +570,8 @@ static void collect_job(struct worker *w, void *arg)
 
 static void collect_done_cb(evutil_socket_t fd, short what, void *arg)
 {
-    static const char *const cols[] = {"id", "client", "user", "schema", "state",
-                                       "in_transaction", "since", "statement"};
+    static const char *const cols[] = {"id",    "client",         "user",  "schema",
+                                       "state", "in_transaction", "since", "statement"};
     struct collect *co = arg;
     struct admin_conn *a = co->conn;
     struct adm_rs rs;
@@ -558,7 +582,7 @@ static void collect_done_cb(evutil_socket_t fd, short what, void *arg)
         rs_begin(&rs, a, 8, cols);
         for (int i = 0; i < co->nrows; i++) {
             struct sess_row *r = &co->rows[i];
-            const char *v[] = {r->id, r->client, r->user, r->schema[0] ? r->schema : NULL,
+            const char *v[] = {r->id,    r->client, r->user,  r->schema[0] ? r->schema : NULL,
                                r->state, r->in_txn, r->since, r->stmt[0] ? r->stmt : NULL};
             rs_row(&rs, v);
         }
@@ -614,14 +638,30 @@ static void adm_query(struct admin_conn *a, const char *q, size_t len)
         return;
     }
     switch (cmd.kind) {
-    case ADMIN_SHOW_RULES: cmd_show_rules(a); break;
-    case ADMIN_SHOW_VERDICTS: cmd_show_verdicts(a); break;
-    case ADMIN_SHOW_SESSIONS: cmd_show_sessions(a); break;
-    case ADMIN_SHOW_BACKEND: cmd_show_backend(a); break;
-    case ADMIN_SHOW_PENDING: cmd_show_pending(a); break;
-    case ADMIN_SHOW_QUEUE: cmd_show_queue(a); break;
-    case ADMIN_SHOW_STATS: cmd_show_stats(a); break;
-    case ADMIN_SHOW_CONFIG: cmd_show_config(a); break;
+    case ADMIN_SHOW_RULES:
+        cmd_show_rules(a);
+        break;
+    case ADMIN_SHOW_VERDICTS:
+        cmd_show_verdicts(a);
+        break;
+    case ADMIN_SHOW_SESSIONS:
+        cmd_show_sessions(a);
+        break;
+    case ADMIN_SHOW_BACKEND:
+        cmd_show_backend(a);
+        break;
+    case ADMIN_SHOW_PENDING:
+        cmd_show_pending(a);
+        break;
+    case ADMIN_SHOW_QUEUE:
+        cmd_show_queue(a);
+        break;
+    case ADMIN_SHOW_STATS:
+        cmd_show_stats(a);
+        break;
+    case ADMIN_SHOW_CONFIG:
+        cmd_show_config(a);
+        break;
     case ADMIN_SHOW_WARNINGS: {
         static const char *const cols[] = {"Level", "Code", "Message"};
         struct adm_rs rs;
@@ -629,10 +669,18 @@ static void adm_query(struct admin_conn *a, const char *q, size_t len)
         rs_end(&rs, a);
         break;
     }
-    case ADMIN_SET_RULE: cmd_set_rule(a, &cmd); break;
-    case ADMIN_APPROVE: cmd_approve(a, &cmd, true); break;
-    case ADMIN_DENY: cmd_approve(a, &cmd, false); break;
-    case ADMIN_CANCEL: cmd_cancel(a, &cmd); break;
+    case ADMIN_SET_RULE:
+        cmd_set_rule(a, &cmd);
+        break;
+    case ADMIN_APPROVE:
+        cmd_approve(a, &cmd, true);
+        break;
+    case ADMIN_DENY:
+        cmd_approve(a, &cmd, false);
+        break;
+    case ADMIN_CANCEL:
+        cmd_cancel(a, &cmd);
+        break;
     case ADMIN_RELOAD:
         log_info("admin %s: RELOAD", a->user);
         if (ddlgate_reload(err, sizeof(err)))
@@ -640,10 +688,17 @@ static void adm_query(struct admin_conn *a, const char *q, size_t len)
         else
             adm_err(a, 1, DGE_ADMIN_SYNTAX, err);
         break;
-    case ADMIN_HELP: cmd_help(a); break;
-    case ADMIN_SELECT: cmd_select(a, &cmd); break;
-    case ADMIN_SESSION_NOOP: adm_ok(a, 1, NULL); break;
-    case ADMIN_CMD_NKINDS: break;
+    case ADMIN_HELP:
+        cmd_help(a);
+        break;
+    case ADMIN_SELECT:
+        cmd_select(a, &cmd);
+        break;
+    case ADMIN_SESSION_NOOP:
+        adm_ok(a, 1, NULL);
+        break;
+    case ADMIN_CMD_NKINDS:
+        break;
     }
 }
 
@@ -690,7 +745,8 @@ static void adm_fail(struct admin_conn *a, uint8_t seq, int code, const char *ms
 static bool adm_auth_ok(struct admin_conn *a, const uint8_t *token, size_t len)
 {
     const struct conf *c = conf_acquire();
-    bool ok = strcmp(a->user, c->admin_user) == 0 && admin_native_check(c->admin_password, a->scramble, token, len);
+    bool ok = strcmp(a->user, c->admin_user) == 0 &&
+              admin_native_check(c->admin_password, a->scramble, token, len);
     conf_release(c);
     return ok;
 }
@@ -739,7 +795,8 @@ static bool adm_on_hello(struct admin_conn *a, const uint8_t *p, uint32_t len, u
     snprintf(a->user, sizeof(a->user), "%.*s", (int)r.user_len, (const char *)r.user);
     a->caps = r.caps;
     a->deprecate_eof = (r.caps & CLIENT_DEPRECATE_EOF) != 0;
-    bool native = !r.plugin || (r.plugin_len == 21 && memcmp(r.plugin, "mysql_native_password", 21) == 0);
+    bool native =
+        !r.plugin || (r.plugin_len == 21 && memcmp(r.plugin, "mysql_native_password", 21) == 0);
     if (!native) {
         /* e.g. caching_sha2_password by default: ask for native instead */
         struct pkt_writer w;
@@ -756,7 +813,8 @@ static bool adm_on_hello(struct admin_conn *a, const uint8_t *p, uint32_t len, u
     }
     if (!adm_auth_ok(a, r.auth, r.auth_len)) {
         log_warn("admin: access denied for '%s' from %s", a->user, a->peer);
-        adm_fail(a, (uint8_t)(seq + 1), DGE_ADMIN_AUTH, "Access denied for the ddlgate admin console");
+        adm_fail(a, (uint8_t)(seq + 1), DGE_ADMIN_AUTH,
+                 "Access denied for the ddlgate admin console");
         return false;
     }
     log_info("admin: %s connected from %s%s", a->user, a->peer, a->tls ? " (TLS)" : "");
@@ -925,9 +983,10 @@ bool admin_start(struct event_base *base, char *err, size_t errlen)
         conf_release(c);
         return false;
     }
-    adm_listener = evconnlistener_new_bind(base, adm_accept_cb, NULL,
-                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-                                           64, res->ai_addr, (int)res->ai_addrlen);
+    adm_listener =
+        evconnlistener_new_bind(base, adm_accept_cb, NULL,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                64, res->ai_addr, (int)res->ai_addrlen);
     freeaddrinfo(res);
     if (!adm_listener) {
         snprintf(err, errlen, "cannot listen on admin address %s:%d", c->admin_host, c->admin_port);

@@ -43,8 +43,14 @@ struct aparse {
     size_t errlen;
 };
 
-static bool is_word_start(unsigned char c) { return isalpha(c) || c == '_' || c == '$' || c >= 0x80; }
-static bool is_word_char(unsigned char c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
+static bool is_word_start(unsigned char c)
+{
+    return isalpha(c) || c == '_' || c == '$' || c >= 0x80;
+}
+static bool is_word_char(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
 
 /* skip blanks and comments; false on an unterminated comment */
 static bool skip_blank(struct aparse *a)
@@ -144,10 +150,7 @@ static bool tok_is(const struct atok *t, const char *kw)
     return t->kind == AT_WORD && strlen(kw) == t->len && strncasecmp(t->s, kw, t->len) == 0;
 }
 
-static bool tok_punct(const struct atok *t, char c)
-{
-    return t->kind == AT_PUNCT && t->s[0] == c;
-}
+static bool tok_punct(const struct atok *t, char c) { return t->kind == AT_PUNCT && t->s[0] == c; }
 
 /* the token's value: words as written, quoted text unquoted and unescaped */
 static bool tok_text(const struct atok *t, char *dst, size_t dstlen)
@@ -261,11 +264,16 @@ static const struct {
     const char *word;
     enum admin_cmd_kind kind;
 } show_subjects[] = {
-    {"RULES", ADMIN_SHOW_RULES},     {"VERDICTS", ADMIN_SHOW_VERDICTS},
-    {"SESSIONS", ADMIN_SHOW_SESSIONS}, {"BACKEND", ADMIN_SHOW_BACKEND},
-    {"PENDING", ADMIN_SHOW_PENDING}, {"APPROVALS", ADMIN_SHOW_PENDING},
-    {"QUEUE", ADMIN_SHOW_QUEUE},     {"STATS", ADMIN_SHOW_STATS},
-    {"CONFIG", ADMIN_SHOW_CONFIG},   {"WARNINGS", ADMIN_SHOW_WARNINGS},
+    {"RULES", ADMIN_SHOW_RULES},
+    {"VERDICTS", ADMIN_SHOW_VERDICTS},
+    {"SESSIONS", ADMIN_SHOW_SESSIONS},
+    {"BACKEND", ADMIN_SHOW_BACKEND},
+    {"PENDING", ADMIN_SHOW_PENDING},
+    {"APPROVALS", ADMIN_SHOW_PENDING},
+    {"QUEUE", ADMIN_SHOW_QUEUE},
+    {"STATS", ADMIN_SHOW_STATS},
+    {"CONFIG", ADMIN_SHOW_CONFIG},
+    {"WARNINGS", ADMIN_SHOW_WARNINGS},
     {"HELP", ADMIN_HELP}, /* the mysql client eats a bare HELP itself */
 };
 
@@ -395,8 +403,7 @@ static bool cmd_approve(struct aparse *a, struct admin_cmd *c)
     return expect_end(a);
 }
 
-static bool cmd_id(struct aparse *a, struct admin_cmd *c, enum admin_cmd_kind k,
-                   const char *what)
+static bool cmd_id(struct aparse *a, struct admin_cmd *c, enum admin_cmd_kind k, const char *what)
 {
     if (!parse_u64(a, &c->id, what))
         return false;
@@ -446,8 +453,8 @@ static bool cmd_noop(struct aparse *a, struct admin_cmd *c)
 /* ---- SELECT probes ------------------------------------------------------ */
 
 static const char *const probe_funcs[] = {
-    "database", "schema", "user", "current_user", "session_user", "system_user",
-    "version", "connection_id", NULL,
+    "database",    "schema",  "user",          "current_user", "session_user",
+    "system_user", "version", "connection_id", NULL,
 };
 
 static void lower(char *s)
@@ -500,8 +507,9 @@ static bool sel_expr(struct aparse *a, struct admin_sel_item *it)
         for (i = 0; probe_funcs[i] && strcmp(probe_funcs[i], it->name) != 0; i++)
             ;
         if (!probe_funcs[i])
-            return perr(a, "the admin port answers only simple client probes in SELECT "
-                           "(@@variables, DATABASE(), USER(), VERSION(), literals), not %s; %s",
+            return perr(a,
+                        "the admin port answers only simple client probes in SELECT "
+                        "(@@variables, DATABASE(), USER(), VERSION(), literals), not %s; %s",
                         tok_show(&t, b, sizeof(b)), accepted);
         if (strcmp(it->name, "schema") == 0)
             strcpy(it->name, "database");
@@ -583,10 +591,10 @@ static const struct {
     const char *word;
     bool (*parse)(struct aparse *, struct admin_cmd *);
 } verbs[] = {
-    {"SHOW", cmd_show},         {"SET", cmd_set},           {"APPROVE", cmd_approve},
-    {"DENY", cmd_deny},         {"CANCEL", cmd_cancel},     {"RELOAD", cmd_reload},
-    {"HELP", cmd_help},         {"SELECT", cmd_select},     {"USE", cmd_noop},
-    {"BEGIN", cmd_noop},        {"COMMIT", cmd_noop},       {"ROLLBACK", cmd_noop},
+    {"SHOW", cmd_show},  {"SET", cmd_set},       {"APPROVE", cmd_approve},
+    {"DENY", cmd_deny},  {"CANCEL", cmd_cancel}, {"RELOAD", cmd_reload},
+    {"HELP", cmd_help},  {"SELECT", cmd_select}, {"USE", cmd_noop},
+    {"BEGIN", cmd_noop}, {"COMMIT", cmd_noop},   {"ROLLBACK", cmd_noop},
     {"START", cmd_noop},
 };
 

@@ -17,21 +17,19 @@
 
 #include "log.h"
 
-
 /* an approval window longer than a year is a mistake, not a policy */
 #define APPROVAL_MAX_MINUTES (366 * 24 * 60)
 
 static pthread_mutex_t approval_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct approval_info approval_tab[APPROVAL_MAX];
-static int approval_n;             /* used entries, packed at the front */
+static int approval_n;                /* used entries, packed at the front */
 static uint64_t approval_next_id = 1; /* never reused, even across approval_reset */
 /* bumped on every change worth persisting (statefile_save_if_changed) */
 static atomic_uint_fast64_t approval_change_count;
 
 static const char *const approval_state_names[] = {
-    [APPROVAL_PENDING] = "pending",   [APPROVAL_APPROVED] = "approved",
-    [APPROVAL_DENIED] = "denied",     [APPROVAL_USED] = "used",
-    [APPROVAL_EXPIRED] = "expired",
+    [APPROVAL_PENDING] = "pending", [APPROVAL_APPROVED] = "approved", [APPROVAL_DENIED] = "denied",
+    [APPROVAL_USED] = "used",       [APPROVAL_EXPIRED] = "expired",
 };
 
 const char *approval_state_name(enum approval_state s)
@@ -310,10 +308,7 @@ bool approval_restore(const struct approval_info *in)
     return ok;
 }
 
-uint64_t approval_changes(void)
-{
-    return atomic_load(&approval_change_count);
-}
+uint64_t approval_changes(void) { return atomic_load(&approval_change_count); }
 
 void approval_reset(void)
 {

@@ -73,11 +73,16 @@ static void cls_note(struct cls_ctx *c, const char *fmt, ...)
 static int cls_rank(enum sql_algorithm a)
 {
     switch (a) {
-    case SQL_ALG_INSTANT: return 1;
-    case SQL_ALG_NOCOPY: return 2;
-    case SQL_ALG_INPLACE: return 3;
-    case SQL_ALG_COPY: return 4;
-    default: return 0;
+    case SQL_ALG_INSTANT:
+        return 1;
+    case SQL_ALG_NOCOPY:
+        return 2;
+    case SQL_ALG_INPLACE:
+        return 3;
+    case SQL_ALG_COPY:
+        return 4;
+    default:
+        return 0;
     }
 }
 
@@ -129,15 +134,16 @@ static const char *cls_def_charset(const struct sql_coldef *d, char *buf, size_t
     return NULL;
 }
 
-struct cls_cs_width { const char *name; int bytes; };
+struct cls_cs_width {
+    const char *name;
+    int bytes;
+};
 static const struct cls_cs_width cls_cs_widths[] = {
-    { "latin1", 1 }, { "ascii", 1 }, { "binary", 1 }, { "latin2", 1 },
-    { "cp1250", 1 }, { "cp1251", 1 }, { "cp1252", 1 }, { "greek", 1 },
-    { "hebrew", 1 }, { "swe7", 1 }, { "koi8r", 1 }, { "koi8u", 1 },
-    { "ucs2", 2 }, { "gbk", 2 }, { "big5", 2 }, { "sjis", 2 }, { "euckr", 2 },
-    { "cp932", 2 }, { "gb2312", 2 }, { "ujis", 3 }, { "eucjpms", 3 },
-    { "utf8mb3", 3 }, { "utf8mb4", 4 }, { "utf16", 4 }, { "utf16le", 4 },
-    { "utf32", 4 }, { "gb18030", 4 },
+    {"latin1", 1},  {"ascii", 1}, {"binary", 1},  {"latin2", 1},  {"cp1250", 1},  {"cp1251", 1},
+    {"cp1252", 1},  {"greek", 1}, {"hebrew", 1},  {"swe7", 1},    {"koi8r", 1},   {"koi8u", 1},
+    {"ucs2", 2},    {"gbk", 2},   {"big5", 2},    {"sjis", 2},    {"euckr", 2},   {"cp932", 2},
+    {"gb2312", 2},  {"ujis", 3},  {"eucjpms", 3}, {"utf8mb3", 3}, {"utf8mb4", 4}, {"utf16", 4},
+    {"utf16le", 4}, {"utf32", 4}, {"gb18030", 4},
 };
 
 /* Bytes per character; unknown charsets count as 4 (the widest common). */
@@ -151,14 +157,16 @@ static int cls_cs_bytes(const char *canon)
     return 4;
 }
 
-struct cls_type_alias { const char *alias, *canon; };
+struct cls_type_alias {
+    const char *alias, *canon;
+};
 static const struct cls_type_alias cls_type_aliases[] = {
-    { "INTEGER", "INT" }, { "BOOL", "TINYINT" }, { "BOOLEAN", "TINYINT" },
-    { "DEC", "DECIMAL" }, { "NUMERIC", "DECIMAL" }, { "FIXED", "DECIMAL" },
-    { "REAL", "DOUBLE" }, { "CHARACTER", "CHAR" }, { "INT4", "INT" },
-    { "INT8", "BIGINT" }, { "INT1", "TINYINT" }, { "INT2", "SMALLINT" },
-    { "INT3", "MEDIUMINT" }, { "MIDDLEINT", "MEDIUMINT" }, { "NCHAR", "CHAR" },
-    { "NVARCHAR", "VARCHAR" }, { "LONG", "MEDIUMTEXT" },
+    {"INTEGER", "INT"},      {"BOOL", "TINYINT"},        {"BOOLEAN", "TINYINT"},
+    {"DEC", "DECIMAL"},      {"NUMERIC", "DECIMAL"},     {"FIXED", "DECIMAL"},
+    {"REAL", "DOUBLE"},      {"CHARACTER", "CHAR"},      {"INT4", "INT"},
+    {"INT8", "BIGINT"},      {"INT1", "TINYINT"},        {"INT2", "SMALLINT"},
+    {"INT3", "MEDIUMINT"},   {"MIDDLEINT", "MEDIUMINT"}, {"NCHAR", "CHAR"},
+    {"NVARCHAR", "VARCHAR"}, {"LONG", "MEDIUMTEXT"},
 };
 
 static const char *cls_type_canon(const char *t)
@@ -179,25 +187,30 @@ static bool cls_type_in(const char *t, const char *const *list)
     return false;
 }
 
-static const char *const cls_int_types[] = { "TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", NULL };
-static const char *const cls_real_types[] = { "DECIMAL", "FLOAT", "DOUBLE", NULL };
-static const char *const cls_var_types[] = { "VARCHAR", "VARBINARY", NULL };
-static const char *const cls_text_types[] = { "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT", NULL };
-static const char *const cls_str_types[] = { "CHAR", "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT",
-                                             "LONGTEXT", "ENUM", "SET", NULL };
+static const char *const cls_int_types[] = {"TINYINT", "SMALLINT", "MEDIUMINT",
+                                            "INT",     "BIGINT",   NULL};
+static const char *const cls_real_types[] = {"DECIMAL", "FLOAT", "DOUBLE", NULL};
+static const char *const cls_var_types[] = {"VARCHAR", "VARBINARY", NULL};
+static const char *const cls_text_types[] = {"TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT", NULL};
+static const char *const cls_str_types[] = {"CHAR",     "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT",
+                                            "LONGTEXT", "ENUM",    "SET",      NULL};
 /* types whose (n) is not a display width and changes storage */
-static const char *const cls_sized_types[] = { "CHAR", "BINARY", "DECIMAL", "FLOAT", "DOUBLE", "BIT",
-                                               "DATETIME", "TIME", "TIMESTAMP", NULL };
+static const char *const cls_sized_types[] = {"CHAR", "BINARY",   "DECIMAL", "FLOAT",     "DOUBLE",
+                                              "BIT",  "DATETIME", "TIME",    "TIMESTAMP", NULL};
 
 /* ENUM: 1 byte up to 255 members; SET: 1,2,3,4,8 bytes (matrix C22). */
 static int cls_enum_bytes(bool is_set, int n)
 {
     if (!is_set)
         return n <= 255 ? 1 : 2;
-    if (n <= 8) return 1;
-    if (n <= 16) return 2;
-    if (n <= 24) return 3;
-    if (n <= 32) return 4;
+    if (n <= 8)
+        return 1;
+    if (n <= 16)
+        return 2;
+    if (n <= 24)
+        return 3;
+    if (n <= 32)
+        return 4;
     return 8;
 }
 
@@ -258,8 +271,8 @@ static bool cls_is_redundant(const struct gate_table_info *t)
 }
 
 /* VARCHAR length change: shrink, same length-byte class, or crossing. */
-static enum dm_cond cls_varchar(struct cls_ctx *c, const struct gate_column_info *old, int64_t newlen,
-                                int bytes)
+static enum dm_cond cls_varchar(struct cls_ctx *c, const struct gate_column_info *old,
+                                int64_t newlen, int bytes)
 {
     if (newlen < old->length)
         return DM_TYPE_CHANGE;
@@ -276,7 +289,8 @@ static enum dm_cond cls_varchar(struct cls_ctx *c, const struct gate_column_info
 }
 
 /* ENUM/SET member list change: append with the same storage or rebuild. */
-static enum dm_cond cls_enum(const struct gate_column_info *old, const struct sql_coldef *d, bool is_set)
+static enum dm_cond cls_enum(const struct gate_column_info *old, const struct sql_coldef *d,
+                             bool is_set)
 {
     if (d->nvalues < old->nvalues)
         return DM_ENUM_REBUILD;
@@ -308,7 +322,8 @@ static enum dm_cond cls_type_part(struct cls_ctx *c, const struct gate_column_in
     const char *ot = cls_type_canon(old->type), *nt = cls_type_canon(d->type);
     if (strcasecmp(ot, nt) != 0)
         return DM_TYPE_CHANGE;
-    if ((cls_type_in(nt, cls_int_types) || cls_type_in(nt, cls_real_types)) && d->is_unsigned != old->is_unsigned)
+    if ((cls_type_in(nt, cls_int_types) || cls_type_in(nt, cls_real_types)) &&
+        d->is_unsigned != old->is_unsigned)
         return DM_TYPE_CHANGE;
     if (old->auto_increment != d->auto_increment)
         return DM_TYPE_CHANGE; /* AUTO_INCREMENT added or removed: copy */
@@ -375,7 +390,8 @@ static int cls_modify(struct cls_ctx *c, const struct sql_alter_spec *sp, enum d
     out[n++] = cls_type_part(c, old, d);
     /* MySQL/MariaDB: a MODIFY without NOT NULL makes the column nullable
      * (PRIMARY KEY columns stay NOT NULL). */
-    bool now_nullable = d->nullability != SQL_NULL_NO && !d->primary_key && !cls_in_pk(c->t, old->name);
+    bool now_nullable =
+        d->nullability != SQL_NULL_NO && !d->primary_key && !cls_in_pk(c->t, old->name);
     if (old->nullable && !now_nullable)
         out[n++] = DM_MAKE_NOT_NULL;
     else if (!old->nullable && now_nullable)
@@ -386,7 +402,8 @@ static int cls_modify(struct cls_ctx *c, const struct sql_alter_spec *sp, enum d
         int idx = (int)(old - c->t->cols);
         bool moved = d->pos == SQL_POS_FIRST ? idx != 0 : cls_col_index(c->t, d->after) + 1 != idx;
         if (moved)
-            out[n++] = (old->is_virtual || old->is_stored_generated) ? DM_REORDER_GEN : DM_REORDER_COL;
+            out[n++] =
+                (old->is_virtual || old->is_stored_generated) ? DM_REORDER_GEN : DM_REORDER_COL;
     }
     if (d->invisible || d->visible)
         out[n++] = DM_COL_VISIBILITY;
@@ -428,7 +445,8 @@ static bool cls_unique_clusters(struct cls_ctx *c, const struct sql_index *ix)
             const struct sql_alter *a = &c->st->alter;
             bool found = false;
             for (int s = 0; s < a->nspecs && ix->cols && ix->cols[i]; s++)
-                if (a->specs[s].op == SQL_AOP_ADD_COLUMN && cls_eq(a->specs[s].col.name, ix->cols[i])) {
+                if (a->specs[s].op == SQL_AOP_ADD_COLUMN &&
+                    cls_eq(a->specs[s].col.name, ix->cols[i])) {
                     found = true;
                     if (a->specs[s].col.nullability != SQL_NULL_NO)
                         return false;
@@ -486,7 +504,8 @@ static enum dm_cond cls_drop_index(struct cls_ctx *c, const char *name)
     const struct sql_alter *a = &c->st->alter;
     for (int s = 0; s < a->nspecs && name; s++)
         if (a->specs[s].op == SQL_AOP_ADD_INDEX && cls_eq(a->specs[s].index.name, name) &&
-            (a->specs[s].index.kind == SQL_INDEX_PLAIN || a->specs[s].index.kind == SQL_INDEX_UNIQUE))
+            (a->specs[s].index.kind == SQL_INDEX_PLAIN ||
+             a->specs[s].index.kind == SQL_INDEX_UNIQUE))
             return DM_INDEX_RETYPE;
     return DM_DROP_INDEX;
 }
@@ -504,8 +523,8 @@ static enum dm_cond cls_drop_constraint(struct cls_ctx *c, const char *name)
 static enum dm_cond cls_convert(struct cls_ctx *c, const struct sql_alter_spec *sp)
 {
     char tbuf[32], cbuf[32];
-    const char *target = cls_charset_canon(sp->option_value ? sp->option_value : sp->col.charset, tbuf,
-                                           sizeof tbuf);
+    const char *target =
+        cls_charset_canon(sp->option_value ? sp->option_value : sp->col.charset, tbuf, sizeof tbuf);
     if (c->t == NULL || c->t->ncols == 0 || target == NULL) {
         cls_note(c, "column charsets unknown: CONVERT TO assumed to change column types");
         return DM_CONVERT_CHARSET;
@@ -526,7 +545,8 @@ static enum dm_cond cls_convert(struct cls_ctx *c, const struct sql_alter_spec *
             continue;
         /* utf8mb3 -> utf8mb4 is instant, except that TEXT columns are
          * promoted (TEXT -> MEDIUMTEXT), a type change */
-        if (strcmp(cs, "utf8mb3") == 0 && strcmp(target, "utf8mb4") == 0 && !cls_type_in(ty, cls_text_types))
+        if (strcmp(cs, "utf8mb3") == 0 && strcmp(target, "utf8mb4") == 0 &&
+            !cls_type_in(ty, cls_text_types))
             continue;
         return DM_CONVERT_CHARSET;
     }
@@ -570,7 +590,9 @@ static int cls_spec_conds(struct cls_ctx *c, const struct sql_alter_spec *sp, en
             out[n++] = DM_ADD_INDEX;
         return n;
     }
-    case SQL_AOP_DROP_COLUMN: out[0] = cls_drop_column(c, sp->old_name ? sp->old_name : sp->col.name); return 1;
+    case SQL_AOP_DROP_COLUMN:
+        out[0] = cls_drop_column(c, sp->old_name ? sp->old_name : sp->col.name);
+        return 1;
     case SQL_AOP_MODIFY_COLUMN:
     case SQL_AOP_CHANGE_COLUMN: {
         int n = cls_modify(c, sp, out);
@@ -579,65 +601,152 @@ static int cls_spec_conds(struct cls_ctx *c, const struct sql_alter_spec *sp, en
                 out[i] = cls_rename_cond(c);
         return n;
     }
-    case SQL_AOP_RENAME_COLUMN: out[0] = cls_rename_cond(c); return 1;
+    case SQL_AOP_RENAME_COLUMN:
+        out[0] = cls_rename_cond(c);
+        return 1;
     case SQL_AOP_SET_DEFAULT:
-    case SQL_AOP_DROP_DEFAULT: out[0] = DM_COL_META; return 1;
-    case SQL_AOP_COLUMN_VISIBILITY: out[0] = DM_COL_VISIBILITY; return 1;
+    case SQL_AOP_DROP_DEFAULT:
+        out[0] = DM_COL_META;
+        return 1;
+    case SQL_AOP_COLUMN_VISIBILITY:
+        out[0] = DM_COL_VISIBILITY;
+        return 1;
     case SQL_AOP_ADD_INDEX:
     case SQL_AOP_ADD_PRIMARY_KEY:
     case SQL_AOP_ADD_FOREIGN_KEY:
     case SQL_AOP_ADD_CHECK: {
         struct sql_index ix = sp->index;
-        if (sp->op == SQL_AOP_ADD_PRIMARY_KEY) ix.kind = SQL_INDEX_PRIMARY;
-        if (sp->op == SQL_AOP_ADD_FOREIGN_KEY) ix.kind = SQL_INDEX_FOREIGN;
-        if (sp->op == SQL_AOP_ADD_CHECK) ix.kind = SQL_INDEX_CHECK;
+        if (sp->op == SQL_AOP_ADD_PRIMARY_KEY)
+            ix.kind = SQL_INDEX_PRIMARY;
+        if (sp->op == SQL_AOP_ADD_FOREIGN_KEY)
+            ix.kind = SQL_INDEX_FOREIGN;
+        if (sp->op == SQL_AOP_ADD_CHECK)
+            ix.kind = SQL_INDEX_CHECK;
         out[0] = cls_add_index(c, &ix);
         return 1;
     }
-    case SQL_AOP_DROP_INDEX: out[0] = cls_drop_index(c, sp->old_name); return 1;
-    case SQL_AOP_RENAME_INDEX: out[0] = DM_RENAME_INDEX; return 1;
-    case SQL_AOP_INDEX_VISIBILITY: out[0] = DM_INDEX_VISIBILITY; return 1;
-    case SQL_AOP_DROP_PRIMARY_KEY: out[0] = c->adds_pk ? DM_DROP_ADD_PK : DM_DROP_PK; return 1;
-    case SQL_AOP_DROP_FOREIGN_KEY: out[0] = DM_DROP_FK; return 1;
-    case SQL_AOP_DROP_CONSTRAINT: out[0] = cls_drop_constraint(c, sp->old_name); return 1;
-    case SQL_AOP_ALTER_CHECK: out[0] = DM_ALTER_CHECK; return 1;
-    case SQL_AOP_RENAME_TABLE: out[0] = DM_RENAME_TABLE; return 1;
-    case SQL_AOP_CONVERT_CHARSET: out[0] = cls_convert(c, sp); return 1;
-    case SQL_AOP_DEFAULT_CHARSET: out[0] = DM_DEFAULT_CHARSET; return 1;
-    case SQL_AOP_ENGINE: out[0] = cls_engine(c, sp->option_value); return 1;
-    case SQL_AOP_ROW_FORMAT: out[0] = DM_ROW_FORMAT; return 1;
-    case SQL_AOP_KEY_BLOCK_SIZE: out[0] = DM_KEY_BLOCK_SIZE; return 1;
-    case SQL_AOP_AUTO_INCREMENT: out[0] = DM_AUTO_INCREMENT; return 1;
-    case SQL_AOP_TABLE_COMMENT: out[0] = DM_TABLE_COMMENT; return 1;
-    case SQL_AOP_STATS_OPTION: out[0] = DM_STATS_OPTION; return 1;
-    case SQL_AOP_ENCRYPTION: out[0] = DM_ENCRYPTION; return 1;
-    case SQL_AOP_PAGE_COMPRESSED: out[0] = DM_PAGE_COMPRESSED; return 1;
-    case SQL_AOP_TABLE_OPTION: out[0] = cls_table_option(c, sp); return 1;
-    case SQL_AOP_FORCE: out[0] = DM_NULL_REBUILD; return 1;
-    case SQL_AOP_ORDER_BY: out[0] = DM_ORDER_BY; return 1;
+    case SQL_AOP_DROP_INDEX:
+        out[0] = cls_drop_index(c, sp->old_name);
+        return 1;
+    case SQL_AOP_RENAME_INDEX:
+        out[0] = DM_RENAME_INDEX;
+        return 1;
+    case SQL_AOP_INDEX_VISIBILITY:
+        out[0] = DM_INDEX_VISIBILITY;
+        return 1;
+    case SQL_AOP_DROP_PRIMARY_KEY:
+        out[0] = c->adds_pk ? DM_DROP_ADD_PK : DM_DROP_PK;
+        return 1;
+    case SQL_AOP_DROP_FOREIGN_KEY:
+        out[0] = DM_DROP_FK;
+        return 1;
+    case SQL_AOP_DROP_CONSTRAINT:
+        out[0] = cls_drop_constraint(c, sp->old_name);
+        return 1;
+    case SQL_AOP_ALTER_CHECK:
+        out[0] = DM_ALTER_CHECK;
+        return 1;
+    case SQL_AOP_RENAME_TABLE:
+        out[0] = DM_RENAME_TABLE;
+        return 1;
+    case SQL_AOP_CONVERT_CHARSET:
+        out[0] = cls_convert(c, sp);
+        return 1;
+    case SQL_AOP_DEFAULT_CHARSET:
+        out[0] = DM_DEFAULT_CHARSET;
+        return 1;
+    case SQL_AOP_ENGINE:
+        out[0] = cls_engine(c, sp->option_value);
+        return 1;
+    case SQL_AOP_ROW_FORMAT:
+        out[0] = DM_ROW_FORMAT;
+        return 1;
+    case SQL_AOP_KEY_BLOCK_SIZE:
+        out[0] = DM_KEY_BLOCK_SIZE;
+        return 1;
+    case SQL_AOP_AUTO_INCREMENT:
+        out[0] = DM_AUTO_INCREMENT;
+        return 1;
+    case SQL_AOP_TABLE_COMMENT:
+        out[0] = DM_TABLE_COMMENT;
+        return 1;
+    case SQL_AOP_STATS_OPTION:
+        out[0] = DM_STATS_OPTION;
+        return 1;
+    case SQL_AOP_ENCRYPTION:
+        out[0] = DM_ENCRYPTION;
+        return 1;
+    case SQL_AOP_PAGE_COMPRESSED:
+        out[0] = DM_PAGE_COMPRESSED;
+        return 1;
+    case SQL_AOP_TABLE_OPTION:
+        out[0] = cls_table_option(c, sp);
+        return 1;
+    case SQL_AOP_FORCE:
+        out[0] = DM_NULL_REBUILD;
+        return 1;
+    case SQL_AOP_ORDER_BY:
+        out[0] = DM_ORDER_BY;
+        return 1;
     case SQL_AOP_DISCARD_TABLESPACE:
-    case SQL_AOP_IMPORT_TABLESPACE: out[0] = DM_TABLESPACE; return 1;
+    case SQL_AOP_IMPORT_TABLESPACE:
+        out[0] = DM_TABLESPACE;
+        return 1;
     case SQL_AOP_ENABLE_KEYS:
-    case SQL_AOP_DISABLE_KEYS: out[0] = DM_KEYS_ONOFF; return 1;
-    case SQL_AOP_PARTITION_BY: out[0] = DM_PART_BY; return 1;
-    case SQL_AOP_REMOVE_PARTITIONING: out[0] = DM_PART_REMOVE; return 1;
-    case SQL_AOP_ADD_PARTITION: out[0] = DM_PART_ADD; return 1;
-    case SQL_AOP_DROP_PARTITION: out[0] = DM_PART_DROP; return 1;
-    case SQL_AOP_TRUNCATE_PARTITION: out[0] = DM_PART_TRUNCATE; return 1;
-    case SQL_AOP_COALESCE_PARTITION: out[0] = DM_PART_COALESCE; return 1;
-    case SQL_AOP_REORGANIZE_PARTITION: out[0] = DM_PART_REORGANIZE; return 1;
-    case SQL_AOP_EXCHANGE_PARTITION: out[0] = DM_PART_EXCHANGE; return 1;
+    case SQL_AOP_DISABLE_KEYS:
+        out[0] = DM_KEYS_ONOFF;
+        return 1;
+    case SQL_AOP_PARTITION_BY:
+        out[0] = DM_PART_BY;
+        return 1;
+    case SQL_AOP_REMOVE_PARTITIONING:
+        out[0] = DM_PART_REMOVE;
+        return 1;
+    case SQL_AOP_ADD_PARTITION:
+        out[0] = DM_PART_ADD;
+        return 1;
+    case SQL_AOP_DROP_PARTITION:
+        out[0] = DM_PART_DROP;
+        return 1;
+    case SQL_AOP_TRUNCATE_PARTITION:
+        out[0] = DM_PART_TRUNCATE;
+        return 1;
+    case SQL_AOP_COALESCE_PARTITION:
+        out[0] = DM_PART_COALESCE;
+        return 1;
+    case SQL_AOP_REORGANIZE_PARTITION:
+        out[0] = DM_PART_REORGANIZE;
+        return 1;
+    case SQL_AOP_EXCHANGE_PARTITION:
+        out[0] = DM_PART_EXCHANGE;
+        return 1;
     case SQL_AOP_ANALYZE_PARTITION:
     case SQL_AOP_CHECK_PARTITION:
-    case SQL_AOP_REPAIR_PARTITION: out[0] = DM_PART_ADMIN; return 1;
-    case SQL_AOP_OPTIMIZE_PARTITION: out[0] = DM_PART_OPTIMIZE; return 1;
-    case SQL_AOP_REBUILD_PARTITION: out[0] = DM_PART_REBUILD; return 1;
-    case SQL_AOP_PARTITION_TABLESPACE: out[0] = DM_PART_TABLESPACE; return 1;
-    case SQL_AOP_CONVERT_PARTITION: out[0] = DM_PART_CONVERT; return 1;
-    case SQL_AOP_ADD_SYSTEM_VERSIONING: out[0] = DM_ADD_SYSVER; return 1;
-    case SQL_AOP_DROP_SYSTEM_VERSIONING: out[0] = DM_DROP_SYSVER; return 1;
+    case SQL_AOP_REPAIR_PARTITION:
+        out[0] = DM_PART_ADMIN;
+        return 1;
+    case SQL_AOP_OPTIMIZE_PARTITION:
+        out[0] = DM_PART_OPTIMIZE;
+        return 1;
+    case SQL_AOP_REBUILD_PARTITION:
+        out[0] = DM_PART_REBUILD;
+        return 1;
+    case SQL_AOP_PARTITION_TABLESPACE:
+        out[0] = DM_PART_TABLESPACE;
+        return 1;
+    case SQL_AOP_CONVERT_PARTITION:
+        out[0] = DM_PART_CONVERT;
+        return 1;
+    case SQL_AOP_ADD_SYSTEM_VERSIONING:
+        out[0] = DM_ADD_SYSVER;
+        return 1;
+    case SQL_AOP_DROP_SYSTEM_VERSIONING:
+        out[0] = DM_DROP_SYSVER;
+        return 1;
     case SQL_AOP_ADD_PERIOD:
-    case SQL_AOP_DROP_PERIOD: out[0] = DM_PERIOD; return 1;
+    case SQL_AOP_DROP_PERIOD:
+        out[0] = DM_PERIOD;
+        return 1;
     case SQL_AOP_OTHER:
     default:
         cls_note(c, "ALTER spec not modelled: assumed a copy");
@@ -701,8 +810,15 @@ static void cls_degrade(struct classify_spec *s)
 static bool cls_builds_index(enum dm_cond cond)
 {
     switch (cond) {
-    case DM_ADD_INDEX: case DM_ADD_UNIQUE_CLUSTER: case DM_ADD_FULLTEXT_FIRST: case DM_ADD_FULLTEXT_NEXT:
-    case DM_ADD_FULLTEXT_MULTI: case DM_ADD_SPATIAL: case DM_INDEX_RETYPE: case DM_ADD_PK: case DM_DROP_ADD_PK:
+    case DM_ADD_INDEX:
+    case DM_ADD_UNIQUE_CLUSTER:
+    case DM_ADD_FULLTEXT_FIRST:
+    case DM_ADD_FULLTEXT_NEXT:
+    case DM_ADD_FULLTEXT_MULTI:
+    case DM_ADD_SPATIAL:
+    case DM_INDEX_RETYPE:
+    case DM_ADD_PK:
+    case DM_DROP_ADD_PK:
     case DM_CONVERT_CHARSET_NOCOPY:
         return true;
     default:
@@ -795,12 +911,14 @@ static void cls_rules(struct cls_ctx *c)
 static void cls_online_copy(struct cls_ctx *c)
 {
     struct classify_result *r = c->out;
-    if (c->srv->flavour != SQL_FLAVOUR_MARIADB || c->srv->version < DM_V(11, 2, 0) || r->best != SQL_ALG_COPY)
+    if (c->srv->flavour != SQL_FLAVOUR_MARIADB || c->srv->version < DM_V(11, 2, 0) ||
+        r->best != SQL_ALG_COPY)
         return;
     if (c->st->alter.ignore)
         return;
     for (int i = 0; i < r->nspecs; i++)
-        if (c->cond[i] == DM_ADD_COL_AUTOINC || c->cond[i] == DM_DROP_SYSVER || c->cond[i] == DM_ORDER_BY)
+        if (c->cond[i] == DM_ADD_COL_AUTOINC || c->cond[i] == DM_DROP_SYSVER ||
+            c->cond[i] == DM_ORDER_BY)
             return;
     if (c->t == NULL) {
         cls_note(c, "table unknown: FK cascade may prevent online COPY");
@@ -843,7 +961,8 @@ static void cls_aggregate(struct cls_ctx *c)
     }
     if (r->nspecs == 0) {
         /* ALTER TABLE t (no specs) changes nothing */
-        r->best = classify_algorithm_supported(c->srv, SQL_ALG_INSTANT) ? SQL_ALG_INSTANT : SQL_ALG_INPLACE;
+        r->best = classify_algorithm_supported(c->srv, SQL_ALG_INSTANT) ? SQL_ALG_INSTANT
+                                                                        : SQL_ALG_INPLACE;
     }
 }
 
@@ -855,9 +974,15 @@ static void cls_prescan(struct cls_ctx *c)
     for (int i = 0; i < a->nspecs; i++) {
         const struct sql_alter_spec *sp = &a->specs[i];
         switch (sp->op) {
-        case SQL_AOP_DROP_PRIMARY_KEY: c->drops_pk = true; break;
-        case SQL_AOP_DROP_INDEX: c->drops_pk |= cls_eq(sp->old_name, "PRIMARY"); break;
-        case SQL_AOP_ADD_PRIMARY_KEY: c->adds_pk = true; break;
+        case SQL_AOP_DROP_PRIMARY_KEY:
+            c->drops_pk = true;
+            break;
+        case SQL_AOP_DROP_INDEX:
+            c->drops_pk |= cls_eq(sp->old_name, "PRIMARY");
+            break;
+        case SQL_AOP_ADD_PRIMARY_KEY:
+            c->adds_pk = true;
+            break;
         case SQL_AOP_ADD_INDEX:
             c->adds_pk |= sp->index.kind == SQL_INDEX_PRIMARY;
             c->fulltext_adds += sp->index.kind == SQL_INDEX_FULLTEXT;
@@ -867,15 +992,19 @@ static void cls_prescan(struct cls_ctx *c)
             c->touches_virtual |= sp->col.generated == SQL_GEN_VIRTUAL;
             break;
         case SQL_AOP_DROP_COLUMN: {
-            const struct gate_column_info *col = cls_col(c->t, sp->old_name ? sp->old_name : sp->col.name);
+            const struct gate_column_info *col =
+                cls_col(c->t, sp->old_name ? sp->old_name : sp->col.name);
             c->touches_virtual |= col != NULL && col->is_virtual;
             break;
         }
-        case SQL_AOP_RENAME_COLUMN: c->renames_col = true; break;
+        case SQL_AOP_RENAME_COLUMN:
+            c->renames_col = true;
+            break;
         case SQL_AOP_CHANGE_COLUMN:
             c->renames_col |= sp->old_name && sp->col.name && !cls_eq(sp->old_name, sp->col.name);
             break;
-        default: break;
+        default:
+            break;
         }
     }
 }
@@ -926,7 +1055,7 @@ void classify_stmt(const struct sql_server *srv, const struct sql_stmt *st,
     out->best = SQL_ALG_NONE;
     if (st == NULL || srv == NULL || st->kind != SQL_KIND_DDL)
         return;
-    struct cls_ctx c = { .srv = srv, .st = st, .t = table, .out = out };
+    struct cls_ctx c = {.srv = srv, .st = st, .t = table, .out = out};
     switch (st->ddl) {
     case SQL_DDL_ALTER_TABLE:
     case SQL_DDL_CREATE_INDEX:
@@ -950,7 +1079,8 @@ void classify_stmt(const struct sql_server *srv, const struct sql_stmt *st,
          * they take an exclusive MDL (matrix section 3), so never LOCK=NONE */
         return;
     }
-    out->instant_ok = out->best == SQL_ALG_INSTANT && classify_algorithm_supported(srv, SQL_ALG_INSTANT);
+    out->instant_ok =
+        out->best == SQL_ALG_INSTANT && classify_algorithm_supported(srv, SQL_ALG_INSTANT);
 }
 
 bool classify_algorithm_supported(const struct sql_server *srv, enum sql_algorithm a)

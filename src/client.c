@@ -96,10 +96,7 @@ void sess_client_attach(struct session *s)
     }
 }
 
-static struct evbuffer *server_out(struct session *s)
-{
-    return bufferevent_get_output(s->sbev);
-}
+static struct evbuffer *server_out(struct session *s) { return bufferevent_get_output(s->sbev); }
 
 /* ---- handshake ------------------------------------------------------------------- */
 
@@ -299,7 +296,8 @@ static bool on_statement(struct session *s, uint8_t cmd, uint32_t len, uint8_t s
         s->worker->stats.queries++;
     else
         s->worker->stats.prepares++;
-    snprintf(s->stmt, sizeof(s->stmt), "%.*s", (int)(tlen < sizeof(s->stmt) - 1 ? tlen : sizeof(s->stmt) - 1), text);
+    snprintf(s->stmt, sizeof(s->stmt), "%.*s",
+             (int)(tlen < sizeof(s->stmt) - 1 ? tlen : sizeof(s->stmt) - 1), text);
     gate_verdict_init(&v);
     enum pipeline_decision d = pipeline_check(s, cmd, text, tlen, &v);
     switch (d) {
@@ -418,7 +416,8 @@ static void refuse_command(struct session *s, uint32_t len, uint8_t seq, const c
     char msg[160];
 
     evbuffer_drain(s->cin, (size_t)len + PKT_HDR_LEN);
-    snprintf(msg, sizeof(msg), "ddlgate: %s is not supported through ddlgate; connect to the server directly", what);
+    snprintf(msg, sizeof(msg),
+             "ddlgate: %s is not supported through ddlgate; connect to the server directly", what);
     sess_send_err(s, (uint8_t)(seq + 1), DGE_UNSUPPORTED_COMMAND, msg);
 }
 
@@ -527,7 +526,8 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
         if (evbuffer_get_length(s->cin) < (size_t)len + PKT_HDR_LEN)
             return false;
         refuse_command(s, len, seq,
-                       cmd == COM_BINLOG_DUMP || cmd == COM_BINLOG_DUMP_GTID ? "COM_BINLOG_DUMP (replication)"
+                       cmd == COM_BINLOG_DUMP || cmd == COM_BINLOG_DUMP_GTID
+                           ? "COM_BINLOG_DUMP (replication)"
                        : cmd == COM_REGISTER_SLAVE ? "COM_REGISTER_SLAVE (replication)"
                                                    : "this command");
         break;

@@ -25,7 +25,11 @@
  * hostile frame header can make the decoder allocate. */
 #define ZSTD_WINDOWLOG_MAX 24
 
-enum seg_result { SEG_OK, SEG_NOROOM, SEG_FAIL };
+enum seg_result {
+    SEG_OK,
+    SEG_NOROOM,
+    SEG_FAIL
+};
 
 static const char *const algo_names[] = {
     [CMP_NONE] = "none",
@@ -40,7 +44,8 @@ const char *cmp_algo_name(enum cmp_algo algo)
     return algo_names[algo];
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -253,8 +258,8 @@ static bool inflate_payload(struct cmp_stream *s, struct evbuffer *in, uint32_t 
         return false;
     }
     if (z->total_out != ulen) {
-        set_err(err, errlen, "zlib: inflated %lu bytes, header says %u", (unsigned long)z->total_out,
-                ulen);
+        set_err(err, errlen, "zlib: inflated %lu bytes, header says %u",
+                (unsigned long)z->total_out, ulen);
         return false;
     }
     return true;
@@ -263,7 +268,7 @@ static bool inflate_payload(struct cmp_stream *s, struct evbuffer *in, uint32_t 
 static bool unzstd_payload(struct cmp_stream *s, struct evbuffer *in, uint32_t clen, uint8_t *dst,
                            uint32_t ulen, char *err, size_t errlen)
 {
-    ZSTD_outBuffer ob = { dst, ulen, 0 };
+    ZSTD_outBuffer ob = {dst, ulen, 0};
     struct seg_iter it;
     const uint8_t *p;
     size_t n, rc = 1;
@@ -271,7 +276,7 @@ static bool unzstd_payload(struct cmp_stream *s, struct evbuffer *in, uint32_t c
     ZSTD_DCtx_reset(s->zdctx, ZSTD_reset_session_only);
     seg_begin(&it, in, CMP_HDR_LEN, clen);
     while (seg_next(&it, &p, &n)) {
-        ZSTD_inBuffer ib = { p, n, 0 };
+        ZSTD_inBuffer ib = {p, n, 0};
 
         if (rc == 0) {
             set_err(err, errlen, "zstd: bytes after the end of the frame");
@@ -454,7 +459,7 @@ static enum seg_result deflate_chunk(struct cmp_stream *s, struct evbuffer *in, 
 static enum seg_result zstd_chunk(struct cmp_stream *s, struct evbuffer *in, size_t len,
                                   uint8_t *dst, size_t room, size_t *clen)
 {
-    ZSTD_outBuffer ob = { dst, room, 0 };
+    ZSTD_outBuffer ob = {dst, room, 0};
     struct seg_iter it;
     const uint8_t *p;
     size_t n;
@@ -465,7 +470,7 @@ static enum seg_result zstd_chunk(struct cmp_stream *s, struct evbuffer *in, siz
     seg_begin(&it, in, 0, len);
     while (seg_next(&it, &p, &n)) {
         ZSTD_EndDirective mode = it.left == 0 ? ZSTD_e_end : ZSTD_e_continue;
-        ZSTD_inBuffer ib = { p, n, 0 };
+        ZSTD_inBuffer ib = {p, n, 0};
 
         for (;;) {
             size_t before_in = ib.pos, before_out = ob.pos;

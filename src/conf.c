@@ -49,17 +49,17 @@ struct conf_key {
     const char *section;
     const char *key;
     enum conf_type type;
-    size_t off;                /* offsetof(struct conf, field) */
-    size_t size;               /* sizeof the field */
-    size_t off2;               /* CT_HOSTPORT/CT_LISTEN: the port field */
-    const char *def;           /* default, parsed by the same setter */
-    int64_t min, max;          /* CT_INT/CT_U64/CT_SIZE bounds */
-    const char *const *names;  /* CT_ENUM/CT_CHOICE */
-    bool reloadable;           /* a RELOAD applies it without a restart */
+    size_t off;               /* offsetof(struct conf, field) */
+    size_t size;              /* sizeof the field */
+    size_t off2;              /* CT_HOSTPORT/CT_LISTEN: the port field */
+    const char *def;          /* default, parsed by the same setter */
+    int64_t min, max;         /* CT_INT/CT_U64/CT_SIZE bounds */
+    const char *const *names; /* CT_ENUM/CT_CHOICE */
+    bool reloadable;          /* a RELOAD applies it without a restart */
 };
 
-static const char *const tls_names[] = {"disabled", "preferred", "required", "verify_ca",
-                                        "verify_identity", NULL};
+static const char *const tls_names[] = {"disabled",  "preferred",       "required",
+                                        "verify_ca", "verify_identity", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const policy_names[] = {"reject", "pass", NULL};
 
@@ -115,15 +115,22 @@ static const struct conf_key conf_keys[] = {
 #define NKEYS ((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
 
 /* [backend] address = HOST:PORT is an alias writing host and port */
-static const struct conf_key backend_address = {
-    "backend", "address", CT_HOSTPORT, F(backend_host), offsetof(struct conf, backend_port),
-    NULL, 0, 0, NULL, true};
+static const struct conf_key backend_address = {"backend",
+                                                "address",
+                                                CT_HOSTPORT,
+                                                F(backend_host),
+                                                offsetof(struct conf, backend_port),
+                                                NULL,
+                                                0,
+                                                0,
+                                                NULL,
+                                                true};
 
 _Static_assert(sizeof(enum tls_mode) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enums are stored as int");
 
 static const char *const conf_sections[] = {"ddlgate", "backend", "client_tls", "admin",
-                                            "limits", "rules", NULL};
+                                            "limits",  "rules",   NULL};
 
 static void fmt(char *err, size_t errlen, const char *f, ...) DG_PRINTF(3, 4);
 static void fmt(char *err, size_t errlen, const char *f, ...)
@@ -185,11 +192,20 @@ static bool parse_size(const char *s, uint64_t *out)
     s += digits;
     if (*s) {
         switch (toupper((unsigned char)*s)) {
-        case 'K': mult = 1024ull; break;
-        case 'M': mult = 1024ull * 1024; break;
-        case 'G': mult = GIB; break;
-        case 'T': mult = GIB * 1024; break;
-        default: return false;
+        case 'K':
+            mult = 1024ull;
+            break;
+        case 'M':
+            mult = 1024ull * 1024;
+            break;
+        case 'G':
+            mult = GIB;
+            break;
+        case 'T':
+            mult = GIB * 1024;
+            break;
+        default:
+            return false;
         }
         s++;
         if (toupper((unsigned char)*s) == 'B') /* "10GB" reads naturally too */
@@ -318,8 +334,8 @@ bool conf_resolve_secret(const char *spec, char *out, size_t outlen, char *err, 
             if (n + 1 >= outlen) {
                 fclose(f);
                 out[0] = '\0';
-                fmt(err, errlen, "secret file %s: first line too long (max %zu bytes)",
-                    spec + 5, outlen - 1);
+                fmt(err, errlen, "secret file %s: first line too long (max %zu bytes)", spec + 5,
+                    outlen - 1);
                 return false;
             }
             out[n++] = (char)ch;
@@ -341,8 +357,7 @@ bool conf_resolve_secret(const char *spec, char *out, size_t outlen, char *err, 
 
 /* Store value into the field k describes.  On failure writes what was
  * expected (or, for secrets, what went wrong) into why. */
-static bool key_set(struct conf *c, const struct conf_key *k, const char *v, char *why,
-                    size_t wlen)
+static bool key_set(struct conf *c, const struct conf_key *k, const char *v, char *why, size_t wlen)
 {
     char *base = (char *)c;
     void *field = base + k->off;
@@ -380,8 +395,9 @@ static bool key_set(struct conf *c, const struct conf_key *k, const char *v, cha
                 *(size_t *)field = (size_t)u64;
             return true;
         }
-        fmt(why, wlen, "expected a size in bytes with an optional K/M/G/T suffix, %" PRId64
-            "..%" PRId64, k->min, k->max);
+        fmt(why, wlen,
+            "expected a size in bytes with an optional K/M/G/T suffix, %" PRId64 "..%" PRId64,
+            k->min, k->max);
         return false;
     case CT_BOOL:
         if (parse_bool(v, (bool *)field))
@@ -440,8 +456,8 @@ static bool set_rule(struct conf *c, const char *key, const char *value, char *e
     }
     if (!rules_parse_mode(value, &m)) {
         fmt(err, errlen,
-            "bad value '%s' for rules.%s: expected off|warn|rewrite|queue|approval|reject",
-            value, key);
+            "bad value '%s' for rules.%s: expected off|warn|rewrite|queue|approval|reject", value,
+            key);
         return false;
     }
     for (i = 0; i < c->nrule_modes && c->rule_modes[i].id != id; i++)
@@ -469,8 +485,8 @@ static const struct conf_key *key_find(const char *section, const char *key)
     return NULL;
 }
 
-bool conf_set(struct conf *c, const char *section, const char *key, const char *value,
-              char *err, size_t errlen)
+bool conf_set(struct conf *c, const char *section, const char *key, const char *value, char *err,
+              size_t errlen)
 {
     const struct conf_key *k;
     char why[256];
@@ -543,8 +559,8 @@ void conf_defaults(struct conf *c)
     for (int i = 0; i < NKEYS; i++) {
         /* the defaults are data we wrote: a failure here is a bug */
         if (!key_set(c, &conf_keys[i], conf_keys[i].def, why, sizeof(why))) {
-            log_error("bad built-in default for %s.%s: %s", conf_keys[i].section,
-                      conf_keys[i].key, why);
+            log_error("bad built-in default for %s.%s: %s", conf_keys[i].section, conf_keys[i].key,
+                      why);
             abort();
         }
     }
@@ -557,8 +573,8 @@ struct conf_parse {
     const char *path;
     const char *data; /* whole file */
     size_t len, pos;
-    int lineno;       /* of the line inih is working on */
-    int err_line;     /* first error we found (0 = none) */
+    int lineno;   /* of the line inih is working on */
+    int err_line; /* first error we found (0 = none) */
     char err[512];
 };
 
@@ -714,8 +730,8 @@ bool conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
     if (p.err_line && (rc == 0 || p.err_line <= rc))
         fmt(err, errlen, "%s:%d: %s", path, p.err_line, p.err);
     else
-        fmt(err, errlen, "%s:%d: syntax error (expected [section], key = value or a comment)",
-            path, rc);
+        fmt(err, errlen, "%s:%d: syntax error (expected [section], key = value or a comment)", path,
+            rc);
     return false;
 }
 
@@ -730,8 +746,9 @@ static bool is_loopback(const char *host)
 bool conf_validate(const struct conf *c, char *err, size_t errlen)
 {
     if (c->admin_host[0] && !c->admin_password[0]) {
-        fmt(err, errlen, "admin.password is required when the admin port is enabled "
-                         "(set it or admin.listen = off)");
+        fmt(err, errlen,
+            "admin.password is required when the admin port is enabled "
+            "(set it or admin.listen = off)");
         return false;
     }
     if (!!c->client_tls_cert[0] != !!c->client_tls_key[0]) {
@@ -765,8 +782,9 @@ bool conf_validate(const struct conf *c, char *err, size_t errlen)
         return false;
     }
     if (c->kill_idle_blockers && c->kill_idle_after_s < c->lock_wait_timeout_s) {
-        fmt(err, errlen, "limits.kill_idle_after_s (%d) must not be below "
-                         "limits.lock_wait_timeout_s (%d)",
+        fmt(err, errlen,
+            "limits.kill_idle_after_s (%d) must not be below "
+            "limits.lock_wait_timeout_s (%d)",
             c->kill_idle_after_s, c->lock_wait_timeout_s);
         return false;
     }
@@ -827,8 +845,8 @@ static void key_format(const struct conf *c, const struct conf_key *k, char *v, 
     }
 }
 
-bool conf_key_at(const struct conf *c, int i, char *section, size_t slen, char *key,
-                 size_t klen, char *value, size_t vlen, bool *reloadable)
+bool conf_key_at(const struct conf *c, int i, char *section, size_t slen, char *key, size_t klen,
+                 char *value, size_t vlen, bool *reloadable)
 {
     const struct conf_key *k;
 
@@ -843,8 +861,7 @@ bool conf_key_at(const struct conf *c, int i, char *section, size_t slen, char *
     return true;
 }
 
-int conf_restart_needed(const struct conf *old, const struct conf *nc, char *names,
-                        size_t len)
+int conf_restart_needed(const struct conf *old, const struct conf *nc, char *names, size_t len)
 {
     char a[1100], b[1100];
     size_t n = 0;
@@ -862,8 +879,7 @@ int conf_restart_needed(const struct conf *old, const struct conf *nc, char *nam
             continue;
         count++;
         if (names && n < len)
-            n += (size_t)snprintf(names + n, len - n, "%s%s.%s", n ? ", " : "", k->section,
-                                  k->key);
+            n += (size_t)snprintf(names + n, len - n, "%s%s.%s", n ? ", " : "", k->section, k->key);
     }
     return count;
 }

@@ -6,7 +6,9 @@
 const char *dg_error_sqlstate(int code)
 {
     switch (code) {
-#define DG_ERR_CASE(name, c, state, summary) case c: return state;
+#define DG_ERR_CASE(name, c, state, summary) \
+    case c:                                  \
+        return state;
         DG_ERRORS(DG_ERR_CASE)
 #undef DG_ERR_CASE
     default:

@@ -347,8 +347,9 @@ static void gate_finish(struct gate_ctx *c, struct gate_verdict *v)
         }
     switch (worst) {
     case RULE_REJECT: {
-        int code = decide->id == 900 ? DGE_UNPARSEABLE_DDL
-                   : decide->id == 902 ? DGE_MULTI_STATEMENT_DDL : DGE_RULE_REJECT;
+        int code = decide->id == 900   ? DGE_UNPARSEABLE_DDL
+                   : decide->id == 902 ? DGE_MULTI_STATEMENT_DDL
+                                       : DGE_RULE_REJECT;
         gate_message(c, decide, v, code);
         v->action = GATE_REJECT;
         free(v->rewritten);
@@ -413,7 +414,8 @@ void gate_check(const struct sql_parse_opts *opts, const struct gate_session *se
         gate_stmt(&c, &script->stmts[i], out);
     unsigned cv;
     if (nreal == 0 && (cv = gate_exec_comment(text, 0, (uint32_t)len, true)) != 0)
-        gate_fire(&c, 901, "DDL inside /*!%u ... */ that this server ignores (statement is empty)", cv);
+        gate_fire(&c, 901, "DDL inside /*!%u ... */ that this server ignores (statement is empty)",
+                  cv);
     gate_rewrite_apply(&c, script, out);
     gate_finish(&c, out);
 }

@@ -31,8 +31,8 @@ static const bool gate_op_owned[SQL_AOP__COUNT] = {
 static int gate_alg_rank(enum sql_algorithm a)
 {
     static const int rank[] = {
-        [SQL_ALG_NONE] = 0, [SQL_ALG_DEFAULT] = 0, [SQL_ALG_COPY] = 1,
-        [SQL_ALG_INPLACE] = 2, [SQL_ALG_NOCOPY] = 3, [SQL_ALG_INSTANT] = 4,
+        [SQL_ALG_NONE] = 0,    [SQL_ALG_DEFAULT] = 0, [SQL_ALG_COPY] = 1,
+        [SQL_ALG_INPLACE] = 2, [SQL_ALG_NOCOPY] = 3,  [SQL_ALG_INSTANT] = 4,
     };
     return (unsigned)a < sizeof rank / sizeof rank[0] ? rank[a] : 0;
 }
@@ -44,14 +44,12 @@ struct gate_type_class {
 };
 
 static const struct gate_type_class gate_types[] = {
-    {"TINYINT", 'i', 1},   {"BOOL", 'i', 1},       {"BOOLEAN", 'i', 1},
-    {"SMALLINT", 'i', 2},  {"MEDIUMINT", 'i', 3},  {"INT", 'i', 4},
-    {"INTEGER", 'i', 4},   {"BIGINT", 'i', 5},     {"FLOAT", 'f', 1},
-    {"DOUBLE", 'f', 2},    {"REAL", 'f', 2},       {"CHAR", 's', 0},
-    {"VARCHAR", 's', 0},   {"BINARY", 'b', 0},     {"VARBINARY", 'b', 0},
-    {"TINYTEXT", 't', 1},  {"TEXT", 't', 2},       {"MEDIUMTEXT", 't', 3},
-    {"LONGTEXT", 't', 4},  {"TINYBLOB", 'l', 1},   {"BLOB", 'l', 2},
-    {"MEDIUMBLOB", 'l', 3}, {"LONGBLOB", 'l', 4},  {"DATE", 'd', 1},
+    {"TINYINT", 'i', 1},   {"BOOL", 'i', 1},       {"BOOLEAN", 'i', 1},   {"SMALLINT", 'i', 2},
+    {"MEDIUMINT", 'i', 3}, {"INT", 'i', 4},        {"INTEGER", 'i', 4},   {"BIGINT", 'i', 5},
+    {"FLOAT", 'f', 1},     {"DOUBLE", 'f', 2},     {"REAL", 'f', 2},      {"CHAR", 's', 0},
+    {"VARCHAR", 's', 0},   {"BINARY", 'b', 0},     {"VARBINARY", 'b', 0}, {"TINYTEXT", 't', 1},
+    {"TEXT", 't', 2},      {"MEDIUMTEXT", 't', 3}, {"LONGTEXT", 't', 4},  {"TINYBLOB", 'l', 1},
+    {"BLOB", 'l', 2},      {"MEDIUMBLOB", 'l', 3}, {"LONGBLOB", 'l', 4},  {"DATE", 'd', 1},
     {"DATETIME", 'd', 2},  {"TIMESTAMP", 'd', 2},  {"TIME", 'd', 0},
 };
 
@@ -67,11 +65,14 @@ static const struct gate_type_class *gate_type(const char *t)
 
 int gate_charset_width(const char *cs)
 {
-    static const struct { const char *cs; int w; } tab[] = {
-        {"latin1", 1}, {"latin2", 1}, {"ascii", 1}, {"binary", 1}, {"cp1250", 1},
-        {"cp1251", 1}, {"cp1252", 1}, {"greek", 1}, {"hebrew", 1}, {"ucs2", 2},
-        {"utf8", 3},   {"utf8mb3", 3}, {"utf8mb4", 4}, {"utf16", 4}, {"utf32", 4},
-        {"gbk", 2},    {"big5", 2},   {"sjis", 2},   {"ujis", 3},   {"euckr", 2},
+    static const struct {
+        const char *cs;
+        int w;
+    } tab[] = {
+        {"latin1", 1}, {"latin2", 1},  {"ascii", 1},   {"binary", 1}, {"cp1250", 1},
+        {"cp1251", 1}, {"cp1252", 1},  {"greek", 1},   {"hebrew", 1}, {"ucs2", 2},
+        {"utf8", 3},   {"utf8mb3", 3}, {"utf8mb4", 4}, {"utf16", 4},  {"utf32", 4},
+        {"gbk", 2},    {"big5", 2},    {"sjis", 2},    {"ujis", 3},   {"euckr", 2},
     };
     if (!cs)
         return 0;
@@ -178,7 +179,8 @@ static void gate_old_column(struct gate_ctx *c, int si, const struct sql_alter_s
     if (ot && nt && ot->family == nt->family && (ot->family == 's' || ot->family == 'b') &&
         strncasecmp(oc->type, "VAR", 3) == 0 && strncasecmp(nc->type, "VAR", 3) == 0 &&
         oc->length >= 0 && nc->length >= 0) {
-        int ow = oc->max_bytes_per_char > 0 ? oc->max_bytes_per_char : gate_charset_width(oc->charset);
+        int ow =
+            oc->max_bytes_per_char > 0 ? oc->max_bytes_per_char : gate_charset_width(oc->charset);
         int nw = nc->charset ? gate_charset_width(nc->charset) : ow;
         if (ot->family == 'b')
             ow = nw = 1;
@@ -188,7 +190,8 @@ static void gate_old_column(struct gate_ctx *c, int si, const struct sql_alter_s
             nw = ow;
         if (nc->length > oc->length && oc->length * ow <= 255 && nc->length * nw > 255 &&
             gate_spec_best(c, si) == SQL_ALG_COPY)
-            gate_fire(c, 19, "extends %s from %lld to %lld bytes: the length prefix grows to 2 bytes",
+            gate_fire(c, 19,
+                      "extends %s from %lld to %lld bytes: the length prefix grows to 2 bytes",
                       oname, (long long)oc->length * ow, (long long)nc->length * nw);
     }
     bool enumset = (strcasecmp(nc->type, "ENUM") == 0 || strcasecmp(nc->type, "SET") == 0) &&
@@ -227,12 +230,15 @@ static void gate_rename_column(struct gate_ctx *c, const struct sql_alter_spec *
     const struct sql_server *srv = &c->opts->server;
     if (!s->old_name || !s->new_name || strcasecmp(s->old_name, s->new_name) == 0)
         return;
-    gate_rules_coldef(c, &(struct sql_coldef){.name = s->new_name, .length = -1, .scale = -1}, true);
+    gate_rules_coldef(c, &(struct sql_coldef){.name = s->new_name, .length = -1, .scale = -1},
+                      true);
     if (!gate_alias_added(&c->st->alter, s->old_name))
         gate_fire(c, 3, "renames column %s to %s", s->old_name, s->new_name);
     bool old_srv = srv->flavour == SQL_FLAVOUR_MYSQL ? srv->version < 80003 : srv->version < 100502;
-    if (s->op == SQL_AOP_RENAME_COLUMN && old_srv && gate_fire(c, 17, "RENAME COLUMN needs MySQL 8.0.3 "
-                                                               "or MariaDB 10.5.2"))
+    if (s->op == SQL_AOP_RENAME_COLUMN && old_srv &&
+        gate_fire(c, 17,
+                  "RENAME COLUMN needs MySQL 8.0.3 "
+                  "or MariaDB 10.5.2"))
         gate_fired(c, 17)->no_rewrite = true;
 }
 
@@ -257,7 +263,8 @@ static void gate_spec(struct gate_ctx *c, int i, const struct sql_alter_spec *s)
         gate_rules_coldef(c, &s->col, true);
         if (s->col.nullability == SQL_NULL_NO && s->col.default_kind == SQL_DEFAULT_NONE &&
             !s->col.auto_increment && s->col.generated == SQL_GEN_NONE)
-            gate_fire(c, 1, "adds NOT NULL column %s without DEFAULT", s->col.name ? s->col.name : "?");
+            gate_fire(c, 1, "adds NOT NULL column %s without DEFAULT",
+                      s->col.name ? s->col.name : "?");
         break;
     case SQL_AOP_DROP_COLUMN: {
         const struct gate_column_info *oc = gate_column(c->ti, s->old_name);
@@ -312,7 +319,8 @@ static void gate_spec(struct gate_ctx *c, int i, const struct sql_alter_spec *s)
         gate_rules_table_name(c, s->rename_to.name);
         break;
     case SQL_AOP_CONVERT_CHARSET:
-        gate_fire(c, 53, "converts every text column to %s", s->option_value ? s->option_value : "?");
+        gate_fire(c, 53, "converts every text column to %s",
+                  s->option_value ? s->option_value : "?");
         /* fall through */
     case SQL_AOP_DEFAULT_CHARSET:
         if (s->option_value && !gate_charset_allowed(s->option_value))
@@ -322,8 +330,8 @@ static void gate_spec(struct gate_ctx *c, int i, const struct sql_alter_spec *s)
         gate_engine(c, s->option_value);
         break;
     case SQL_AOP_KEY_BLOCK_SIZE:
-        if (s->option_value && strcmp(s->option_value, "0") != 0 && strcmp(s->option_value, "4") != 0 &&
-            strcmp(s->option_value, "8") != 0)
+        if (s->option_value && strcmp(s->option_value, "0") != 0 &&
+            strcmp(s->option_value, "4") != 0 && strcmp(s->option_value, "8") != 0)
             gate_fire(c, 72, "KEY_BLOCK_SIZE=%s", s->option_value);
         break;
     case SQL_AOP_FORCE:
@@ -381,8 +389,8 @@ static void gate_clauses(struct gate_ctx *c)
     if ((strong && !classify_algorithm_supported(srv, alg)) ||
         (mysql && alg == SQL_ALG_INSTANT && c->st->ddl == SQL_DDL_CREATE_INDEX)) {
         enum sql_algorithm to = cr->best;
-        if (to == SQL_ALG_INSTANT && (!classify_algorithm_supported(srv, to) ||
-                                      c->st->ddl == SQL_DDL_CREATE_INDEX))
+        if (to == SQL_ALG_INSTANT &&
+            (!classify_algorithm_supported(srv, to) || c->st->ddl == SQL_DDL_CREATE_INDEX))
             to = SQL_ALG_INPLACE;
         if (gate_fire(c, 17, "ALGORITHM=%s is not available %son %s", sql_algorithm_name(alg),
                       c->st->ddl == SQL_DDL_CREATE_INDEX ? "for CREATE INDEX " : "", sv)) {
@@ -399,8 +407,8 @@ static void gate_clauses(struct gate_ctx *c)
             gate_rewrite_algorithm(c, 18, cr->best);
         alg = cr->best;
     }
-    bool lock_written = a->lock == SQL_LOCK_NONE || a->lock == SQL_LOCK_SHARED ||
-                        a->lock == SQL_LOCK_EXCLUSIVE;
+    bool lock_written =
+        a->lock == SQL_LOCK_NONE || a->lock == SQL_LOCK_SHARED || a->lock == SQL_LOCK_EXCLUSIVE;
     if (mysql && alg == SQL_ALG_INSTANT && a->algorithm == SQL_ALG_INSTANT && lock_written &&
         gate_fire(c, 11, "MySQL refuses ALGORITHM=INSTANT with a LOCK clause (ER_WRONG_USAGE)"))
         gate_rewrite_drop_lock(c, 11);
@@ -408,7 +416,8 @@ static void gate_clauses(struct gate_ctx *c)
         gate_fire(c, 12, "forces ALGORITHM=COPY although ALGORITHM=%s%s is possible on %s",
                   sql_algorithm_name(cr->best), cr->lock_none ? ", LOCK=NONE" : "", sv);
     if (a->lock == SQL_LOCK_EXCLUSIVE || (a->lock == SQL_LOCK_SHARED && cr->lock_none))
-        gate_fire(c, 13, "asks for LOCK=%s%s", a->lock == SQL_LOCK_EXCLUSIVE ? "EXCLUSIVE" : "SHARED",
+        gate_fire(c, 13, "asks for LOCK=%s%s",
+                  a->lock == SQL_LOCK_EXCLUSIVE ? "EXCLUSIVE" : "SHARED",
                   cr->lock_none ? " although LOCK=NONE is possible" : "");
     if ((a->algorithm == SQL_ALG_INPLACE || a->algorithm == SQL_ALG_COPY) && cr->instant_ok &&
         !gate_fired(c, 12))
@@ -435,15 +444,17 @@ static void gate_algorithm(struct gate_ctx *c)
         rename |= s->op == SQL_AOP_RENAME_TABLE;
         bool idx = s->op == SQL_AOP_ADD_INDEX || s->op == SQL_AOP_ADD_PRIMARY_KEY;
         all_index &= idx;
-        any_index |= idx && s->index.kind != SQL_INDEX_FULLTEXT && s->index.kind != SQL_INDEX_SPATIAL;
+        any_index |=
+            idx && s->index.kind != SQL_INDEX_FULLTEXT && s->index.kind != SQL_INDEX_SPATIAL;
     }
     bool asserted = a->lock == SQL_LOCK_NONE || a->algorithm != SQL_ALG_NONE ||
                     (srv->flavour == SQL_FLAVOUR_MARIADB && a->online);
     const struct gate_fire *f17 = gate_fired(c, 17);
     /* !clause_allowed (MariaDB DROP INDEX): the rule fires, nothing is appended */
-    bool can_assert = cr->lock_none && !no_clause && !asserted &&
-                      !(f17 && f17->no_rewrite) && st->ddl != SQL_DDL_OPTIMIZE;
-    if (can_assert && any_index && gate_fire(c, 2, "the index build can run with LOCK=NONE on %s", sv))
+    bool can_assert = cr->lock_none && !no_clause && !asserted && !(f17 && f17->no_rewrite) &&
+                      st->ddl != SQL_DDL_OPTIMIZE;
+    if (can_assert && any_index &&
+        gate_fire(c, 2, "the index build can run with LOCK=NONE on %s", sv))
         gate_rewrite_online(c, 2);
     if (can_assert && !all_index &&
         (st->ddl == SQL_DDL_ALTER_TABLE || st->ddl == SQL_DDL_DROP_INDEX) &&
@@ -460,7 +471,8 @@ static void gate_algorithm(struct gate_ctx *c)
         gate_fire(c, 15, "runs ALGORITHM=%s but only with LOCK=SHARED or EXCLUSIVE on %s",
                   sql_algorithm_name(cr->best), sv);
     if (cr->rebuild)
-        gate_fire(c, 16, "rebuilds the table (ALGORITHM=%s) on %s", sql_algorithm_name(cr->best), sv);
+        gate_fire(c, 16, "rebuilds the table (ALGORITHM=%s) on %s", sql_algorithm_name(cr->best),
+                  sv);
     if (cr->mixed && cr->lock_none) /* when blocking anyway DG014/DG015 say it */
         gate_fire(c, 21, "its parts have different best algorithms; the whole ALTER runs as %s",
                   sql_algorithm_name(cr->best));
@@ -479,14 +491,16 @@ static void gate_runtime(struct gate_ctx *c)
                   (unsigned long long)(ti->size_bytes >> 20), (unsigned long long)(limit >> 20));
     if (!ti->has_primary_key && !ti->has_not_null_unique) {
         if (ti->has_any_unique)
-            gate_fire(c, 42, "the table's only unique keys are nullable, FLOAT/DOUBLE or prefix keys");
+            gate_fire(c, 42,
+                      "the table's only unique keys are nullable, FLOAT/DOUBLE or prefix keys");
         else
             gate_fire(c, 40, "the table has no PRIMARY KEY and no NOT NULL UNIQUE key");
     }
     /* not when a rule already fired because of the foreign key itself: the
      * FK is then the reported problem, DG043 would only repeat it */
-    bool fk_said = (gate_fired(c, 15) && ti->has_fk_cascade) || (gate_fired(c, 18) && ti->has_fk_parent) ||
-                   gate_fired(c, 44) || gate_fired(c, 70) || gate_fired(c, 92);
+    bool fk_said = (gate_fired(c, 15) && ti->has_fk_cascade) ||
+                   (gate_fired(c, 18) && ti->has_fk_parent) || gate_fired(c, 44) ||
+                   gate_fired(c, 70) || gate_fired(c, 92);
     if ((ti->has_fk_child || ti->has_fk_parent) && !fk_said)
         gate_fire(c, 43, "the table is a foreign key %s", ti->has_fk_child ? "child" : "parent");
     if (ti->has_triggers)

@@ -50,7 +50,7 @@ void gate_rewrite_online(struct gate_ctx *c, uint16_t rule)
         alg = SQL_ALG_INSTANT; /* MySQL refuses a LOCK clause with INSTANT */
         lock = false;
     } else if (cr->best == SQL_ALG_COPY) {
-        alg = SQL_ALG_NONE;    /* MariaDB 11.2+ online COPY: assert the lock only */
+        alg = SQL_ALG_NONE; /* MariaDB 11.2+ online COPY: assert the lock only */
     } else if (!mysql && !cr->rebuild && classify_algorithm_supported(srv, SQL_ALG_NOCOPY)) {
         alg = SQL_ALG_NOCOPY;
     } else {
@@ -121,17 +121,19 @@ void gate_rewrite_algorithm(struct gate_ctx *c, uint16_t rule, enum sql_algorith
     const struct sql_server *srv = &c->opts->server;
     char buf[48];
     snprintf(buf, sizeof buf, "ALGORITHM=%s", sql_algorithm_name(to));
-    if (!a->algorithm_span.len || !gate_add_edit(c, a->algorithm_span.off, a->algorithm_span.len, buf)) {
+    if (!a->algorithm_span.len ||
+        !gate_add_edit(c, a->algorithm_span.off, a->algorithm_span.len, buf)) {
         gate_no_rewrite(c, rule);
         return;
     }
-    bool lock_given = a->lock == SQL_LOCK_NONE || a->lock == SQL_LOCK_SHARED ||
-                      a->lock == SQL_LOCK_EXCLUSIVE;
+    bool lock_given =
+        a->lock == SQL_LOCK_NONE || a->lock == SQL_LOCK_SHARED || a->lock == SQL_LOCK_EXCLUSIVE;
     if (to == SQL_ALG_INSTANT && srv->flavour == SQL_FLAVOUR_MYSQL && lock_given) {
         gate_rewrite_drop_lock(c, rule);
         return;
     }
-    if (to != SQL_ALG_INSTANT && a->lock == SQL_LOCK_NONE_GIVEN && c->cr->lock_none && !srv->wsrep) {
+    if (to != SQL_ALG_INSTANT && a->lock == SQL_LOCK_NONE_GIVEN && c->cr->lock_none &&
+        !srv->wsrep) {
         /* keep the non-blocking promise the INSTANT/NOCOPY request made */
         const char *add = gate_index_form(st) ? " LOCK=NONE" : ", LOCK=NONE";
         if (!gate_add_edit(c, a->algorithm_span.off + a->algorithm_span.len, 0, add))
@@ -202,8 +204,9 @@ void gate_rewrite_apply(struct gate_ctx *c, const struct sql_script *script, str
     out[o] = '\0';
     if (!gate_rewrite_verify(c, script, out, o)) {
         free(out);
-        snprintf(v->note, sizeof v->note, "rewrite dropped: the rewritten text did not parse back "
-                                          "to the same statement");
+        snprintf(v->note, sizeof v->note,
+                 "rewrite dropped: the rewritten text did not parse back "
+                 "to the same statement");
         goto fail;
     }
     v->rewritten = out;

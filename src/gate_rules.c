@@ -18,45 +18,284 @@
 /* MySQL 8.0 reserved words (the (R) entries of the keyword list) plus the
  * MariaDB-only ones; sorted for bsearch. */
 static const char *const gate_reserved[] = {
-    "ACCESSIBLE", "ADD", "ALL", "ALTER", "ANALYZE", "AND", "AS", "ASC", "ASENSITIVE",
-    "BEFORE", "BETWEEN", "BIGINT", "BINARY", "BLOB", "BOTH", "BY", "CALL", "CASCADE",
-    "CASE", "CHANGE", "CHAR", "CHARACTER", "CHECK", "COLLATE", "COLUMN", "CONDITION",
-    "CONSTRAINT", "CONTINUE", "CONVERT", "CREATE", "CROSS", "CUBE", "CUME_DIST",
-    "CURRENT_DATE", "CURRENT_ROLE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER",
-    "CURSOR", "DATABASE", "DATABASES", "DAY_HOUR", "DAY_MICROSECOND", "DAY_MINUTE",
-    "DAY_SECOND", "DEC", "DECIMAL", "DECLARE", "DEFAULT", "DELAYED", "DELETE",
-    "DENSE_RANK", "DESC", "DESCRIBE", "DETERMINISTIC", "DISTINCT", "DISTINCTROW", "DIV",
-    "DO_DOMAIN_IDS", "DOUBLE", "DROP", "DUAL", "EACH", "ELSE", "ELSEIF", "EMPTY",
-    "ENCLOSED", "ESCAPED", "EXCEPT", "EXISTS", "EXIT", "EXPLAIN", "FALSE", "FETCH",
-    "FIRST_VALUE", "FLOAT", "FLOAT4", "FLOAT8", "FOR", "FORCE", "FOREIGN", "FROM",
-    "FULLTEXT", "FUNCTION", "GENERAL", "GENERATED", "GET", "GRANT", "GROUP", "GROUPING",
-    "GROUPS", "HAVING", "HIGH_PRIORITY", "HOUR_MICROSECOND", "HOUR_MINUTE", "HOUR_SECOND",
-    "IF", "IGNORE", "IGNORE_DOMAIN_IDS", "IGNORE_SERVER_IDS", "IN", "INDEX", "INFILE",
-    "INNER", "INOUT", "INSENSITIVE", "INSERT", "INT", "INT1", "INT2", "INT3", "INT4",
-    "INT8", "INTEGER", "INTERSECT", "INTERVAL", "INTO", "IO_AFTER_GTIDS",
-    "IO_BEFORE_GTIDS", "IS", "ITERATE", "JOIN", "JSON_TABLE", "KEY", "KEYS", "KILL",
-    "LAG", "LAST_VALUE", "LATERAL", "LEAD", "LEADING", "LEAVE", "LEFT", "LIKE", "LIMIT",
-    "LINEAR", "LINES", "LOAD", "LOCALTIME", "LOCALTIMESTAMP", "LOCK", "LONG", "LONGBLOB",
-    "LONGTEXT", "LOOP", "LOW_PRIORITY", "MASTER_BIND", "MASTER_HEARTBEAT_PERIOD",
-    "MASTER_SSL_VERIFY_SERVER_CERT", "MATCH", "MAXVALUE", "MEDIUMBLOB", "MEDIUMINT",
-    "MEDIUMTEXT", "MIDDLEINT", "MINUTE_MICROSECOND", "MINUTE_SECOND", "MOD", "MODIFIES",
-    "NATURAL", "NOT", "NO_WRITE_TO_BINLOG", "NTH_VALUE", "NTILE", "NULL", "NUMERIC",
-    "OF", "OFFSET", "ON", "OPTIMIZE", "OPTIMIZER_COSTS", "OPTION", "OPTIONALLY", "OR",
-    "ORDER", "OUT", "OUTER", "OUTFILE", "OVER", "PAGE_CHECKSUM", "PARSE_VCOL_EXPR",
-    "PARTITION", "PERCENT_RANK", "POSITION", "PRECISION", "PRIMARY", "PROCEDURE", "PURGE",
-    "RANGE", "RANK", "READ", "READS", "READ_WRITE", "REAL", "RECURSIVE", "REF_SYSTEM_ID",
-    "REFERENCES", "REGEXP", "RELEASE", "RENAME", "REPEAT", "REPLACE", "REQUIRE",
-    "RESIGNAL", "RESTRICT", "RETURN", "RETURNING", "REVOKE", "RIGHT", "RLIKE", "ROW",
-    "ROWS", "ROW_NUMBER", "SCHEMA", "SCHEMAS", "SECOND_MICROSECOND", "SELECT",
-    "SENSITIVE", "SEPARATOR", "SET", "SHOW", "SIGNAL", "SLOW", "SMALLINT", "SPATIAL",
-    "SPECIFIC", "SQL", "SQLEXCEPTION", "SQLSTATE", "SQLWARNING", "SQL_BIG_RESULT",
-    "SQL_CALC_FOUND_ROWS", "SQL_SMALL_RESULT", "SSL", "STARTING", "STATS_AUTO_RECALC",
-    "STATS_PERSISTENT", "STATS_SAMPLE_PAGES", "STORED", "STRAIGHT_JOIN", "SYSTEM", "TABLE",
-    "TERMINATED", "THEN", "TINYBLOB", "TINYINT", "TINYTEXT", "TO", "TRAILING", "TRIGGER",
-    "TRUE", "UNDO", "UNION", "UNIQUE", "UNLOCK", "UNSIGNED", "UPDATE", "USAGE", "USE",
-    "USING", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "VALUES", "VARBINARY", "VARCHAR",
-    "VARCHARACTER", "VARYING", "VIRTUAL", "WHEN", "WHERE", "WHILE", "WINDOW", "WITH",
-    "WRITE", "XOR", "YEAR_MONTH", "ZEROFILL",
+    "ACCESSIBLE",
+    "ADD",
+    "ALL",
+    "ALTER",
+    "ANALYZE",
+    "AND",
+    "AS",
+    "ASC",
+    "ASENSITIVE",
+    "BEFORE",
+    "BETWEEN",
+    "BIGINT",
+    "BINARY",
+    "BLOB",
+    "BOTH",
+    "BY",
+    "CALL",
+    "CASCADE",
+    "CASE",
+    "CHANGE",
+    "CHAR",
+    "CHARACTER",
+    "CHECK",
+    "COLLATE",
+    "COLUMN",
+    "CONDITION",
+    "CONSTRAINT",
+    "CONTINUE",
+    "CONVERT",
+    "CREATE",
+    "CROSS",
+    "CUBE",
+    "CUME_DIST",
+    "CURRENT_DATE",
+    "CURRENT_ROLE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "CURRENT_USER",
+    "CURSOR",
+    "DATABASE",
+    "DATABASES",
+    "DAY_HOUR",
+    "DAY_MICROSECOND",
+    "DAY_MINUTE",
+    "DAY_SECOND",
+    "DEC",
+    "DECIMAL",
+    "DECLARE",
+    "DEFAULT",
+    "DELAYED",
+    "DELETE",
+    "DENSE_RANK",
+    "DESC",
+    "DESCRIBE",
+    "DETERMINISTIC",
+    "DISTINCT",
+    "DISTINCTROW",
+    "DIV",
+    "DO_DOMAIN_IDS",
+    "DOUBLE",
+    "DROP",
+    "DUAL",
+    "EACH",
+    "ELSE",
+    "ELSEIF",
+    "EMPTY",
+    "ENCLOSED",
+    "ESCAPED",
+    "EXCEPT",
+    "EXISTS",
+    "EXIT",
+    "EXPLAIN",
+    "FALSE",
+    "FETCH",
+    "FIRST_VALUE",
+    "FLOAT",
+    "FLOAT4",
+    "FLOAT8",
+    "FOR",
+    "FORCE",
+    "FOREIGN",
+    "FROM",
+    "FULLTEXT",
+    "FUNCTION",
+    "GENERAL",
+    "GENERATED",
+    "GET",
+    "GRANT",
+    "GROUP",
+    "GROUPING",
+    "GROUPS",
+    "HAVING",
+    "HIGH_PRIORITY",
+    "HOUR_MICROSECOND",
+    "HOUR_MINUTE",
+    "HOUR_SECOND",
+    "IF",
+    "IGNORE",
+    "IGNORE_DOMAIN_IDS",
+    "IGNORE_SERVER_IDS",
+    "IN",
+    "INDEX",
+    "INFILE",
+    "INNER",
+    "INOUT",
+    "INSENSITIVE",
+    "INSERT",
+    "INT",
+    "INT1",
+    "INT2",
+    "INT3",
+    "INT4",
+    "INT8",
+    "INTEGER",
+    "INTERSECT",
+    "INTERVAL",
+    "INTO",
+    "IO_AFTER_GTIDS",
+    "IO_BEFORE_GTIDS",
+    "IS",
+    "ITERATE",
+    "JOIN",
+    "JSON_TABLE",
+    "KEY",
+    "KEYS",
+    "KILL",
+    "LAG",
+    "LAST_VALUE",
+    "LATERAL",
+    "LEAD",
+    "LEADING",
+    "LEAVE",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "LINEAR",
+    "LINES",
+    "LOAD",
+    "LOCALTIME",
+    "LOCALTIMESTAMP",
+    "LOCK",
+    "LONG",
+    "LONGBLOB",
+    "LONGTEXT",
+    "LOOP",
+    "LOW_PRIORITY",
+    "MASTER_BIND",
+    "MASTER_HEARTBEAT_PERIOD",
+    "MASTER_SSL_VERIFY_SERVER_CERT",
+    "MATCH",
+    "MAXVALUE",
+    "MEDIUMBLOB",
+    "MEDIUMINT",
+    "MEDIUMTEXT",
+    "MIDDLEINT",
+    "MINUTE_MICROSECOND",
+    "MINUTE_SECOND",
+    "MOD",
+    "MODIFIES",
+    "NATURAL",
+    "NOT",
+    "NO_WRITE_TO_BINLOG",
+    "NTH_VALUE",
+    "NTILE",
+    "NULL",
+    "NUMERIC",
+    "OF",
+    "OFFSET",
+    "ON",
+    "OPTIMIZE",
+    "OPTIMIZER_COSTS",
+    "OPTION",
+    "OPTIONALLY",
+    "OR",
+    "ORDER",
+    "OUT",
+    "OUTER",
+    "OUTFILE",
+    "OVER",
+    "PAGE_CHECKSUM",
+    "PARSE_VCOL_EXPR",
+    "PARTITION",
+    "PERCENT_RANK",
+    "POSITION",
+    "PRECISION",
+    "PRIMARY",
+    "PROCEDURE",
+    "PURGE",
+    "RANGE",
+    "RANK",
+    "READ",
+    "READS",
+    "READ_WRITE",
+    "REAL",
+    "RECURSIVE",
+    "REF_SYSTEM_ID",
+    "REFERENCES",
+    "REGEXP",
+    "RELEASE",
+    "RENAME",
+    "REPEAT",
+    "REPLACE",
+    "REQUIRE",
+    "RESIGNAL",
+    "RESTRICT",
+    "RETURN",
+    "RETURNING",
+    "REVOKE",
+    "RIGHT",
+    "RLIKE",
+    "ROW",
+    "ROWS",
+    "ROW_NUMBER",
+    "SCHEMA",
+    "SCHEMAS",
+    "SECOND_MICROSECOND",
+    "SELECT",
+    "SENSITIVE",
+    "SEPARATOR",
+    "SET",
+    "SHOW",
+    "SIGNAL",
+    "SLOW",
+    "SMALLINT",
+    "SPATIAL",
+    "SPECIFIC",
+    "SQL",
+    "SQLEXCEPTION",
+    "SQLSTATE",
+    "SQLWARNING",
+    "SQL_BIG_RESULT",
+    "SQL_CALC_FOUND_ROWS",
+    "SQL_SMALL_RESULT",
+    "SSL",
+    "STARTING",
+    "STATS_AUTO_RECALC",
+    "STATS_PERSISTENT",
+    "STATS_SAMPLE_PAGES",
+    "STORED",
+    "STRAIGHT_JOIN",
+    "SYSTEM",
+    "TABLE",
+    "TERMINATED",
+    "THEN",
+    "TINYBLOB",
+    "TINYINT",
+    "TINYTEXT",
+    "TO",
+    "TRAILING",
+    "TRIGGER",
+    "TRUE",
+    "UNDO",
+    "UNION",
+    "UNIQUE",
+    "UNLOCK",
+    "UNSIGNED",
+    "UPDATE",
+    "USAGE",
+    "USE",
+    "USING",
+    "UTC_DATE",
+    "UTC_TIME",
+    "UTC_TIMESTAMP",
+    "VALUES",
+    "VARBINARY",
+    "VARCHAR",
+    "VARCHARACTER",
+    "VARYING",
+    "VIRTUAL",
+    "WHEN",
+    "WHERE",
+    "WHILE",
+    "WINDOW",
+    "WITH",
+    "WRITE",
+    "XOR",
+    "YEAR_MONTH",
+    "ZEROFILL",
 };
 
 static int gate_cmp_word(const void *k, const void *e)
@@ -100,7 +339,8 @@ static long gate_find_word(const char *text, uint32_t from, uint32_t end, const 
                     i++;
             continue;
         }
-        if (ch == '/' && i + 1 < end && text[i + 1] == '*' && !(i + 2 < end && text[i + 2] == '!')) {
+        if (ch == '/' && i + 1 < end && text[i + 1] == '*' &&
+            !(i + 2 < end && text[i + 2] == '!')) {
             for (i += 2; i + 1 < end && !(text[i] == '*' && text[i + 1] == '/'); i++)
                 ;
             i++;
@@ -161,7 +401,8 @@ void gate_rules_table_name(struct gate_ctx *c, const char *name)
     if (!name)
         return;
     if (strlen(name) > GATE_TABLE_NAME_MAX)
-        gate_fire(c, 76, "table name %s has %zu characters (online schema change tools need at most %d)",
+        gate_fire(c, 76,
+                  "table name %s has %zu characters (online schema change tools need at most %d)",
                   name, strlen(name), GATE_TABLE_NAME_MAX);
     if (gate_reserved_word(name))
         gate_fire(c, 67, "table name %s is a reserved word", name);
@@ -192,7 +433,8 @@ static bool gate_zero_date(const char *text, struct sql_span sp)
 
 static bool gate_is_int(const char *t)
 {
-    static const char *const ints[] = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "INTEGER", "BIGINT"};
+    static const char *const ints[] = {"TINYINT", "SMALLINT", "MEDIUMINT",
+                                       "INT",     "INTEGER",  "BIGINT"};
     for (size_t i = 0; t && i < sizeof ints / sizeof ints[0]; i++)
         if (strcasecmp(t, ints[i]) == 0)
             return true;
@@ -217,12 +459,13 @@ void gate_rules_coldef(struct gate_ctx *c, const struct sql_coldef *col, bool is
         gate_fire(c, 65, "column %s is %s(%lld)", name, t, (long long)col->length);
     if (t && col->default_kind == SQL_DEFAULT_LITERAL &&
         (strcasecmp(t, "DATE") == 0 || strcasecmp(t, "DATETIME") == 0 ||
-         strcasecmp(t, "TIMESTAMP") == 0) && gate_zero_date(c->text, col->default_span))
+         strcasecmp(t, "TIMESTAMP") == 0) &&
+        gate_zero_date(c->text, col->default_span))
         gate_fire(c, 66, "column %s has a zero date default", name);
-    if (t && (strcasecmp(t, "FLOAT") == 0 || strcasecmp(t, "DOUBLE") == 0 ||
-              strcasecmp(t, "ENUM") == 0 || strcasecmp(t, "SET") == 0 ||
-              strcasecmp(t, "TIME") == 0 || strcasecmp(t, "DATETIME") == 0 ||
-              strcasecmp(t, "TIMESTAMP") == 0))
+    if (t &&
+        (strcasecmp(t, "FLOAT") == 0 || strcasecmp(t, "DOUBLE") == 0 ||
+         strcasecmp(t, "ENUM") == 0 || strcasecmp(t, "SET") == 0 || strcasecmp(t, "TIME") == 0 ||
+         strcasecmp(t, "DATETIME") == 0 || strcasecmp(t, "TIMESTAMP") == 0))
         gate_fire(c, 73, "column %s is %s", name, t);
     bool refs_ignored = srv->flavour == SQL_FLAVOUR_MARIADB || srv->version < 90000;
     if (col->references && refs_ignored)
@@ -245,7 +488,8 @@ void gate_rules_fk_parent(struct gate_ctx *c, const struct sql_alter_spec *s)
     if (!c->tables || !c->tables->lookup || !s->index.ref_table.name || !gate_on(c, 70))
         return;
     const char *schema = s->index.ref_table.schema ? s->index.ref_table.schema : c->schema;
-    const struct gate_table_info *p = c->tables->lookup(c->tables->ctx, schema, s->index.ref_table.name);
+    const struct gate_table_info *p =
+        c->tables->lookup(c->tables->ctx, schema, s->index.ref_table.name);
     if (!p)
         return;
     long at = gate_find_word(c->text, s->span.off, s->span.off + s->span.len, "REFERENCES");
@@ -331,7 +575,8 @@ static bool gate_where_bounded(struct gate_ctx *c)
             p++;
         char word[16];
         gate_next_word(c->text, p, end, word, sizeof word);
-        pinned = (p < end && c->text[p] == '=') || (p + 2 < end && strncmp(c->text + p, "<=>", 3) == 0) ||
+        pinned = (p < end && c->text[p] == '=') ||
+                 (p + 2 < end && strncmp(c->text + p, "<=>", 3) == 0) ||
                  strcasecmp(word, "IN") == 0 || strcasecmp(word, "BETWEEN") == 0;
     }
     if (!pinned)
@@ -405,7 +650,9 @@ static void gate_dup_index(struct gate_ctx *c, const struct sql_create_table *ct
             if (a->ncols == b->ncols && b->kind == SQL_INDEX_PLAIN && j > i)
                 continue; /* report an exact duplicate once, on the later one */
             gate_fire(c, 61, "index %s duplicates a prefix of %s", a->name ? a->name : "(unnamed)",
-                      b->name ? b->name : b->kind == SQL_INDEX_PRIMARY ? "PRIMARY" : "(unnamed)");
+                      b->name                        ? b->name
+                      : b->kind == SQL_INDEX_PRIMARY ? "PRIMARY"
+                                                     : "(unnamed)");
             return;
         }
         for (int k = 0; a->ncols == 1 && a->cols[0] && k < ct->ncols; k++)
@@ -490,7 +737,8 @@ static void gate_drop_routine(struct gate_ctx *c)
         return;
     gate_next_word(c->text, (uint32_t)d + 4, end, w, sizeof w);
     if (strcasecmp(w, "PROCEDURE") == 0 || strcasecmp(w, "FUNCTION") == 0)
-        gate_fire(c, 55, "drops a stored %s", strcasecmp(w, "PROCEDURE") == 0 ? "procedure" : "function");
+        gate_fire(c, 55, "drops a stored %s",
+                  strcasecmp(w, "PROCEDURE") == 0 ? "procedure" : "function");
 }
 
 void gate_rules_ddl(struct gate_ctx *c, struct gate_verdict *v)
@@ -512,7 +760,8 @@ void gate_rules_ddl(struct gate_ctx *c, struct gate_verdict *v)
             gate_fire(c, 5, "drops %d table(s)", st->ntables > 0 ? st->ntables : 1);
         if (!st->temporary && c->ti && gate_table_size_limit() &&
             c->ti->size_bytes > gate_table_size_limit())
-            gate_fire(c, 4, "the table holds %llu MiB", (unsigned long long)(c->ti->size_bytes >> 20));
+            gate_fire(c, 4, "the table holds %llu MiB",
+                      (unsigned long long)(c->ti->size_bytes >> 20));
         break;
     case SQL_DDL_RENAME_TABLE:
         gate_fire(c, 93, "renames %d table(s)", st->ntables > 1 ? st->ntables / 2 : 1);

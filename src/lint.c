@@ -23,8 +23,17 @@
 #define LINT_MAX_FILES 100000
 #define LINT_MAX_DEPTH 32
 
-enum lint_format { LINT_TEXT = 0, LINT_JSON };
-enum lint_role { LINT_PLAIN = 0, LINT_VERSIONED, LINT_REPEATABLE, LINT_UP, LINT_DOWN };
+enum lint_format {
+    LINT_TEXT = 0,
+    LINT_JSON
+};
+enum lint_role {
+    LINT_PLAIN = 0,
+    LINT_VERSIONED,
+    LINT_REPEATABLE,
+    LINT_UP,
+    LINT_DOWN
+};
 
 struct lint_file {
     char *path;
@@ -37,7 +46,7 @@ struct lint_file {
 struct lint {
     FILE *out, *err;
     enum lint_format format;
-    bool strict;          /* unknown tables stay unknown (classifier conservative) */
+    bool strict; /* unknown tables stay unknown (classifier conservative) */
     struct sql_parse_opts opts;
     struct lint_schema *schema;
     struct gate_tables tables;
@@ -45,7 +54,7 @@ struct lint {
     struct gate_verdict v;
     int nfiles, capfiles;
     struct lint_file *files;
-    int worst;            /* exit status so far */
+    int worst; /* exit status so far */
     unsigned long statements;
 };
 
@@ -55,7 +64,9 @@ struct lint {
  * primary key, no FULLTEXT/FK/triggers) unless --strict: migrations often
  * touch tables created before the linted files. */
 static const struct gate_table_info lint_typical = {
-    .engine = "InnoDB", .row_format = "DYNAMIC", .has_primary_key = true,
+    .engine = "InnoDB",
+    .row_format = "DYNAMIC",
+    .has_primary_key = true,
 };
 
 static const struct gate_table_info *lint_lookup(void *ctx, const char *schema, const char *table)
@@ -104,8 +115,11 @@ static void lint_classify_file(struct lint_file *f)
 static int lint_file_cmp(const void *x, const void *y)
 {
     const struct lint_file *a = x, *b = y;
-    static const int rank[] = {[LINT_VERSIONED] = 0, [LINT_UP] = 0, [LINT_DOWN] = 0,
-                               [LINT_PLAIN] = 1, [LINT_REPEATABLE] = 2};
+    static const int rank[] = {[LINT_VERSIONED] = 0,
+                               [LINT_UP] = 0,
+                               [LINT_DOWN] = 0,
+                               [LINT_PLAIN] = 1,
+                               [LINT_REPEATABLE] = 2};
     if (rank[a->role] != rank[b->role])
         return rank[a->role] - rank[b->role];
     for (int i = 0; i < a->nver && i < b->nver; i++)
@@ -214,7 +228,8 @@ static void lint_delimiters(char *t, size_t len)
         size_t p = i;
         while (p < eol && (t[p] == ' ' || t[p] == '\t'))
             p++;
-        if (eol - p > 10 && strncasecmp(t + p, "DELIMITER", 9) == 0 && (t[p + 9] == ' ' || t[p + 9] == '\t')) {
+        if (eol - p > 10 && strncasecmp(t + p, "DELIMITER", 9) == 0 &&
+            (t[p + 9] == ' ' || t[p + 9] == '\t')) {
             size_t q = p + 9;
             while (q < eol && (t[q] == ' ' || t[q] == '\t'))
                 q++;
@@ -290,7 +305,7 @@ static void lint_json_str(FILE *o, const char *s, size_t n)
 }
 
 static const char *const lint_action_names[] = {
-    [GATE_PASS] = "pass", [GATE_WARN] = "warn", [GATE_REWRITE] = "rewrite",
+    [GATE_PASS] = "pass",         [GATE_WARN] = "warn",     [GATE_REWRITE] = "rewrite",
     [GATE_APPROVAL] = "approval", [GATE_REJECT] = "reject",
 };
 
@@ -330,8 +345,8 @@ static size_t lint_msg_len(const char *m)
     return t ? (size_t)(t - m) : strlen(m);
 }
 
-static void lint_emit(struct lint *l, const char *file, unsigned line, const char *stmt, size_t slen,
-                      const struct sql_stmt *st)
+static void lint_emit(struct lint *l, const char *file, unsigned line, const char *stmt,
+                      size_t slen, const struct sql_stmt *st)
 {
     const struct gate_verdict *v = &l->v;
     FILE *o = l->out;
@@ -339,9 +354,15 @@ static void lint_emit(struct lint *l, const char *file, unsigned line, const cha
     if (l->format == LINT_TEXT) {
         fprintf(o, "%s:%u: [", file, line);
         lint_rules_list(o, v, false);
-        fprintf(o, "] algorithm=%s lock_none=%s rebuild=%s action=%s", ddl ? sql_algorithm_name(v->algorithm) : "-",
-                v->lock_none < 0 ? "-" : v->lock_none ? "yes" : "no",
-                v->rebuild < 0 ? "-" : v->rebuild ? "yes" : "no", lint_action_names[v->action]);
+        fprintf(o, "] algorithm=%s lock_none=%s rebuild=%s action=%s",
+                ddl ? sql_algorithm_name(v->algorithm) : "-",
+                v->lock_none < 0 ? "-"
+                : v->lock_none   ? "yes"
+                                 : "no",
+                v->rebuild < 0 ? "-"
+                : v->rebuild   ? "yes"
+                               : "no",
+                lint_action_names[v->action]);
         if (v->rewritten) {
             fputs(" rewritten: ", o);
             lint_text_sql(o, v->rewritten, v->rewritten_len);
@@ -372,8 +393,12 @@ static void lint_emit(struct lint *l, const char *file, unsigned line, const cha
     else
         fputs("null", o);
     fprintf(o, ",\"lock_none\":%s,\"rebuild\":%s,\"rules\":[",
-            v->lock_none < 0 ? "null" : v->lock_none ? "true" : "false",
-            v->rebuild < 0 ? "null" : v->rebuild ? "true" : "false");
+            v->lock_none < 0 ? "null"
+            : v->lock_none   ? "true"
+                             : "false",
+            v->rebuild < 0 ? "null"
+            : v->rebuild   ? "true"
+                           : "false");
     lint_rules_list(o, v, true);
     fprintf(o, "],\"action\":\"%s\",\"rewritten\":", lint_action_names[v->action]);
     if (v->rewritten)
@@ -392,7 +417,9 @@ static void lint_emit(struct lint *l, const char *file, unsigned line, const cha
 static void lint_emit_missing_down(struct lint *l, const char *file)
 {
     if (l->format == LINT_TEXT) {
-        fprintf(l->out, "%s:0: [missing-down-migration] algorithm=- lock_none=- rebuild=- action=warn\n", file);
+        fprintf(l->out,
+                "%s:0: [missing-down-migration] algorithm=- lock_none=- rebuild=- action=warn\n",
+                file);
         return;
     }
     fputs("{\"file\":", l->out);
@@ -434,7 +461,8 @@ static void lint_judge(struct lint *l, const char *file, unsigned line, const ch
 static bool lint_gap_has_exec(const char *t, uint32_t a, uint32_t b)
 {
     for (uint32_t i = a; i + 2 < b; i++)
-        if (t[i] == '/' && t[i + 1] == '*' && (t[i + 2] == '!' || (t[i + 2] == 'M' && i + 3 < b && t[i + 3] == '!')))
+        if (t[i] == '/' && t[i + 1] == '*' &&
+            (t[i + 2] == '!' || (t[i + 2] == 'M' && i + 3 < b && t[i + 3] == '!')))
             return true;
     return false;
 }
@@ -453,7 +481,8 @@ static int lint_text(struct lint *l, const char *file, char *text, size_t len, b
         const struct sql_stmt *st = &l->split.stmts[i];
         /* a /x!NNNNN DDL x/ the server ignores leaves no statement behind */
         if (lint_gap_has_exec(text, gap, st->span.off))
-            lint_judge(l, file, lint_line_at(text, gap, &pos, &line), text + gap, st->span.off - gap, false);
+            lint_judge(l, file, lint_line_at(text, gap, &pos, &line), text + gap,
+                       st->span.off - gap, false);
         gap = st->span.off + st->span.len;
         if (st->kind == SQL_KIND_EMPTY && !lint_gap_has_exec(text, st->span.off, gap))
             continue;
@@ -481,7 +510,8 @@ static int lint_file(struct lint *l, const struct lint_file *f)
         free(text);
         return 2;
     }
-    int rc = lint_text(l, strcmp(f->path, "-") == 0 ? "<stdin>" : f->path, text, len, f->role != LINT_DOWN);
+    int rc = lint_text(l, strcmp(f->path, "-") == 0 ? "<stdin>" : f->path, text, len,
+                       f->role != LINT_DOWN);
     free(text);
     return rc;
 }
@@ -553,7 +583,8 @@ static bool lint_rule_opt(struct lint *l, const char *v)
     id[eq - v] = '\0';
     uint16_t rid = rules_parse_id(id);
     if (!rid || !rules_parse_mode(eq + 1, &m) || !rules_set_mode(rid, m, NULL, NULL)) {
-        fprintf(l->err, "ddlgate lint: bad --rule %s (want DGnnn=off|warn|rewrite|queue|reject)\n", v);
+        fprintf(l->err, "ddlgate lint: bad --rule %s (want DGnnn=off|warn|rewrite|queue|reject)\n",
+                v);
         return false;
     }
     return true;
@@ -567,7 +598,8 @@ static bool lint_load_schema(struct lint *l, const char *path)
     if (f)
         fclose(f);
     if (!t) {
-        fprintf(l->err, "ddlgate lint: --schema %s: %s\n", path, f ? "cannot read" : strerror(errno));
+        fprintf(l->err, "ddlgate lint: --schema %s: %s\n", path,
+                f ? "cannot read" : strerror(errno));
         return false;
     }
     lint_delimiters(t, len);
@@ -591,7 +623,8 @@ static int lint_args(struct lint *l, int argc, char **argv, int *first_path)
             return 0;
         } else if ((v = lint_optval(argc, argv, &i, "--server"))) {
             if (!sql_server_from_spec(v, &l->opts.server)) {
-                fprintf(l->err, "ddlgate lint: bad --server %s (e.g. mysql-8.0.36, mariadb-10.11)\n", v);
+                fprintf(l->err,
+                        "ddlgate lint: bad --server %s (e.g. mysql-8.0.36, mariadb-10.11)\n", v);
                 return 2;
             }
             server = true;

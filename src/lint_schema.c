@@ -37,8 +37,8 @@ struct ls_table {
     struct gate_column_info *cols;
     int nidx, capidx;
     struct ls_index *idx;
-    const char **keys;  /* info.key_cols storage */
-    const char **fks;   /* info.fk_names storage */
+    const char **keys; /* info.key_cols storage */
+    const char **fks;  /* info.fk_names storage */
     int ntriggers;
     const char *charset; /* table default */
 };
@@ -80,10 +80,7 @@ static bool ls_grow(void **arr, int *cap, int need, size_t elem)
     return true;
 }
 
-struct lint_schema *lint_schema_new(void)
-{
-    return calloc(1, sizeof(struct lint_schema));
-}
+struct lint_schema *lint_schema_new(void) { return calloc(1, sizeof(struct lint_schema)); }
 
 static void ls_table_free(struct ls_table *t)
 {
@@ -118,15 +115,9 @@ void lint_schema_free(struct lint_schema *s)
     free(s);
 }
 
-int lint_schema_count(const struct lint_schema *s)
-{
-    return s ? s->n : 0;
-}
+int lint_schema_count(const struct lint_schema *s) { return s ? s->n : 0; }
 
-static bool ls_name_eq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
+static bool ls_name_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 static int ls_find(const struct lint_schema *s, const char *schema, const char *name)
 {
@@ -273,9 +264,10 @@ static void ls_drop_index_at(struct ls_table *t, int i)
 static void ls_drop_index(struct ls_table *t, enum sql_index_kind kind, const char *name)
 {
     for (int i = 0; i < t->nidx; i++) {
-        bool hit = kind == SQL_INDEX_PRIMARY ? t->idx[i].kind == SQL_INDEX_PRIMARY
-                                             : (t->idx[i].name && name && strcasecmp(t->idx[i].name, name) == 0 &&
-                                                (kind != SQL_INDEX_FOREIGN || t->idx[i].kind == SQL_INDEX_FOREIGN));
+        bool hit = kind == SQL_INDEX_PRIMARY
+                       ? t->idx[i].kind == SQL_INDEX_PRIMARY
+                       : (t->idx[i].name && name && strcasecmp(t->idx[i].name, name) == 0 &&
+                          (kind != SQL_INDEX_FOREIGN || t->idx[i].kind == SQL_INDEX_FOREIGN));
         if (hit) {
             ls_drop_index_at(t, i);
             return;
@@ -309,8 +301,8 @@ static void ls_rename_in_indexes(struct lint_schema *s, struct ls_table *t, cons
 
 static bool ls_float(const char *type)
 {
-    return type && (strcmp(type, "FLOAT") == 0 || strcmp(type, "DOUBLE") == 0 ||
-                    strcmp(type, "REAL") == 0);
+    return type &&
+           (strcmp(type, "FLOAT") == 0 || strcmp(type, "DOUBLE") == 0 || strcmp(type, "REAL") == 0);
 }
 
 /* recompute the summary flags the gate reads */
@@ -339,7 +331,8 @@ static void ls_refresh(const struct lint_schema *s, struct ls_table *t)
                 t->cols[c].in_index = true;
             if (uniq && k == 0)
                 t->cols[c].unique_lead = true;
-            ok &= !(t->cols[c].nullable && x->kind != SQL_INDEX_PRIMARY) && !ls_float(t->cols[c].type);
+            ok &= !(t->cols[c].nullable && x->kind != SQL_INDEX_PRIMARY) &&
+                  !ls_float(t->cols[c].type);
         }
         ti->has_primary_key |= x->kind == SQL_INDEX_PRIMARY;
         ti->has_any_unique |= uniq;
@@ -352,7 +345,8 @@ static void ls_refresh(const struct lint_schema *s, struct ls_table *t)
         }
         if (ok && x->kind != SQL_INDEX_PRIMARY)
             ti->has_not_null_unique = true;
-        if (ok && (!usable || x->kind == SQL_INDEX_PRIMARY) && !(usable && usable->kind == SQL_INDEX_PRIMARY))
+        if (ok && (!usable || x->kind == SQL_INDEX_PRIMARY) &&
+            !(usable && usable->kind == SQL_INDEX_PRIMARY))
             usable = x;
     }
     free(t->keys);
@@ -420,7 +414,8 @@ static void ls_copy_like(struct lint_schema *s, struct ls_table *t, const struct
         ci->nvalues = 0;
         if (src->cols[i].nvalues > 0 &&
             (ci->values = calloc((size_t)src->cols[i].nvalues, sizeof *ci->values))) {
-            memcpy(ci->values, src->cols[i].values, (size_t)src->cols[i].nvalues * sizeof *ci->values);
+            memcpy(ci->values, src->cols[i].values,
+                   (size_t)src->cols[i].nvalues * sizeof *ci->values);
             ci->nvalues = src->cols[i].nvalues;
         }
     }
@@ -465,8 +460,8 @@ static void ls_create(struct lint_schema *s, const struct sql_stmt *st, const ch
         ls_add_sql_index(s, t, &ct->indexes[i], ct->indexes[i].kind, schema);
 }
 
-static void ls_alter_spec(struct lint_schema *s, struct ls_table *t, const struct sql_alter_spec *sp,
-                          const char *def)
+static void ls_alter_spec(struct lint_schema *s, struct ls_table *t,
+                          const struct sql_alter_spec *sp, const char *def)
 {
     int c;
     switch (sp->op) {
@@ -500,8 +495,9 @@ static void ls_alter_spec(struct lint_schema *s, struct ls_table *t, const struc
         break;
     case SQL_AOP_ADD_INDEX:
     case SQL_AOP_ADD_FOREIGN_KEY:
-        ls_add_sql_index(s, t, &sp->index, sp->op == SQL_AOP_ADD_FOREIGN_KEY ? SQL_INDEX_FOREIGN
-                                                                               : sp->index.kind, def);
+        ls_add_sql_index(s, t, &sp->index,
+                         sp->op == SQL_AOP_ADD_FOREIGN_KEY ? SQL_INDEX_FOREIGN : sp->index.kind,
+                         def);
         break;
     case SQL_AOP_ADD_PRIMARY_KEY:
         ls_add_sql_index(s, t, &sp->index, SQL_INDEX_PRIMARY, def);
@@ -582,7 +578,8 @@ void lint_schema_apply(struct lint_schema *s, const struct sql_stmt *st, const c
         break;
     case SQL_DDL_DROP_TABLE:
         for (int i = 0; !st->temporary && i < st->ntables; i++)
-            if ((k = ls_find(s, ls_schema_of(&st->tables[i].name, def), st->tables[i].name.name)) >= 0)
+            if ((k = ls_find(s, ls_schema_of(&st->tables[i].name, def), st->tables[i].name.name)) >=
+                0)
                 ls_unlink(s, k);
         break;
     case SQL_DDL_RENAME_TABLE:

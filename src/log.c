@@ -12,16 +12,13 @@
 int log_level_current = LOG_INFO;
 
 static const char *const level_names[] = {
-    [LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_INFO] = "info",
+    [LOG_ERROR] = "error", [LOG_WARN] = "warn",   [LOG_INFO] = "info",
     [LOG_DEBUG] = "debug", [LOG_TRACE] = "trace",
 };
 
 void log_set_level(enum log_level l) { log_level_current = (int)l; }
 
-const char *log_level_name(enum log_level l)
-{
-    return (l <= LOG_TRACE) ? level_names[l] : "?";
-}
+const char *log_level_name(enum log_level l) { return (l <= LOG_TRACE) ? level_names[l] : "?"; }
 
 bool log_parse_level(const char *s, enum log_level *out)
 {

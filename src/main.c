@@ -49,21 +49,21 @@ static time_t drain_deadline;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ddlgate [-c FILE] [options]\n"
-            "       ddlgate lint --server FLAVOUR-VERSION [--schema FILE] [--format text|json] FILES|DIRS|-\n"
-            "\n"
-            "  -c, --config FILE        configuration file (ini); built-in defaults without it\n"
-            "      --listen HOST:PORT   where applications connect (ddlgate.listen)\n"
-            "      --backend HOST:PORT  the MySQL/MariaDB server (backend.address)\n"
-            "      --admin HOST:PORT    admin console, or 'off' (admin.listen)\n"
-            "      --set SECTION.KEY=VALUE  set any configuration key (repeatable)\n"
-            "      --log-level LEVEL    error, warn, info, debug, trace\n"
-            "  -V, --version            print the version and exit\n"
-            "  -h, --help               this help\n"
-            "\n"
-            "Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads the configuration.\n"
-            "Docs: docs/ (configuration: conf/ddlgate.ini, errors: docs/errors.md)\n");
+    fprintf(f, "usage: ddlgate [-c FILE] [options]\n"
+               "       ddlgate lint --server FLAVOUR-VERSION [--schema FILE] [--format text|json] "
+               "FILES|DIRS|-\n"
+               "\n"
+               "  -c, --config FILE        configuration file (ini); built-in defaults without it\n"
+               "      --listen HOST:PORT   where applications connect (ddlgate.listen)\n"
+               "      --backend HOST:PORT  the MySQL/MariaDB server (backend.address)\n"
+               "      --admin HOST:PORT    admin console, or 'off' (admin.listen)\n"
+               "      --set SECTION.KEY=VALUE  set any configuration key (repeatable)\n"
+               "      --log-level LEVEL    error, warn, info, debug, trace\n"
+               "  -V, --version            print the version and exit\n"
+               "  -h, --help               this help\n"
+               "\n"
+               "Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads the configuration.\n"
+               "Docs: docs/ (configuration: conf/ddlgate.ini, errors: docs/errors.md)\n");
 }
 
 static bool add_override(const char *kv)
@@ -137,7 +137,9 @@ static bool setup_tls(const struct conf *c, char *err, size_t errlen)
     }
     /* a context exists even with backend.tls = disabled: a TLS client is
      * never downgraded when the backend offers TLS */
-    bctx = tls_client_ctx_new(c->backend_tls == TLS_MODE_DISABLED ? TLS_MODE_PREFERRED : c->backend_tls, c->backend_tls_ca[0] ? c->backend_tls_ca : NULL,
+    bctx = tls_client_ctx_new(c->backend_tls == TLS_MODE_DISABLED ? TLS_MODE_PREFERRED
+                                                                  : c->backend_tls,
+                              c->backend_tls_ca[0] ? c->backend_tls_ca : NULL,
                               c->backend_tls_cert[0] ? c->backend_tls_cert : NULL,
                               c->backend_tls_key[0] ? c->backend_tls_key : NULL, err, errlen);
     if (!bctx) {
@@ -341,10 +343,14 @@ static int run(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-        {"backend", required_argument, NULL, 'b'}, {"admin", required_argument, NULL, 'a'},
-        {"set", required_argument, NULL, 's'},     {"log-level", required_argument, NULL, 'L'},
-        {"version", no_argument, NULL, 'V'},       {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"backend", required_argument, NULL, 'b'},
+        {"admin", required_argument, NULL, 'a'},
+        {"set", required_argument, NULL, 's'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static char kvbuf[3][600];

@@ -31,7 +31,7 @@ struct holder {
     uint32_t server_thread;
     char user[64];
     char peer[64];
-    double since;                   /* when it first touched the table */
+    double since;                         /* when it first touched the table */
     const _Atomic int64_t *idle_since_ms; /* the session's clock, 0 = busy */
     struct holder *next;
 };
@@ -46,11 +46,15 @@ struct holder {
 struct mdl_table {
     char key[MDLQ_KEY_MAX];
     struct holder *holders;
-    int fences;              /* released DDLs possibly waiting on the server */
+    int fences; /* released DDLs possibly waiting on the server */
     struct mdl_table *next;
 };
 
-enum entry_state { ENTRY_WAITING, ENTRY_RELEASED, ENTRY_SENT };
+enum entry_state {
+    ENTRY_WAITING,
+    ENTRY_RELEASED,
+    ENTRY_SENT
+};
 
 static const char *const entry_state_names[] = {"waiting", "released", "waiting on server"};
 
@@ -65,10 +69,10 @@ struct entry {
     char stmt[200];
     time_t since;
     double deadline, next_check, fence_until, blocked_since, enqueued_at, sent_at;
-    bool server_waiting;     /* the monitor saw it wait for its metadata lock */
-    bool abort_requested;    /* ddlgate asked the monitor to KILL QUERY it */
+    bool server_waiting;  /* the monitor saw it wait for its metadata lock */
+    bool abort_requested; /* ddlgate asked the monitor to KILL QUERY it */
     int attempts;
-    bool fenced;             /* holds a fence on its keys */
+    bool fenced; /* holds a fence on its keys */
     enum entry_state state;
     char blockers[256];
     struct entry *next;
@@ -85,13 +89,13 @@ static struct mdl_table *tables[MDLQ_BUCKETS];
 static struct entry *queue_head, *queue_tail;
 static uint64_t next_id = 1;
 static struct mdlq_stats stats;
-static atomic_int fences_up;       /* fast path for mdlq_fenced() */
+static atomic_int fences_up; /* fast path for mdlq_fenced() */
 static atomic_int queue_len;
 static struct mdlq_external *external;
 static int nexternal;
 static char visibility[256] = "monitor not connected: ddlgate sees its own sessions only";
-static bool monitor_up;          /* a monitor connection feeds external snapshots */
-static double external_at;       /* when the last snapshot was taken */
+static bool monitor_up;                /* a monitor connection feeds external snapshots */
+static double external_at;             /* when the last snapshot was taken */
 static uint32_t kills[MDLQ_MAX_KILLS]; /* bit 31 set: KILL QUERY only */
 #define KILL_QUERY_ONLY 0x80000000u
 static int nkills;
@@ -445,14 +449,12 @@ void mdlq_abandon(uint64_t id)
     pthread_mutex_unlock(&mdlq_lock);
 }
 
-bool mdlq_active(void)
-{
-    return atomic_load(&queue_len) > 0 || atomic_load(&fences_up) > 0;
-}
+bool mdlq_active(void) { return atomic_load(&queue_len) > 0 || atomic_load(&fences_up) > 0; }
 
 static bool holder_blocks(const struct holder *h, double now, int64_t now_ms, int64_t *idle_ms)
 {
-    int64_t since = h->idle_since_ms ? atomic_load_explicit(h->idle_since_ms, memory_order_relaxed) : 0;
+    int64_t since =
+        h->idle_since_ms ? atomic_load_explicit(h->idle_since_ms, memory_order_relaxed) : 0;
     *idle_ms = since ? now_ms - since : 0;
     return *idle_ms >= HOLDER_IDLE_GRACE_MS || now - h->since >= HOLDER_MAX_AGE_S;
 }
@@ -480,11 +482,11 @@ static bool blockers_locked(struct entry *e, char *buf, size_t len)
                 continue;
             count++;
             if (n < len)
-                n += (size_t)snprintf(buf + n, len - n,
-                                      "%ssession %llu %s@%s (server thread %u) transaction open %.1fs%s",
-                                      count > 1 ? "; " : "", (unsigned long long)h->sid, h->user,
-                                      h->peer, h->server_thread, now - h->since,
-                                      idle_ms > 0 ? ", idle" : "");
+                n += (size_t)snprintf(
+                    buf + n, len - n,
+                    "%ssession %llu %s@%s (server thread %u) transaction open %.1fs%s",
+                    count > 1 ? "; " : "", (unsigned long long)h->sid, h->user, h->peer,
+                    h->server_thread, now - h->since, idle_ms > 0 ? ", idle" : "");
         }
         for (int i = 0; i < nexternal; i++) {
             const struct mdlq_external *x = &external[i];
@@ -530,7 +532,8 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
             holder_blocks(h, now, now_ms, &idle_ms);
             if (h->sid != e->sid && idle_ms >= (int64_t)c->kill_idle_after_s * 1000 &&
                 nkills < MDLQ_MAX_KILLS) {
-                log_warn("queue: killing idle blocker session %llu %s@%s (server thread %u) for DDL %llu",
+                log_warn("queue: killing idle blocker session %llu %s@%s (server thread %u) for "
+                         "DDL %llu",
                          (unsigned long long)h->sid, h->user, h->peer, h->server_thread,
                          (unsigned long long)e->id);
                 kills[nkills++] = h->server_thread;
@@ -591,11 +594,12 @@ void mdlq_tick(void)
             continue;
         if (now >= e->deadline) {
             char msg[512];
-            snprintf(msg, sizeof(msg),
-                     "ddlgate: DDL waited %ds in ddlgate's queue for a metadata lock on %s and gave up; "
-                     "the table is unchanged. Blocking: %s",
-                     (int)(now - (double)e->since), e->keys[0],
-                     e->blockers[0] ? e->blockers : "(none seen; lock wait timeouts on the server)");
+            snprintf(
+                msg, sizeof(msg),
+                "ddlgate: DDL waited %ds in ddlgate's queue for a metadata lock on %s and gave up; "
+                "the table is unchanged. Blocking: %s",
+                (int)(now - (double)e->since), e->keys[0],
+                e->blockers[0] ? e->blockers : "(none seen; lock wait timeouts on the server)");
             log_warn("queue: DDL %llu timed out: %s", (unsigned long long)e->id, msg);
             stats.timeouts++;
             post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_TIMEOUT, msg);
@@ -761,7 +765,8 @@ bool mdlq_cancel(uint64_t id, const char *admin)
         log_info("queue: DDL %llu cancelled by admin %s", (unsigned long long)id, admin);
         stats.cancelled++;
         post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_CANCELLED,
-             "ddlgate: an admin cancelled this DDL while it waited in the queue; the table is unchanged");
+             "ddlgate: an admin cancelled this DDL while it waited in the queue; the table is "
+             "unchanged");
         entry_remove_locked(e);
         ok = true;
     }

@@ -68,7 +68,11 @@ static MYSQL *mon_connect(const struct conf *c)
 
 /* ---- metadata locks held by other connections (for the DDL queue) ---------- */
 
-enum mdl_source { MDL_SRC_NONE, MDL_SRC_PFS, MDL_SRC_MLI };
+enum mdl_source {
+    MDL_SRC_NONE,
+    MDL_SRC_PFS,
+    MDL_SRC_MLI
+};
 
 static enum mdl_source mdl_source_probe(MYSQL *m)
 {
@@ -80,7 +84,8 @@ static enum mdl_source mdl_source_probe(MYSQL *m)
      * on MySQL and on MariaDB when performance_schema and the MDL
      * instrument are on */
     if (mysql_query(m, "SELECT ENABLED FROM performance_schema.setup_instruments "
-                       "WHERE NAME = 'wait/lock/metadata/sql/mdl' AND @@performance_schema = 1") == 0 &&
+                       "WHERE NAME = 'wait/lock/metadata/sql/mdl' AND @@performance_schema = 1") ==
+            0 &&
         (r = mysql_store_result(m))) {
         if ((row = mysql_fetch_row(r)) && row[0] && strcmp(row[0], "YES") == 0)
             src = MDL_SRC_PFS;
@@ -102,7 +107,8 @@ static const char *const mdl_source_text[] = {
                      "is available; connections outside ddlgate are covered by short "
                      "lock_wait_timeout attempts only",
     [MDL_SRC_PFS] = "performance_schema.metadata_locks + INNODB_TRX + PROCESSLIST",
-    [MDL_SRC_MLI] = "information_schema.METADATA_LOCK_INFO (granted locks) + INNODB_TRX + PROCESSLIST",
+    [MDL_SRC_MLI] =
+        "information_schema.METADATA_LOCK_INFO (granted locks) + INNODB_TRX + PROCESSLIST",
 };
 
 /* Holders that matter: idle in a transaction, or running for a while.  A
@@ -129,8 +135,8 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
             : "SELECT THREAD_ID AS id, TABLE_SCHEMA AS sch, TABLE_NAME AS tbl FROM "
               "information_schema.METADATA_LOCK_INFO WHERE TABLE_NAME <> ''";
     /* MariaDB's processlist has TIME_MS; MySQL's has whole seconds */
-    const char *idle_ms = strstr(mysql_get_server_info(m), "MariaDB") ? "ROUND(p.TIME_MS)"
-                                                                     : "p.TIME * 1000";
+    const char *idle_ms =
+        strstr(mysql_get_server_info(m), "MariaDB") ? "ROUND(p.TIME_MS)" : "p.TIME * 1000";
     snprintf(sql, sizeof(sql),
              "SELECT DISTINCT h.id, p.USER, p.HOST, IF(p.COMMAND = 'Sleep', %s, -1), "
              "IFNULL(TIMESTAMPDIFF(SECOND, x.trx_started, NOW()), -1), "
@@ -171,9 +177,10 @@ static void mon_mdl_watch(MYSQL *m)
     MYSQL_ROW row;
 
     for (int i = 0; i < n; i++) {
-        snprintf(sql, sizeof(sql),
-                 "SELECT COMMAND, IFNULL(STATE, '') FROM information_schema.PROCESSLIST WHERE ID = %u",
-                 threads[i]);
+        snprintf(
+            sql, sizeof(sql),
+            "SELECT COMMAND, IFNULL(STATE, '') FROM information_schema.PROCESSLIST WHERE ID = %u",
+            threads[i]);
         if (mysql_query(m, sql) != 0 || !(r = mysql_store_result(m)))
             continue;
         if ((row = mysql_fetch_row(r)) && row[0] && strcmp(row[0], "Query") == 0 && row[1]) {

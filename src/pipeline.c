@@ -182,8 +182,8 @@ void pipeline_facts_ready(struct worker *w, uint64_t sid)
     client_process(s); /* judged again, now with the table's definition */
 }
 
-enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text,
-                                      size_t len, struct gate_verdict *v)
+enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text, size_t len,
+                                      struct gate_verdict *v)
 {
     struct worker *w = s->worker;
 
@@ -280,7 +280,8 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     if (d == PIPELINE_REFUSE) {
         /* say why the classifier had to assume the worst, if it did */
         size_t n = strlen(v->message);
-        if (v->note[0] && !strstr(v->message, v->note) && n + strlen(v->note) + 4 < sizeof(v->message))
+        if (v->note[0] && !strstr(v->message, v->note) &&
+            n + strlen(v->note) + 4 < sizeof(v->message))
             snprintf(v->message + n, sizeof(v->message) - n, " [%s]", v->note);
         return d;
     }
@@ -386,10 +387,7 @@ void pipeline_stmt_close(struct session *s, uint32_t stmt_id)
     }
 }
 
-void pipeline_forget_prepared(struct session *s)
-{
-    s->npreps = 0;
-}
+void pipeline_forget_prepared(struct session *s) { s->npreps = 0; }
 
 bool pipeline_execute(struct session *s, uint32_t stmt_id)
 {
@@ -467,7 +465,8 @@ void pipeline_internal_done(struct session *s)
         return;
     case INT_DDL:
         if (s->ddl_retry) {
-            sess_log(s, LOG_INFO, "queue: DDL %llu did not get its metadata lock; back to the queue",
+            sess_log(s, LOG_INFO,
+                     "queue: DDL %llu did not get its metadata lock; back to the queue",
                      (unsigned long long)s->mdlq_id);
             mdlq_retry(s->mdlq_id);
         } else {

@@ -320,10 +320,7 @@ void pkt_w_lenenc_str(struct pkt_writer *w, const void *s, size_t len)
     pkt_w_bytes(w, s, len);
 }
 
-void pkt_w_nulstr(struct pkt_writer *w, const char *s)
-{
-    pkt_w_bytes(w, s, strlen(s) + 1);
-}
+void pkt_w_nulstr(struct pkt_writer *w, const char *s) { pkt_w_bytes(w, s, strlen(s) + 1); }
 
 void pkt_w_begin(struct pkt_writer *w)
 {
@@ -426,18 +423,18 @@ static void w_coldef(struct pkt_writer *w, const char *name, uint8_t type)
 
     pkt_w_begin(w);
     pkt_w_lenenc_str(w, "def", 3);
-    pkt_w_lenenc_str(w, "", 0);      /* schema */
-    pkt_w_lenenc_str(w, "", 0);      /* table */
-    pkt_w_lenenc_str(w, "", 0);      /* org_table */
-    pkt_w_lenenc_str(w, name, nlen); /* name */
-    pkt_w_lenenc_str(w, name, nlen); /* org_name */
-    pkt_w_lenenc(w, 0x0c);           /* length of the fixed fields */
+    pkt_w_lenenc_str(w, "", 0);                        /* schema */
+    pkt_w_lenenc_str(w, "", 0);                        /* table */
+    pkt_w_lenenc_str(w, "", 0);                        /* org_table */
+    pkt_w_lenenc_str(w, name, nlen);                   /* name */
+    pkt_w_lenenc_str(w, name, nlen);                   /* org_name */
+    pkt_w_lenenc(w, 0x0c);                             /* length of the fixed fields */
     pkt_w_u16(w, type == PKT_TYPE_LONGLONG ? 63 : 33); /* binary / utf8 */
     pkt_w_u32(w, type == PKT_TYPE_LONGLONG ? 20 : 1024);
     pkt_w_u8(w, type);
     pkt_w_u16(w, type == PKT_TYPE_LONGLONG ? 0x0020 /* UNSIGNED */ : 0);
-    pkt_w_u8(w, 0);                  /* decimals */
-    pkt_w_u16(w, 0);                 /* filler */
+    pkt_w_u8(w, 0);  /* decimals */
+    pkt_w_u16(w, 0); /* filler */
     pkt_w_end(w);
 }
 

@@ -29,9 +29,9 @@
 /* Capabilities ddlgate can relay.  Optional result-set metadata, query
  * attributes and MariaDB metadata caching change the command/result
  * layouts ddlgate parses; COM_MULTI is deprecated. */
-#define CAPS_UNSUPPORTED                                                                   \
-    (CLIENT_OPTIONAL_RESULTSET_METADATA | CLIENT_QUERY_ATTRIBUTES | CLIENT_SSL_VERIFY_SERVER_CERT | \
-     MARIADB_CLIENT_CACHE_METADATA | MARIADB_CLIENT_COM_MULTI)
+#define CAPS_UNSUPPORTED                                            \
+    (CLIENT_OPTIONAL_RESULTSET_METADATA | CLIENT_QUERY_ATTRIBUTES | \
+     CLIENT_SSL_VERIFY_SERVER_CERT | MARIADB_CLIENT_CACHE_METADATA | MARIADB_CLIENT_COM_MULTI)
 /* Compression and TLS are per leg: ddlgate terminates them. */
 #define CAPS_PER_LEG (CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION_ALGORITHM | CLIENT_SSL)
 
@@ -97,8 +97,8 @@ void sess_server_attach(struct session *s)
     bufferevent_setwatermark(s->sbev, EV_WRITE, SESS_LOW_WATER, 0);
     /* while connecting libevent needs the write event; afterwards plain
      * sockets are written by sess_push() */
-    bufferevent_enable(s->sbev, (s->backend_tls || s->state == SESS_CONNECTING)
-                                    ? EV_READ | EV_WRITE : EV_READ);
+    bufferevent_enable(s->sbev, (s->backend_tls || s->state == SESS_CONNECTING) ? EV_READ | EV_WRITE
+                                                                                : EV_READ);
 }
 
 /* Pull a whole small packet (header + payload) into contiguous memory. */
@@ -534,8 +534,8 @@ static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_
     }
     /* SET lock_wait_timeout and its restore: answers are small and whole */
     if (b0 == 0xff)
-        sess_log(s, LOG_WARN, "internal statement failed: %.*s",
-                 (int)(valid > 9 ? valid - 9 : 0), (const char *)p + 9);
+        sess_log(s, LOG_WARN, "internal statement failed: %.*s", (int)(valid > 9 ? valid - 9 : 0),
+                 (const char *)p + 9);
     evbuffer_drain(in, (size_t)len + PKT_HDR_LEN);
     if (done) {
         s->resp = RESP_NONE;

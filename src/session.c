@@ -227,8 +227,8 @@ struct session *session_new(struct worker *w, int fd, const struct sockaddr *sa,
     tv.tv_usec = (c->connect_timeout_ms % 1000) * 1000;
     bufferevent_set_timeouts(s->sbev, &tv, &tv);
     if (bufferevent_socket_connect(s->sbev, (struct sockaddr *)&baddr, (int)blen) != 0) {
-        sess_log(s, LOG_ERROR, "backend %s:%d unreachable: %s", c->backend_host,
-                 c->backend_port, strerror(errno));
+        sess_log(s, LOG_ERROR, "backend %s:%d unreachable: %s", c->backend_host, c->backend_port,
+                 strerror(errno));
         w->stats.backend_errors++;
         session_close(s, DGE_BACKEND_DOWN, "ddlgate: backend %s:%d unreachable: %s",
                       c->backend_host, c->backend_port, strerror(errno));
@@ -516,8 +516,8 @@ void sess_backpressure(struct session *s)
 
 /* ---- relaying packets ------------------------------------------------------------- */
 
-void sess_relay_packet(struct session *s, struct evbuffer *in, struct evbuffer *out,
-                       uint32_t len, uint8_t out_seq, bool to_client)
+void sess_relay_packet(struct session *s, struct evbuffer *in, struct evbuffer *out, uint32_t len,
+                       uint8_t out_seq, bool to_client)
 {
     uint8_t hdr[PKT_HDR_LEN];
 

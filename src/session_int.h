@@ -54,8 +54,8 @@ void sess_push(struct session *s);
  * `out` with sequence id out_seq (toward the client) or s->sseq_next
  * (toward the backend).  The body moves chain by chain; when only
  * part of it has arrived, the rest is left in s2c_left / c2s_left. */
-void sess_relay_packet(struct session *s, struct evbuffer *in, struct evbuffer *out,
-                       uint32_t len, uint8_t out_seq, bool to_client);
+void sess_relay_packet(struct session *s, struct evbuffer *in, struct evbuffer *out, uint32_t len,
+                       uint8_t out_seq, bool to_client);
 /* Continue a partially moved packet; true when it is complete. */
 bool sess_relay_continue(struct session *s, struct evbuffer *in, struct evbuffer *out,
                          bool to_client);

@@ -15,11 +15,10 @@ static const struct {
 } sql_known_lines[] = {
     {SQL_FLAVOUR_MYSQL, 5, 6, 51},    {SQL_FLAVOUR_MYSQL, 5, 7, 44},
     {SQL_FLAVOUR_MYSQL, 8, 0, 43},    {SQL_FLAVOUR_MYSQL, 8, 4, 6},
-    {SQL_FLAVOUR_MYSQL, 9, 4, 0},
-    {SQL_FLAVOUR_MARIADB, 10, 3, 39}, {SQL_FLAVOUR_MARIADB, 10, 4, 34},
-    {SQL_FLAVOUR_MARIADB, 10, 5, 29}, {SQL_FLAVOUR_MARIADB, 10, 6, 23},
-    {SQL_FLAVOUR_MARIADB, 10, 11, 14}, {SQL_FLAVOUR_MARIADB, 11, 4, 8},
-    {SQL_FLAVOUR_MARIADB, 11, 8, 3},
+    {SQL_FLAVOUR_MYSQL, 9, 4, 0},     {SQL_FLAVOUR_MARIADB, 10, 3, 39},
+    {SQL_FLAVOUR_MARIADB, 10, 4, 34}, {SQL_FLAVOUR_MARIADB, 10, 5, 29},
+    {SQL_FLAVOUR_MARIADB, 10, 6, 23}, {SQL_FLAVOUR_MARIADB, 10, 11, 14},
+    {SQL_FLAVOUR_MARIADB, 11, 4, 8},  {SQL_FLAVOUR_MARIADB, 11, 8, 3},
 };
 
 /* Up to three dot-separated numbers at s; returns how many were read. */

@@ -299,8 +299,7 @@ bool statefile_save(const char *path, const struct conf *c, char *err, size_t er
     return ok;
 }
 
-bool statefile_save_if_changed(const char *path, const struct conf *c, char *err,
-                               size_t errlen)
+bool statefile_save_if_changed(const char *path, const struct conf *c, char *err, size_t errlen)
 {
     bool ok = true;
 
@@ -429,8 +428,7 @@ static bool parse_approval(struct state_load *st, char **f, int nf, char *why, s
         fmt(why, wlen, "approval line needs 11 fields");
         return false;
     }
-    if (!parse_ll(f[1], &id) || id <= 0 || !parse_ll(f[3], &rule) || rule <= 0 ||
-        rule > 999) {
+    if (!parse_ll(f[1], &id) || id <= 0 || !parse_ll(f[3], &rule) || rule <= 0 || rule > 999) {
         fmt(why, wlen, "bad approval id or rule");
         return false;
     }
@@ -474,8 +472,7 @@ static bool parse_approval(struct state_load *st, char **f, int nf, char *why, s
 
 /* Check the frame: magic first, "end <16 hex>\n" last, checksum matching.
  * Returns the length of the body (records after the magic, before "end"). */
-static bool check_frame(const char *data, size_t len, size_t *body_end, char *err,
-                        size_t errlen)
+static bool check_frame(const char *data, size_t len, size_t *body_end, char *err, size_t errlen)
 {
     const size_t endlen = 4 + 16 + 1; /* "end " hex "\n" */
     size_t magiclen = strlen(STATE_MAGIC), start;
@@ -621,7 +618,9 @@ bool statefile_load(const char *path, bool *missing, char *err, size_t errlen)
     n = buf ? fread(buf, 1, STATE_MAX_FILE + 1, f) : 0;
     if (!buf || ferror(f) || n > STATE_MAX_FILE) {
         fmt(err, errlen, "state file %s: %s", path,
-            !buf ? "out of memory" : ferror(f) ? "read error" : "larger than 4 MiB");
+            !buf        ? "out of memory"
+            : ferror(f) ? "read error"
+                        : "larger than 4 MiB");
         fclose(f);
         free(buf);
         log_error("%s; runtime changes in it are NOT applied", err);

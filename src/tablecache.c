@@ -73,7 +73,8 @@ static unsigned tc_hash(const char *schema, const char *table)
 
 static bool tc_match(const struct gate_table_info *ti, const char *schema, const char *table)
 {
-    return strcmp(ti->name, table) == 0 && strcmp(ti->schema ? ti->schema : "", schema ? schema : "") == 0;
+    return strcmp(ti->name, table) == 0 &&
+           strcmp(ti->schema ? ti->schema : "", schema ? schema : "") == 0;
 }
 
 void tablecache_free_info(struct gate_table_info *ti)
@@ -234,7 +235,8 @@ static void wake_locked(const char *key)
     time_t now = time(NULL);
 
     for (int i = 0; i < nwaiters; i++) {
-        bool go = key ? strcmp(waiters[i].key, key) == 0 : now - waiters[i].since >= TC_WAIT_SECONDS;
+        bool go =
+            key ? strcmp(waiters[i].key, key) == 0 : now - waiters[i].since >= TC_WAIT_SECONDS;
         if (go) {
             if (!key) { /* timed out: remember the miss so the retry does not wait */
                 snprintf(misses[miss_next].key, sizeof(misses[0].key), "%s", waiters[i].key);
@@ -385,10 +387,7 @@ int tablecache_count(void)
 
 /* ---- fetching through the monitor connection -------------------------------- */
 
-static char *dupn(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
+static char *dupn(const char *s) { return s ? strdup(s) : NULL; }
 
 static MYSQL_RES *tc_query(MYSQL *conn, const char *sql)
 {
@@ -573,7 +572,8 @@ static void tc_fetch_fk_names(MYSQL *conn, const char *es, const char *et,
 
     snprintf(sql, sizeof(sql),
              "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
-             "WHERE CONSTRAINT_SCHEMA='%s' AND TABLE_NAME='%s'", es, et);
+             "WHERE CONSTRAINT_SCHEMA='%s' AND TABLE_NAME='%s'",
+             es, et);
     if (!(res = tc_query(conn, sql)))
         return;
     ti->fk_names = calloc(mysql_num_rows(res) + 1, sizeof(*ti->fk_names));
@@ -642,11 +642,13 @@ bool tablecache_fetch(MYSQL *conn, const char *schema, const char *table)
     tc_fetch_fk_names(conn, es, et, ti);
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
-             "WHERE CONSTRAINT_SCHEMA='%s' AND TABLE_NAME='%s'", es, et);
+             "WHERE CONSTRAINT_SCHEMA='%s' AND TABLE_NAME='%s'",
+             es, et);
     ti->has_fk_child = tc_count(conn, sql) > 0;
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
-             "WHERE UNIQUE_CONSTRAINT_SCHEMA='%s' AND REFERENCED_TABLE_NAME='%s'", es, et);
+             "WHERE UNIQUE_CONSTRAINT_SCHEMA='%s' AND REFERENCED_TABLE_NAME='%s'",
+             es, et);
     ti->has_fk_parent = tc_count(conn, sql) > 0;
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
@@ -657,7 +659,8 @@ bool tablecache_fetch(MYSQL *conn, const char *schema, const char *table)
     ti->has_fk_cascade = tc_count(conn, sql) > 0;
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*) FROM information_schema.TRIGGERS "
-             "WHERE EVENT_OBJECT_SCHEMA='%s' AND EVENT_OBJECT_TABLE='%s'", es, et);
+             "WHERE EVENT_OBJECT_SCHEMA='%s' AND EVENT_OBJECT_TABLE='%s'",
+             es, et);
     ti->has_triggers = tc_count(conn, sql) > 0;
     if (!ok) {
         tablecache_free_info(ti);

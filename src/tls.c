@@ -19,10 +19,10 @@
 
 /* TLS 1.2 suites: forward secret AEAD only.  TLS 1.3 uses OpenSSL's default
  * suites, which are all fine. */
-#define TLS12_CIPHERS                                                                     \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                          \
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                          \
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                          \
+#define TLS12_CIPHERS                                            \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
     "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
 
 static const unsigned char session_id_ctx[] = "ddlgate";
@@ -85,7 +85,8 @@ char *tls_last_error(char *buf, size_t len)
     return buf;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -139,8 +140,7 @@ static SSL_CTX *ctx_base(const SSL_METHOD *method, char *err, size_t errlen)
     return ctx;
 }
 
-static bool load_cert_key(SSL_CTX *ctx, const char *cert, const char *key, char *err,
-                          size_t errlen)
+static bool load_cert_key(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t errlen)
 {
     char ossl[512];
 
@@ -197,7 +197,7 @@ SSL_CTX *tls_server_ctx_new(const char *cert, const char *key, const char *ca, c
     if (!load_cert_key(ctx, cert, key, err, errlen))
         goto fail;
     if (!empty(ca)) {
-        STACK_OF(X509_NAME) *names;
+        STACK_OF(X509_NAME) * names;
 
         if (!load_ca(ctx, ca, err, errlen))
             goto fail;
@@ -216,8 +216,8 @@ fail:
     return NULL;
 }
 
-SSL_CTX *tls_client_ctx_new(enum tls_mode mode, const char *ca, const char *cert,
-                            const char *key, char *err, size_t errlen)
+SSL_CTX *tls_client_ctx_new(enum tls_mode mode, const char *ca, const char *cert, const char *key,
+                            char *err, size_t errlen)
 {
     bool verify = mode == TLS_MODE_VERIFY_CA || mode == TLS_MODE_VERIFY_IDENTITY;
     SSL_CTX *ctx;
@@ -295,7 +295,8 @@ char *tls_describe(const SSL *ssl, char *buf, size_t len)
     if (ssl == NULL)
         return buf;
     c = SSL_get_current_cipher(ssl);
-    snprintf(buf, len, "%s %s", SSL_get_version(ssl), c != NULL ? SSL_CIPHER_get_name(c) : "(handshake)");
+    snprintf(buf, len, "%s %s", SSL_get_version(ssl),
+             c != NULL ? SSL_CIPHER_get_name(c) : "(handshake)");
     return buf;
 }
 
@@ -312,7 +313,8 @@ char *tls_bev_error(struct bufferevent *bev, char *buf, size_t len)
     /* without VERIFY_PEER a bad chain is recorded but was not the failure */
     if (ssl != NULL && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) &&
         (vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
-        int n = snprintf(buf, len, "certificate verify failed: %s", X509_verify_cert_error_string(vr));
+        int n =
+            snprintf(buf, len, "certificate verify failed: %s", X509_verify_cert_error_string(vr));
         if (n > 0)
             used = (size_t)n;
     }

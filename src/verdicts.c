@@ -10,7 +10,7 @@ static struct verdict_entry ring[VERDICTS_RING];
 static uint64_t ring_next; /* total recorded; slot = seq % VERDICTS_RING */
 
 static const char *const action_names[] = {
-    [GATE_PASS] = "pass", [GATE_WARN] = "warn", [GATE_REWRITE] = "rewrite",
+    [GATE_PASS] = "pass",         [GATE_WARN] = "warn",     [GATE_REWRITE] = "rewrite",
     [GATE_APPROVAL] = "approval", [GATE_REJECT] = "reject",
 };
 

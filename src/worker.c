@@ -64,8 +64,8 @@ bool worker_post(struct worker *w, worker_fn fn, void *arg)
     return true;
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *arg)
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
 {
     struct worker *w = arg;
     const struct conf *c;
@@ -160,11 +160,10 @@ bool workers_start(const char *host, int port, char *err, size_t errlen)
     }
     for (int i = 0; i < nworkers; i++) {
         struct worker *w = &workers[i];
-        w->listener = evconnlistener_new_bind(
-            w->base, accept_cb, w,
-            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
-                LEV_OPT_CLOSE_ON_EXEC,
-            1024, (struct sockaddr *)&ss, (int)sslen);
+        w->listener = evconnlistener_new_bind(w->base, accept_cb, w,
+                                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                                  LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+                                              1024, (struct sockaddr *)&ss, (int)sslen);
         if (!w->listener) {
             snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
             return false;

@@ -31,22 +31,26 @@
 #include <time.h>
 #include <unistd.h>
 
-enum case_result { CASE_FAIL = -1, CASE_PASS = 0, CASE_SKIP = 1 };
+enum case_result {
+    CASE_FAIL = -1,
+    CASE_PASS = 0,
+    CASE_SKIP = 1
+};
 
 /* connection options for it_connect() */
 enum conn_opt {
     OPT_NONE = 0,
-    OPT_TLS = 1 << 0,       /* TLS, verify against MARIADB_CERTS/ca.pem */
-    OPT_COMPRESS = 1 << 1,  /* compressed protocol */
-    OPT_INFILE = 1 << 2,    /* LOAD DATA LOCAL allowed */
-    OPT_MULTI = 1 << 3,     /* CLIENT_MULTI_STATEMENTS */
+    OPT_TLS = 1 << 0,      /* TLS, verify against MARIADB_CERTS/ca.pem */
+    OPT_COMPRESS = 1 << 1, /* compressed protocol */
+    OPT_INFILE = 1 << 2,   /* LOAD DATA LOCAL allowed */
+    OPT_MULTI = 1 << 3,    /* CLIENT_MULTI_STATEMENTS */
 };
 
 struct it_env {
     const char *host;
     unsigned port;
     bool direct;
-    const char *certs;      /* NULL = no TLS material */
+    const char *certs; /* NULL = no TLS material */
     unsigned case_timeout_s;
 };
 
@@ -69,17 +73,15 @@ __attribute__((format(printf, 1, 2))) static void set_reason(const char *fmt, ..
 }
 
 /* Record why a case failed and leave through its "out:" label. */
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            set_reason(__VA_ARGS__);                                          \
-            goto out;                                                         \
-        }                                                                     \
+#define CHECK(cond, ...)             \
+    do {                             \
+        if (!(cond)) {               \
+            set_reason(__VA_ARGS__); \
+            goto out;                \
+        }                            \
     } while (0)
-#define CHECK_Q(m, sql)                                                       \
-    CHECK(mysql_query((m), (sql)) == 0, "%s: %u %s", (sql), mysql_errno(m),   \
-          mysql_error(m))
-
+#define CHECK_Q(m, sql) \
+    CHECK(mysql_query((m), (sql)) == 0, "%s: %u %s", (sql), mysql_errno(m), mysql_error(m))
 
 static void on_alarm(int sig)
 {
@@ -97,8 +99,8 @@ static double now_s(void)
 }
 
 /* Connect; NULL on failure with the error in g_reason (and *err_out). */
-static MYSQL *it_connect_ex(const char *user, const char *pass, const char *db,
-                            unsigned opts, unsigned *err_out)
+static MYSQL *it_connect_ex(const char *user, const char *pass, const char *db, unsigned opts,
+                            unsigned *err_out)
 {
     MYSQL *m = mysql_init(NULL);
     if (!m) {
@@ -176,11 +178,10 @@ static bool fixture(const char *sql)
         g_fixture = mysql_init(NULL);
         unsigned cto = 10;
         mysql_options(g_fixture, MYSQL_OPT_CONNECT_TIMEOUT, &cto);
-        bool ok = p && *p
-                      ? mysql_real_connect(g_fixture, g_env.host, "root", "", "test",
-                                           (unsigned)strtoul(p, NULL, 10), NULL, 0) != NULL
-                      : mysql_real_connect(g_fixture, g_env.host, "app", "apppass", "test",
-                                           g_env.port, NULL, 0) != NULL;
+        bool ok = p && *p ? mysql_real_connect(g_fixture, g_env.host, "root", "", "test",
+                                               (unsigned)strtoul(p, NULL, 10), NULL, 0) != NULL
+                          : mysql_real_connect(g_fixture, g_env.host, "app", "apppass", "test",
+                                               g_env.port, NULL, 0) != NULL;
         if (!ok) {
             set_reason("fixture connection: %s", mysql_error(g_fixture));
             mysql_close(g_fixture);
@@ -197,13 +198,12 @@ static bool fixture(const char *sql)
 
 #define CHECK_FIX(sql) CHECK(fixture(sql), "%s", g_reason)
 
-#define CHECK_VAL(m, sql, expect)                                             \
-    do {                                                                      \
-        char v_[256];                                                         \
-        if (!query_value((m), (sql), v_, sizeof v_))                          \
-            goto out;                                                         \
-        CHECK(strcmp(v_, (expect)) == 0, "%s: got '%s', want '%s'", (sql),    \
-              v_, (expect));                                                  \
+#define CHECK_VAL(m, sql, expect)                                                         \
+    do {                                                                                  \
+        char v_[256];                                                                     \
+        if (!query_value((m), (sql), v_, sizeof v_))                                      \
+            goto out;                                                                     \
+        CHECK(strcmp(v_, (expect)) == 0, "%s: got '%s', want '%s'", (sql), v_, (expect)); \
     } while (0)
 
 /* ---------------------------------------------------------------- auth */
@@ -265,12 +265,13 @@ static int case_text_query(void)
     CHECK(m, "%s", g_reason);
     CHECK_FIX("DROP TABLE IF EXISTS it_text");
     CHECK_FIX("CREATE TABLE it_text (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(64), "
-               "d DECIMAL(10,2), n INT NULL) ENGINE=InnoDB");
+              "d DECIMAL(10,2), n INT NULL) ENGINE=InnoDB");
     CHECK_Q(m, "INSERT INTO it_text (s, d, n) VALUES ('a', 1.50, NULL), ('b''q', -2.25, 7), "
                "('\\xC3\\xA9t\\xC3\\xA9', 0, 0)");
     CHECK(mysql_affected_rows(m) == 3, "affected rows %llu, want 3",
           (unsigned long long)mysql_affected_rows(m));
-    CHECK(mysql_insert_id(m) == 1, "insert id %llu, want 1", (unsigned long long)mysql_insert_id(m));
+    CHECK(mysql_insert_id(m) == 1, "insert id %llu, want 1",
+          (unsigned long long)mysql_insert_id(m));
     CHECK_Q(m, "SELECT id, s, d, n FROM it_text ORDER BY id");
     r = mysql_store_result(m);
     CHECK(r, "store_result: %s", mysql_error(m));
@@ -283,7 +284,8 @@ static int case_text_query(void)
           "row 1 differs");
     row = mysql_fetch_row(r);
     CHECK(row && strcmp(row[1], "b'q") == 0 && strcmp(row[2], "-2.25") == 0 &&
-              strcmp(row[3], "7") == 0, "row 2 differs");
+              strcmp(row[3], "7") == 0,
+          "row 2 differs");
     mysql_free_result(r);
     r = NULL;
     /* an error leaves the connection usable */
@@ -327,7 +329,8 @@ static int case_big_text_query(void)
     memset(sql + off, 'x', n);
     off += n;
     off += (size_t)sprintf(sql + off, "') AS len");
-    CHECK(mysql_real_query(m, sql, off) == 0, "17 MiB query: %u %s", mysql_errno(m), mysql_error(m));
+    CHECK(mysql_real_query(m, sql, off) == 0, "17 MiB query: %u %s", mysql_errno(m),
+          mysql_error(m));
     MYSQL_RES *r = mysql_store_result(m);
     CHECK(r, "no result");
     MYSQL_ROW row = mysql_fetch_row(r);
@@ -405,7 +408,7 @@ static int case_prepared(void)
     CHECK(m, "%s", g_reason);
     CHECK_FIX("DROP TABLE IF EXISTS it_ps");
     CHECK_FIX("CREATE TABLE it_ps (id INT PRIMARY KEY, big BIGINT, dbl DOUBLE, s VARCHAR(100), "
-               "ts DATETIME, n INT NULL)");
+              "ts DATETIME, n INT NULL)");
     st = mysql_stmt_init(m);
     CHECK(st, "stmt_init");
     const char *ins = "INSERT INTO it_ps VALUES (?, ?, ?, ?, ?, ?)";
@@ -421,12 +424,19 @@ static int case_prepared(void)
     my_bool null_yes = 1;
     MYSQL_BIND p[6];
     memset(p, 0, sizeof p);
-    p[0].buffer_type = MYSQL_TYPE_LONG;       p[0].buffer = &id;
-    p[1].buffer_type = MYSQL_TYPE_LONGLONG;   p[1].buffer = &big;
-    p[2].buffer_type = MYSQL_TYPE_DOUBLE;     p[2].buffer = &dbl;
-    p[3].buffer_type = MYSQL_TYPE_STRING;     p[3].buffer = s; p[3].length = &slen;
-    p[4].buffer_type = MYSQL_TYPE_DATETIME;   p[4].buffer = &ts;
-    p[5].buffer_type = MYSQL_TYPE_LONG;       p[5].is_null = &null_yes;
+    p[0].buffer_type = MYSQL_TYPE_LONG;
+    p[0].buffer = &id;
+    p[1].buffer_type = MYSQL_TYPE_LONGLONG;
+    p[1].buffer = &big;
+    p[2].buffer_type = MYSQL_TYPE_DOUBLE;
+    p[2].buffer = &dbl;
+    p[3].buffer_type = MYSQL_TYPE_STRING;
+    p[3].buffer = s;
+    p[3].length = &slen;
+    p[4].buffer_type = MYSQL_TYPE_DATETIME;
+    p[4].buffer = &ts;
+    p[5].buffer_type = MYSQL_TYPE_LONG;
+    p[5].is_null = &null_yes;
     CHECK(mysql_stmt_bind_param(st, p) == 0, "bind_param: %s", mysql_stmt_error(st));
     for (int i = 1; i <= 50; i++) {
         id = i;
@@ -434,7 +444,11 @@ static int case_prepared(void)
         dbl = i * 0.5;
         slen = (unsigned long)snprintf(s, sizeof s, "name-%d-\xc3\xa9", i);
         memset(&ts, 0, sizeof ts);
-        ts.year = 2024; ts.month = 2; ts.day = 29; ts.hour = 23; ts.minute = 59;
+        ts.year = 2024;
+        ts.month = 2;
+        ts.day = 29;
+        ts.hour = 23;
+        ts.minute = 59;
         ts.second = (unsigned)(i % 60);
         ts.time_type = MYSQL_TIMESTAMP_DATETIME;
         CHECK(mysql_stmt_execute(st) == 0, "execute %d: %s", i, mysql_stmt_error(st));
@@ -447,13 +461,17 @@ static int case_prepared(void)
     mysql_stmt_close(st);
 
     st = mysql_stmt_init(m);
-    const char *sel = "SELECT id, big, dbl, s, ts, n FROM it_ps WHERE id BETWEEN ? AND ? ORDER BY id";
-    CHECK(mysql_stmt_prepare(st, sel, strlen(sel)) == 0, "prepare select: %s", mysql_stmt_error(st));
+    const char *sel =
+        "SELECT id, big, dbl, s, ts, n FROM it_ps WHERE id BETWEEN ? AND ? ORDER BY id";
+    CHECK(mysql_stmt_prepare(st, sel, strlen(sel)) == 0, "prepare select: %s",
+          mysql_stmt_error(st));
     int lo = 10, hi = 19;
     MYSQL_BIND q[2];
     memset(q, 0, sizeof q);
-    q[0].buffer_type = MYSQL_TYPE_LONG; q[0].buffer = &lo;
-    q[1].buffer_type = MYSQL_TYPE_LONG; q[1].buffer = &hi;
+    q[0].buffer_type = MYSQL_TYPE_LONG;
+    q[0].buffer = &lo;
+    q[1].buffer_type = MYSQL_TYPE_LONG;
+    q[1].buffer = &hi;
     CHECK(mysql_stmt_bind_param(st, q) == 0, "bind select params");
     int n_out;
     my_bool n_null, s_err;
@@ -462,15 +480,22 @@ static int case_prepared(void)
     res[0] = p[0];
     res[1] = p[1];
     res[2] = p[2];
-    res[3].buffer_type = MYSQL_TYPE_STRING; res[3].buffer = s; res[3].buffer_length = sizeof s;
-    res[3].length = &slen; res[3].error = &s_err;
-    res[4].buffer_type = MYSQL_TYPE_DATETIME; res[4].buffer = &ts;
-    res[5].buffer_type = MYSQL_TYPE_LONG; res[5].buffer = &n_out; res[5].is_null = &n_null;
+    res[3].buffer_type = MYSQL_TYPE_STRING;
+    res[3].buffer = s;
+    res[3].buffer_length = sizeof s;
+    res[3].length = &slen;
+    res[3].error = &s_err;
+    res[4].buffer_type = MYSQL_TYPE_DATETIME;
+    res[4].buffer = &ts;
+    res[5].buffer_type = MYSQL_TYPE_LONG;
+    res[5].buffer = &n_out;
+    res[5].is_null = &n_null;
     for (int round = 0; round < 2; round++) { /* re-execute the same statement */
         CHECK(mysql_stmt_execute(st) == 0, "execute select: %s", mysql_stmt_error(st));
         CHECK(mysql_stmt_bind_result(st, res) == 0, "bind_result: %s", mysql_stmt_error(st));
         CHECK(mysql_stmt_store_result(st) == 0, "store_result: %s", mysql_stmt_error(st));
-        CHECK(mysql_stmt_num_rows(st) == 10, "num rows %llu", (unsigned long long)mysql_stmt_num_rows(st));
+        CHECK(mysql_stmt_num_rows(st) == 10, "num rows %llu",
+              (unsigned long long)mysql_stmt_num_rows(st));
         int want = lo, frc;
         while ((frc = mysql_stmt_fetch(st)) == 0) {
             char ws[100];
@@ -483,7 +508,8 @@ static int case_prepared(void)
         }
         CHECK(frc == MYSQL_NO_DATA && want == hi + 1, "fetch ended with %d at %d", frc, want);
         mysql_stmt_free_result(st);
-        lo = 41; hi = 50;
+        lo = 41;
+        hi = 50;
     }
     CHECK(mysql_stmt_reset(st) == 0, "stmt_reset: %s", mysql_stmt_error(st));
     mysql_stmt_close(st);
@@ -518,7 +544,10 @@ static int case_send_long_data(void)
     int rc = CASE_FAIL;
     MYSQL_STMT *st = NULL;
     MYSQL_RES *r = NULL;
-    enum { CHUNK = 300000, NCHUNK = 4 };
+    enum {
+        CHUNK = 300000,
+        NCHUNK = 4
+    };
     char *chunk = malloc(CHUNK);
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
     CHECK(chunk, "out of memory");
@@ -531,12 +560,15 @@ static int case_send_long_data(void)
     int id = 7;
     MYSQL_BIND p[3];
     memset(p, 0, sizeof p);
-    p[0].buffer_type = MYSQL_TYPE_LONG; p[0].buffer = &id;
+    p[0].buffer_type = MYSQL_TYPE_LONG;
+    p[0].buffer = &id;
     p[1].buffer_type = MYSQL_TYPE_STRING;
     p[2].buffer_type = MYSQL_TYPE_LONG_BLOB;
     CHECK(mysql_stmt_bind_param(st, p) == 0, "bind: %s", mysql_stmt_error(st));
-    CHECK(mysql_stmt_send_long_data(st, 1, "hello ", 6) == 0, "long data 1: %s", mysql_stmt_error(st));
-    CHECK(mysql_stmt_send_long_data(st, 1, "world", 5) == 0, "long data 1b: %s", mysql_stmt_error(st));
+    CHECK(mysql_stmt_send_long_data(st, 1, "hello ", 6) == 0, "long data 1: %s",
+          mysql_stmt_error(st));
+    CHECK(mysql_stmt_send_long_data(st, 1, "world", 5) == 0, "long data 1b: %s",
+          mysql_stmt_error(st));
     for (int c = 0; c < NCHUNK; c++) {
         for (int i = 0; i < CHUNK; i++)
             chunk[i] = (char)((i * 7 + c * 13) & 0xff);
@@ -589,13 +621,14 @@ static int case_cursor(void)
     MYSQL_BIND p, res;
     memset(&p, 0, sizeof p);
     memset(&res, 0, sizeof res);
-    p.buffer_type = MYSQL_TYPE_LONG; p.buffer = &lo;
-    res.buffer_type = MYSQL_TYPE_LONGLONG; res.buffer = &v;
+    p.buffer_type = MYSQL_TYPE_LONG;
+    p.buffer = &lo;
+    res.buffer_type = MYSQL_TYPE_LONGLONG;
+    res.buffer = &v;
     CHECK(mysql_stmt_bind_param(st, &p) == 0, "bind param");
     for (int round = 0; round < 2; round++) {
         CHECK(mysql_stmt_execute(st) == 0, "execute: %s", mysql_stmt_error(st));
-        CHECK(m->server_status & SERVER_STATUS_CURSOR_EXISTS,
-              "server did not open a cursor");
+        CHECK(m->server_status & SERVER_STATUS_CURSOR_EXISTS, "server did not open a cursor");
         CHECK(mysql_stmt_bind_result(st, &res) == 0, "bind result");
         long long want = lo + 1;
         int frc;
@@ -698,26 +731,31 @@ static int case_stored_procedure(void)
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
     CHECK(m, "%s", g_reason);
     CHECK_Q(m, "DROP PROCEDURE IF EXISTS it_proc");
-    CHECK_Q(m, "CREATE PROCEDURE it_proc(IN k INT, OUT total BIGINT) BEGIN "
-               "SELECT k AS first; SELECT seq FROM seq_1_to_1000; "
-               "SELECT 'x', 'y' UNION SELECT 'z', 'w'; SELECT SUM(seq) INTO total FROM seq_1_to_100; END");
+    CHECK_Q(
+        m,
+        "CREATE PROCEDURE it_proc(IN k INT, OUT total BIGINT) BEGIN "
+        "SELECT k AS first; SELECT seq FROM seq_1_to_1000; "
+        "SELECT 'x', 'y' UNION SELECT 'z', 'w'; SELECT SUM(seq) INTO total FROM seq_1_to_100; END");
     CHECK_Q(m, "CALL it_proc(5, @t)");
     int n = drain_results(m, c, 8, &err);
     CHECK(n == 4, "CALL gave %d results (err %u), want 3 result sets + status", n, err);
-    CHECK(c[0] == 1 && c[1] == 1000 && c[2] == 2 && c[3] == -1, "shapes %lld %lld %lld %lld",
-          c[0], c[1], c[2], c[3]);
+    CHECK(c[0] == 1 && c[1] == 1000 && c[2] == 2 && c[3] == -1, "shapes %lld %lld %lld %lld", c[0],
+          c[1], c[2], c[3]);
     CHECK_VAL(m, "SELECT @t", "5050");
 
     /* the same through the binary protocol (and OUT parameters) */
     st = mysql_stmt_init(m);
     const char *call = "CALL it_proc(?, ?)";
-    CHECK(mysql_stmt_prepare(st, call, strlen(call)) == 0, "prepare CALL: %s", mysql_stmt_error(st));
+    CHECK(mysql_stmt_prepare(st, call, strlen(call)) == 0, "prepare CALL: %s",
+          mysql_stmt_error(st));
     int k = 9;
     long long outv = 0;
     MYSQL_BIND p[2];
     memset(p, 0, sizeof p);
-    p[0].buffer_type = MYSQL_TYPE_LONG; p[0].buffer = &k;
-    p[1].buffer_type = MYSQL_TYPE_LONGLONG; p[1].buffer = &outv;
+    p[0].buffer_type = MYSQL_TYPE_LONG;
+    p[0].buffer = &k;
+    p[1].buffer_type = MYSQL_TYPE_LONGLONG;
+    p[1].buffer = &outv;
     CHECK(mysql_stmt_bind_param(st, p) == 0, "bind CALL");
     CHECK(mysql_stmt_execute(st) == 0, "execute CALL: %s", mysql_stmt_error(st));
     int sets = 0, outparams = 0, nr;
@@ -726,12 +764,14 @@ static int case_stored_procedure(void)
             if (m->server_status & SERVER_PS_OUT_PARAMS) {
                 MYSQL_BIND ob;
                 memset(&ob, 0, sizeof ob);
-                ob.buffer_type = MYSQL_TYPE_LONGLONG; ob.buffer = &outv;
+                ob.buffer_type = MYSQL_TYPE_LONGLONG;
+                ob.buffer = &outv;
                 CHECK(mysql_stmt_bind_result(st, &ob) == 0, "bind OUT");
                 CHECK(mysql_stmt_fetch(st) == 0, "fetch OUT: %s", mysql_stmt_error(st));
                 outparams++;
             } else {
-                CHECK(mysql_stmt_store_result(st) == 0, "store set %d: %s", sets, mysql_stmt_error(st));
+                CHECK(mysql_stmt_store_result(st) == 0, "store set %d: %s", sets,
+                      mysql_stmt_error(st));
                 long long want = sets == 0 ? 1 : sets == 1 ? 1000 : 2;
                 CHECK((long long)mysql_stmt_num_rows(st) == want, "set %d has %llu rows", sets,
                       (unsigned long long)mysql_stmt_num_rows(st));
@@ -742,8 +782,8 @@ static int case_stored_procedure(void)
         nr = mysql_stmt_next_result(st);
     } while (nr == 0);
     CHECK(nr == -1, "stmt_next_result: %s", mysql_stmt_error(st));
-    CHECK(sets == 3 && outparams == 1 && outv == 5050, "prepared CALL: %d sets, %d OUT rows, out=%lld",
-          sets, outparams, outv);
+    CHECK(sets == 3 && outparams == 1 && outv == 5050,
+          "prepared CALL: %d sets, %d OUT rows, out=%lld", sets, outparams, outv);
     mysql_stmt_close(st);
     st = NULL;
     CHECK_VAL(m, "SELECT 'after call'", "after call");
@@ -784,7 +824,8 @@ static int case_load_data_local(void)
     CHECK_VAL(m, "SELECT CONCAT(COUNT(*), ':', SUM(id), ':', MAX(name)) FROM it_infile",
               "10000:50005000:name 9999");
     /* a missing local file: the client answers with an empty packet */
-    CHECK(mysql_query(m, "LOAD DATA LOCAL INFILE '/nonexistent/it_client' INTO TABLE it_infile") != 0,
+    CHECK(mysql_query(m, "LOAD DATA LOCAL INFILE '/nonexistent/it_client' INTO TABLE it_infile") !=
+              0,
           "LOAD of a missing file succeeded");
     CHECK_VAL(m, "SELECT COUNT(*) FROM it_infile", "10000");
     CHECK_FIX("DROP TABLE it_infile");
@@ -829,7 +870,10 @@ static int blob_roundtrip(unsigned opts)
     unsigned long len = BLOB_SIZE;
     MYSQL_BIND p;
     memset(&p, 0, sizeof p);
-    p.buffer_type = MYSQL_TYPE_LONG_BLOB; p.buffer = buf; p.buffer_length = len; p.length = &len;
+    p.buffer_type = MYSQL_TYPE_LONG_BLOB;
+    p.buffer = buf;
+    p.buffer_length = len;
+    p.length = &len;
     CHECK(mysql_stmt_bind_param(st, &p) == 0, "bind");
     CHECK(mysql_stmt_execute(st) == 0, "execute 20 MiB insert: %u %s", mysql_stmt_errno(st),
           mysql_stmt_error(st));
@@ -850,12 +894,15 @@ static int blob_roundtrip(unsigned opts)
     /* back through the binary protocol */
     st = mysql_stmt_init(m);
     snprintf(sql, sizeof sql, "SELECT b FROM %s WHERE id = 1", tbl);
-    CHECK(mysql_stmt_prepare(st, sql, strlen(sql)) == 0, "prepare select: %s", mysql_stmt_error(st));
+    CHECK(mysql_stmt_prepare(st, sql, strlen(sql)) == 0, "prepare select: %s",
+          mysql_stmt_error(st));
     CHECK(mysql_stmt_execute(st) == 0, "execute select: %s", mysql_stmt_error(st));
     unsigned long blen = 0;
     MYSQL_BIND res;
     memset(&res, 0, sizeof res);
-    res.buffer_type = MYSQL_TYPE_LONG_BLOB; res.buffer = back; res.buffer_length = BLOB_SIZE;
+    res.buffer_type = MYSQL_TYPE_LONG_BLOB;
+    res.buffer = back;
+    res.buffer_length = BLOB_SIZE;
     res.length = &blen;
     CHECK(mysql_stmt_bind_result(st, &res) == 0, "bind result");
     int frc = mysql_stmt_fetch(st);
@@ -897,7 +944,8 @@ static int case_change_user(void)
     CHECK(mysql_change_user(m, "app", "apppass", "test") == 0, "change back to app: %u %s",
           mysql_errno(m), mysql_error(m));
     CHECK_VAL(m, "SELECT CURRENT_USER()", "app@%");
-    CHECK(mysql_change_user(m, "app", "wrongpass", "test") != 0, "change_user with a wrong password succeeded");
+    CHECK(mysql_change_user(m, "app", "wrongpass", "test") != 0,
+          "change_user with a wrong password succeeded");
     CHECK(mysql_errno(m) == 1045, "wrong password: got %u %s", mysql_errno(m), mysql_error(m));
     rc = CASE_PASS;
 out:
@@ -1047,7 +1095,7 @@ static int case_kill(void)
     int rc = CASE_FAIL;
     bool joined = true;
     pthread_t th;
-    struct sleeper sl = { 0 };
+    struct sleeper sl = {0};
     MYSQL *a = it_connect("app", "apppass", OPT_NONE);
     MYSQL *b = it_connect("app", "apppass", OPT_NONE);
     CHECK(a && b, "%s", g_reason);
@@ -1065,7 +1113,8 @@ static int case_kill(void)
     for (int i = 0; i < 100 && !seen; i++) { /* <= 10 s */
         char v[64];
         snprintf(sql, sizeof sql,
-                 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu AND INFO LIKE 'SELECT SLEEP%%'",
+                 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu AND INFO LIKE "
+                 "'SELECT SLEEP%%'",
                  bid);
         if (!query_value(a, sql, v, sizeof v))
             goto out;
@@ -1189,11 +1238,13 @@ static int case_require_ssl_plain_refused(void)
     unsigned err = 0;
     const char *btls = getenv("DG_BACKEND_TLS");
     const char *target = getenv("DG_TARGET");
-    bool backend_always_tls = btls && (strcmp(btls, "required") == 0 || strncmp(btls, "verify", 6) == 0) &&
+    bool backend_always_tls = btls &&
+                              (strcmp(btls, "required") == 0 || strncmp(btls, "verify", 6) == 0) &&
                               !(target && strcmp(target, "direct") == 0);
     MYSQL *m = it_connect_ex("tlsuser", "tlspass", "test", OPT_NONE, &err);
     if (backend_always_tls) {
-        CHECK(m, "tlsuser with backend.tls=%s: the TLS backend leg should satisfy REQUIRE SSL (%u %s)",
+        CHECK(m,
+              "tlsuser with backend.tls=%s: the TLS backend leg should satisfy REQUIRE SSL (%u %s)",
               btls, err, g_reason);
         rc = CASE_PASS;
         goto out;
@@ -1266,8 +1317,9 @@ static int case_clear_password(void)
     MYSQL *root = it_connect("app", "apppass", OPT_NONE);
     CHECK(root, "%s", g_reason);
     char v[16];
-    if (!query_value(root, "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE "
-                           "PLUGIN_NAME = 'cleartext_plugin_server' AND PLUGIN_STATUS = 'ACTIVE'",
+    if (!query_value(root,
+                     "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE "
+                     "PLUGIN_NAME = 'cleartext_plugin_server' AND PLUGIN_STATUS = 'ACTIVE'",
                      v, sizeof v))
         goto out;
     mysql_close(root);
@@ -1288,7 +1340,8 @@ static int case_clear_password(void)
         /* MariaDB itself accepts it; refusing is ddlgate's policy */
         CHECK(m, "direct: %s", g_reason);
         rc = CASE_SKIP;
-        set_reason("direct MariaDB accepts cleartext without TLS; the refusal is checked through ddlgate");
+        set_reason(
+            "direct MariaDB accepts cleartext without TLS; the refusal is checked through ddlgate");
         goto out;
     }
     CHECK(!m, "ddlgate forwarded a mysql_clear_password login over plaintext");
@@ -1315,8 +1368,10 @@ static int case_compress_text(void)
     CHECK_VAL(m, "SELECT CURRENT_USER()", "app@%");
     CHECK_VAL(m, "SELECT REPEAT('abc', 10000) = REPEAT('abc', 10000)", "1");
     if (g_env.direct)
-        CHECK_VAL(m, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE "
-                     "VARIABLE_NAME = 'COMPRESSION'", "ON");
+        CHECK_VAL(m,
+                  "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE "
+                  "VARIABLE_NAME = 'COMPRESSION'",
+                  "ON");
     CHECK_Q(m, "SELECT 1; SELECT 2; SELECT 3");
     int n = drain_results(m, c, 4, &err);
     CHECK(n == 3, "multi-statement over compression: %d results, err %u", n, err);
@@ -1352,35 +1407,35 @@ struct it_case {
 };
 
 static const struct it_case CASES[] = {
-    { "connect_native", case_connect_native },
-    { "connect_ed25519", case_connect_ed25519 },
-    { "wrong_password", case_wrong_password },
-    { "text_query", case_text_query },
-    { "big_text_query", case_big_text_query },
-    { "large_result", case_large_result },
-    { "prepared", case_prepared },
-    { "send_long_data", case_send_long_data },
-    { "cursor", case_cursor },
-    { "multi_statements", case_multi_statements },
-    { "stored_procedure", case_stored_procedure },
-    { "load_data_local", case_load_data_local },
-    { "blob_20m", case_blob_20m },
-    { "change_user", case_change_user },
-    { "reset_connection", case_reset_connection },
-    { "ping", case_ping },
-    { "init_db", case_init_db },
-    { "statistics", case_statistics },
-    { "field_list", case_field_list },
-    { "kill", case_kill },
-    { "set_option", case_set_option },
-    { "tls", case_tls },
-    { "tls_wrong_ca", case_tls_wrong_ca },
-    { "tls_wrong_password", case_tls_wrong_password },
-    { "require_ssl_plain_refused", case_require_ssl_plain_refused },
-    { "clear_password", case_clear_password },
-    { "compress_text", case_compress_text },
-    { "compress_large_result", case_compress_large_result },
-    { "compress_blob", case_compress_blob },
+    {"connect_native", case_connect_native},
+    {"connect_ed25519", case_connect_ed25519},
+    {"wrong_password", case_wrong_password},
+    {"text_query", case_text_query},
+    {"big_text_query", case_big_text_query},
+    {"large_result", case_large_result},
+    {"prepared", case_prepared},
+    {"send_long_data", case_send_long_data},
+    {"cursor", case_cursor},
+    {"multi_statements", case_multi_statements},
+    {"stored_procedure", case_stored_procedure},
+    {"load_data_local", case_load_data_local},
+    {"blob_20m", case_blob_20m},
+    {"change_user", case_change_user},
+    {"reset_connection", case_reset_connection},
+    {"ping", case_ping},
+    {"init_db", case_init_db},
+    {"statistics", case_statistics},
+    {"field_list", case_field_list},
+    {"kill", case_kill},
+    {"set_option", case_set_option},
+    {"tls", case_tls},
+    {"tls_wrong_ca", case_tls_wrong_ca},
+    {"tls_wrong_password", case_tls_wrong_password},
+    {"require_ssl_plain_refused", case_require_ssl_plain_refused},
+    {"clear_password", case_clear_password},
+    {"compress_text", case_compress_text},
+    {"compress_large_result", case_compress_large_result},
+    {"compress_blob", case_compress_blob},
 };
 
 static bool env_init(void)

@@ -43,7 +43,8 @@ static bool q(const char *fmt, ...)
     va_end(ap);
     if (mysql_query(g_conn, sql) != 0) {
         if (g_verbose)
-            fprintf(stderr, "  sql error %u %s: %s\n", mysql_errno(g_conn), mysql_error(g_conn), sql);
+            fprintf(stderr, "  sql error %u %s: %s\n", mysql_errno(g_conn), mysql_error(g_conn),
+                    sql);
         return false;
     }
     MYSQL_RES *res = mysql_store_result(g_conn);
@@ -163,8 +164,8 @@ static bool added_by(const struct sql_stmt *st, const char *name)
 }
 
 /* CREATE TABLE from the facts plus every column the statement mentions. */
-static void derive_setup(const struct cf_facts *f, const struct sql_stmt *st, const char *table, char *out,
-                         size_t outsz)
+static void derive_setup(const struct cf_facts *f, const struct sql_stmt *st, const char *table,
+                         char *out, size_t outsz)
 {
     char cols[4096];
     bool pk = f->t.has_primary_key;
@@ -184,32 +185,42 @@ static void derive_setup(const struct cf_facts *f, const struct sql_stmt *st, co
         if (c->nvalues > 0) { /* ENUM(red|green) -> ENUM('red','green') */
             size_t u = (size_t)snprintf(type, sizeof type, "%s(", c->type);
             for (int k = 0; k < c->nvalues && u < sizeof type; k++)
-                u += (size_t)snprintf(type + u, sizeof type - u, "%s'%s'", k ? "," : "", c->values[k]);
+                u += (size_t)snprintf(type + u, sizeof type - u, "%s'%s'", k ? "," : "",
+                                      c->values[k]);
             if (u < sizeof type - 1)
                 snprintf(type + u, sizeof type - u, ")");
         }
         snprintf(def, sizeof def, "%s%s%s%s%s%s", type, c->is_unsigned ? " UNSIGNED" : "",
                  f->src[i].charset[0] ? " CHARACTER SET " : "", f->src[i].charset,
-                 c->is_virtual ? " AS (0) VIRTUAL" : c->is_stored_generated ? " AS (0) STORED" : "",
-                 c->is_virtual || c->is_stored_generated ? "" : c->nullable ? " NULL" : " NOT NULL");
+                 c->is_virtual            ? " AS (0) VIRTUAL"
+                 : c->is_stored_generated ? " AS (0) STORED"
+                                          : "",
+                 c->is_virtual || c->is_stored_generated ? ""
+                 : c->nullable                           ? " NULL"
+                                                         : " NOT NULL");
         add_col(cols, sizeof cols, c->name, def);
     }
     const struct sql_alter *a = &st->alter;
     for (int i = 0; i < a->nspecs; i++) {
         const struct sql_alter_spec *sp = &a->specs[i];
         switch (sp->op) {
-        case SQL_AOP_MODIFY_COLUMN: add_col(cols, sizeof cols, sp->col.name, "VARCHAR(50) NULL"); break;
+        case SQL_AOP_MODIFY_COLUMN:
+            add_col(cols, sizeof cols, sp->col.name, "VARCHAR(50) NULL");
+            break;
         case SQL_AOP_CHANGE_COLUMN:
         case SQL_AOP_RENAME_COLUMN:
         case SQL_AOP_DROP_COLUMN:
         case SQL_AOP_SET_DEFAULT:
-        case SQL_AOP_DROP_DEFAULT: add_col(cols, sizeof cols, sp->old_name, "VARCHAR(50) NULL"); break;
+        case SQL_AOP_DROP_DEFAULT:
+            add_col(cols, sizeof cols, sp->old_name, "VARCHAR(50) NULL");
+            break;
         case SQL_AOP_DROP_INDEX:
         case SQL_AOP_RENAME_INDEX:
             if (sp->old_name && strcasecmp(sp->old_name, "PRIMARY") != 0) {
                 char cname[96];
                 snprintf(cname, sizeof cname, "%s_c", sp->old_name);
-                snprintf(g_keys[g_nkeys % 8], sizeof g_keys[0], ", KEY `%s` (`%s`)", sp->old_name, cname);
+                snprintf(g_keys[g_nkeys % 8], sizeof g_keys[0], ", KEY `%s` (`%s`)", sp->old_name,
+                         cname);
                 g_nkeys++;
                 snprintf(g_names[g_nnames % 8], sizeof g_names[0], "%s", cname);
                 add_col(cols, sizeof cols, g_names[g_nnames++ % 8], "VARCHAR(50) NULL");
@@ -221,16 +232,18 @@ static void derive_setup(const struct cf_facts *f, const struct sql_stmt *st, co
             for (int k = 0; k < sp->index.ncols; k++)
                 if (!added_by(st, sp->index.cols[k]))
                     add_col(cols, sizeof cols, sp->index.cols[k],
-                        sp->index.kind == SQL_INDEX_FOREIGN ? "INT NULL" : "VARCHAR(50) NULL");
+                            sp->index.kind == SQL_INDEX_FOREIGN ? "INT NULL" : "VARCHAR(50) NULL");
             break;
-        default: break;
+        default:
+            break;
         }
         if (sp->col.pos == SQL_POS_AFTER)
             add_col(cols, sizeof cols, sp->col.after, "VARCHAR(50) NULL");
     }
     size_t used = strlen(cols);
     if (f->t.has_fulltext)
-        used += (size_t)snprintf(cols + used, sizeof cols - used, ", `ft_doc` TEXT, FULLTEXT KEY `ft_doc` (`ft_doc`)");
+        used += (size_t)snprintf(cols + used, sizeof cols - used,
+                                 ", `ft_doc` TEXT, FULLTEXT KEY `ft_doc` (`ft_doc`)");
     if (pk)
         snprintf(cols + used, sizeof cols - used, ", PRIMARY KEY (`id`)");
     for (int i = 0; i < g_nkeys && i < 8; i++) {
@@ -240,7 +253,8 @@ static void derive_setup(const struct cf_facts *f, const struct sql_stmt *st, co
     for (int i = 1; i < f->t.ncols; i++)
         if (f->cols[i].in_index) {
             used = strlen(cols);
-            snprintf(cols + used, sizeof cols - used, ", KEY `idx_%s` (`%s`)", f->cols[i].name, f->cols[i].name);
+            snprintf(cols + used, sizeof cols - used, ", KEY `idx_%s` (`%s`)", f->cols[i].name,
+                     f->cols[i].name);
         }
     /* three rows; every plain column gets a non-NULL value (sql_mode='')
      * so NOT NULL conversions have data that satisfies them */
@@ -251,8 +265,9 @@ static void derive_setup(const struct cf_facts *f, const struct sql_stmt *st, co
     snprintf(out, outsz,
              "CREATE TABLE `%s` (%s) ENGINE=InnoDB ROW_FORMAT=%s DEFAULT CHARSET=%s; "
              "INSERT IGNORE INTO `%s` (`id`) VALUES (1),(2),(3)%s%s%s%s",
-             table, cols, f->t.row_format, f->t.default_charset ? f->t.default_charset : "utf8mb4", table,
-             fill[0] ? "; UPDATE IGNORE `" : "", fill[0] ? table : "", fill[0] ? "` SET " : "", fill);
+             table, cols, f->t.row_format, f->t.default_charset ? f->t.default_charset : "utf8mb4",
+             table, fill[0] ? "; UPDATE IGNORE `" : "", fill[0] ? table : "",
+             fill[0] ? "` SET " : "", fill);
 }
 
 /* Run the ';'-separated setup in a fresh scratch database. */
@@ -304,8 +319,10 @@ static void live_load(const char *table, struct live_facts *l)
     t->name = keep(l, table);
     t->cols = l->f.cols;
     t->fk_names = l->f.fk_names;
-    MYSQL_RES *r = sel("SELECT ENGINE, ROW_FORMAT, CREATE_OPTIONS, TABLE_COLLATION FROM information_schema.TABLES "
-                       "WHERE TABLE_SCHEMA='" DB "' AND TABLE_NAME='%s'", table);
+    MYSQL_RES *r = sel(
+        "SELECT ENGINE, ROW_FORMAT, CREATE_OPTIONS, TABLE_COLLATION FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA='" DB "' AND TABLE_NAME='%s'",
+        table);
     MYSQL_ROW row;
     if (r && (row = mysql_fetch_row(r))) {
         t->engine = keep(l, row[0]);
@@ -317,10 +334,13 @@ static void live_load(const char *table, struct live_facts *l)
         cs[strcspn(cs, "_")] = '\0';
         t->default_charset = cs[0] ? keep(l, cs) : NULL;
     }
-    if (r) mysql_free_result(r);
-    r = sel("SELECT COLUMN_NAME, UPPER(DATA_TYPE), CHARACTER_MAXIMUM_LENGTH, CHARACTER_SET_NAME, IS_NULLABLE, "
+    if (r)
+        mysql_free_result(r);
+    r = sel("SELECT COLUMN_NAME, UPPER(DATA_TYPE), CHARACTER_MAXIMUM_LENGTH, CHARACTER_SET_NAME, "
+            "IS_NULLABLE, "
             "EXTRA, COLUMN_TYPE, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" DB
-            "' AND TABLE_NAME='%s' ORDER BY ORDINAL_POSITION", table);
+            "' AND TABLE_NAME='%s' ORDER BY ORDINAL_POSITION",
+            table);
     while (r && (row = mysql_fetch_row(r)) && t->ncols < CF_MAX_COLS) {
         int i = t->ncols++;
         struct gate_column_info *c = &l->f.cols[i];
@@ -332,7 +352,8 @@ static void live_load(const char *table, struct live_facts *l)
         c->max_bytes_per_char = cf_charset_bytes(c->charset);
         c->nullable = strcmp(row[4], "YES") == 0;
         c->is_virtual = strstr(row[5], "VIRTUAL") != NULL;
-        c->is_stored_generated = strstr(row[5], "STORED") != NULL || strstr(row[5], "PERSISTENT") != NULL;
+        c->is_stored_generated =
+            strstr(row[5], "STORED") != NULL || strstr(row[5], "PERSISTENT") != NULL;
         c->auto_increment = strstr(row[5], "auto_increment") != NULL;
         c->is_unsigned = strstr(row[6], "unsigned") != NULL;
         c->in_index = row[7] && row[7][0] != '\0';
@@ -341,7 +362,8 @@ static void live_load(const char *table, struct live_facts *l)
             const char *p = strchr(row[6], '(');
             while (p && c->nvalues < CF_MAX_VALS) {
                 const char *s = strchr(p, '\''), *e = s ? strchr(s + 1, '\'') : NULL;
-                if (!s || !e) break;
+                if (!s || !e)
+                    break;
                 char tmp[128];
                 snprintf(tmp, sizeof tmp, "%.*s", (int)(e - s - 1), s + 1);
                 l->f.vals[i][c->nvalues++] = keep(l, tmp);
@@ -350,9 +372,12 @@ static void live_load(const char *table, struct live_facts *l)
             c->values = l->f.vals[i];
         }
     }
-    if (r) mysql_free_result(r);
-    r = sel("SELECT INDEX_NAME, INDEX_TYPE, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS "
-            "WHERE TABLE_SCHEMA='" DB "' AND TABLE_NAME='%s'", table);
+    if (r)
+        mysql_free_result(r);
+    r = sel(
+        "SELECT INDEX_NAME, INDEX_TYPE, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS "
+        "WHERE TABLE_SCHEMA='" DB "' AND TABLE_NAME='%s'",
+        table);
     while (r && (row = mysql_fetch_row(r))) {
         if (strcmp(row[0], "PRIMARY") == 0) {
             t->has_primary_key = true;
@@ -369,31 +394,38 @@ static void live_load(const char *table, struct live_facts *l)
                     t->has_not_null_unique |= strcmp(row[0], "PRIMARY") != 0;
             }
     }
-    if (r) mysql_free_result(r);
-    r = sel("SELECT CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS "
-            "WHERE CONSTRAINT_SCHEMA='" DB "' AND TABLE_NAME='%s'", table);
+    if (r)
+        mysql_free_result(r);
+    r = sel("SELECT CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE FROM "
+            "information_schema.REFERENTIAL_CONSTRAINTS "
+            "WHERE CONSTRAINT_SCHEMA='" DB "' AND TABLE_NAME='%s'",
+            table);
     while (r && (row = mysql_fetch_row(r))) {
         t->has_fk_child = true;
-        if (strstr(row[1], "CASCADE") || strstr(row[1], "SET") || strstr(row[2], "CASCADE") || strstr(row[2], "SET"))
+        if (strstr(row[1], "CASCADE") || strstr(row[1], "SET") || strstr(row[2], "CASCADE") ||
+            strstr(row[2], "SET"))
             t->has_fk_cascade = true;
         if (t->nfk_names < 4)
             l->f.fk_names[t->nfk_names++] = keep(l, row[0]);
     }
-    if (r) mysql_free_result(r);
+    if (r)
+        mysql_free_result(r);
     r = sel("SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA='" DB
-            "' AND REFERENCED_TABLE_NAME='%s'", table);
+            "' AND REFERENCED_TABLE_NAME='%s'",
+            table);
     if (r && mysql_fetch_row(r))
         t->has_fk_parent = true;
-    if (r) mysql_free_result(r);
+    if (r)
+        mysql_free_result(r);
 }
 
 /* ---- probing --------------------------------------------------------------- */
 
 struct probe {
-    bool ran;             /* some attempt succeeded */
+    bool ran; /* some attempt succeeded */
     enum sql_algorithm best;
     bool lock_none, rebuild;
-    bool clause_refused;  /* every ALGORITHM/LOCK form refused, plain ran */
+    bool clause_refused; /* every ALGORITHM/LOCK form refused, plain ran */
     char log[1024];
 };
 
@@ -409,7 +441,7 @@ static void plog(struct probe *p, const char *fmt, ...)
 /* Statement text without its ALGORITHM/LOCK clauses and ONLINE keyword. */
 static void strip_clauses(const char *text, const struct sql_stmt *st, char *out, size_t outsz)
 {
-    const struct sql_span *spans[2] = { &st->alter.algorithm_span, &st->alter.lock_span };
+    const struct sql_span *spans[2] = {&st->alter.algorithm_span, &st->alter.lock_span};
     char *kill = calloc(strlen(text) + 1, 1);
     size_t len = strlen(text);
     for (int k = 0; k < 2 && kill; k++) {
@@ -444,9 +476,10 @@ static void strip_clauses(const char *text, const struct sql_stmt *st, char *out
 }
 
 /* Parse `text` for the server and return the first statement. */
-static const struct sql_stmt *parse1(const struct sql_server *srv, const char *text, struct sql_script *sc)
+static const struct sql_stmt *parse1(const struct sql_server *srv, const char *text,
+                                     struct sql_script *sc)
 {
-    struct sql_parse_opts opts = { .server = *srv, .default_schema = DB };
+    struct sql_parse_opts opts = {.server = *srv, .default_schema = DB};
     sql_script_reset(sc);
     if (!sql_parse(&opts, text, strlen(text), sc))
         return NULL;
@@ -456,7 +489,8 @@ static const struct sql_stmt *parse1(const struct sql_server *srv, const char *t
     return NULL;
 }
 
-static bool attempt(const char *setup, const char *sql, bool *rb, struct probe *p, const char *label)
+static bool attempt(const char *setup, const char *sql, bool *rb, struct probe *p,
+                    const char *label)
 {
     char before[4096], after[4096];
     if (!run_setup(setup)) {
@@ -467,7 +501,8 @@ static bool attempt(const char *setup, const char *sql, bool *rb, struct probe *
     bool ok = mysql_query(g_conn, sql) == 0;
     if (ok) {
         MYSQL_RES *res = mysql_store_result(g_conn);
-        if (res) mysql_free_result(res);
+        if (res)
+            mysql_free_result(res);
         table_ids(after, sizeof after);
         *rb = rebuilt(before, after);
         plog(p, "%s=ok%s ", label, *rb ? "(rebuild)" : "");
@@ -480,15 +515,16 @@ static bool attempt(const char *setup, const char *sql, bool *rb, struct probe *
 static void probe_stmt(const char *setup, const char *base, uint32_t append_off, bool create_index,
                        struct probe *p)
 {
-    static const enum sql_algorithm algs[] = { SQL_ALG_INSTANT, SQL_ALG_NOCOPY, SQL_ALG_INPLACE, SQL_ALG_COPY };
-    static const char *const names[] = { "INSTANT", "NOCOPY", "INPLACE", "COPY" };
+    static const enum sql_algorithm algs[] = {SQL_ALG_INSTANT, SQL_ALG_NOCOPY, SQL_ALG_INPLACE,
+                                              SQL_ALG_COPY};
+    static const char *const names[] = {"INSTANT", "NOCOPY", "INPLACE", "COPY"};
     char sql[MAX_SQL], label[32];
     const char *sep = create_index ? " " : ", ";
     memset(p, 0, sizeof *p);
     for (int i = 0; i < 4 && !p->ran; i++) {
         for (int lock = 1; lock >= 0 && !p->ran; lock--) {
-            snprintf(sql, sizeof sql, "%.*s%sALGORITHM=%s%s%s%s", (int)append_off, base, sep, names[i],
-                     lock ? sep : "", lock ? "LOCK=NONE" : "", base + append_off);
+            snprintf(sql, sizeof sql, "%.*s%sALGORITHM=%s%s%s%s", (int)append_off, base, sep,
+                     names[i], lock ? sep : "", lock ? "LOCK=NONE" : "", base + append_off);
             snprintf(label, sizeof label, "%s%s", names[i], lock ? "+NONE" : "");
             bool rb = false;
             if (attempt(setup, sql, &rb, p, label)) {
@@ -515,12 +551,16 @@ static int g_conservative;
 
 static int cls_rank_of(enum sql_algorithm a)
 {
-    return a == SQL_ALG_INSTANT ? 1 : a == SQL_ALG_NOCOPY ? 2 : a == SQL_ALG_INPLACE ? 3 : a == SQL_ALG_COPY ? 4 : 0;
+    return a == SQL_ALG_INSTANT   ? 1
+           : a == SQL_ALG_NOCOPY  ? 2
+           : a == SQL_ALG_INPLACE ? 3
+           : a == SQL_ALG_COPY    ? 4
+                                  : 0;
 }
 
 static const char *alg_name(enum sql_algorithm a)
 {
-    static const char *const n[] = { "n.a.", "DEFAULT", "INSTANT", "NOCOPY", "INPLACE", "COPY" };
+    static const char *const n[] = {"n.a.", "DEFAULT", "INSTANT", "NOCOPY", "INPLACE", "COPY"};
     return (unsigned)a < 6 ? n[a] : "?";
 }
 
@@ -528,7 +568,8 @@ static const char *alg_name(enum sql_algorithm a)
 static void drop_index_as_alter(const struct sql_stmt *st, char *out, size_t outsz)
 {
     snprintf(out, outsz, "ALTER TABLE `%s` DROP INDEX `%s`", st->alter.table.name,
-             st->alter.nspecs > 0 && st->alter.specs[0].old_name ? st->alter.specs[0].old_name : "?");
+             st->alter.nspecs > 0 && st->alter.specs[0].old_name ? st->alter.specs[0].old_name
+                                                                 : "?");
 }
 
 /* `shop`.`users` -> `users`: everything runs in the scratch database */
@@ -541,11 +582,12 @@ static void unqualify(const char *text, const struct sql_stmt *st, char *out, si
         snprintf(out, outsz, "%s", text);
         return;
     }
-    snprintf(out, outsz, "%.*s`%s`%s", (int)n->span.off, text, n->name, text + n->span.off + n->span.len);
+    snprintf(out, outsz, "%.*s`%s`%s", (int)n->span.off, text, n->name,
+             text + n->span.off + n->span.len);
 }
 
-static int run_row(const char *root, char **f, const struct sql_server *srv, int *agree, int *probed,
-                   bool strict, const char *setup_given)
+static int run_row(const char *root, char **f, const struct sql_server *srv, int *agree,
+                   int *probed, bool strict, const char *setup_given)
 {
     struct sql_script sc;
     sql_script_init(&sc);
@@ -571,7 +613,8 @@ static int run_row(const char *root, char **f, const struct sql_server *srv, int
         return 0;
     }
     const char *table = st->alter.table.name ? st->alter.table.name
-                        : st->ntables > 0 ? st->tables[0].name.name : "t";
+                        : st->ntables > 0    ? st->tables[0].name.name
+                                             : "t";
     char setup[MAX_SQL], base[MAX_SQL];
     struct cf_facts facts;
     char facts_path[1024];
@@ -592,7 +635,8 @@ static int run_row(const char *root, char **f, const struct sql_server *srv, int
     struct sql_script sc2;
     sql_script_init(&sc2);
     const struct sql_stmt *st2 = parse1(srv, base, &sc2);
-    uint32_t append_off = st2 && st2->alter.append_off > 0 ? st2->alter.append_off : (uint32_t)strlen(base);
+    uint32_t append_off =
+        st2 && st2->alter.append_off > 0 ? st2->alter.append_off : (uint32_t)strlen(base);
     if (st->ddl == SQL_DDL_OPTIMIZE)
         append_off = (uint32_t)strlen(base);
 
@@ -634,31 +678,37 @@ static int run_row(const char *root, char **f, const struct sql_server *srv, int
     if (p.clause_refused)
         same = !cr.clause_allowed && !cr.lock_none && cr.rebuild == p.rebuild;
     else if (st->ddl == SQL_DDL_DROP_INDEX)
-        same = cr.best == p.best && cr.lock_none == p.lock_none && cr.rebuild == p.rebuild && !cr.clause_allowed;
+        same = cr.best == p.best && cr.lock_none == p.lock_none && cr.rebuild == p.rebuild &&
+               !cr.clause_allowed;
     else
-        same = cr.best == p.best && cr.lock_none == p.lock_none && cr.rebuild == p.rebuild && cr.clause_allowed;
+        same = cr.best == p.best && cr.lock_none == p.lock_none && cr.rebuild == p.rebuild &&
+               cr.clause_allowed;
     if (st->ddl == SQL_DDL_OPTIMIZE) /* OPTIMIZE never takes a clause */
         same = p.clause_refused && !cr.clause_allowed && cr.rebuild == p.rebuild &&
                cr.lock_none == (cr.best != SQL_ALG_COPY && !lf->f.t.has_fulltext);
     /* a conservative answer (facts the classifier cannot see) that is
      * never better than the server's is safe: reported, not a failure */
-    bool safe = !same && cr.conservative && !p.clause_refused && cls_rank_of(cr.best) >= cls_rank_of(p.best) &&
-                (!cr.lock_none || p.lock_none) && (cr.rebuild || !p.rebuild);
+    bool safe = !same && cr.conservative && !p.clause_refused &&
+                cls_rank_of(cr.best) >= cls_rank_of(p.best) && (!cr.lock_none || p.lock_none) &&
+                (cr.rebuild || !p.rebuild);
     if (safe) {
         g_conservative++;
-        printf("CONS %s [%s] %s\n     server %s/%s/%s  classifier %s/%s/%s (conservative: %s)\n", f[0], f[1], f[2],
-               alg_name(p.best), p.lock_none ? "yes" : "no", p.rebuild ? "yes" : "no", alg_name(cr.best),
-               cr.lock_none ? "yes" : "no", cr.rebuild ? "yes" : "no", cr.why);
+        printf("CONS %s [%s] %s\n     server %s/%s/%s  classifier %s/%s/%s (conservative: %s)\n",
+               f[0], f[1], f[2], alg_name(p.best), p.lock_none ? "yes" : "no",
+               p.rebuild ? "yes" : "no", alg_name(cr.best), cr.lock_none ? "yes" : "no",
+               cr.rebuild ? "yes" : "no", cr.why);
     } else if (same) {
         (*agree)++;
-        printf("ok   %s [%s] %s/%s/%s%s\n", f[0], f[1], alg_name(p.best), p.lock_none ? "yes" : "no",
-               p.rebuild ? "yes" : "no", p.clause_refused ? " (no clause)" : "");
+        printf("ok   %s [%s] %s/%s/%s%s\n", f[0], f[1], alg_name(p.best),
+               p.lock_none ? "yes" : "no", p.rebuild ? "yes" : "no",
+               p.clause_refused ? " (no clause)" : "");
     } else {
-        printf("DIFF %s [%s] %s\n     server %s/%s/%s%s  classifier %s/%s/%s clause=%d row=%s why=\"%s\"\n     %s\n",
-               f[0], f[1], f[2], alg_name(p.best), p.lock_none ? "yes" : "no", p.rebuild ? "yes" : "no",
-               p.clause_refused ? " (no clause accepted)" : "", alg_name(cr.best), cr.lock_none ? "yes" : "no",
-               cr.rebuild ? "yes" : "no", cr.clause_allowed, cr.nspecs ? cr.specs[0].matrix_row : "-", cr.why,
-               p.log);
+        printf("DIFF %s [%s] %s\n     server %s/%s/%s%s  classifier %s/%s/%s clause=%d row=%s "
+               "why=\"%s\"\n     %s\n",
+               f[0], f[1], f[2], alg_name(p.best), p.lock_none ? "yes" : "no",
+               p.rebuild ? "yes" : "no", p.clause_refused ? " (no clause accepted)" : "",
+               alg_name(cr.best), cr.lock_none ? "yes" : "no", cr.rebuild ? "yes" : "no",
+               cr.clause_allowed, cr.nspecs ? cr.specs[0].matrix_row : "-", cr.why, p.log);
         rc = 1;
     }
 out:
@@ -696,7 +746,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "connect %s:%u: %s\n", host, port, mysql_error(g_conn));
         return 2;
     }
-    struct sql_server srv = { SQL_FLAVOUR_MARIADB, (unsigned)mysql_get_server_version(g_conn), false };
+    struct sql_server srv = {SQL_FLAVOUR_MARIADB, (unsigned)mysql_get_server_version(g_conn),
+                             false};
     if (strstr(mysql_get_server_info(g_conn), "MariaDB") == NULL) {
         fprintf(stderr, "not a MariaDB server: %s\n", mysql_get_server_info(g_conn));
         return 2;
@@ -725,7 +776,8 @@ int main(int argc, char **argv)
         for (char *p = line; n < 9;) {
             f[n++] = p;
             char *tab = strchr(p, '\t');
-            if (!tab) break;
+            if (!tab)
+                break;
             *tab = '\0';
             p = tab + 1;
         }
@@ -758,18 +810,22 @@ int main(int argc, char **argv)
         *stmt++ = '\0';
         *setup++ = '\0';
         char flavour[] = "mariadb-10.11";
-        char *f[3] = { id, flavour, stmt };
+        char *f[3] = {id, flavour, stmt};
         e_fail += run_row(root, f, &srv, &e_agree, &e_rows, true, setup);
     }
     if (fp)
         fclose(fp);
     failures += e_fail;
     q("DROP DATABASE IF EXISTS " DB);
-    printf("oracle: %d MariaDB rows, %d probed, %d agree, %d disagree or failed\n", rows, probed, agree, failures);
-    printf("oracle extra: %d statements probed, %d agree, %d disagree or failed\n", e_rows, e_agree, e_fail);
-    printf("oracle: %d conservative answers never better than the server (not failures)\n", g_conservative);
+    printf("oracle: %d MariaDB rows, %d probed, %d agree, %d disagree or failed\n", rows, probed,
+           agree, failures);
+    printf("oracle extra: %d statements probed, %d agree, %d disagree or failed\n", e_rows, e_agree,
+           e_fail);
+    printf("oracle: %d conservative answers never better than the server (not failures)\n",
+           g_conservative);
     if (all)
-        printf("oracle --all: MySQL rows run on this server: %d probed, %d agree, %d disagree or failed\n",
+        printf("oracle --all: MySQL rows run on this server: %d probed, %d agree, %d disagree or "
+               "failed\n",
                x_probed, x_agree, x_fail);
     mysql_close(g_conn);
     return failures == 0 ? 0 : 1;

@@ -26,7 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum case_result { CASE_FAIL = -1, CASE_PASS = 0 };
+enum case_result {
+    CASE_FAIL = -1,
+    CASE_PASS = 0
+};
 
 static const char *g_host = "127.0.0.1";
 static unsigned g_port;
@@ -44,12 +47,12 @@ __attribute__((format(printf, 1, 2))) static void set_reason(const char *fmt, ..
     memcpy(g_reason, tmp, sizeof tmp);
 }
 
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            set_reason(__VA_ARGS__);                                          \
-            goto out;                                                         \
-        }                                                                     \
+#define CHECK(cond, ...)             \
+    do {                             \
+        if (!(cond)) {               \
+            set_reason(__VA_ARGS__); \
+            goto out;                \
+        }                            \
     } while (0)
 
 static void on_alarm(int sig)
@@ -120,7 +123,8 @@ static bool session_gone(unsigned long id, double bound_s)
     if (!m)
         return false;
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu", id);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu",
+             id);
     double t0 = now_s();
     bool gone = false;
     unsigned long long n = 1;
@@ -170,7 +174,7 @@ static int run_workers(void *(*fn)(void *), int nthreads, int loops)
     struct worker w[64];
     int started = 0, failures = 0;
     for (int i = 0; i < nthreads && i < 64; i++) {
-        w[i] = (struct worker){ .id = i + 1, .loops = loops };
+        w[i] = (struct worker){.id = i + 1, .loops = loops};
         if (pthread_create(&th[i], NULL, fn, &w[i]) != 0)
             break;
         started++;
@@ -229,19 +233,22 @@ static void *isolation_run(void *arg)
         }
         if (!query_ull(m, "SELECT CONNECTION_ID()", &v) || v != cid) {
             w->failures++;
-            snprintf(w->why, sizeof w->why, "worker %d: connection id changed %llu -> %llu", w->id, cid, v);
+            snprintf(w->why, sizeof w->why, "worker %d: connection id changed %llu -> %llu", w->id,
+                     cid, v);
             break;
         }
         MYSQL_BIND b, r;
         memset(&b, 0, sizeof b);
         memset(&r, 0, sizeof r);
-        b.buffer_type = MYSQL_TYPE_LONGLONG; b.buffer = &p;
-        r.buffer_type = MYSQL_TYPE_LONGLONG; r.buffer = &got;
-        if (mysql_stmt_bind_param(st, &b) || mysql_stmt_execute(st) || mysql_stmt_bind_result(st, &r) ||
-            mysql_stmt_fetch(st) != 0 || got != want) {
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = &p;
+        r.buffer_type = MYSQL_TYPE_LONGLONG;
+        r.buffer = &got;
+        if (mysql_stmt_bind_param(st, &b) || mysql_stmt_execute(st) ||
+            mysql_stmt_bind_result(st, &r) || mysql_stmt_fetch(st) != 0 || got != want) {
             w->failures++;
-            snprintf(w->why, sizeof w->why, "worker %d loop %d: got %lld want %lld (%s)", w->id, i, got,
-                     want, mysql_stmt_error(st));
+            snprintf(w->why, sizeof w->why, "worker %d loop %d: got %lld want %lld (%s)", w->id, i,
+                     got, want, mysql_stmt_error(st));
         }
         mysql_stmt_free_result(st);
     }
@@ -262,8 +269,10 @@ static int case_session_isolation(void)
 
 static int case_many_sessions(void)
 {
-    enum { N = 300 };
-    MYSQL *m[N] = { 0 };
+    enum {
+        N = 300
+    };
+    MYSQL *m[N] = {0};
     int rc = CASE_FAIL, n = 0;
     for (n = 0; n < N; n++)
         CHECK((m[n] = connect_app()) != NULL, "session %d: %s", n, g_reason);
@@ -271,7 +280,8 @@ static int case_many_sessions(void)
         unsigned long long v = 0;
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT %d", i);
-        CHECK(query_ull(m[i], sql, &v) && v == (unsigned long long)i, "session %d answered %llu", i, v);
+        CHECK(query_ull(m[i], sql, &v) && v == (unsigned long long)i, "session %d answered %llu", i,
+              v);
     }
     rc = CASE_PASS;
 out:
@@ -291,15 +301,15 @@ static int case_abort_mid_result(void)
     MYSQL *m = connect_app();
     CHECK(m, "%s", g_reason);
     CHECK(query_ull(m, "SELECT CONNECTION_ID()", &cid), "%s", g_reason);
-    CHECK(mysql_query(m, "SELECT seq, REPEAT('x', 1000) FROM seq_1_to_2000000") == 0, "big select: %s",
-          mysql_error(m));
+    CHECK(mysql_query(m, "SELECT seq, REPEAT('x', 1000) FROM seq_1_to_2000000") == 0,
+          "big select: %s", mysql_error(m));
     r = mysql_use_result(m);
     CHECK(r, "use_result: %s", mysql_error(m));
     for (int i = 0; i < 10; i++)
         CHECK(mysql_fetch_row(r), "row %d", i);
     /* vanish without COM_QUIT: RST the socket */
     int fd = (int)mysql_get_socket(m);
-    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     shutdown(fd, SHUT_RDWR);
     mysql_free_result(r);
@@ -342,7 +352,7 @@ out:
 static int tcp_connect(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)g_port) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
     inet_pton(AF_INET, g_host, &a.sin_addr);
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         set_reason("tcp connect: %s", strerror(errno));
@@ -363,7 +373,7 @@ static long read_until_close(int fd, int timeout_ms)
         int left = timeout_ms - (int)((now_s() - t0) * 1000);
         if (left <= 0)
             return -1;
-        struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, left) <= 0)
             return -1;
         ssize_t n = read(fd, buf, sizeof buf);
@@ -393,12 +403,16 @@ static int case_garbage_handshake(void)
             junk[3] = 1;
         }
         if (round == 2) { /* a plausible header with a truncated body */
-            junk[0] = 200; junk[1] = 0; junk[2] = 0; junk[3] = 1;
+            junk[0] = 200;
+            junk[1] = 0;
+            junk[2] = 0;
+            junk[3] = 1;
         }
         ssize_t wn = write(fd, junk, round == 0 ? sizeof junk : 20);
         CHECK(wn > 0, "write: %s", strerror(errno));
         if (round == 0)
-            CHECK(read_until_close(fd, 15000) >= 0, "round %d: the connection stayed open 15 s after garbage", round);
+            CHECK(read_until_close(fd, 15000) >= 0,
+                  "round %d: the connection stayed open 15 s after garbage", round);
         close(fd);
         fd = -1;
         CHECK(still_serving(), "after garbage round %d: %s", round, g_reason);
@@ -438,13 +452,10 @@ struct it_case {
 };
 
 static const struct it_case CASES[] = {
-    { "connection_churn", case_connection_churn },
-    { "session_isolation", case_session_isolation },
-    { "many_sessions", case_many_sessions },
-    { "abort_mid_result", case_abort_mid_result },
-    { "abort_mid_query", case_abort_mid_query },
-    { "garbage_handshake", case_garbage_handshake },
-    { "abort_in_handshake", case_abort_in_handshake },
+    {"connection_churn", case_connection_churn},     {"session_isolation", case_session_isolation},
+    {"many_sessions", case_many_sessions},           {"abort_mid_result", case_abort_mid_result},
+    {"abort_mid_query", case_abort_mid_query},       {"garbage_handshake", case_garbage_handshake},
+    {"abort_in_handshake", case_abort_in_handshake},
 };
 
 int main(int argc, char **argv)
@@ -477,7 +488,8 @@ int main(int argc, char **argv)
             sel = sel || strcmp(argv[a], CASES[i].name) == 0;
         if (!sel)
             continue;
-        snprintf(g_alarm_msg, sizeof g_alarm_msg, "not ok - %s: timed out after 120 s\n", CASES[i].name);
+        snprintf(g_alarm_msg, sizeof g_alarm_msg, "not ok - %s: timed out after 120 s\n",
+                 CASES[i].name);
         g_reason[0] = '\0';
         double t0 = now_s();
         alarm(120);

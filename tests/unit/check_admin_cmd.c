@@ -163,7 +163,8 @@ START_TEST(client_probes)
     /* Connector/J style */
     ck_assert(parse("/* mysql-connector-j */ SELECT  @@session.auto_increment_increment AS "
                     "auto_increment_increment, @@character_set_client AS character_set_client, "
-                    "@@GLOBAL.max_allowed_packet AS max_allowed_packet", &c));
+                    "@@GLOBAL.max_allowed_packet AS max_allowed_packet",
+                    &c));
     ck_assert_int_eq(c.nitems, 3);
     ck_assert_str_eq(c.items[0].name, "auto_increment_increment");
     ck_assert_str_eq(c.items[0].column, "auto_increment_increment");
@@ -257,8 +258,8 @@ START_TEST(bad_inputs)
     struct admin_cmd c;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_msg(!parse(bad[i].q, &c), "'%s' was accepted", bad[i].q);
-        ck_assert_msg(strstr(err, bad[i].msg) != NULL, "'%s': got \"%s\", wanted \"%s\"",
-                      bad[i].q, err, bad[i].msg);
+        ck_assert_msg(strstr(err, bad[i].msg) != NULL, "'%s': got \"%s\", wanted \"%s\"", bad[i].q,
+                      err, bad[i].msg);
     }
     /* an unknown command lists what is accepted */
     ck_assert(!parse("FROB", &c));

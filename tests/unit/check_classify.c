@@ -17,31 +17,45 @@
 
 /* ---- fixtures -------------------------------------------------------- */
 
-static const struct sql_server MY5744 = { SQL_FLAVOUR_MYSQL, 50744, false };
-static const struct sql_server MY8011 = { SQL_FLAVOUR_MYSQL, 80011, false };
-static const struct sql_server MY8028 = { SQL_FLAVOUR_MYSQL, 80028, false };
-static const struct sql_server MY8029 = { SQL_FLAVOUR_MYSQL, 80029, false };
-static const struct sql_server MY8035 = { SQL_FLAVOUR_MYSQL, 80035, false };
-static const struct sql_server MD10339 = { SQL_FLAVOUR_MARIADB, 100339, false };
-static const struct sql_server MD1011 = { SQL_FLAVOUR_MARIADB, 101119, false };
-static const struct sql_server MD1104 = { SQL_FLAVOUR_MARIADB, 110408, false };
+static const struct sql_server MY5744 = {SQL_FLAVOUR_MYSQL, 50744, false};
+static const struct sql_server MY8011 = {SQL_FLAVOUR_MYSQL, 80011, false};
+static const struct sql_server MY8028 = {SQL_FLAVOUR_MYSQL, 80028, false};
+static const struct sql_server MY8029 = {SQL_FLAVOUR_MYSQL, 80029, false};
+static const struct sql_server MY8035 = {SQL_FLAVOUR_MYSQL, 80035, false};
+static const struct sql_server MD10339 = {SQL_FLAVOUR_MARIADB, 100339, false};
+static const struct sql_server MD1011 = {SQL_FLAVOUR_MARIADB, 101119, false};
+static const struct sql_server MD1104 = {SQL_FLAVOUR_MARIADB, 110408, false};
 
 static struct gate_column_info fx_cols[] = {
-    { .name = "id", .type = "INT", .length = -1, .auto_increment = true, .in_index = true },
-    { .name = "name", .type = "VARCHAR", .length = 50, .charset = "utf8mb4", .max_bytes_per_char = 4,
-      .nullable = true },
-    { .name = "code", .type = "VARCHAR", .length = 100, .charset = "latin1", .max_bytes_per_char = 1,
-      .nullable = false, .in_index = true },
-    { .name = "qty", .type = "INT", .length = -1, .nullable = false },
-    { .name = "v", .type = "INT", .length = -1, .nullable = true, .is_virtual = true },
+    {.name = "id", .type = "INT", .length = -1, .auto_increment = true, .in_index = true},
+    {.name = "name",
+     .type = "VARCHAR",
+     .length = 50,
+     .charset = "utf8mb4",
+     .max_bytes_per_char = 4,
+     .nullable = true},
+    {.name = "code",
+     .type = "VARCHAR",
+     .length = 100,
+     .charset = "latin1",
+     .max_bytes_per_char = 1,
+     .nullable = false,
+     .in_index = true},
+    {.name = "qty", .type = "INT", .length = -1, .nullable = false},
+    {.name = "v", .type = "INT", .length = -1, .nullable = true, .is_virtual = true},
 };
 
 /* corpus section 6 defaults: InnoDB, DYNAMIC, PK, no FULLTEXT/FK */
 static struct gate_table_info fx_table(void)
 {
     struct gate_table_info t = {
-        .schema = "s", .name = "t", .engine = "InnoDB", .row_format = "DYNAMIC",
-        .has_primary_key = true, .ncols = (int)(sizeof fx_cols / sizeof fx_cols[0]), .cols = fx_cols,
+        .schema = "s",
+        .name = "t",
+        .engine = "InnoDB",
+        .row_format = "DYNAMIC",
+        .has_primary_key = true,
+        .ncols = (int)(sizeof fx_cols / sizeof fx_cols[0]),
+        .cols = fx_cols,
     };
     return t;
 }
@@ -111,11 +125,11 @@ static struct sql_alter_spec fx_index(enum sql_index_kind kind, const char *name
     return sp;
 }
 
-#define EXPECT(r, alg, ln, rb)                                                          \
-    do {                                                                                 \
-        ck_assert_int_eq((r).best, (alg));                                               \
-        ck_assert_int_eq((r).lock_none, (ln));                                           \
-        ck_assert_int_eq((r).rebuild, (rb));                                             \
+#define EXPECT(r, alg, ln, rb)                 \
+    do {                                       \
+        ck_assert_int_eq((r).best, (alg));     \
+        ck_assert_int_eq((r).lock_none, (ln)); \
+        ck_assert_int_eq((r).rebuild, (rb));   \
     } while (0)
 
 /* ---- the matrix itself ------------------------------------------------- */
@@ -124,45 +138,48 @@ static struct sql_alter_spec fx_index(enum sql_index_kind kind, const char *name
  * references mention, and rows never name an algorithm the server lacks. */
 START_TEST(matrix_complete)
 {
-    static const unsigned my[] = { 50600, 50744, 80000, 80011, 80012, 80015, 80016, 80022, 80023,
-                                   80027, 80028, 80029, 80035, 80400, 90100, 999999 };
-    static const unsigned md[] = { 100200, 100301, 100302, 100306, 100307, 100400, 100402, 100403,
-                                   100502, 100600, 101119, 110200, 110408, 999999 };
+    static const unsigned my[] = {50600, 50744, 80000, 80011, 80012, 80015, 80016, 80022,
+                                  80023, 80027, 80028, 80029, 80035, 80400, 90100, 999999};
+    static const unsigned md[] = {100200, 100301, 100302, 100306, 100307, 100400, 100402,
+                                  100403, 100502, 100600, 101119, 110200, 110408, 999999};
     for (int cond = 0; cond < DM__COUNT; cond++) {
         for (size_t v = 0; v < sizeof my / sizeof my[0]; v++) {
-            struct sql_server s = { SQL_FLAVOUR_MYSQL, my[v], false };
+            struct sql_server s = {SQL_FLAVOUR_MYSQL, my[v], false};
             bool found = false;
             for (size_t i = 0; i < DM_NROWS && !found; i++)
-                found = dm_rows[i].cond == (enum dm_cond)cond && dm_rows[i].flavour == SQL_FLAVOUR_MYSQL &&
-                        my[v] >= dm_rows[i].min_ver && my[v] <= dm_rows[i].max_ver;
+                found = dm_rows[i].cond == (enum dm_cond)cond &&
+                        dm_rows[i].flavour == SQL_FLAVOUR_MYSQL && my[v] >= dm_rows[i].min_ver &&
+                        my[v] <= dm_rows[i].max_ver;
             ck_assert_msg(found, "no MySQL row for condition %d at %u", cond, my[v]);
             (void)s;
         }
         for (size_t v = 0; v < sizeof md / sizeof md[0]; v++) {
             bool found = false;
             for (size_t i = 0; i < DM_NROWS && !found; i++)
-                found = dm_rows[i].cond == (enum dm_cond)cond && dm_rows[i].flavour == SQL_FLAVOUR_MARIADB &&
-                        md[v] >= dm_rows[i].min_ver && md[v] <= dm_rows[i].max_ver;
+                found = dm_rows[i].cond == (enum dm_cond)cond &&
+                        dm_rows[i].flavour == SQL_FLAVOUR_MARIADB && md[v] >= dm_rows[i].min_ver &&
+                        md[v] <= dm_rows[i].max_ver;
             ck_assert_msg(found, "no MariaDB row for condition %d at %u", cond, md[v]);
         }
     }
     for (size_t i = 0; i < DM_NROWS; i++) {
         const struct dm_row *r = &dm_rows[i];
         ck_assert_msg(r->min_ver <= r->max_ver, "row %s: empty range", r->id);
-        ck_assert_msg(!(r->best == SQL_ALG_NOCOPY && r->flavour == SQL_FLAVOUR_MYSQL), "row %s: NOCOPY on MySQL",
-                      r->id);
+        ck_assert_msg(!(r->best == SQL_ALG_NOCOPY && r->flavour == SQL_FLAVOUR_MYSQL),
+                      "row %s: NOCOPY on MySQL", r->id);
         if (r->best == SQL_ALG_INSTANT && r->flavour == SQL_FLAVOUR_MYSQL)
             ck_assert_msg(r->min_ver >= 80012, "row %s: INSTANT before 8.0.12", r->id);
         if (r->best == SQL_ALG_NOCOPY)
             ck_assert_msg(r->min_ver >= 100307, "row %s: NOCOPY before 10.3.7", r->id);
-        ck_assert_msg(!r->fragile || ((r->best == SQL_ALG_INSTANT || r->best == SQL_ALG_NOCOPY) && !r->rebuild),
+        ck_assert_msg(!r->fragile || ((r->best == SQL_ALG_INSTANT || r->best == SQL_ALG_NOCOPY) &&
+                                      !r->rebuild),
                       "row %s: fragile but rebuilding", r->id);
         /* rows of one condition and flavour must not overlap */
         for (size_t j = i + 1; j < DM_NROWS; j++) {
             const struct dm_row *o = &dm_rows[j];
             if (o->cond == r->cond && o->flavour == r->flavour)
-                ck_assert_msg(o->min_ver > r->max_ver || o->max_ver < r->min_ver, "rows %s/%s overlap", r->id,
-                              o->id);
+                ck_assert_msg(o->min_ver > r->max_ver || o->max_ver < r->min_ver,
+                              "rows %s/%s overlap", r->id, o->id);
         }
     }
 }
@@ -175,7 +192,7 @@ START_TEST(algorithm_keywords)
     ck_assert(classify_algorithm_supported(&MY8029, SQL_ALG_INSTANT));
     ck_assert(!classify_algorithm_supported(&MY8035, SQL_ALG_NOCOPY));
     ck_assert(classify_algorithm_supported(&MD1011, SQL_ALG_NOCOPY));
-    struct sql_server md1036 = { SQL_FLAVOUR_MARIADB, 100306, false };
+    struct sql_server md1036 = {SQL_FLAVOUR_MARIADB, 100306, false};
     ck_assert(!classify_algorithm_supported(&md1036, SQL_ALG_INSTANT));
     ck_assert(classify_algorithm_supported(&md1036, SQL_ALG_INPLACE));
 }
@@ -250,8 +267,8 @@ START_TEST(combination_rules)
 {
     struct gate_table_info t = fx_table();
     struct classify_result r;
-    struct sql_alter_spec sp[2] = { fx_add_col("x", "INT", SQL_POS_DEFAULT),
-                                    fx_index(SQL_INDEX_PLAIN, "ix", "x") };
+    struct sql_alter_spec sp[2] = {fx_add_col("x", "INT", SQL_POS_DEFAULT),
+                                   fx_index(SQL_INDEX_PLAIN, "ix", "x")};
     struct sql_stmt st = fx_alter(sp, 2);
     classify_stmt(&MY8035, &st, &t, &r);
     EXPECT(r, SQL_ALG_INPLACE, true, true); /* C308 */
@@ -262,7 +279,8 @@ START_TEST(combination_rules)
     EXPECT(r, SQL_ALG_INPLACE, true, true); /* ORA C043 */
     /* MariaDB: ADD COLUMN + DROP INDEX stays NOCOPY (it_oracle X20);
      * MySQL loses INSTANT and the ADD COLUMN rebuilds */
-    struct sql_alter_spec ad[2] = { fx_add_col("x", "INT", SQL_POS_DEFAULT), fx_op(SQL_AOP_DROP_INDEX, "ix") };
+    struct sql_alter_spec ad[2] = {fx_add_col("x", "INT", SQL_POS_DEFAULT),
+                                   fx_op(SQL_AOP_DROP_INDEX, "ix")};
     st = fx_alter(ad, 2);
     classify_stmt(&MD1011, &st, &t, &r);
     EXPECT(r, SQL_ALG_NOCOPY, true, false);
@@ -272,14 +290,16 @@ START_TEST(combination_rules)
     st = fx_alter(sp, 2);
 
     /* two instant ops stay instant (C066) */
-    struct sql_alter_spec sp2[2] = { fx_op(SQL_AOP_DROP_COLUMN, "qty"), fx_add_col("qty", "INT", SQL_POS_DEFAULT) };
+    struct sql_alter_spec sp2[2] = {fx_op(SQL_AOP_DROP_COLUMN, "qty"),
+                                    fx_add_col("qty", "INT", SQL_POS_DEFAULT)};
     st = fx_alter(sp2, 2);
     classify_stmt(&MY8035, &st, &t, &r);
     EXPECT(r, SQL_ALG_INSTANT, true, false);
     ck_assert(!r.mixed);
 
     /* DROP PRIMARY KEY alone copies, with ADD PRIMARY KEY rebuilds online */
-    struct sql_alter_spec sp3[2] = { fx_op(SQL_AOP_DROP_PRIMARY_KEY, NULL), fx_op(SQL_AOP_ADD_PRIMARY_KEY, NULL) };
+    struct sql_alter_spec sp3[2] = {fx_op(SQL_AOP_DROP_PRIMARY_KEY, NULL),
+                                    fx_op(SQL_AOP_ADD_PRIMARY_KEY, NULL)};
     st = fx_alter(sp3, 1);
     classify_stmt(&MD1011, &st, &t, &r);
     EXPECT(r, SQL_ALG_COPY, false, true); /* C189 */
@@ -289,7 +309,8 @@ START_TEST(combination_rules)
     ck_assert_str_eq(r.specs[0].matrix_row, "I10");
 
     /* DROP INDEX i, ADD INDEX i: index type change, instant on 8.0 (C172) */
-    struct sql_alter_spec sp4[2] = { fx_op(SQL_AOP_DROP_INDEX, "i1"), fx_index(SQL_INDEX_PLAIN, "i1", "qty") };
+    struct sql_alter_spec sp4[2] = {fx_op(SQL_AOP_DROP_INDEX, "i1"),
+                                    fx_index(SQL_INDEX_PLAIN, "i1", "qty")};
     st = fx_alter(sp4, 2);
     classify_stmt(&MY8035, &st, &t, &r);
     EXPECT(r, SQL_ALG_INSTANT, true, false);
@@ -339,7 +360,7 @@ START_TEST(modify_column)
     EXPECT(r, SQL_ALG_COPY, false, true); /* C105 */
 
     /* a PRIMARY KEY column stays NOT NULL without NOT NULL written */
-    static const char *pkcols[] = { "id" };
+    static const char *pkcols[] = {"id"};
     sp = fx_modify("id", "INT", -1, SQL_NULL_UNSPEC);
     sp.col.auto_increment = true;
     t.key_cols = pkcols;
@@ -377,16 +398,26 @@ END_TEST
 
 START_TEST(enum_members)
 {
-    static const char *old3[] = { "red", "green", "blue" };
-    static const char *app4[] = { "red", "green", "blue", "yellow" };
-    static const char *reord[] = { "blue", "green", "red" };
-    static const char *set8[] = { "a", "b", "c", "d", "e", "f", "g", "h" };
-    static const char *set9[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i" };
+    static const char *old3[] = {"red", "green", "blue"};
+    static const char *app4[] = {"red", "green", "blue", "yellow"};
+    static const char *reord[] = {"blue", "green", "red"};
+    static const char *set8[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    static const char *set9[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
     struct gate_column_info cols[] = {
-        { .name = "e", .type = "ENUM", .length = -1, .charset = "utf8mb4", .nullable = true, .nvalues = 3,
-          .values = old3 },
-        { .name = "f", .type = "SET", .length = -1, .charset = "utf8mb4", .nullable = true, .nvalues = 8,
-          .values = set8 },
+        {.name = "e",
+         .type = "ENUM",
+         .length = -1,
+         .charset = "utf8mb4",
+         .nullable = true,
+         .nvalues = 3,
+         .values = old3},
+        {.name = "f",
+         .type = "SET",
+         .length = -1,
+         .charset = "utf8mb4",
+         .nullable = true,
+         .nvalues = 8,
+         .values = set8},
     };
     struct gate_table_info t = fx_table();
     t.cols = cols;
@@ -494,7 +525,8 @@ START_TEST(unknown_table_is_conservative)
     ck_assert_str_eq(r.specs[0].matrix_row, "C9-idx");
 
     /* rename + add a virtual column: COPY on both flavours (C087) */
-    struct sql_alter_spec rv[2] = { fx_op(SQL_AOP_RENAME_COLUMN, "qty"), fx_add_col("q2", "INT", SQL_POS_DEFAULT) };
+    struct sql_alter_spec rv[2] = {fx_op(SQL_AOP_RENAME_COLUMN, "qty"),
+                                   fx_add_col("q2", "INT", SQL_POS_DEFAULT)};
     rv[0].new_name = "quantity";
     rv[1].col.generated = SQL_GEN_VIRTUAL;
     st = fx_alter(rv, 2);
@@ -572,8 +604,9 @@ START_TEST(other_statements)
     classify_stmt(&MY8035, &st, &t, &r);
     EXPECT(r, SQL_ALG_COPY, false, true); /* C219 */
 
-    static const enum sql_ddl_kind kinds[] = { SQL_DDL_TRUNCATE, SQL_DDL_RENAME_TABLE, SQL_DDL_DROP_TABLE,
-                                               SQL_DDL_CREATE_TABLE, SQL_DDL_ANALYZE, SQL_DDL_CREATE_TRIGGER };
+    static const enum sql_ddl_kind kinds[] = {SQL_DDL_TRUNCATE,   SQL_DDL_RENAME_TABLE,
+                                              SQL_DDL_DROP_TABLE, SQL_DDL_CREATE_TABLE,
+                                              SQL_DDL_ANALYZE,    SQL_DDL_CREATE_TRIGGER};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         st.ddl = kinds[i];
         classify_stmt(&MY8035, &st, &t, &r);
@@ -603,13 +636,17 @@ END_TEST
 
 static const char *alg_str(enum sql_algorithm a)
 {
-    static const char *const n[] = { "n.a.", "DEFAULT", "INSTANT", "NOCOPY", "INPLACE", "COPY" };
+    static const char *const n[] = {"n.a.", "DEFAULT", "INSTANT", "NOCOPY", "INPLACE", "COPY"};
     return (unsigned)a < sizeof n / sizeof n[0] ? n[a] : "?";
 }
 
 static int alg_rank(enum sql_algorithm a)
 {
-    return a == SQL_ALG_INSTANT ? 1 : a == SQL_ALG_NOCOPY ? 2 : a == SQL_ALG_INPLACE ? 3 : a == SQL_ALG_COPY ? 4 : 0;
+    return a == SQL_ALG_INSTANT   ? 1
+           : a == SQL_ALG_NOCOPY  ? 2
+           : a == SQL_ALG_INPLACE ? 3
+           : a == SQL_ALG_COPY    ? 4
+                                  : 0;
 }
 
 /* Split a TSV line in place; returns the number of fields. */
@@ -643,7 +680,7 @@ static bool corpus_row(char **f, char *msg, size_t msgsz, bool *overridden)
         snprintf(msg, msgsz, "bad facts entry");
         return false;
     }
-    struct sql_parse_opts opts = { .server = srv, .default_schema = "shop" };
+    struct sql_parse_opts opts = {.server = srv, .default_schema = "shop"};
     struct sql_script script;
     sql_script_init(&script);
     if (!sql_parse(&opts, f[2], strlen(f[2]), &script)) {
@@ -674,9 +711,10 @@ static bool corpus_row(char **f, char *msg, size_t msgsz, bool *overridden)
              (r.rebuild || !want_rb);
     else
         ok = r.best == want && r.lock_none == want_lock && r.rebuild == want_rb;
-    snprintf(msg, msgsz, "got %s/%s/%s want %s%s/%s/%s row=%s why=\"%s\" parsed=%d", alg_str(r.best),
-             r.lock_none ? "yes" : "no", r.rebuild ? "yes" : "no", facts.conservative ? "<=" : "", alg_str(want),
-             want_lock ? "yes" : "no", want_rb ? "yes" : "no", r.nspecs > 0 ? r.specs[0].matrix_row : "-", r.why,
+    snprintf(msg, msgsz, "got %s/%s/%s want %s%s/%s/%s row=%s why=\"%s\" parsed=%d",
+             alg_str(r.best), r.lock_none ? "yes" : "no", r.rebuild ? "yes" : "no",
+             facts.conservative ? "<=" : "", alg_str(want), want_lock ? "yes" : "no",
+             want_rb ? "yes" : "no", r.nspecs > 0 ? r.specs[0].matrix_row : "-", r.why,
              st ? st->parsed : -1);
     sql_script_free(&script);
     return ok;
@@ -709,16 +747,14 @@ START_TEST(corpus)
         overridden += ov;
     }
     fclose(fp);
-    fprintf(stderr, "corpus: %d/%d rows pass (%d follow the 10.11 oracle over the row)\n", pass, rows, overridden);
+    fprintf(stderr, "corpus: %d/%d rows pass (%d follow the 10.11 oracle over the row)\n", pass,
+            rows, overridden);
     ck_assert_int_gt(rows, 100);
     ck_assert_int_eq(pass, rows);
 }
 END_TEST
 
-static void corpus_add_tests(TCase *tc)
-{
-    tcase_add_test(tc, corpus);
-}
+static void corpus_add_tests(TCase *tc) { tcase_add_test(tc, corpus); }
 
 static Suite *classify_suite(void)
 {

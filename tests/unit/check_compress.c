@@ -13,7 +13,7 @@
 
 #include "compress.h"
 
-static const enum cmp_algo algos[] = { CMP_ZLIB, CMP_ZSTD };
+static const enum cmp_algo algos[] = {CMP_ZLIB, CMP_ZSTD};
 
 /* deterministic bytes: `entropy` 0 = very compressible, 1 = random-ish */
 static void fill(uint8_t *p, size_t n, int entropy, uint32_t seed)
@@ -95,7 +95,7 @@ END_TEST
 
 START_TEST(test_round_trip_sizes)
 {
-    static const size_t sizes[] = { 1, 49, 50, 51, 100, 4096, 65537, 300000, 1 << 20 };
+    static const size_t sizes[] = {1, 49, 50, 51, 100, 4096, 65537, 300000, 1 << 20};
     uint8_t *data = malloc(1 << 20);
 
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -164,7 +164,8 @@ START_TEST(test_large_payload)
     fill(data, n, 0, 3);
     for (size_t i = 0; i < n; i += 4093)
         data[i] = (uint8_t)i; /* not all one pattern */
-    ck_assert_int_eq(round_trip(algos[_i], 0, data, n), (int)((n + CMP_ENCODE_CHUNK - 1) / CMP_ENCODE_CHUNK));
+    ck_assert_int_eq(round_trip(algos[_i], 0, data, n),
+                     (int)((n + CMP_ENCODE_CHUNK - 1) / CMP_ENCODE_CHUNK));
     ck_assert_int_eq(round_trip(algos[_i], CMP_MAX_PAYLOAD, data, n), 2);
     fill(data, n, 1, 4);
     ck_assert_int_eq(round_trip(algos[_i], CMP_MAX_PAYLOAD, data, n), 2);
@@ -279,8 +280,8 @@ static void expect_corrupt(enum cmp_algo algo, uint32_t max_ulen, uint32_t clen,
 {
     struct cmp_stream s;
     struct evbuffer *in = evbuffer_new(), *out = evbuffer_new();
-    uint8_t h[7] = { (uint8_t)clen, (uint8_t)(clen >> 8), (uint8_t)(clen >> 16), 0,
-                     (uint8_t)ulen, (uint8_t)(ulen >> 8), (uint8_t)(ulen >> 16) };
+    uint8_t h[7] = {(uint8_t)clen, (uint8_t)(clen >> 8), (uint8_t)(clen >> 16), 0,
+                    (uint8_t)ulen, (uint8_t)(ulen >> 8), (uint8_t)(ulen >> 16)};
     char err[256] = "";
 
     ck_assert_int_eq(cmp_init(&s, algo, 0), 0);
@@ -296,7 +297,8 @@ static void expect_corrupt(enum cmp_algo algo, uint32_t max_ulen, uint32_t clen,
     evbuffer_free(out);
 }
 
-static size_t compress_ref(enum cmp_algo algo, const uint8_t *src, size_t n, uint8_t *dst, size_t cap)
+static size_t compress_ref(enum cmp_algo algo, const uint8_t *src, size_t n, uint8_t *dst,
+                           size_t cap)
 {
     if (algo == CMP_ZLIB) {
         uLongf dl = cap;
@@ -324,7 +326,8 @@ START_TEST(test_corrupt)
     expect_corrupt(a, 100, 200, 0, bad, 200, "stored above max_ulen");
     expect_corrupt(a, 0, (uint32_t)zl - 5, 1000, z, zl - 5, "truncated stream");
     expect_corrupt(a, 0, 0, 1000, z, 0, "empty payload");
-    expect_corrupt(a, 0, 2000, 10, bad, 300, "payload far larger than its content"); /* header alone */
+    expect_corrupt(a, 0, 2000, 10, bad, 300,
+                   "payload far larger than its content"); /* header alone */
     {
         uint8_t padded[2000];
         memcpy(padded, z, zl);
@@ -342,7 +345,7 @@ START_TEST(test_corrupt)
         /* a flipped byte: zlib catches it by adler32, zstd by structure or size */
         struct cmp_stream s;
         struct evbuffer *in = evbuffer_new(), *out = evbuffer_new();
-        uint8_t h[7] = { (uint8_t)zl, (uint8_t)(zl >> 8), 0, 0, 0xe8, 0x03, 0 };
+        uint8_t h[7] = {(uint8_t)zl, (uint8_t)(zl >> 8), 0, 0, 0xe8, 0x03, 0};
         ck_assert_int_eq(cmp_init(&s, a, 0), 0);
         evbuffer_add(in, h, 7);
         evbuffer_add(in, t, zl);
@@ -367,8 +370,8 @@ START_TEST(test_partial_then_error)
 {
     struct cmp_stream s;
     struct evbuffer *in = evbuffer_new(), *out = evbuffer_new();
-    static const uint8_t good[] = { 3, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c' };
-    static const uint8_t badh[] = { 10, 0, 0, 1, 100, 0, 0 };
+    static const uint8_t good[] = {3, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c'};
+    static const uint8_t badh[] = {10, 0, 0, 1, 100, 0, 0};
     char err[128];
 
     ck_assert_int_eq(cmp_init(&s, CMP_ZLIB, 0), 0);
@@ -411,8 +414,10 @@ START_TEST(test_seq)
     ck_assert_int_eq(cmp_last_seq(&srv), 0);
     /* the reply continues from there: 1, 2 */
     srv.max_chunk = 100;
-    evbuffer_add(a, "0123456789012345678901234567890123456789012345678901234567890123456789"
-                    "0123456789012345678901234567890123456789", 110);
+    evbuffer_add(a,
+                 "0123456789012345678901234567890123456789012345678901234567890123456789"
+                 "0123456789012345678901234567890123456789",
+                 110);
     ck_assert_int_eq(cmp_encode(&srv, a, w), 2);
     p = buf_bytes(w, &len);
     ck_assert_int_eq(p[3], 1);
@@ -523,11 +528,14 @@ START_TEST(test_transcript_small)
     ck_assert_int_eq(cmp_last_seq(&cli), 1);
     ck_assert_uint_eq(cli.bytes_plain_in, 1074);
     len = next_plain(plain, &seq, p, sizeof(p));
-    ck_assert_int_eq(len, 2); /* MariaDB cache-metadata: count + "metadata follows" */
+    ck_assert_int_eq(len, 2);  /* MariaDB cache-metadata: count + "metadata follows" */
     ck_assert_int_eq(p[0], 1); /* one column */
     len = next_plain(plain, &seq, p, sizeof(p));
     ck_assert_int_eq(seq, 2);
-    ck_assert_mem_eq(p, "\x03" "def", 4); /* column definition */
+    ck_assert_mem_eq(p,
+                     "\x03"
+                     "def",
+                     4); /* column definition */
     len = next_plain(plain, &seq, p, sizeof(p));
     ck_assert_int_eq(p[0], 0xfe); /* EOF */
     len = next_plain(plain, &seq, p, sizeof(p));
@@ -593,7 +601,8 @@ START_TEST(test_transcript_large)
     ck_assert_uint_eq(evbuffer_get_length(plain), 0);
     /* re-encode the row and decode it again with our own codec */
     ck_assert_int_eq(cmp_init(&enc, CMP_ZLIB, 1), 0);
-    ck_assert_int_eq(cmp_encode(&enc, row, rewire), (int)((17000009u + CMP_ENCODE_CHUNK - 1) / CMP_ENCODE_CHUNK));
+    ck_assert_int_eq(cmp_encode(&enc, row, rewire),
+                     (int)((17000009u + CMP_ENCODE_CHUNK - 1) / CMP_ENCODE_CHUNK));
     ck_assert_int_ge(cmp_decode(&cli, rewire, plain, 0, err, sizeof(err)), 1);
     ck_assert_uint_eq(evbuffer_get_length(plain), 17000009u);
     cmp_free(&cli);

@@ -229,11 +229,21 @@ START_TEST(sizes_and_numbers)
         bool ok;
         uint64_t want;
     } cases[] = {
-        {"0", true, 0},           {"1024", true, 1024},     {"1K", true, 1024},
-        {"1k", true, 1024},       {"2M", true, 2u << 20},   {"3G", true, 3ull << 30},
-        {"10GB", true, 10ull << 30}, {"1T", true, 1ull << 40}, {"", false, 0},
-        {"G", false, 0},          {"5X", false, 0},         {"-1", false, 0},
-        {"1.5G", false, 0},       {"1GG", false, 0},        {"99999999999999T", false, 0},
+        {"0", true, 0},
+        {"1024", true, 1024},
+        {"1K", true, 1024},
+        {"1k", true, 1024},
+        {"2M", true, 2u << 20},
+        {"3G", true, 3ull << 30},
+        {"10GB", true, 10ull << 30},
+        {"1T", true, 1ull << 40},
+        {"", false, 0},
+        {"G", false, 0},
+        {"5X", false, 0},
+        {"-1", false, 0},
+        {"1.5G", false, 0},
+        {"1GG", false, 0},
+        {"99999999999999T", false, 0},
         {"18446744073709551616", false, 0},
     };
     struct conf c;
@@ -353,8 +363,8 @@ START_TEST(secrets)
     ck_assert_str_eq(c.admin_password, "s3cret");
     ck_assert_str_eq(c.monitor_password, "hunter2");
     for (int i = 0; i < conf_key_count(); i++) {
-        ck_assert(conf_key_at(&c, i, sec, sizeof(sec), key, sizeof(key), val, sizeof(val),
-                              &reload));
+        ck_assert(
+            conf_key_at(&c, i, sec, sizeof(sec), key, sizeof(key), val, sizeof(val), &reload));
         ck_assert_ptr_null(strstr(val, "s3cret"));
         ck_assert_ptr_null(strstr(val, "hunter2"));
         if (strcmp(key, "password") == 0 || strcmp(key, "monitor_password") == 0)
@@ -422,15 +432,14 @@ START_TEST(show_config_round_trips)
     ck_assert(conf_set_kv(&a, "limits.table_size_limit=3G", err, sizeof(err)));
     /* every key's shown value is accepted back and shows the same */
     for (int i = 0; i < n; i++) {
-        ck_assert(conf_key_at(&a, i, sec, sizeof(sec), key, sizeof(key), val, sizeof(val),
-                              &reload));
+        ck_assert(
+            conf_key_at(&a, i, sec, sizeof(sec), key, sizeof(key), val, sizeof(val), &reload));
         if (strcmp(val, "***") == 0)
             continue;
         conf_defaults(&b);
-        ck_assert_msg(conf_set(&b, sec, key, val, err, sizeof(err)), "%s.%s=%s: %s", sec, key,
-                      val, err);
-        ck_assert(conf_key_at(&b, i, sec, sizeof(sec), key, sizeof(key), val2, sizeof(val2),
-                              NULL));
+        ck_assert_msg(conf_set(&b, sec, key, val, err, sizeof(err)), "%s.%s=%s: %s", sec, key, val,
+                      err);
+        ck_assert(conf_key_at(&b, i, sec, sizeof(sec), key, sizeof(key), val2, sizeof(val2), NULL));
         ck_assert_str_eq(val, val2);
     }
     ck_assert(!conf_key_at(&a, n, sec, sizeof(sec), key, sizeof(key), val, sizeof(val), NULL));

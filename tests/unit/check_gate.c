@@ -50,7 +50,8 @@ static const struct gate_table_info *gt_lookup_default(void *ctx, const char *sc
     if (!schema)
         snprintf(sql, sizeof sql,
                  "CREATE TABLE `%s` (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB "
-                 "ROW_FORMAT=DYNAMIC DEFAULT CHARSET=utf8mb4", table);
+                 "ROW_FORMAT=DYNAMIC DEFAULT CHARSET=utf8mb4",
+                 table);
     lint_schema_load(r->facts, &r->opts, sql, strlen(sql));
     return lint_schema_lookup(r->facts, schema, table);
 }
@@ -257,10 +258,12 @@ static const struct gt_rw gt_rewrites[] = {
      "ALTER TABLE users ADD COLUMN nickname VARCHAR(32) NULL, ALGORITHM=INPLACE, LOCK=NONE", 10},
     {"mariadb-10.11", "ALTER TABLE users ADD COLUMN nickname VARCHAR(32)",
      "ALTER TABLE users ADD COLUMN nickname VARCHAR(32), ALGORITHM=INSTANT", 10},
-    {"mysql-8.0.35", "DROP INDEX idx_status ON orders", "DROP INDEX idx_status ON orders ALGORITHM=INPLACE LOCK=NONE", 10},
+    {"mysql-8.0.35", "DROP INDEX idx_status ON orders",
+     "DROP INDEX idx_status ON orders ALGORITHM=INPLACE LOCK=NONE", 10},
     {"mysql-8.0.35", "CREATE INDEX idx_c ON orders (customer_id)",
      "CREATE INDEX idx_c ON orders (customer_id) ALGORITHM=INPLACE LOCK=NONE", 2},
-    {"mariadb-10.11", "CREATE INDEX b_index ON tab (b)", "CREATE INDEX b_index ON tab (b) ALGORITHM=NOCOPY LOCK=NONE", 2},
+    {"mariadb-10.11", "CREATE INDEX b_index ON tab (b)",
+     "CREATE INDEX b_index ON tab (b) ALGORITHM=NOCOPY LOCK=NONE", 2},
     {"mysql-8.0.35", "ALTER TABLE users ADD UNIQUE INDEX uk_email (email)",
      "ALTER TABLE users ADD UNIQUE INDEX uk_email (email), ALGORITHM=INPLACE, LOCK=NONE", 2},
     {"mysql-8.0.35", "ALTER TABLE t1 ADD COLUMN c2 INT, ALGORITHM=INSTANT, LOCK=NONE",
@@ -269,19 +272,26 @@ static const struct gt_rw gt_rewrites[] = {
      "ALTER TABLE t1 ALGORITHM=INSTANT, ADD COLUMN c2 INT", 11},
     {"mysql-5.7.44", "ALTER TABLE t1 ADD COLUMN c2 INT, ALGORITHM=INSTANT",
      "ALTER TABLE t1 ADD COLUMN c2 INT, ALGORITHM=INPLACE, LOCK=NONE", 17},
-    {"mysql-8.4.2", "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=NOCOPY", "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INSTANT", 17},
+    {"mysql-8.4.2", "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=NOCOPY",
+     "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INSTANT", 17},
     {"mariadb-10.11", "ALTER TABLE tab ADD INDEX b_index (b), ALGORITHM=INSTANT",
      "ALTER TABLE tab ADD INDEX b_index (b), ALGORITHM=NOCOPY, LOCK=NONE", 18},
-    {"mariadb-10.11", "ALTER TABLE tab ADD INDEX ix (b)", "ALTER TABLE tab ADD INDEX ix (b), ALGORITHM=NOCOPY, LOCK=NONE", 2},
+    {"mariadb-10.11", "ALTER TABLE tab ADD INDEX ix (b)",
+     "ALTER TABLE tab ADD INDEX ix (b), ALGORITHM=NOCOPY, LOCK=NONE", 2},
     {"mysql-8.0.35", "ALTER TABLE users ADD INDEX ix (n), LOCK=DEFAULT",
      "ALTER TABLE users ADD INDEX ix (n), LOCK=NONE, ALGORITHM=INPLACE", 2},
     {"mysql-8.0.35", "ALTER TABLE t ALGORITHM=INSTANT, LOCK=NONE, ADD COLUMN c INT",
      "ALTER TABLE t ALGORITHM=INSTANT, ADD COLUMN c INT", 11},
     /* comments, odd spacing, case and the trailing ';' + comment are kept */
-    {"mysql-8.0.35", "AlTeR  TaBlE `Shop`.`Users` /* add col */ aDd CoLuMn `Nick`   VarChar(32) NuLl ;  -- tail",
-     "AlTeR  TaBlE `Shop`.`Users` /* add col */ aDd CoLuMn `Nick`   VarChar(32) NuLl, ALGORITHM=INSTANT ;  -- tail", 10},
+    {"mysql-8.0.35",
+     "AlTeR  TaBlE `Shop`.`Users` /* add col */ aDd CoLuMn `Nick`   VarChar(32) NuLl ;  -- tail",
+     "AlTeR  TaBlE `Shop`.`Users` /* add col */ aDd CoLuMn `Nick`   VarChar(32) NuLl, "
+     "ALGORITHM=INSTANT ;  -- tail",
+     10},
     {"mysql-5.7.44", "alter table t\n  add column a int,\n  add column b int -- why\n",
-     "alter table t\n  add column a int,\n  add column b int, ALGORITHM=INPLACE, LOCK=NONE -- why\n", 10},
+     "alter table t\n  add column a int,\n  add column b int, ALGORITHM=INPLACE, LOCK=NONE -- "
+     "why\n",
+     10},
 };
 
 START_TEST(test_rewrite_forms)
@@ -336,7 +346,8 @@ START_TEST(test_rewrite_online_copy)
     struct gt_run r;
     gt_init(&r);
     gt_check(&r, "mariadb-11.4",
-             "CREATE TABLE tab (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, c VARCHAR(255) CHARACTER SET latin1)",
+             "CREATE TABLE tab (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, c VARCHAR(255) "
+             "CHARACTER SET latin1)",
              "ALTER TABLE tab MODIFY COLUMN c varchar(256)", NULL);
     ck_assert_int_eq(r.v.algorithm, SQL_ALG_COPY);
     ck_assert_int_eq(r.v.lock_none, 1);
@@ -383,25 +394,30 @@ START_TEST(test_reject_message)
     rules_reset();
     struct gt_run r;
     gt_init(&r);
-    gt_check(&r, "mysql-8.0.35", NULL, "ALTER TABLE users ADD COLUMN status TINYINT NOT NULL", NULL);
+    gt_check(&r, "mysql-8.0.35", NULL, "ALTER TABLE users ADD COLUMN status TINYINT NOT NULL",
+             NULL);
     ck_assert_int_eq(r.v.action, GATE_REJECT);
     ck_assert_uint_eq(r.v.deciding_rule, 1);
     ck_assert_uint_eq(r.v.err_code, DGE_RULE_REJECT);
     ck_assert_str_eq(r.v.sqlstate, "HY000");
     ck_assert_ptr_null(r.v.rewritten);
-    ck_assert_msg(strncmp(r.v.message, "ddlgate DG001 not-null-column-without-default: ALTER TABLE users "
-                                       "ADD COLUMN status TINYINT NOT NULL adds NOT NULL column status",
-                          strlen("ddlgate DG001 not-null-column-without-default: ALTER TABLE users "
-                                 "ADD COLUMN status TINYINT NOT NULL adds NOT NULL column status")) == 0,
-                  "%s", r.v.message);
+    ck_assert_msg(
+        strncmp(r.v.message,
+                "ddlgate DG001 not-null-column-without-default: ALTER TABLE users "
+                "ADD COLUMN status TINYINT NOT NULL adds NOT NULL column status",
+                strlen("ddlgate DG001 not-null-column-without-default: ALTER TABLE users "
+                       "ADD COLUMN status TINYINT NOT NULL adds NOT NULL column status")) == 0,
+        "%s", r.v.message);
     ck_assert_ptr_nonnull(strstr(r.v.message, "DEFAULT"));
     ck_assert(r.v.needs_mdl);
     /* an explicit blocking lock is refused, never rewritten away */
-    gt_check(&r, "mysql-8.0.35", NULL, "ALTER TABLE t ALGORITHM=INSTANT, LOCK=SHARED, ADD COLUMN c INT", NULL);
+    gt_check(&r, "mysql-8.0.35", NULL,
+             "ALTER TABLE t ALGORITHM=INSTANT, LOCK=SHARED, ADD COLUMN c INT", NULL);
     ck_assert_int_eq(r.v.action, GATE_REJECT);
     ck_assert_uint_eq(r.v.deciding_rule, 13);
     ck_assert_ptr_nonnull(strstr(r.v.message, "ddlgate DG013 explicit-blocking-lock:"));
-    gt_check(&r, "mysql-8.0.35", NULL, "ALTER TABLE `users` ADD COLUMN `note` TEXT, ALGORITHM=COPY", NULL);
+    gt_check(&r, "mysql-8.0.35", NULL, "ALTER TABLE `users` ADD COLUMN `note` TEXT, ALGORITHM=COPY",
+             NULL);
     ck_assert_int_eq(r.v.action, GATE_REJECT);
     ck_assert_uint_eq(r.v.deciding_rule, 12);
     ck_assert_ptr_nonnull(strstr(r.v.message, "ALGORITHM=INSTANT"));
@@ -415,14 +431,16 @@ START_TEST(test_copy_only_message)
     approval_reset();
     struct gt_run r;
     gt_init(&r);
-    gt_check(&r, "mariadb-10.11.19", "CREATE TABLE shop.orders (id INT PRIMARY KEY, qty INT NOT NULL)",
+    gt_check(&r, "mariadb-10.11.19",
+             "CREATE TABLE shop.orders (id INT PRIMARY KEY, qty INT NOT NULL)",
              "ALTER TABLE shop.orders MODIFY qty BIGINT NOT NULL", NULL);
     ck_assert_msg(gt_has(&r.v, 14), "%s", r.v.message);
     ck_assert_int_eq(r.v.action, GATE_APPROVAL);
     ck_assert_uint_eq(r.v.err_code, DGE_APPROVAL_REQUIRED);
-    ck_assert_ptr_nonnull(strstr(r.v.message, "ddlgate DG014 copy-only-blocking-operation: ALTER TABLE "
-                                              "shop.orders MODIFY qty BIGINT NOT NULL needs ALGORITHM=COPY "
-                                              "with a table lock on MariaDB 10.11.19"));
+    ck_assert_ptr_nonnull(strstr(r.v.message,
+                                 "ddlgate DG014 copy-only-blocking-operation: ALTER TABLE "
+                                 "shop.orders MODIFY qty BIGINT NOT NULL needs ALGORITHM=COPY "
+                                 "with a table lock on MariaDB 10.11.19"));
     ck_assert_ptr_nonnull(strstr(r.v.message, "gh-ost"));
     ck_assert_ptr_nonnull(strstr(r.v.message, "pending id"));
     gt_done(&r);
@@ -451,18 +469,18 @@ START_TEST(test_approval_flow)
     snprintf(hex, sizeof hex, "APPROVE %llu", id);
     ck_assert_ptr_nonnull(strstr(r.v.message, hex));
     /* asked again before approval: the same pending id */
-    gate_check(&(struct sql_parse_opts){.server = {SQL_FLAVOUR_MYSQL, 80035, false}}, &sess, NULL, q,
-               strlen(q), &r.script, &r.v);
+    gate_check(&(struct sql_parse_opts){.server = {SQL_FLAVOUR_MYSQL, 80035, false}}, &sess, NULL,
+               q, strlen(q), &r.script, &r.v);
     ck_assert_int_eq(r.v.action, GATE_APPROVAL);
     ck_assert_ptr_nonnull(strstr(r.v.message, hex));
     ck_assert(approval_approve(id, "admin", 10, true));
-    gate_check(&(struct sql_parse_opts){.server = {SQL_FLAVOUR_MYSQL, 80035, false}}, &sess, NULL, q,
-               strlen(q), &r.script, &r.v);
+    gate_check(&(struct sql_parse_opts){.server = {SQL_FLAVOUR_MYSQL, 80035, false}}, &sess, NULL,
+               q, strlen(q), &r.script, &r.v);
     ck_assert_int_eq(r.v.action, GATE_WARN); /* passes, still logged */
     ck_assert(gt_has(&r.v, 5));
     /* a once-approval is used up */
-    gate_check(&(struct sql_parse_opts){.server = {SQL_FLAVOUR_MYSQL, 80035, false}}, &sess, NULL, q,
-               strlen(q), &r.script, &r.v);
+    gate_check(&(struct sql_parse_opts){.server = {SQL_FLAVOUR_MYSQL, 80035, false}}, &sess, NULL,
+               q, strlen(q), &r.script, &r.v);
     ck_assert_int_eq(r.v.action, GATE_APPROVAL);
     gt_done(&r);
     approval_reset();
@@ -511,7 +529,8 @@ START_TEST(test_osc_suppression)
     rules_reset();
     struct gt_run r;
     gt_init(&r);
-    gt_check(&r, "mysql-8.0.35", NULL, "DROP /* gh-ost */ TABLE IF EXISTS `shop`.`_orders_del`", NULL);
+    gt_check(&r, "mysql-8.0.35", NULL, "DROP /* gh-ost */ TABLE IF EXISTS `shop`.`_orders_del`",
+             NULL);
     ck_assert_int_eq(r.v.nrules, 1);
     ck_assert_uint_eq(r.v.rules[0], 904);
     ck_assert_int_eq(r.v.action, GATE_WARN);
@@ -519,7 +538,8 @@ START_TEST(test_osc_suppression)
     /* with DG904 off the statement is judged like any other */
     ck_assert(rules_set_mode(904, RULE_OFF, NULL, NULL));
     gt_init(&r);
-    gt_check(&r, "mysql-8.0.35", NULL, "DROP /* gh-ost */ TABLE IF EXISTS `shop`.`_orders_del`", NULL);
+    gt_check(&r, "mysql-8.0.35", NULL, "DROP /* gh-ost */ TABLE IF EXISTS `shop`.`_orders_del`",
+             NULL);
     ck_assert(gt_has(&r.v, 5));
     ck_assert_int_eq(r.v.action, GATE_APPROVAL);
     gt_done(&r);
@@ -602,9 +622,11 @@ static const struct gt_rule_case gt_rule_cases[] = {
     {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, d DATETIME NOT NULL)",
      "ALTER TABLE t MODIFY d TIMESTAMP NOT NULL", 49, false},
     {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY)", 64, true},
-    {"mysql-8.0.35", NULL, "CREATE TABLE t (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY)", 64, false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY)", 64,
+     false},
     {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT(11) UNSIGNED NOT NULL PRIMARY KEY)", 65, true},
-    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT UNSIGNED PRIMARY KEY, flag TINYINT(1))", 65, false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT UNSIGNED PRIMARY KEY, flag TINYINT(1))", 65,
+     false},
     {"mysql-8.0.35", NULL, "CREATE DEFINER=`root`@`%` PROCEDURE p() SELECT 1", 71, true},
     {"mysql-8.0.35", NULL, "CREATE DEFINER=CURRENT_USER PROCEDURE p() SELECT 1", 71, false},
     {"mysql-8.0.35", NULL, "ALTER TABLE t KEY_BLOCK_SIZE=2", 72, true},
@@ -620,27 +642,43 @@ static const struct gt_rule_case gt_rule_cases[] = {
     {"mysql-8.0.35", NULL, "DELETE FROM t WHERE id IN (1, 2, 3)", 81, false},
     {"mysql-8.0.35", NULL, "DELETE FROM t WHERE id = 1 OR status = 'x'", 81, true},
     {"mysql-8.0.35", NULL, "UPDATE t SET a = 1 WHERE id BETWEEN 1 AND 1000", 81, false},
-    {"mysql-8.0.35", "CREATE TABLE t (uid INT NOT NULL PRIMARY KEY, id INT)", "DELETE FROM t WHERE id = 5", 81, true},
-    {"mysql-8.0.35", "CREATE TABLE t (uid INT NOT NULL PRIMARY KEY, id INT)", "DELETE FROM t WHERE uid = 5", 81, false},
-    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT AS (id + 1) VIRTUAL)", "ALTER TABLE t DROP COLUMN v", 6, false},
-    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "ALTER TABLE t DROP COLUMN v", 6, true},
-    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v BIGINT)", "ALTER TABLE t MODIFY v INT", 52, true},
-    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)", "ALTER TABLE t MODIFY v VARCHAR(100)", 52, true},
-    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "ALTER TABLE t MODIFY v BIGINT", 52, false},
-    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=MyISAM", "ALTER TABLE t ENGINE=MyISAM", 54, false},
-    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=MyISAM", "ALTER TABLE t ENGINE=InnoDB", 54, true},
+    {"mysql-8.0.35", "CREATE TABLE t (uid INT NOT NULL PRIMARY KEY, id INT)",
+     "DELETE FROM t WHERE id = 5", 81, true},
+    {"mysql-8.0.35", "CREATE TABLE t (uid INT NOT NULL PRIMARY KEY, id INT)",
+     "DELETE FROM t WHERE uid = 5", 81, false},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT AS (id + 1) VIRTUAL)",
+     "ALTER TABLE t DROP COLUMN v", 6, false},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "ALTER TABLE t DROP COLUMN v", 6,
+     true},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v BIGINT)", "ALTER TABLE t MODIFY v INT",
+     52, true},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)",
+     "ALTER TABLE t MODIFY v VARCHAR(100)", 52, true},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "ALTER TABLE t MODIFY v BIGINT",
+     52, false},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=MyISAM",
+     "ALTER TABLE t ENGINE=MyISAM", 54, false},
+    {"mysql-8.0.35", "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=MyISAM",
+     "ALTER TABLE t ENGINE=InnoDB", 54, true},
     {"mysql-8.0.35", NULL, "ALTER TABLE t DROP INDEX i1, ADD INDEX i1 (a, b)", 94, false},
     {"mysql-8.0.35", NULL, "DROP TEMPORARY TABLE tmp", 5, false},
     {"mysql-8.0.35", NULL, "DROP EVENT ev", 55, false},
     {"mysql-8.0.35", NULL, "DROP FUNCTION f", 55, true},
     {"mysql-8.0.35", NULL, "CREATE TABLE t2 LIKE t", 60, false},
-    {"mysql-9.1.0", NULL, "CREATE TABLE c (id INT PRIMARY KEY, pid INT REFERENCES p (id))", 75, false},
-    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, d DATE DEFAULT '0000-00-00')", 66, true},
-    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, d DATE DEFAULT '2024-01-31')", 66, false},
-    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, a INT, KEY ka (a), KEY ka2 (a))", 61, true},
-    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, a INT, b INT, UNIQUE KEY ua (a), KEY kab (a, b))", 61, false},
+    {"mysql-9.1.0", NULL, "CREATE TABLE c (id INT PRIMARY KEY, pid INT REFERENCES p (id))", 75,
+     false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, d DATE DEFAULT '0000-00-00')", 66,
+     true},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, d DATE DEFAULT '2024-01-31')", 66,
+     false},
+    {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY, a INT, KEY ka (a), KEY ka2 (a))",
+     61, true},
+    {"mysql-8.0.35", NULL,
+     "CREATE TABLE t (id INT PRIMARY KEY, a INT, b INT, UNIQUE KEY ua (a), KEY kab (a, b))", 61,
+     false},
     {"mysql-8.0.35", NULL, "CREATE TABLE t (id INT PRIMARY KEY) DEFAULT CHARSET=latin1", 62, true},
-    {"mysql-8.0.35", NULL, "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci", 62, false},
+    {"mysql-8.0.35", NULL,
+     "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci", 62, false},
     {"mysql-8.0.35", NULL, "SELECT * FROM t", 904, false},
     {"mysql-8.0.35", NULL, "ALTER TABLE `_t_gho` ADD COLUMN c INT NOT NULL", 904, true},
 };
@@ -663,8 +701,11 @@ START_TEST(test_rule_cases)
 END_TEST
 
 /* runtime facts a schema cannot express: size and session state */
-static const struct gate_table_info gt_big = {.name = "big", .engine = "InnoDB", .row_format = "DYNAMIC",
-                                              .has_primary_key = true, .size_bytes = 50ULL << 30};
+static const struct gate_table_info gt_big = {.name = "big",
+                                              .engine = "InnoDB",
+                                              .row_format = "DYNAMIC",
+                                              .has_primary_key = true,
+                                              .size_bytes = 50ULL << 30};
 
 static const struct gate_table_info *gt_lookup_big(void *ctx, const char *schema, const char *table)
 {
@@ -730,7 +771,8 @@ static Suite *gate_suite(void)
     Suite *s = suite_create("gate");
     TCase *tc = tcase_create("gate");
     tcase_add_test(tc, test_corpus);
-    tcase_add_loop_test(tc, test_rewrite_forms, 0, (int)(sizeof gt_rewrites / sizeof gt_rewrites[0]));
+    tcase_add_loop_test(tc, test_rewrite_forms, 0,
+                        (int)(sizeof gt_rewrites / sizeof gt_rewrites[0]));
     tcase_add_test(tc, test_rewrite_wsrep);
     tcase_add_test(tc, test_no_clause_syntax);
     tcase_add_test(tc, test_rewrite_online_copy);
@@ -744,7 +786,8 @@ static Suite *gate_suite(void)
     tcase_add_test(tc, test_point_select);
     tcase_add_test(tc, test_scoped_mode);
     tcase_add_test(tc, test_rule_off_no_rewrite);
-    tcase_add_loop_test(tc, test_rule_cases, 0, (int)(sizeof gt_rule_cases / sizeof gt_rule_cases[0]));
+    tcase_add_loop_test(tc, test_rule_cases, 0,
+                        (int)(sizeof gt_rule_cases / sizeof gt_rule_cases[0]));
     tcase_add_test(tc, test_runtime_size_session);
     tcase_add_test(tc, test_off_rules_enabled);
     suite_add_tcase(s, tc);

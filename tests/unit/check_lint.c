@@ -36,10 +36,7 @@ static void lt_rm(const char *dir)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static void lt_teardown(void)
-{
-    lt_rm(lt_dir);
-}
+static void lt_teardown(void) { lt_rm(lt_dir); }
 
 static void lt_write(const char *rel, const char *content)
 {
@@ -85,9 +82,11 @@ static int lt_lines(const char *s)
 
 START_TEST(test_order_lines_exit)
 {
-    lt_write("db/V1__init.sql", "CREATE TABLE users (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
-                                "  qty INT NOT NULL) ENGINE=InnoDB;\n");
-    lt_write("db/V2__nick.sql", "-- comment line\n\nALTER TABLE users ADD COLUMN nick VARCHAR(32) NULL;\n");
+    lt_write("db/V1__init.sql",
+             "CREATE TABLE users (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
+             "  qty INT NOT NULL) ENGINE=InnoDB;\n");
+    lt_write("db/V2__nick.sql",
+             "-- comment line\n\nALTER TABLE users ADD COLUMN nick VARCHAR(32) NULL;\n");
     lt_write("db/V10__qty.sql", "ALTER TABLE users MODIFY qty BIGINT NOT NULL;\n");
     lt_write("db/R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 1;\n");
     lt_write("db/notes.txt", "not sql\n");
@@ -97,9 +96,10 @@ START_TEST(test_order_lines_exit)
     ck_assert_int_eq(o.rc, 1); /* V10 is COPY-only: held for approval */
     ck_assert_int_eq(lt_lines(o.buf), 4);
     const char *v1 = strstr(o.buf, "V1__init.sql:1: [] ");
-    const char *v2 = strstr(o.buf, "V2__nick.sql:3: [DG010] algorithm=INSTANT lock_none=yes rebuild=no "
-                                   "action=rewrite rewritten: ALTER TABLE users ADD COLUMN nick "
-                                   "VARCHAR(32) NULL, ALGORITHM=INSTANT\n");
+    const char *v2 =
+        strstr(o.buf, "V2__nick.sql:3: [DG010] algorithm=INSTANT lock_none=yes rebuild=no "
+                      "action=rewrite rewritten: ALTER TABLE users ADD COLUMN nick "
+                      "VARCHAR(32) NULL, ALGORITHM=INSTANT\n");
     const char *v10 = strstr(o.buf, "V10__qty.sql:1: [DG014,DG016] algorithm=COPY");
     const char *r = strstr(o.buf, "R__view.sql:1:");
     ck_assert_msg(v1 && v2 && v10 && r, "%s", o.buf);
@@ -121,12 +121,14 @@ START_TEST(test_json)
                       "DELETE FROM t;\n");
     char f[300];
     snprintf(f, sizeof f, "%s/m.sql", lt_dir);
-    struct lt_out o = lt_run((const char *[]){"--server=mariadb-10.11", "--format", "json", f, NULL});
+    struct lt_out o =
+        lt_run((const char *[]){"--server=mariadb-10.11", "--format", "json", f, NULL});
     ck_assert_int_eq(o.rc, 1); /* DELETE without WHERE */
     ck_assert_int_eq(lt_lines(o.buf), 3);
-    static const char *const keys[] = {"\"file\":", "\"line\":", "\"statement\":", "\"kind\":", "\"tables\":",
-                                       "\"algorithm\":", "\"lock_none\":", "\"rebuild\":", "\"rules\":",
-                                       "\"action\":", "\"rewritten\":"};
+    static const char *const keys[] = {
+        "\"file\":",   "\"line\":",      "\"statement\":", "\"kind\":",
+        "\"tables\":", "\"algorithm\":", "\"lock_none\":", "\"rebuild\":",
+        "\"rules\":",  "\"action\":",    "\"rewritten\":"};
     char *save = NULL;
     int n = 0;
     for (char *line = strtok_r(o.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
@@ -136,13 +138,15 @@ START_TEST(test_json)
         for (const unsigned char *p = (const unsigned char *)line; *p; p++)
             ck_assert_msg(*p >= 0x20 && *p != 0xff, "raw control/invalid byte in %s", line);
         if (n == 0) {
-            ck_assert_ptr_nonnull(strstr(line, "\"kind\":\"ALTER_TABLE\",\"tables\":[\"shop.orders\"],"
-                                               "\"algorithm\":\"INSTANT\",\"lock_none\":true,\"rebuild\":false,"
-                                               "\"rules\":[\"DG010\"],\"action\":\"rewrite\""));
+            ck_assert_ptr_nonnull(
+                strstr(line, "\"kind\":\"ALTER_TABLE\",\"tables\":[\"shop.orders\"],"
+                             "\"algorithm\":\"INSTANT\",\"lock_none\":true,\"rebuild\":false,"
+                             "\"rules\":[\"DG010\"],\"action\":\"rewrite\""));
             ck_assert_ptr_nonnull(strstr(line, "\"line\":1,"));
         } else if (n == 1) {
             ck_assert_ptr_nonnull(strstr(line, "q\\\"uo\\\\\\\\te\\u0001\\ufffd"));
-            ck_assert_ptr_nonnull(strstr(line, "\"algorithm\":null,\"lock_none\":null,\"rebuild\":null"));
+            ck_assert_ptr_nonnull(
+                strstr(line, "\"algorithm\":null,\"lock_none\":null,\"rebuild\":null"));
             ck_assert_ptr_nonnull(strstr(line, "\"rewritten\":null"));
         } else {
             ck_assert_ptr_nonnull(strstr(line, "\"rules\":[\"DG008\"],\"action\":\"reject\""));
@@ -169,9 +173,11 @@ START_TEST(test_schema_and_delimiter)
     snprintf(f, sizeof f, "%s/up.sql", lt_dir);
     struct lt_out o = lt_run((const char *[]){"--server", "mariadb-10.11", "--schema", s, f, NULL});
     /* 128 latin1 bytes -> 300: the length prefix grows, COPY only */
-    ck_assert_msg(strstr(o.buf, "up.sql:1: [DG014,DG016,DG019] algorithm=COPY") != NULL, "%s", o.buf);
-    ck_assert_msg(strstr(o.buf, "up.sql:3: [DG035] algorithm=- lock_none=- rebuild=- action=warn\n") != NULL,
-                  "%s", o.buf);
+    ck_assert_msg(strstr(o.buf, "up.sql:1: [DG014,DG016,DG019] algorithm=COPY") != NULL, "%s",
+                  o.buf);
+    ck_assert_msg(
+        strstr(o.buf, "up.sql:3: [DG035] algorithm=- lock_none=- rebuild=- action=warn\n") != NULL,
+        "%s", o.buf);
     ck_assert_ptr_nonnull(strstr(o.buf, "up.sql:8: [] "));
     ck_assert_int_eq(lt_lines(o.buf), 3);
     ck_assert_int_eq(o.rc, 1);
@@ -186,9 +192,12 @@ START_TEST(test_golang_migrate)
     lt_write("gm/2_col.up.sql", "ALTER TABLE t ADD COLUMN c INT NULL;\n");
     char d[300];
     snprintf(d, sizeof d, "%s/gm", lt_dir);
-    struct lt_out o = lt_run((const char *[]){"--server", "mysql-8.0.36", "--format", "json", d, NULL});
-    ck_assert_ptr_nonnull(strstr(o.buf, "2_col.up.sql\",\"line\":0,\"statement\":null,\"kind\":\"MIGRATION\""));
-    ck_assert_ptr_nonnull(strstr(o.buf, "\"rules\":[\"missing-down-migration\"],\"action\":\"warn\""));
+    struct lt_out o =
+        lt_run((const char *[]){"--server", "mysql-8.0.36", "--format", "json", d, NULL});
+    ck_assert_ptr_nonnull(
+        strstr(o.buf, "2_col.up.sql\",\"line\":0,\"statement\":null,\"kind\":\"MIGRATION\""));
+    ck_assert_ptr_nonnull(
+        strstr(o.buf, "\"rules\":[\"missing-down-migration\"],\"action\":\"warn\""));
     ck_assert_ptr_null(strstr(o.buf, "1_init.up.sql\",\"line\":0"));
     /* the down file is judged (DG005) but does not drop t from the model */
     ck_assert_ptr_nonnull(strstr(o.buf, "\"rules\":[\"DG005\"]"));
@@ -231,9 +240,12 @@ START_TEST(test_schema_model)
     struct lint_schema *s = lint_schema_new();
     const char *sql =
         "CREATE TABLE shop.parent (id INT NOT NULL, code INT, PRIMARY KEY (id), KEY (code));\n"
-        "CREATE TABLE shop.child (id INT NOT NULL PRIMARY KEY, pid INT, f FLOAT, v INT AS (id+1) VIRTUAL,\n"
-        "  e ENUM('a','b') NOT NULL, CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES parent (id) ON DELETE CASCADE);\n"
-        "ALTER TABLE shop.child ADD COLUMN note VARCHAR(20) CHARACTER SET latin1 AFTER pid, DROP COLUMN f;\n"
+        "CREATE TABLE shop.child (id INT NOT NULL PRIMARY KEY, pid INT, f FLOAT, v INT AS (id+1) "
+        "VIRTUAL,\n"
+        "  e ENUM('a','b') NOT NULL, CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES parent (id) ON "
+        "DELETE CASCADE);\n"
+        "ALTER TABLE shop.child ADD COLUMN note VARCHAR(20) CHARACTER SET latin1 AFTER pid, DROP "
+        "COLUMN f;\n"
         "CREATE TABLE shop.nokey (a INT, u FLOAT, UNIQUE KEY (u));\n"
         "CREATE TRIGGER trg BEFORE INSERT ON shop.nokey FOR EACH ROW SET NEW.a = 1;\n"
         "CREATE TABLE shop.gone (id INT PRIMARY KEY);\n"
@@ -261,7 +273,8 @@ START_TEST(test_schema_model)
     ck_assert(p->cols[0].unique_lead && !p->cols[1].unique_lead && p->cols[1].in_index);
     const struct gate_table_info *n = lint_schema_lookup(s, NULL, "nokey2");
     ck_assert_ptr_nonnull(n);
-    ck_assert(!n->has_primary_key && n->has_any_unique && !n->has_not_null_unique && n->has_triggers);
+    ck_assert(!n->has_primary_key && n->has_any_unique && !n->has_not_null_unique &&
+              n->has_triggers);
     ck_assert_ptr_null(lint_schema_lookup(s, "shop", "gone"));
     ck_assert_ptr_null(lint_schema_lookup(s, "shop", "nokey"));
     lint_schema_free(s);

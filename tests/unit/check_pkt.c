@@ -14,8 +14,8 @@
 
 START_TEST(lenenc_roundtrip)
 {
-    static const uint64_t vals[] = {0, 1, 250, 251, 252, 65535, 65536, 0xffffff, 0x1000000,
-                                    0xffffffffffull, UINT64_MAX};
+    static const uint64_t vals[] = {
+        0, 1, 250, 251, 252, 65535, 65536, 0xffffff, 0x1000000, 0xffffffffffull, UINT64_MAX};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         struct pkt_writer w;
         struct pkt_cursor c;
@@ -103,7 +103,7 @@ START_TEST(ok_eof_err)
 {
     /* OK with SERVER_SESSION_STATE_CHANGED and a schema change to "shop" */
     static const uint8_t ok[] = {0x00, 0x01, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00,
-                                 0x07, 0x01, 0x05, 0x04, 's', 'h', 'o', 'p'};
+                                 0x07, 0x01, 0x05, 0x04, 's',  'h',  'o',  'p'};
     struct pkt_ok o;
     ck_assert(pkt_parse_ok(ok, sizeof(ok), true, &o));
     ck_assert_uint_eq(o.affected_rows, 1);
@@ -185,8 +185,8 @@ START_TEST(greeting_mysql_and_mariadb)
     /* MySQL 8: bit 0 set, no extended caps */
     greeting_roundtrip(0xdfffffffull & ~(uint64_t)CLIENT_SSL, "8.0.36");
     /* MariaDB 10.11: bit 0 clear, extended caps in the filler */
-    greeting_roundtrip(0x81fffffeull | MARIADB_CLIENT_PROGRESS | MARIADB_CLIENT_STMT_BULK_OPERATIONS |
-                           MARIADB_CLIENT_EXTENDED_METADATA,
+    greeting_roundtrip(0x81fffffeull | MARIADB_CLIENT_PROGRESS |
+                           MARIADB_CLIENT_STMT_BULK_OPERATIONS | MARIADB_CLIENT_EXTENDED_METADATA,
                        "5.5.5-10.11.19-MariaDB-0+deb12u1");
 }
 END_TEST

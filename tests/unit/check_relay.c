@@ -29,7 +29,10 @@
 #include "rules.h"
 #include "worker.h"
 
-enum dir { S2C, C2S };
+enum dir {
+    S2C,
+    C2S
+};
 
 struct step {
     enum dir dir;
@@ -44,69 +47,126 @@ struct script {
     int nsteps;
 };
 
-#define STEP(d, s, bytes) {d, s, (const uint8_t *)bytes, sizeof(bytes) - 1}
+#define STEP(d, s, bytes)                               \
+    {                                                   \
+        d, s, (const uint8_t *)bytes, sizeof(bytes) - 1 \
+    }
 
 /* ---- transcripts (MySQL 8.0.36, recorded from the protocol documentation's
  * layouts; scrambles and keys shortened where the length is free) ---------- */
 
 /* greeting: protocol 10, "8.0.36", thread 42, caps without SSL, query
  * attributes and optional metadata, charset 255, plugin caching_sha2 */
-static const char greeting[] =
-    "\x0a" "8.0.36\0" "\x2a\x00\x00\x00" "abcdefgh" "\x00"
-    "\xff\xf7" "\xff" "\x02\x00" "\xff\x95" "\x15" "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-    "ijklmnopqrst\0" "caching_sha2_password\0";
+static const char greeting[] = "\x0a"
+                               "8.0.36\0"
+                               "\x2a\x00\x00\x00"
+                               "abcdefgh"
+                               "\x00"
+                               "\xff\xf7"
+                               "\xff"
+                               "\x02\x00"
+                               "\xff\x95"
+                               "\x15"
+                               "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "ijklmnopqrst\0"
+                               "caching_sha2_password\0";
 
 /* HandshakeResponse41: caps = PROTOCOL_41|SECURE|PLUGIN_AUTH|LENENC|
  * DEPRECATE_EOF|MULTI_STATEMENTS|MULTI_RESULTS|PS_MULTI|TRANSACTIONS|
  * LONG_PASSWORD|LOCAL_FILES|CONNECT_WITH_DB, 32-byte SHA-256 scramble */
 static const char response[] =
-    "\x8d\xa2\x2f\x01" "\x00\x00\x00\x01" "\xff"
+    "\x8d\xa2\x2f\x01"
+    "\x00\x00\x00\x01"
+    "\xff"
     "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-    "app\0" "\x20" "0123456789abcdef0123456789abcdef" "test\0" "caching_sha2_password\0";
+    "app\0"
+    "\x20"
+    "0123456789abcdef0123456789abcdef"
+    "test\0"
+    "caching_sha2_password\0";
 
 static const char fast_ok[] = "\x01\x03";
 static const char full_auth[] = "\x01\x04";
 static const char key_request[] = "\x02";
-static const char pubkey[] = "\x01-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----\n";
+static const char pubkey[] =
+    "\x01-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----\n";
 static const char rsa_password[] =
     "\x11\x22\x33\x44\x55\x66\x77\x88\x11\x22\x33\x44\x55\x66\x77\x88"
     "\x11\x22\x33\x44\x55\x66\x77\x88\x11\x22\x33\x44\x55\x66\x77\x88";
 static const char auth_ok[] = "\x00\x00\x00\x02\x00\x00\x00";
 
 /* AuthSwitchRequest to mysql_native_password with a fresh scramble */
-static const char switch_native[] = "\xfe" "mysql_native_password\0" "ABCDEFGHIJKLMNOPQRST\0";
-static const char native_token[] = "\x9a\x8b\x7c\x6d\x5e\x4f\x30\x21\x12\x03\x9a\x8b\x7c\x6d\x5e\x4f\x30\x21\x12\x03";
+static const char switch_native[] = "\xfe"
+                                    "mysql_native_password\0"
+                                    "ABCDEFGHIJKLMNOPQRST\0";
+static const char native_token[] =
+    "\x9a\x8b\x7c\x6d\x5e\x4f\x30\x21\x12\x03\x9a\x8b\x7c\x6d\x5e\x4f\x30\x21\x12\x03";
 
 /* COM_QUERY SELECT @@version: one column, one row, OK-as-EOF (0xfe) */
-static const char q_version[] = "\x03" "SELECT @@version";
+static const char q_version[] = "\x03"
+                                "SELECT @@version";
 static const char rs_count1[] = "\x01";
-static const char rs_coldef[] = "\x03" "def" "\x00" "\x00" "\x00" "\x09" "@@version" "\x00"
-                                "\x0c" "\xff\x00" "\x18\x00\x00\x00" "\xfd" "\x00\x00" "\x1f" "\x00\x00";
-static const char rs_row[] = "\x06" "8.0.36";
+static const char rs_coldef[] = "\x03"
+                                "def"
+                                "\x00"
+                                "\x00"
+                                "\x00"
+                                "\x09"
+                                "@@version"
+                                "\x00"
+                                "\x0c"
+                                "\xff\x00"
+                                "\x18\x00\x00\x00"
+                                "\xfd"
+                                "\x00\x00"
+                                "\x1f"
+                                "\x00\x00";
+static const char rs_row[] = "\x06"
+                             "8.0.36";
 static const char rs_end[] = "\xfe\x00\x00\x02\x00\x00\x00";
 
 /* a row whose first column starts with 0xfe as a length prefix is >= 9 bytes */
-static const char q_two[] = "\x03" "SELECT 1; SELECT 2";
+static const char q_two[] = "\x03"
+                            "SELECT 1; SELECT 2";
 static const char rs_end_more[] = "\xfe\x00\x00\x0a\x00\x00\x00"; /* MORE_RESULTS_EXISTS */
-static const char rs_row1[] = "\x01" "1";
-static const char rs_row2[] = "\x01" "2";
+static const char rs_row1[] = "\x01"
+                              "1";
+static const char rs_row2[] = "\x01"
+                              "2";
 
 /* COM_STMT_PREPARE "SELECT ? + ?": 2 params, 1 column, no EOFs (DEPRECATE_EOF) */
-static const char q_prepare[] = "\x16" "SELECT ? + ?";
-static const char prep_ok[] = "\x00" "\x01\x00\x00\x00" "\x01\x00" "\x02\x00" "\x00" "\x00\x00";
-static const char prep_param[] = "\x03" "def" "\x00\x00\x00" "\x01" "?" "\x00" "\x0c\x3f\x00\x00\x00\x00\x00\xfd\x80\x00\x00\x00\x00";
+static const char q_prepare[] = "\x16"
+                                "SELECT ? + ?";
+static const char prep_ok[] = "\x00"
+                              "\x01\x00\x00\x00"
+                              "\x01\x00"
+                              "\x02\x00"
+                              "\x00"
+                              "\x00\x00";
+static const char prep_param[] = "\x03"
+                                 "def"
+                                 "\x00\x00\x00"
+                                 "\x01"
+                                 "?"
+                                 "\x00"
+                                 "\x0c\x3f\x00\x00\x00\x00\x00\xfd\x80\x00\x00\x00\x00";
 
 /* LOAD DATA LOCAL INFILE: 0xfb + file name, the file in packets, an empty
  * packet, then OK */
-static const char q_load[] = "\x03" "LOAD DATA LOCAL INFILE 'x.csv' INTO TABLE t";
-static const char infile_req[] = "\xfb" "x.csv";
+static const char q_load[] = "\x03"
+                             "LOAD DATA LOCAL INFILE 'x.csv' INTO TABLE t";
+static const char infile_req[] = "\xfb"
+                                 "x.csv";
 static const char infile_data[] = "1,a\n2,b\n";
 static const char infile_end[] = "";
 static const char load_ok[] = "\x00\x02\x00\x02\x00\x00\x00";
 
 /* ERR in the middle of rows ends the command */
-static const char q_err[] = "\x03" "SELECT boom()";
-static const char rs_err[] = "\xff\x19\x05" "#HY000" "boom";
+static const char q_err[] = "\x03"
+                            "SELECT boom()";
+static const char rs_err[] = "\xff\x19\x05"
+                             "#HY000"
+                             "boom";
 
 static const char q_ping[] = "\x0e";
 static const char ping_ok[] = "\x00\x00\x00\x02\x00\x00\x00";
@@ -116,28 +176,49 @@ static const char ping_ok[] = "\x00\x00\x00\x02\x00\x00\x00";
 static const struct step sc_full[] = {
     LOGIN(STEP(S2C, 2, full_auth), STEP(C2S, 3, key_request), STEP(S2C, 4, pubkey),
           STEP(C2S, 5, rsa_password), STEP(S2C, 6, auth_ok)),
-    STEP(C2S, 0, q_version), STEP(S2C, 1, rs_count1), STEP(S2C, 2, rs_coldef),
-    STEP(S2C, 3, rs_row), STEP(S2C, 4, rs_end),
-    STEP(C2S, 0, q_ping), STEP(S2C, 1, ping_ok),
+    STEP(C2S, 0, q_version),
+    STEP(S2C, 1, rs_count1),
+    STEP(S2C, 2, rs_coldef),
+    STEP(S2C, 3, rs_row),
+    STEP(S2C, 4, rs_end),
+    STEP(C2S, 0, q_ping),
+    STEP(S2C, 1, ping_ok),
 };
 
 static const struct step sc_fast[] = {
     LOGIN(STEP(S2C, 2, fast_ok), STEP(S2C, 3, auth_ok)),
-    STEP(C2S, 0, q_two), STEP(S2C, 1, rs_count1), STEP(S2C, 2, rs_coldef), STEP(S2C, 3, rs_row1),
-    STEP(S2C, 4, rs_end_more), STEP(S2C, 5, rs_count1), STEP(S2C, 6, rs_coldef),
-    STEP(S2C, 7, rs_row2), STEP(S2C, 8, rs_end),
-    STEP(C2S, 0, q_prepare), STEP(S2C, 1, prep_ok), STEP(S2C, 2, prep_param),
-    STEP(S2C, 3, prep_param), STEP(S2C, 4, rs_coldef),
-    STEP(C2S, 0, q_ping), STEP(S2C, 1, ping_ok),
+    STEP(C2S, 0, q_two),
+    STEP(S2C, 1, rs_count1),
+    STEP(S2C, 2, rs_coldef),
+    STEP(S2C, 3, rs_row1),
+    STEP(S2C, 4, rs_end_more),
+    STEP(S2C, 5, rs_count1),
+    STEP(S2C, 6, rs_coldef),
+    STEP(S2C, 7, rs_row2),
+    STEP(S2C, 8, rs_end),
+    STEP(C2S, 0, q_prepare),
+    STEP(S2C, 1, prep_ok),
+    STEP(S2C, 2, prep_param),
+    STEP(S2C, 3, prep_param),
+    STEP(S2C, 4, rs_coldef),
+    STEP(C2S, 0, q_ping),
+    STEP(S2C, 1, ping_ok),
 };
 
 static const struct step sc_switch[] = {
     LOGIN(STEP(S2C, 2, switch_native), STEP(C2S, 3, native_token), STEP(S2C, 4, auth_ok)),
-    STEP(C2S, 0, q_load), STEP(S2C, 1, infile_req), STEP(C2S, 2, infile_data),
-    STEP(C2S, 3, infile_end), STEP(S2C, 4, load_ok),
-    STEP(C2S, 0, q_err), STEP(S2C, 1, rs_count1), STEP(S2C, 2, rs_coldef), STEP(S2C, 3, rs_row),
+    STEP(C2S, 0, q_load),
+    STEP(S2C, 1, infile_req),
+    STEP(C2S, 2, infile_data),
+    STEP(C2S, 3, infile_end),
+    STEP(S2C, 4, load_ok),
+    STEP(C2S, 0, q_err),
+    STEP(S2C, 1, rs_count1),
+    STEP(S2C, 2, rs_coldef),
+    STEP(S2C, 3, rs_row),
     STEP(S2C, 4, rs_err),
-    STEP(C2S, 0, q_ping), STEP(S2C, 1, ping_ok),
+    STEP(C2S, 0, q_ping),
+    STEP(S2C, 1, ping_ok),
 };
 
 /* ---- plumbing -------------------------------------------------------------------- */
@@ -195,8 +276,9 @@ static const char *expect_packet(int fd, const struct step *st, char *msg, size_
         return msg;
     }
     if (hdr[3] != st->seq || len != st->len || memcmp(buf, st->data, len) != 0) {
-        snprintf(msg, msglen, "got seq %u len %zu (first byte 0x%02x), expected seq %u len %zu (0x%02x)",
-                 hdr[3], len, len ? buf[0] : 0, st->seq, st->len, st->len ? st->data[0] : 0);
+        snprintf(msg, msglen,
+                 "got seq %u len %zu (first byte 0x%02x), expected seq %u len %zu (0x%02x)", hdr[3],
+                 len, len ? buf[0] : 0, st->seq, st->len, st->len ? st->data[0] : 0);
         return msg;
     }
     return NULL;
@@ -269,7 +351,8 @@ static void run_script(const struct script *sc)
 
     start_proxy();
     struct fake_server fs = {.lfd = backend_lfd, .sc = sc};
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)proxy_port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)proxy_port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     pthread_create(&th, NULL, fake_server_main, &fs);
     fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -325,7 +408,8 @@ END_TEST
  * relayed to the client. */
 START_TEST(greeting_error_relayed)
 {
-    static const char too_many[] = "\xff\x10\x04" "Too many connections";
+    static const char too_many[] = "\xff\x10\x04"
+                                   "Too many connections";
     static const struct step st[] = {STEP(S2C, 0, too_many)};
     struct script sc = {"ERR instead of greeting", st, 1};
     run_script(&sc);

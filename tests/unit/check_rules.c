@@ -55,7 +55,8 @@ START_TEST(test_catalogue_matches_reference)
                       rules_mode_name(d->default_mode));
         while (*cell[3] == ' ')
             cell[3]++;
-        ck_assert_msg(d->runtime == (strncmp(cell[3], "runtime", 7) == 0), "DG%03u runtime flag", id);
+        ck_assert_msg(d->runtime == (strncmp(cell[3], "runtime", 7) == 0), "DG%03u runtime flag",
+                      id);
         ck_assert(d->summary && d->summary[0] && d->advice && d->advice[0]);
         seen++;
     }

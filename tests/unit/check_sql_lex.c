@@ -13,7 +13,8 @@
 
 #include "sql_lex.h"
 
-static const char *const type_names[] = {"EOF", "ID", "QID", "STR", "NUM", "HEX", "PARAM", "VAR", "SYSVAR", "OP"};
+static const char *const type_names[] = {"EOF", "ID",    "QID", "STR",    "NUM",
+                                         "HEX", "PARAM", "VAR", "SYSVAR", "OP"};
 
 static void render_tokens(const char *text, const struct sql_parse_opts *o, char *out, size_t cap)
 {
@@ -24,8 +25,8 @@ static void render_tokens(const char *text, const struct sql_parse_opts *o, char
     lex_init(&lx, text, strlen(text), o);
     while (lex_next(&lx, &t) && n + 256 < cap) {
         const char *ty = t.type == LEX_IDENT && t.kw ? "KW" : type_names[t.type];
-        n += (size_t)snprintf(out + n, cap - n, "%s%s(%.*s)@%u%s", n ? " | " : "", ty, (int)t.len, text + t.off,
-                              t.off, t.flags & LEXF_EXEC ? "!" : "");
+        n += (size_t)snprintf(out + n, cap - n, "%s%s(%.*s)@%u%s", n ? " | " : "", ty, (int)t.len,
+                              text + t.off, t.off, t.flags & LEXF_EXEC ? "!" : "");
     }
 }
 
@@ -97,7 +98,8 @@ START_TEST(lex_cases_file)
             unescape(want);
             render_tokens(text, &o, got, sizeof(got));
             if (strcmp(got, want) != 0) {
-                fprintf(stderr, "lex-cases.txt:%d: %s\n  want: %s\n  got:  %s\n", line_no, text, want, got);
+                fprintf(stderr, "lex-cases.txt:%d: %s\n  want: %s\n  got:  %s\n", line_no, text,
+                        want, got);
                 nfail++;
             }
             ncases++;
@@ -136,7 +138,9 @@ END_TEST
  * terminates, tokens stay inside the text and advance. */
 START_TEST(all_bytes_terminate)
 {
-    static const char *const prefixes[] = {"", "'", "\"", "`", "/*", "/*!", "/*M!1", "--", "#", "@", "@@", "0x", "x'", "_utf8'", "N'", "1e", ".", "\\"};
+    static const char *const prefixes[] = {"",      "'",      "\"", "`",  "/*", "/*!",
+                                           "/*M!1", "--",     "#",  "@",  "@@", "0x",
+                                           "x'",    "_utf8'", "N'", "1e", ".",  "\\"};
     char buf[16];
     struct sql_parse_opts o;
     memset(&o, 0, sizeof(o));

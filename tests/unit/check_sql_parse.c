@@ -34,12 +34,10 @@ static void put(struct render *r, const char *fmt, ...)
         r->len += (size_t)n;
 }
 
-static const char *str(const char *s)
-{
-    return s ? s : "-";
-}
+static const char *str(const char *s) { return s ? s : "-"; }
 
-static void put_span(struct render *r, const char *pre, const char *key, const char *text, struct sql_span s)
+static void put_span(struct render *r, const char *pre, const char *key, const char *text,
+                     struct sql_span s)
 {
     put(r, "%s%s=%.*s\n", pre, key, (int)s.len, text + s.off);
 }
@@ -57,49 +55,58 @@ static const char *const null_names[] = {"UNSPEC", "NULL", "NOT_NULL"};
 static const char *const default_names[] = {"NONE", "NULL", "LITERAL", "CURRENT_TS", "EXPR"};
 static const char *const gen_names[] = {"NONE", "VIRTUAL", "STORED"};
 static const char *const pos_names[] = {"DEFAULT", "FIRST", "AFTER"};
-static const char *const index_names[] = {"PLAIN", "UNIQUE", "PRIMARY", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK"};
+static const char *const index_names[] = {"PLAIN",   "UNIQUE",  "PRIMARY", "FULLTEXT",
+                                          "SPATIAL", "FOREIGN", "CHECK"};
 static const char *const lock_names[] = {"NONE_GIVEN", "DEFAULT", "NONE", "SHARED", "EXCLUSIVE"};
-static const char *const txn_names[] = {"NONE", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "OTHER"};
+static const char *const txn_names[] = {"NONE",     "BEGIN",     "COMMIT",
+                                        "ROLLBACK", "SAVEPOINT", "OTHER"};
 
-static void render_coldef(struct render *r, const char *pre, const char *text, const struct sql_coldef *c)
+static void render_coldef(struct render *r, const char *pre, const char *text,
+                          const struct sql_coldef *c)
 {
     put(r, "%sname=%s\n%stype=%s\n", pre, str(c->name), pre, str(c->type));
     put_span(r, pre, "type_span", text, c->type_span);
-    put(r, "%slength=%lld\n%sscale=%d\n%sunsigned=%d\n%szerofill=%d\n", pre, (long long)c->length, pre,
-        c->scale, pre, c->is_unsigned, pre, c->zerofill);
-    put(r, "%scharset=%s\n%scollation=%s\n%snvalues=%d\n", pre, str(c->charset), pre, str(c->collation), pre,
-        c->nvalues);
+    put(r, "%slength=%lld\n%sscale=%d\n%sunsigned=%d\n%szerofill=%d\n", pre, (long long)c->length,
+        pre, c->scale, pre, c->is_unsigned, pre, c->zerofill);
+    put(r, "%scharset=%s\n%scollation=%s\n%snvalues=%d\n", pre, str(c->charset), pre,
+        str(c->collation), pre, c->nvalues);
     for (int k = 0; k < c->nvalues; k++)
         put(r, "%svalue[%d]=%s\n", pre, k, c->values[k]);
-    put(r, "%snull=%s\n%sdefault=%s\n", pre, null_names[c->nullability], pre, default_names[c->default_kind]);
+    put(r, "%snull=%s\n%sdefault=%s\n", pre, null_names[c->nullability], pre,
+        default_names[c->default_kind]);
     put_span(r, pre, "default_span", text, c->default_span);
     put(r, "%son_update_ts=%d\n%sauto_increment=%d\n%sgenerated=%s\n", pre, c->on_update_ts, pre,
         c->auto_increment, pre, gen_names[c->generated]);
-    put(r, "%sprimary_key=%d\n%sunique_key=%d\n%sreferences=%d\n%shas_check=%d\n", pre, c->primary_key, pre,
-        c->unique_key, pre, c->references, pre, c->has_check);
-    put(r, "%sinvisible=%d\n%svisible=%d\n%scompressed=%d\n%spos=%s\n%safter=%s\n", pre, c->invisible, pre,
-        c->visible, pre, c->compressed, pre, pos_names[c->pos], pre, str(c->after));
+    put(r, "%sprimary_key=%d\n%sunique_key=%d\n%sreferences=%d\n%shas_check=%d\n", pre,
+        c->primary_key, pre, c->unique_key, pre, c->references, pre, c->has_check);
+    put(r, "%sinvisible=%d\n%svisible=%d\n%scompressed=%d\n%spos=%s\n%safter=%s\n", pre,
+        c->invisible, pre, c->visible, pre, c->compressed, pre, pos_names[c->pos], pre,
+        str(c->after));
 }
 
 static void render_index(struct render *r, const char *pre, const struct sql_index *ix)
 {
-    put(r, "%skind=%s\n%sname=%s\n%sncols=%d\n", pre, index_names[ix->kind], pre, str(ix->name), pre, ix->ncols);
+    put(r, "%skind=%s\n%sname=%s\n%sncols=%d\n", pre, index_names[ix->kind], pre, str(ix->name),
+        pre, ix->ncols);
     for (int k = 0; k < ix->ncols; k++)
         put(r, "%scol[%d]=%s\n", pre, k, ix->cols[k] ? ix->cols[k] : "(expr)");
     put(r, "%sprefix=%d\n%sexpression=%d\n%susing=%s\n%sinvisible=%d\n", pre, ix->has_prefix, pre,
         ix->has_expression, pre, str(ix->using), pre, ix->invisible);
     if (ix->ref_table.name)
         put_name(r, pre, "ref", &ix->ref_table);
-    put(r, "%son_delete_cascade=%d\n%son_update_cascade=%d\n", pre, ix->on_delete_cascade_or_set_null, pre,
-        ix->on_update_cascade_or_set_null);
+    put(r, "%son_delete_cascade=%d\n%son_update_cascade=%d\n", pre,
+        ix->on_delete_cascade_or_set_null, pre, ix->on_update_cascade_or_set_null);
 }
 
-static void render_alter(struct render *r, const char *pre, const char *text, const struct sql_alter *a)
+static void render_alter(struct render *r, const char *pre, const char *text,
+                         const struct sql_alter *a)
 {
     char p2[64];
     put_name(r, pre, "table", &a->table);
-    put(r, "%sonline=%d\n%signore=%d\n%salter_if_exists=%d\n", pre, a->online, pre, a->ignore, pre, a->if_exists);
-    put(r, "%salgorithm=%s\n%slock=%s\n", pre, sql_algorithm_name(a->algorithm), pre, lock_names[a->lock]);
+    put(r, "%sonline=%d\n%signore=%d\n%salter_if_exists=%d\n", pre, a->online, pre, a->ignore, pre,
+        a->if_exists);
+    put(r, "%salgorithm=%s\n%slock=%s\n", pre, sql_algorithm_name(a->algorithm), pre,
+        lock_names[a->lock]);
     put_span(r, pre, "algorithm_span", text, a->algorithm_span);
     put_span(r, pre, "lock_span", text, a->lock_span);
     put(r, "%swait=%d\n%snowait=%d\n%swait_seconds=%lld\n", pre, a->has_wait, pre, a->nowait, pre,
@@ -112,9 +119,11 @@ static void render_alter(struct render *r, const char *pre, const char *text, co
         snprintf(p2, sizeof(p2), "%sspec[%d].", pre, k);
         put(r, "%sop=%s\n", p2, sql_alter_op_name(sp->op));
         put_span(r, p2, "span", text, sp->span);
-        put(r, "%sif_exists=%d\n%sif_not_exists=%d\n%sold=%s\n%snew=%s\n%soption=%s\n%spartitions=%d\n", p2,
-            sp->if_exists, p2, sp->if_not_exists, p2, str(sp->old_name), p2, str(sp->new_name), p2,
-            str(sp->option_value), p2, sp->partition_count);
+        put(r,
+            "%sif_exists=%d\n%sif_not_exists=%d\n%sold=%s\n%snew=%s\n%soption=%s\n%spartitions=%"
+            "d\n",
+            p2, sp->if_exists, p2, sp->if_not_exists, p2, str(sp->old_name), p2, str(sp->new_name),
+            p2, str(sp->option_value), p2, sp->partition_count);
         if (sp->rename_to.name)
             put_name(r, p2, "rename_to", &sp->rename_to);
         char p3[80];
@@ -126,46 +135,53 @@ static void render_alter(struct render *r, const char *pre, const char *text, co
     }
 }
 
-static void render_stmt(struct render *r, const char *pre, const char *text, const struct sql_stmt *st)
+static void render_stmt(struct render *r, const char *pre, const char *text,
+                        const struct sql_stmt *st)
 {
     char p2[64];
-    put(r, "%skind=%s\n%sddl=%s\n%stxn=%s\n%sparsed=%d\n%serror=%s\n", pre, sql_kind_name(st->kind), pre,
-        sql_ddl_name(st->ddl), pre, txn_names[st->txn], pre, st->parsed, pre, str(st->parse_error));
+    put(r, "%skind=%s\n%sddl=%s\n%stxn=%s\n%sparsed=%d\n%serror=%s\n", pre, sql_kind_name(st->kind),
+        pre, sql_ddl_name(st->ddl), pre, txn_names[st->txn], pre, st->parsed, pre,
+        str(st->parse_error));
     put_span(r, pre, "span", text, st->span);
-    put(r, "%scomment_version=%u\n%sosc_marker=%d\n", pre, st->comment_version, pre, st->osc_marker);
+    put(r, "%scomment_version=%u\n%sosc_marker=%d\n", pre, st->comment_version, pre,
+        st->osc_marker);
     put(r, "%sntables=%d\n%sncolumns=%d\n", pre, st->ntables, pre, st->ncolumns);
     for (int k = 0; k < st->ntables; k++) {
         const struct sql_table_ref *t = &st->tables[k];
         snprintf(p2, sizeof(p2), "%stable[%d]", pre, k);
         put_name(r, p2, "", &t->name);
-        put(r, "%s.schema_written=%d\n%s.alias=%s\n%s.access=%s%s%s\n", p2, t->name.schema_written, p2,
-            str(t->alias), p2, t->access & SQL_ACCESS_READ ? "R" : "", t->access & SQL_ACCESS_WRITE ? "W" : "",
-            t->access & SQL_ACCESS_DDL ? "D" : "");
+        put(r, "%s.schema_written=%d\n%s.alias=%s\n%s.access=%s%s%s\n", p2, t->name.schema_written,
+            p2, str(t->alias), p2, t->access & SQL_ACCESS_READ ? "R" : "",
+            t->access & SQL_ACCESS_WRITE ? "W" : "", t->access & SQL_ACCESS_DDL ? "D" : "");
     }
     for (int k = 0; k < st->ncolumns; k++) {
         const struct sql_column_ref *c = &st->columns[k];
         snprintf(p2, sizeof(p2), "%scol[%d]", pre, k);
-        put(r, "%s=%s%s%s\n", p2, c->qualifier ? c->qualifier : "", c->qualifier ? "." : "", c->name);
-        put(r, "%s.ctx=%s\n%s.table=%d\n%s.star=%d\n", p2, ctx_names[c->ctx], p2, c->table_idx, p2, c->star);
+        put(r, "%s=%s%s%s\n", p2, c->qualifier ? c->qualifier : "", c->qualifier ? "." : "",
+            c->name);
+        put(r, "%s.ctx=%s\n%s.table=%d\n%s.star=%d\n", p2, ctx_names[c->ctx], p2, c->table_idx, p2,
+            c->star);
         put(r, "%s.text=%.*s\n", p2, (int)c->span.len, text + c->span.off);
     }
     put(r, "%sif_exists=%d\n%stemporary=%d\n%sflush_with_read_lock=%d\n%slock_for_write=%d\n", pre,
         st->if_exists, pre, st->temporary, pre, st->flush_with_read_lock, pre, st->lock_for_write);
-    put(r, "%shas_where=%d\n%swhere_trivial=%d\n%shas_limit=%d\n%sinsert_select=%d\n%sfor_update=%d\n%snparams=%d\n",
+    put(r,
+        "%shas_where=%d\n%swhere_trivial=%d\n%shas_limit=%d\n%sinsert_select=%d\n%sfor_update=%d\n%"
+        "snparams=%d\n",
         pre, st->has_where, pre, st->where_trivial, pre, st->has_limit, pre, st->insert_select, pre,
         st->for_update, pre, st->nparams);
     if (st->kind == SQL_KIND_DDL)
         render_alter(r, pre, text, &st->alter);
     if (st->ddl == SQL_DDL_CREATE_TABLE) {
         const struct sql_create_table *c = &st->create;
-        put(r, "%screate.temporary=%d\n%screate.if_not_exists=%d\n%screate.or_replace=%d\n", pre, c->temporary,
-            pre, c->if_not_exists, pre, c->or_replace);
-        put(r, "%screate.like=%d\n%screate.as_select=%d\n%screate.ncols=%d\n%screate.nindexes=%d\n", pre, c->like,
-            pre, c->as_select, pre, c->ncols, pre, c->nindexes);
-        put(r, "%screate.has_primary_key=%d\n%screate.engine=%s\n%screate.charset=%s\n", pre, c->has_primary_key,
-            pre, str(c->engine), pre, str(c->charset));
-        put(r, "%screate.collation=%s\n%screate.row_format=%s\n%screate.partitioned=%d\n", pre, str(c->collation),
-            pre, str(c->row_format), pre, c->partitioned);
+        put(r, "%screate.temporary=%d\n%screate.if_not_exists=%d\n%screate.or_replace=%d\n", pre,
+            c->temporary, pre, c->if_not_exists, pre, c->or_replace);
+        put(r, "%screate.like=%d\n%screate.as_select=%d\n%screate.ncols=%d\n%screate.nindexes=%d\n",
+            pre, c->like, pre, c->as_select, pre, c->ncols, pre, c->nindexes);
+        put(r, "%screate.has_primary_key=%d\n%screate.engine=%s\n%screate.charset=%s\n", pre,
+            c->has_primary_key, pre, str(c->engine), pre, str(c->charset));
+        put(r, "%screate.collation=%s\n%screate.row_format=%s\n%screate.partitioned=%d\n", pre,
+            str(c->collation), pre, str(c->row_format), pre, c->partitioned);
         if (c->like)
             put_name(r, pre, "create.like_table", &c->like_table);
         for (int k = 0; k < c->ncols; k++) {
@@ -284,8 +300,8 @@ START_TEST(parse_cases_file)
             bool found = strstr(r.buf, needle) != NULL;
             if (found != (line[0] == 'e')) {
                 /* report every mismatch, then fail once */
-                fprintf(stderr, "parse-cases.txt:%d (case at line %d: %s): %s '%s'\n", line_no, case_line, text,
-                        found ? "unexpected" : "missing", line + 7);
+                fprintf(stderr, "parse-cases.txt:%d (case at line %d: %s): %s '%s'\n", line_no,
+                        case_line, text, found ? "unexpected" : "missing", line + 7);
                 nfail++;
             }
             nexpect++;
@@ -328,9 +344,11 @@ START_TEST(ddl_cases_corpus)
         const struct sql_stmt *st = &script.stmts[0];
         ck_assert_msg(st->parsed, "%s: not parsed (%s): %s", f[0], str(st->parse_error), f[2]);
         char want[128];
-        snprintf(want, sizeof(want), "\n%s\t%s\t%s\n", f[0], sql_kind_name(st->kind), sql_ddl_name(st->ddl));
+        snprintf(want, sizeof(want), "\n%s\t%s\t%s\n", f[0], sql_kind_name(st->kind),
+                 sql_ddl_name(st->ddl));
         ck_assert_msg(strstr(kinds, want) != NULL, /* kinds starts with a header line */
-                      "%s: got %s/%s for %s", f[0], sql_kind_name(st->kind), sql_ddl_name(st->ddl), f[2]);
+                      "%s: got %s/%s for %s", f[0], sql_kind_name(st->kind), sql_ddl_name(st->ddl),
+                      f[2]);
         n++;
     }
     ck_assert_int_ge(n, 170);
@@ -373,8 +391,8 @@ START_TEST(digests)
         {"SELECT a FROM t WHERE b IN (1,2)", "SELECT a FROM t WHERE b IN (c,2)"},
     };
     for (size_t k = 0; k < sizeof(same) / sizeof(same[0]); k++)
-        ck_assert_msg(digest_of(same[k][0]) == digest_of(same[k][1]), "digest differs: %s | %s", same[k][0],
-                      same[k][1]);
+        ck_assert_msg(digest_of(same[k][0]) == digest_of(same[k][1]), "digest differs: %s | %s",
+                      same[k][0], same[k][1]);
     for (size_t k = 0; k < sizeof(differ) / sizeof(differ[0]); k++)
         ck_assert_msg(digest_of(differ[k][0]) != digest_of(differ[k][1]), "digest equal: %s | %s",
                       differ[k][0], differ[k][1]);
@@ -417,8 +435,9 @@ END_TEST
 /* A typical statement parses without leaving the inline arena block. */
 START_TEST(typical_statement_no_malloc)
 {
-    static const char q[] = "SELECT id, name, email FROM users u WHERE u.id = ? AND u.status = 'active' "
-                            "ORDER BY created_at DESC LIMIT 10";
+    static const char q[] =
+        "SELECT id, name, email FROM users u WHERE u.id = ? AND u.status = 'active' "
+        "ORDER BY created_at DESC LIMIT 10";
     struct sql_script s;
     struct sql_parse_opts o;
     memset(&o, 0, sizeof(o));
@@ -478,10 +497,14 @@ END_TEST
 START_TEST(truncations_never_fail)
 {
     static const char *const q[] = {
-        "ALTER TABLE t ADD COLUMN c INT NOT NULL DEFAULT 'x', ADD INDEX i (c), ALGORITHM=INPLACE, LOCK=NONE",
-        "SELECT a, (SELECT MAX(b) FROM u WHERE u.x = t.x) FROM t JOIN v USING (id) WHERE c IN (1,2) FOR UPDATE",
-        ("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, "
-         "KEY k (v(3)), CONSTRAINT fk FOREIGN KEY (id) REFERENCES p (id) ON DELETE CASCADE) ENGINE=InnoDB"),
+        "ALTER TABLE t ADD COLUMN c INT NOT NULL DEFAULT 'x', ADD INDEX i (c), ALGORITHM=INPLACE, "
+        "LOCK=NONE",
+        "SELECT a, (SELECT MAX(b) FROM u WHERE u.x = t.x) FROM t JOIN v USING (id) WHERE c IN "
+        "(1,2) FOR UPDATE",
+        ("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10) CHARACTER SET utf8mb4 COLLATE "
+         "utf8mb4_bin, "
+         "KEY k (v(3)), CONSTRAINT fk FOREIGN KEY (id) REFERENCES p (id) ON DELETE CASCADE) "
+         "ENGINE=InnoDB"),
         "/*!50000 ALTER TABLE t ADD COLUMN x INT */; INSERT INTO t VALUES ('a\\'b', \"c\"), (1,2)",
     };
     struct sql_script s;

@@ -227,9 +227,9 @@ START_TEST(bad_records_refuse_the_whole_file)
         "rule DG005\n",
         "rule DG005 reject shop\n",
         "rule 5x reject\n",
-        "rule DG005 reject - t\n",         /* empty schema */
-        "rule DG005 reject s%4 t\n",       /* bad escape */
-        "rule DG005 reject s%00 t\n",      /* NUL */
+        "rule DG005 reject - t\n",    /* empty schema */
+        "rule DG005 reject s%4 t\n",  /* bad escape */
+        "rule DG005 reject s%00 t\n", /* NUL */
         "frobnicate 1\n",
         "approval 1 00000000000000ab 5 pending once 1 2 3 u - s\napproval x\n",
         "approval 0 00000000000000ab 5 pending once 1 2 3 u - s\n",
@@ -251,8 +251,9 @@ START_TEST(bad_records_refuse_the_whole_file)
         ck_assert_int_ne(rules_mode(7, NULL, NULL), RULE_OFF); /* nothing applied */
     }
     /* well framed and valid, with comments, blank lines and an unknown rule */
-    framed(buf, sizeof(buf), "# comment\n\nrule DG998 off\nrule DG007 off\n"
-                             "approval 7 00000000000000ab 5 pending once 1 0 0 u - s\n");
+    framed(buf, sizeof(buf),
+           "# comment\n\nrule DG998 off\nrule DG007 off\n"
+           "approval 7 00000000000000ab 5 pending once 1 0 0 u - s\n");
     ck_assert_msg(statefile_parse(buf, strlen(buf), true, err, sizeof(err)), "%s", err);
     ck_assert_int_eq(rules_mode(7, NULL, NULL), RULE_OFF);
     {
@@ -286,7 +287,7 @@ START_TEST(files_and_errors)
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0600);
     snprintf(p2, sizeof(p2), "%s.tmp.%d", path, (int)getpid());
-    ck_assert_int_ne(access(p2, F_OK), 0); /* no temp file left behind */
+    ck_assert_int_ne(access(p2, F_OK), 0);                      /* no temp file left behind */
     ck_assert(!statefile_load(tmpdir, NULL, err, sizeof(err))); /* a directory */
 }
 END_TEST

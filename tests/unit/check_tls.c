@@ -131,9 +131,9 @@ static void make_fixtures(void)
 
 static void remove_fixtures(void)
 {
-    static const char *const names[] = { "ca.pem", "wrongca.pem", "server.pem", "server.key",
-                                         "client.pem", "client.key", "client-combined.pem",
-                                         "badclient.pem", "badclient.key", "garbage.pem" };
+    static const char *const names[] = {
+        "ca.pem",     "wrongca.pem",         "server.pem",    "server.key",    "client.pem",
+        "client.key", "client-combined.pem", "badclient.pem", "badclient.key", "garbage.pem"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unlink(path(names[i]));
@@ -214,7 +214,7 @@ static bool send_recv(SSL *from, SSL *to, const char *msg)
 
 static struct result pair_run(struct pair *p)
 {
-    struct result r = { 0 };
+    struct result r = {0};
     int ss = 0, cs = 0;
 
     for (int i = 0; i < 10000 && (ss == 0 || cs == 0) && ss >= 0 && cs >= 0; i++) {
@@ -343,9 +343,11 @@ START_TEST(test_client_certs)
 {
     SSL_CTX *s = server_ctx(path("ca.pem"));
     SSL_CTX *none = client_ctx(TLS_MODE_VERIFY_CA, path("ca.pem"), NULL, NULL);
-    SSL_CTX *good = client_ctx(TLS_MODE_VERIFY_CA, path("ca.pem"), path("client.pem"), path("client.key"));
+    SSL_CTX *good =
+        client_ctx(TLS_MODE_VERIFY_CA, path("ca.pem"), path("client.pem"), path("client.key"));
     SSL_CTX *comb = client_ctx(TLS_MODE_REQUIRED, NULL, path("client-combined.pem"), NULL);
-    SSL_CTX *bad = client_ctx(TLS_MODE_VERIFY_CA, path("ca.pem"), path("badclient.pem"), path("badclient.key"));
+    SSL_CTX *bad = client_ctx(TLS_MODE_VERIFY_CA, path("ca.pem"), path("badclient.pem"),
+                              path("badclient.key"));
     struct result r;
 
     r = handshake(s, none, TLS_MODE_VERIFY_CA, "127.0.0.1");
@@ -403,8 +405,10 @@ START_TEST(test_reload_swap)
     r = pair_run(&p);
     ck_assert(r.client_ok && r.server_ok);
     /* a failed reload leaves the caller's context alone */
-    ck_assert_ptr_null(tls_server_ctx_new(path("garbage.pem"), path("server.key"), NULL, err, sizeof(err)));
-    next = tls_server_ctx_new(path("server.pem"), path("server.key"), path("ca.pem"), err, sizeof(err));
+    ck_assert_ptr_null(
+        tls_server_ctx_new(path("garbage.pem"), path("server.key"), NULL, err, sizeof(err)));
+    next = tls_server_ctx_new(path("server.pem"), path("server.key"), path("ca.pem"), err,
+                              sizeof(err));
     ck_assert_msg(next != NULL, "%s", err);
     SSL_CTX_free(cur);
     cur = next;
@@ -429,22 +433,30 @@ START_TEST(test_errors)
     char err[512];
 
 #define SRV(cert, key, ca) (err[0] = '\0', tls_server_ctx_new(cert, key, ca, err, sizeof(err)))
-#define CLI(m, ca, cert, key) (err[0] = '\0', tls_client_ctx_new(m, ca, cert, key, err, sizeof(err)))
+#define CLI(m, ca, cert, key) \
+    (err[0] = '\0', tls_client_ctx_new(m, ca, cert, key, err, sizeof(err)))
     expect_ctx_error(SRV(path("nope.pem"), path("server.key"), NULL), err, "No such file");
     expect_ctx_error(SRV(path("nope.pem"), path("server.key"), NULL), err, "nope.pem");
     expect_ctx_error(SRV(path("server.pem"), path("nope.key"), NULL), err, "private key");
-    expect_ctx_error(SRV(path("garbage.pem"), path("server.key"), NULL), err, "cannot load certificate");
-    expect_ctx_error(SRV(path("server.pem"), path("garbage.pem"), NULL), err, "cannot load private key");
+    expect_ctx_error(SRV(path("garbage.pem"), path("server.key"), NULL), err,
+                     "cannot load certificate");
+    expect_ctx_error(SRV(path("server.pem"), path("garbage.pem"), NULL), err,
+                     "cannot load private key");
     expect_ctx_error(SRV(path("server.pem"), path("client.key"), NULL), err, "does not match");
     expect_ctx_error(SRV(path("server.pem"), path("server.key"), path("nope.pem")), err, "CA file");
-    expect_ctx_error(SRV(path("server.pem"), path("server.key"), path("garbage.pem")), err, "garbage.pem");
+    expect_ctx_error(SRV(path("server.pem"), path("server.key"), path("garbage.pem")), err,
+                     "garbage.pem");
     expect_ctx_error(SRV("", path("server.key"), NULL), err, "certificate and a private key");
     expect_ctx_error(CLI(TLS_MODE_DISABLED, NULL, NULL, NULL), err, "disabled");
     expect_ctx_error(CLI(TLS_MODE_VERIFY_CA, path("nope.pem"), NULL, NULL), err, "No such file");
-    expect_ctx_error(CLI(TLS_MODE_VERIFY_CA, path("garbage.pem"), NULL, NULL), err, "cannot load CA");
-    expect_ctx_error(CLI(TLS_MODE_REQUIRED, NULL, path("client.pem"), path("server.key")), err, "does not match");
-    expect_ctx_error(CLI(TLS_MODE_REQUIRED, NULL, path("client.pem"), NULL), err, "cannot load private key");
-    expect_ctx_error(CLI(TLS_MODE_REQUIRED, NULL, NULL, path("client.key")), err, "needs a client certificate");
+    expect_ctx_error(CLI(TLS_MODE_VERIFY_CA, path("garbage.pem"), NULL, NULL), err,
+                     "cannot load CA");
+    expect_ctx_error(CLI(TLS_MODE_REQUIRED, NULL, path("client.pem"), path("server.key")), err,
+                     "does not match");
+    expect_ctx_error(CLI(TLS_MODE_REQUIRED, NULL, path("client.pem"), NULL), err,
+                     "cannot load private key");
+    expect_ctx_error(CLI(TLS_MODE_REQUIRED, NULL, NULL, path("client.key")), err,
+                     "needs a client certificate");
 #undef SRV
 #undef CLI
     ck_assert_int_eq(ERR_peek_error(), 0); /* queues are drained into the messages */
@@ -525,8 +537,8 @@ static void srv_raw_read(struct bufferevent *bev, void *arg)
     if (evbuffer_get_length(bufferevent_get_input(bev)) < SSLREQ_LEN || t->stls != NULL)
         return;
     evbuffer_drain(bufferevent_get_input(bev), SSLREQ_LEN);
-    t->stls = bufferevent_openssl_filter_new(t->base, bev, SSL_new(t->sctx), BUFFEREVENT_SSL_ACCEPTING,
-                                             BEV_OPT_CLOSE_ON_FREE);
+    t->stls = bufferevent_openssl_filter_new(t->base, bev, SSL_new(t->sctx),
+                                             BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     ck_assert_ptr_nonnull(t->stls);
     bufferevent_openssl_set_allow_dirty_shutdown(t->stls, 1);
     bufferevent_setcb(t->stls, srv_tls_read, NULL, srv_tls_event, t);
@@ -560,8 +572,8 @@ static void cli_event(struct bufferevent *bev, short what, void *arg)
 static void bev_session(const char *ca, struct bev_test *t)
 {
     SSL_CTX *cctx = client_ctx(TLS_MODE_VERIFY_IDENTITY, ca, NULL, NULL);
-    struct timeval limit = { 5, 0 };
-    uint8_t sslreq[SSLREQ_LEN] = { 32, 0, 0, 1 };
+    struct timeval limit = {5, 0};
+    uint8_t sslreq[SSLREQ_LEN] = {32, 0, 0, 1};
     struct bufferevent *craw;
     SSL *ssl;
     int fd[2];
@@ -607,8 +619,9 @@ START_TEST(test_bufferevent_filters)
     ck_assert_msg(strncmp(t.desc, "TLSv1.3 TLS_", 12) == 0, "desc '%s'", t.desc);
     bev_session(path("wrongca.pem"), &t);
     ck_assert(!t.pong);
-    ck_assert_msg(strstr(t.cerr, "certificate verify failed: unable to get local issuer certificate") != NULL,
-                  "error '%s'", t.cerr);
+    ck_assert_msg(
+        strstr(t.cerr, "certificate verify failed: unable to get local issuer certificate") != NULL,
+        "error '%s'", t.cerr);
 }
 END_TEST
 

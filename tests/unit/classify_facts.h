@@ -40,37 +40,47 @@ struct cf_facts {
 
 static int cf_charset_bytes(const char *cs)
 {
-    if (cs == NULL || *cs == '\0') return 4;
-    if (strcasecmp(cs, "latin1") == 0 || strcasecmp(cs, "ascii") == 0) return 1;
-    if (strcasecmp(cs, "utf8mb3") == 0 || strcasecmp(cs, "utf8") == 0) return 3;
+    if (cs == NULL || *cs == '\0')
+        return 4;
+    if (strcasecmp(cs, "latin1") == 0 || strcasecmp(cs, "ascii") == 0)
+        return 1;
+    if (strcasecmp(cs, "utf8mb3") == 0 || strcasecmp(cs, "utf8") == 0)
+        return 3;
     return 4;
 }
 
 static enum sql_algorithm cf_alg(const char *s)
 {
-    if (strcasecmp(s, "INSTANT") == 0) return SQL_ALG_INSTANT;
-    if (strcasecmp(s, "NOCOPY") == 0) return SQL_ALG_NOCOPY;
-    if (strcasecmp(s, "INPLACE") == 0) return SQL_ALG_INPLACE;
-    if (strcasecmp(s, "COPY") == 0) return SQL_ALG_COPY;
+    if (strcasecmp(s, "INSTANT") == 0)
+        return SQL_ALG_INSTANT;
+    if (strcasecmp(s, "NOCOPY") == 0)
+        return SQL_ALG_NOCOPY;
+    if (strcasecmp(s, "INPLACE") == 0)
+        return SQL_ALG_INPLACE;
+    if (strcasecmp(s, "COPY") == 0)
+        return SQL_ALG_COPY;
     return SQL_ALG_NONE; /* "n.a." */
 }
 
 /* col=name:TYPE[(n)|(a|b)][:charset][:flags] ; the text is modified in place */
 static bool cf_parse_col(struct cf_facts *f, char *spec)
 {
-    if (f->t.ncols >= CF_MAX_COLS) return false;
+    if (f->t.ncols >= CF_MAX_COLS)
+        return false;
     int i = f->t.ncols;
     struct gate_column_info *c = &f->cols[i];
-    char *parts[4] = { 0 };
+    char *parts[4] = {0};
     int np = 0;
-    for (char *p = spec; np < 4; ) {
+    for (char *p = spec; np < 4;) {
         parts[np++] = p;
         char *colon = strchr(p, ':');
-        if (colon == NULL) break;
+        if (colon == NULL)
+            break;
         *colon = '\0';
         p = colon + 1;
     }
-    if (np < 2) return false;
+    if (np < 2)
+        return false;
     memset(c, 0, sizeof *c);
     c->name = parts[0];
     c->length = -1;
@@ -80,12 +90,14 @@ static bool cf_parse_col(struct cf_facts *f, char *spec)
     if (paren != NULL) {
         *paren++ = '\0';
         char *close = strchr(paren, ')');
-        if (close) *close = '\0';
+        if (close)
+            *close = '\0';
         if (strcasecmp(parts[1], "ENUM") == 0 || strcasecmp(parts[1], "SET") == 0) {
             int n = 0;
-            for (char *v = paren; v && n < CF_MAX_VALS; ) {
+            for (char *v = paren; v && n < CF_MAX_VALS;) {
                 char *bar = strchr(v, '|');
-                if (bar) *bar = '\0';
+                if (bar)
+                    *bar = '\0';
                 f->vals[i][n++] = v;
                 v = bar ? bar + 1 : NULL;
             }
@@ -100,10 +112,11 @@ static bool cf_parse_col(struct cf_facts *f, char *spec)
         c->charset = parts[2];
         snprintf(f->src[i].charset, sizeof f->src[i].charset, "%s", parts[2]);
     } else {
-        static const char *const str[] = { "CHAR", "VARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT",
-                                           "LONGTEXT", "ENUM", "SET", NULL };
+        static const char *const str[] = {"CHAR",     "VARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT",
+                                          "LONGTEXT", "ENUM",    "SET",  NULL};
         for (int k = 0; str[k]; k++)
-            if (strcasecmp(c->type, str[k]) == 0) c->charset = "utf8mb4";
+            if (strcasecmp(c->type, str[k]) == 0)
+                c->charset = "utf8mb4";
     }
     c->max_bytes_per_char = cf_charset_bytes(c->charset);
     if (np > 3) {
@@ -131,8 +144,13 @@ static bool cf_parse(const char *facts, struct cf_facts *f)
     f->t.cols = f->cols;
     f->t.fk_names = f->fk_names;
     /* corpus default: `id` INT AUTO_INCREMENT PRIMARY KEY first */
-    f->cols[0] = (struct gate_column_info){ .name = "id", .type = "INT", .length = -1, .max_bytes_per_char = 4,
-                                            .auto_increment = true, .in_index = true, .unique_lead = true };
+    f->cols[0] = (struct gate_column_info){.name = "id",
+                                           .type = "INT",
+                                           .length = -1,
+                                           .max_bytes_per_char = 4,
+                                           .auto_increment = true,
+                                           .in_index = true,
+                                           .unique_lead = true};
     snprintf(f->src[0].type, sizeof f->src[0].type, "INT");
     f->t.ncols = 1;
     if (facts == NULL)
@@ -140,9 +158,11 @@ static bool cf_parse(const char *facts, struct cf_facts *f)
     snprintf(f->buf, sizeof f->buf, "%s", facts);
     char *save = NULL;
     for (char *tok = strtok_r(f->buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-        while (*tok == ' ') tok++;
+        while (*tok == ' ')
+            tok++;
         if (strncmp(tok, "col=", 4) == 0) {
-            if (!cf_parse_col(f, tok + 4)) return false;
+            if (!cf_parse_col(f, tok + 4))
+                return false;
         } else if (strcmp(tok, "nopk") == 0) {
             f->t.has_primary_key = false;
             f->t.ncols = f->t.ncols > 1 ? f->t.ncols : 1;
@@ -170,7 +190,8 @@ static bool cf_parse(const char *facts, struct cf_facts *f)
             f->conservative = true;
         } else if (strncmp(tok, "oracle=", 7) == 0) {
             char *a = tok + 7, *l = strchr(a, '/'), *r = l ? strchr(l + 1, '/') : NULL;
-            if (!l || !r) return false;
+            if (!l || !r)
+                return false;
             *l++ = '\0';
             *r++ = '\0';
             f->has_oracle = true;
