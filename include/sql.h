@@ -210,24 +210,66 @@ struct sql_index {
 
 /* ---- ALTER TABLE specs ------------------------------------------------ */
 
-#define SQL_ALTER_OPS(X)                                                                           \
-    X(ADD_COLUMN)                                                                                  \
-    X(DROP_COLUMN)                                                                                 \
-    X(MODIFY_COLUMN) X(CHANGE_COLUMN) X(RENAME_COLUMN) X(SET_DEFAULT) X(DROP_DEFAULT) X(           \
-        COLUMN_VISIBILITY) X(ADD_INDEX) X(DROP_INDEX) X(RENAME_INDEX) X(INDEX_VISIBILITY)          \
-        X(ADD_PRIMARY_KEY) X(DROP_PRIMARY_KEY) X(ADD_FOREIGN_KEY) X(DROP_FOREIGN_KEY) X(ADD_CHECK) \
-            X(DROP_CONSTRAINT) X(ALTER_CHECK) X(RENAME_TABLE) X(CONVERT_CHARSET) X(                \
-                DEFAULT_CHARSET) X(ENGINE) X(ROW_FORMAT) X(KEY_BLOCK_SIZE) X(AUTO_INCREMENT)       \
-                X(TABLE_COMMENT) X(STATS_OPTION) X(ENCRYPTION) X(PAGE_COMPRESSED) X(TABLE_OPTION)  \
-                    X(FORCE) X(ORDER_BY) X(DISCARD_TABLESPACE) X(IMPORT_TABLESPACE) X(ENABLE_KEYS) \
-                        X(DISABLE_KEYS) X(PARTITION_BY) X(REMOVE_PARTITIONING) X(ADD_PARTITION)    \
-                            X(DROP_PARTITION) X(TRUNCATE_PARTITION) X(COALESCE_PARTITION)          \
-                                X(REORGANIZE_PARTITION) X(EXCHANGE_PARTITION) X(ANALYZE_PARTITION) \
-                                    X(CHECK_PARTITION) X(OPTIMIZE_PARTITION) X(REBUILD_PARTITION)  \
-                                        X(REPAIR_PARTITION) X(PARTITION_TABLESPACE)                \
-                                            X(CONVERT_PARTITION) X(ADD_SYSTEM_VERSIONING)          \
-                                                X(DROP_SYSTEM_VERSIONING) X(ADD_PERIOD)            \
-                                                    X(DROP_PERIOD) X(OTHER)
+/* clang-format off */
+#define SQL_ALTER_OPS(X)                \
+    X(ADD_COLUMN)                       \
+    X(DROP_COLUMN)                      \
+    X(MODIFY_COLUMN)                    \
+    X(CHANGE_COLUMN)                    \
+    X(RENAME_COLUMN)                    \
+    X(SET_DEFAULT)                      \
+    X(DROP_DEFAULT)                     \
+    X(COLUMN_VISIBILITY)                \
+    X(ADD_INDEX)                        \
+    X(DROP_INDEX)                       \
+    X(RENAME_INDEX)                     \
+    X(INDEX_VISIBILITY)                 \
+    X(ADD_PRIMARY_KEY)                  \
+    X(DROP_PRIMARY_KEY)                 \
+    X(ADD_FOREIGN_KEY)                  \
+    X(DROP_FOREIGN_KEY)                 \
+    X(ADD_CHECK)                        \
+    X(DROP_CONSTRAINT)                  \
+    X(ALTER_CHECK)                      \
+    X(RENAME_TABLE)                     \
+    X(CONVERT_CHARSET)                  \
+    X(DEFAULT_CHARSET)                  \
+    X(ENGINE)                           \
+    X(ROW_FORMAT)                       \
+    X(KEY_BLOCK_SIZE)                   \
+    X(AUTO_INCREMENT)                   \
+    X(TABLE_COMMENT)                    \
+    X(STATS_OPTION)                     \
+    X(ENCRYPTION)                       \
+    X(PAGE_COMPRESSED)                  \
+    X(TABLE_OPTION)                     \
+    X(FORCE)                            \
+    X(ORDER_BY)                         \
+    X(DISCARD_TABLESPACE)               \
+    X(IMPORT_TABLESPACE)                \
+    X(ENABLE_KEYS)                      \
+    X(DISABLE_KEYS)                     \
+    X(PARTITION_BY)                     \
+    X(REMOVE_PARTITIONING)              \
+    X(ADD_PARTITION)                    \
+    X(DROP_PARTITION)                   \
+    X(TRUNCATE_PARTITION)               \
+    X(COALESCE_PARTITION)               \
+    X(REORGANIZE_PARTITION)             \
+    X(EXCHANGE_PARTITION)               \
+    X(ANALYZE_PARTITION)                \
+    X(CHECK_PARTITION)                  \
+    X(OPTIMIZE_PARTITION)               \
+    X(REBUILD_PARTITION)                \
+    X(REPAIR_PARTITION)                 \
+    X(PARTITION_TABLESPACE)             \
+    X(CONVERT_PARTITION)                \
+    X(ADD_SYSTEM_VERSIONING)            \
+    X(DROP_SYSTEM_VERSIONING)           \
+    X(ADD_PERIOD)                       \
+    X(DROP_PERIOD)                      \
+    X(OTHER)
+/* clang-format on */
 
 enum sql_alter_op {
 #define SQL_ALTER_OP_ENUM(n) SQL_AOP_##n,

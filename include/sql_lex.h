@@ -176,8 +176,10 @@ enum lex_cc {
 /* What a token starting with this byte can be.  Bytes not listed are
  * one-byte operators. */
 enum lex_start {
-    LEX_ST_OP1 = 0, /* one-byte operator or punctuation */
-    LEX_ST_OPX,     /* < > ! : | & - : may be a multi-byte operator */
+    LEX_ST_PUNCT = 0, /* one-byte operator or punctuation: ( ) , = + ... */
+    LEX_ST_OP1,       /* one-byte operator that needs a look first: ; # / * */
+    LEX_ST_SPACE,     /* whitespace (lex_cc_table has it as LEX_CC_SPACE) */
+    LEX_ST_OPX,       /* < > ! : | & - : may be a multi-byte operator */
     LEX_ST_WORD,
     LEX_ST_DIGIT,
     LEX_ST_DOT,
@@ -289,7 +291,7 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
         r.kw = e - p == 1 ? KW_NONE : (uint16_t)lex_kw_find(s + p, e - p, n - p, p);
         r.op = 0;
         r.type = LEX_IDENT;
-    } else if (st == LEX_ST_OP1 && !(lex_cc_table[c] & LEX_CC_MAYCOMMENT)) {
+    } else if (st == LEX_ST_PUNCT || c == ';') {
         r.kw = KW_NONE;
         r.op = c;
         r.type = LEX_OP;

@@ -214,6 +214,9 @@ static inline bool is_hex(unsigned char c)
 }
 
 const uint8_t lex_start_table[256] = {
+    ['\t'] = LEX_ST_SPACE, ['\n'] = LEX_ST_SPACE, ['\v'] = LEX_ST_SPACE, ['\f'] = LEX_ST_SPACE,
+    ['\r'] = LEX_ST_SPACE, [' '] = LEX_ST_SPACE,
+    [';'] = LEX_ST_OP1, ['#'] = LEX_ST_OP1, ['/'] = LEX_ST_OP1, ['*'] = LEX_ST_OP1,
     ['<'] = LEX_ST_OPX, ['>'] = LEX_ST_OPX, ['!'] = LEX_ST_OPX, [':'] = LEX_ST_OPX, ['|'] = LEX_ST_OPX,
     ['&'] = LEX_ST_OPX, ['-'] = LEX_ST_OPX,
     ['0'] = LEX_ST_DIGIT, ['1'] = LEX_ST_DIGIT, ['2'] = LEX_ST_DIGIT, ['3'] = LEX_ST_DIGIT, ['4'] = LEX_ST_DIGIT,
@@ -664,6 +667,8 @@ bool lex_next_slow(struct lex *lx, struct lex_tok *t)
         p += lex_operator(s, n, p, &op);
         break;
     case LEX_ST_OP1:
+    case LEX_ST_PUNCT:
+    case LEX_ST_SPACE: /* not reached: skipped above */
     default:
         type = LEX_OP;
         op = c;

@@ -939,12 +939,12 @@ static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sql
     bool last_q = d->last_q, pend = d->pend_comma;
     int k = 0;
     while (k < room) {
-        while (p < n && (lex_cc_table[s[p]] & LEX_CC_SPACE))
+        unsigned char c;
+        uint8_t st;
+        while (p < n && (st = lex_start_table[c = s[p]]) == LEX_ST_SPACE)
             p++;
         if (p >= n)
             break;
-        unsigned char c = s[p];
-        uint8_t st = lex_start_table[c];
         uint32_t e = p + 1;
         struct lex_tok r;
         if (st == LEX_ST_WORD) {
@@ -958,7 +958,7 @@ static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sql
                 h = dg_mix(h, DG_TAG_OP | ',');
             pend = last_q = false;
             h = r.kw != KW_NONE ? dg_mix(h, DG_TAG_KW | r.kw) : dg_word(h, lx->s, n, p, e - p);
-        } else if ((st == LEX_ST_OP1 && !(lex_cc_table[c] & LEX_CC_MAYCOMMENT) && c != ';') ||
+        } else if (st == LEX_ST_PUNCT ||
                    (st == LEX_ST_DOT && (e >= n || !(lex_cc_table[s[e]] & LEX_CC_DIGIT) ||
                                          prev == LEX_IDENT || prev == LEX_QIDENT))) {
             r.kw = KW_NONE;
