@@ -24,6 +24,7 @@
 /* Keywords the parser looks at.  Second column: 1 = never a bare column name
  * in an expression (reserved words and operator/unit words), 0 = may also
  * be an identifier (status, comment, action ...). */
+/* clang-format off */
 #define SQL_KEYWORDS(X)                                                       \
     X(ACTION, 0) X(ADD, 1) X(AFTER, 0) X(AGAINST, 1) X(ALGORITHM, 0)          \
     X(ALL, 1) X(ALTER, 1) X(ALWAYS, 0) X(ANALYZE, 1) X(AND, 1) X(ANY, 1)      \
@@ -91,6 +92,7 @@
     X(WEEK, 1) X(WHEN, 1) X(WHERE, 1) X(WINDOW, 1) X(WITH, 1)                 \
     X(WITHOUT, 0) X(WORK, 0) X(WRITE, 1) X(XA, 0) X(XOR, 1) X(YEAR, 1)        \
     X(YEAR_MONTH, 1) X(ZEROFILL, 1)
+/* clang-format on */
 
 enum lex_kw {
     KW_NONE = 0,
@@ -102,15 +104,15 @@ enum lex_kw {
 
 enum lex_type {
     LEX_EOF = 0,
-    LEX_IDENT,   /* plain word; .kw set when it is a keyword */
-    LEX_QIDENT,  /* `quoted` (or "quoted" under ANSI_QUOTES) */
-    LEX_STRING,  /* '..' / ".." / N'..' / _cs'..' */
-    LEX_NUMBER,  /* 12, 1.5, .5, 1e10 */
-    LEX_HEXBIN,  /* X'..', 0x.., B'..', 0b.. */
-    LEX_PARAM,   /* ? placeholder */
-    LEX_VAR,     /* @name, @'name' */
-    LEX_SYSVAR,  /* @@name, @@session.name */
-    LEX_OP,      /* operator / punctuation; .op says which */
+    LEX_IDENT,  /* plain word; .kw set when it is a keyword */
+    LEX_QIDENT, /* `quoted` (or "quoted" under ANSI_QUOTES) */
+    LEX_STRING, /* '..' / ".." / N'..' / _cs'..' */
+    LEX_NUMBER, /* 12, 1.5, .5, 1e10 */
+    LEX_HEXBIN, /* X'..', 0x.., B'..', 0b.. */
+    LEX_PARAM,  /* ? placeholder */
+    LEX_VAR,    /* @name, @'name' */
+    LEX_SYSVAR, /* @@name, @@session.name */
+    LEX_OP,     /* operator / punctuation; .op says which */
 };
 
 /* Multi-character operators; single-character ones use their byte value. */
@@ -135,12 +137,12 @@ enum lex_flag {
 };
 
 struct lex_tok {
-    uint32_t off;   /* byte offset into the original text */
-    uint32_t len;   /* byte length, quotes included */
-    uint16_t kw;    /* enum lex_kw for LEX_IDENT, else KW_NONE */
-    uint16_t op;    /* LEX_OP: byte or enum lex_op */
-    uint8_t type;   /* enum lex_type */
-    uint8_t flags;  /* enum lex_flag bits */
+    uint32_t off;  /* byte offset into the original text */
+    uint32_t len;  /* byte length, quotes included */
+    uint16_t kw;   /* enum lex_kw for LEX_IDENT, else KW_NONE */
+    uint16_t op;   /* LEX_OP: byte or enum lex_op */
+    uint8_t type;  /* enum lex_type */
+    uint8_t flags; /* enum lex_flag bits */
 };
 
 struct lex {
@@ -148,15 +150,15 @@ struct lex {
     uint32_t len;
     uint32_t pos;
     enum sql_flavour flavour;
-    unsigned version;      /* 0 = unknown: every versioned comment applies */
+    unsigned version; /* 0 = unknown: every versioned comment applies */
     bool ansi_quotes;
     bool no_backslash_escapes;
-    bool in_exec;          /* inside an applying executable comment */
-    unsigned exec_version; /* its version number (0 for plain /x! x/) */
-    uint32_t exec_open;    /* offset of its opening slash */
+    bool in_exec;            /* inside an applying executable comment */
+    unsigned exec_version;   /* its version number (0 for plain /x! x/) */
+    uint32_t exec_open;      /* offset of its opening slash */
     uint32_t exec_close_end; /* offset just past the last closing star-slash */
-    bool osc_marker;       /* a skipped comment named gh-ost / pt-osc */
-    uint8_t prev_type;     /* type of the previous token (for .5 vs t.5c) */
+    bool osc_marker;         /* a skipped comment named gh-ost / pt-osc */
+    uint8_t prev_type;       /* type of the previous token (for .5 vs t.5c) */
 };
 
 /* Texts are limited to 4 GiB - 1 (offsets are 32-bit); longer input is
@@ -208,12 +210,20 @@ static inline uint32_t lex_kw_slot(uint64_t w0, uint32_t len)
 /* Keyword of the scanned word s[0..n); `avail` bytes are readable from s
  * and `back` bytes before it. */
 enum lex_kw lex_kw_find_slow(const unsigned char *s, uint32_t n, uint32_t avail);
-static inline enum lex_kw lex_kw_find(const unsigned char *s, uint32_t n, uint32_t avail, uint32_t back)
+static inline enum lex_kw lex_kw_find(const unsigned char *s, uint32_t n, uint32_t avail,
+                                      uint32_t back)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (n >= 2 && n <= 8 && (avail >= 8 || back + n >= 8)) { /* one load, one probe run */
-        static const uint64_t mask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFull,
-                                         0xFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFull, ~0ull};
+        static const uint64_t mask[9] = {0,
+                                         0xFF,
+                                         0xFFFF,
+                                         0xFFFFFF,
+                                         0xFFFFFFFF,
+                                         0xFFFFFFFFFFull,
+                                         0xFFFFFFFFFFFFull,
+                                         0xFFFFFFFFFFFFFFull,
+                                         ~0ull};
         uint64_t w;
         if (avail >= 8) {
             memcpy(&w, s, 8);

@@ -18,12 +18,14 @@ struct kw_entry {
     uint8_t len;
 };
 
+/* clang-format off */
 static const struct kw_entry kw_table[KW__COUNT] = {
     [KW_NONE] = {"", 0},
 #define LEX_KW_ROW(n, r) [KW_##n] = {#n, sizeof(#n) - 1},
     SQL_KEYWORDS(LEX_KW_ROW)
 #undef LEX_KW_ROW
 };
+/* clang-format on */
 
 /* Keyword lookup without lower-casing into a buffer: a word of up to 24
  * bytes is loaded as three 64-bit little-endian words with every byte ORed
@@ -54,18 +56,17 @@ static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
 /* ASCII upper-casing as a table: one load per byte. */
 #define U4(b) (b), (b) + 1, (b) + 2, (b) + 3
 #define U16(b) U4(b), U4((b) + 4), U4((b) + 8), U4((b) + 12)
+/* clang-format off */
 const unsigned char lex_upper_tab[256] = {
     U16(0), U16(16), U16(32), U16(48), U16(64), U16(80),
     '`', U4('A'), U4('E'), U4('I'), U4('M'), U4('Q'), U4('U'), 'Y', 'Z', '{', '|', '}', '~', 127,
     U16(128), U16(144), U16(160), U16(176), U16(192), U16(208), U16(224), U16(240),
 };
+/* clang-format on */
 #undef U16
 #undef U4
 
-static inline unsigned char lex_upper(unsigned char c)
-{
-    return lex_upper_tab[c];
-}
+static inline unsigned char lex_upper(unsigned char c) { return lex_upper_tab[c]; }
 
 #define kw_slot lex_kw_slot
 
@@ -81,26 +82,27 @@ static __attribute__((noinline)) void kw_fold_bytes(const unsigned char *s, uint
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define KW_FAST_FOLD 1
-/* Same result as kw_fold_bytes(), for callers that may read 24 bytes
- * (8 when n <= 8). */
+/* Same result as kw_fold_bytes(), for callers that may read n rounded up
+ * to 8, 16 or 24 bytes. */
 static inline void kw_fold_fast(const unsigned char *s, uint32_t n, struct kw_folded *out)
 {
     uint64_t mask = (n & 7u) ? (1ull << ((n & 7u) * 8u)) - 1u : ~0ull;
     uint64_t a, b, c;
     memcpy(&a, s, 8);
     a |= KW_FOLD;
-    if (n <= 8) { /* the caller guarantees only 8 readable bytes here */
+    if (n <= 8) {
         out->w[0] = a & mask, out->w[1] = 0, out->w[2] = 0;
         return;
     }
     memcpy(&b, s + 8, 8);
-    memcpy(&c, s + 16, 8);
-    b |= KW_FOLD, c |= KW_FOLD;
+    b |= KW_FOLD;
     if (n <= 16) {
         out->w[0] = a, out->w[1] = b & mask, out->w[2] = 0;
-    } else {
-        out->w[0] = a, out->w[1] = b, out->w[2] = c & mask;
+        return;
     }
+    memcpy(&c, s + 16, 8);
+    c |= KW_FOLD;
+    out->w[0] = a, out->w[1] = b, out->w[2] = c & mask;
 }
 #else
 #define KW_FAST_FOLD 0
@@ -145,7 +147,7 @@ enum lex_kw lex_kw_find_slow(const unsigned char *s, uint32_t n, uint32_t avail)
     if (n < 2 || n > KW_MAX_LEN)
         return KW_NONE;
 #if KW_FAST_FOLD
-    if (avail >= 3 * 8 || (n <= 8 && avail >= 8))
+    if (avail >= ((n + 7u) & ~7u))
         kw_fold_fast(s, n, &f);
     else
 #endif
@@ -163,7 +165,8 @@ enum lex_kw lex_keyword(const char *s, size_t n)
      * be keywords, and the fold is exact only for those */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
             return KW_NONE;
     }
     return lex_kw_find((const unsigned char *)s, (uint32_t)n, 0, 0);
@@ -182,6 +185,7 @@ const uint8_t lex_kw_reserved_tab[KW__COUNT] = {
 
 /* ---- character classes --------------------------------------------------- */
 
+/* clang-format off */
 const uint8_t lex_cc_table[256] = {
     ['\t'] = LEX_CC_SPACE, ['\n'] = LEX_CC_SPACE, ['\v'] = LEX_CC_SPACE, ['\f'] = LEX_CC_SPACE,
     ['\r'] = LEX_CC_SPACE, [' '] = LEX_CC_SPACE,
@@ -202,6 +206,7 @@ const uint8_t lex_cc_table[256] = {
 #undef H64
 #undef H8
 };
+/* clang-format on */
 
 #define IS_SPACE(c) (lex_cc_table[(unsigned char)(c)] & LEX_CC_SPACE)
 #define IS_DIGIT(c) (lex_cc_table[(unsigned char)(c)] & LEX_CC_DIGIT)
@@ -213,6 +218,7 @@ static inline bool is_hex(unsigned char c)
     return IS_DIGIT(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
+/* clang-format off */
 const uint8_t lex_start_table[256] = {
     ['\t'] = LEX_ST_SPACE, ['\n'] = LEX_ST_SPACE, ['\v'] = LEX_ST_SPACE, ['\f'] = LEX_ST_SPACE,
     ['\r'] = LEX_ST_SPACE, [' '] = LEX_ST_SPACE,
@@ -235,6 +241,7 @@ const uint8_t lex_start_table[256] = {
 #undef H64
 #undef H8
 };
+/* clang-format on */
 
 /* Bytes that end a quoted run, by quote: the quote itself and backslash. */
 enum lex_qstop {
@@ -244,9 +251,11 @@ enum lex_qstop {
     QS_BACKSLASH = 8,
 };
 
+/* clang-format off */
 static const uint8_t qstop_table[256] = {
     ['\''] = QS_SQUOTE, ['"'] = QS_DQUOTE, ['`'] = QS_BQUOTE, ['\\'] = QS_BACKSLASH,
 };
+/* clang-format on */
 
 /* ---- init ----------------------------------------------------------------- */
 
@@ -283,7 +292,8 @@ static void lex_note_comment(struct lex *lx, uint32_t from, uint32_t to)
 {
     const char *c = lx->s + from;
     size_t n = to - from;
-    if (n >= 6 && (mem_icase_find(c, n, "gh-ost") || mem_icase_find(c, n, "pt-online-schema-change")))
+    if (n >= 6 &&
+        (mem_icase_find(c, n, "gh-ost") || mem_icase_find(c, n, "pt-online-schema-change")))
         lx->osc_marker = true;
 }
 
@@ -562,7 +572,8 @@ static uint32_t lex_variable(const struct lex *lx, uint32_t p, uint8_t *type, ui
 
 /* The word s[p..e) is followed by a quote: X'..', B'..', N'..', _cs'..' are
  * literals.  Returns the literal's end, or 0 when the word is a plain word. */
-static uint32_t lex_prefixed(const struct lex *lx, uint32_t p, uint32_t e, uint8_t *type, uint8_t *flags)
+static uint32_t lex_prefixed(const struct lex *lx, uint32_t p, uint32_t e, uint8_t *type,
+                             uint8_t *flags)
 {
     const unsigned char *s = (const unsigned char *)lx->s;
     uint32_t wl = e - p, end;
@@ -635,7 +646,8 @@ bool lex_next_slow(struct lex *lx, struct lex_tok *t)
         p = lex_number(s, n, p, &type);
         break;
     case LEX_ST_DOT:
-        if (p + 1 < n && IS_DIGIT(s[p + 1]) && lx->prev_type != LEX_IDENT && lx->prev_type != LEX_QIDENT) {
+        if (p + 1 < n && IS_DIGIT(s[p + 1]) && lx->prev_type != LEX_IDENT &&
+            lx->prev_type != LEX_QIDENT) {
             p = lex_number(s, n, p, &type);
         } else {
             type = LEX_OP;

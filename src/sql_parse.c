@@ -52,8 +52,15 @@ bool sqlp_is_alias_tok(const struct lex_tok *t)
     if (lex_kw_reserved((enum lex_kw)t->kw))
         return false;
     switch (t->kw) {
-    case KW_RETURNING: case KW_NOWAIT: case KW_WAIT: case KW_OFFSET: case KW_ALGORITHM:
-    case KW_END: case KW_MODE: case KW_SHARE: case KW_START:
+    case KW_RETURNING:
+    case KW_NOWAIT:
+    case KW_WAIT:
+    case KW_OFFSET:
+    case KW_ALGORITHM:
+    case KW_END:
+    case KW_MODE:
+    case KW_SHARE:
+    case KW_START:
         return false;
     default:
         return true;
@@ -76,14 +83,32 @@ static char *sqlp_unquote(struct sqlp *p, const char *s, size_t n, char q, bool 
         } else if (c == '\\' && escapes && i + 1 < n) {
             char e = s[++i];
             switch (e) {
-            case 'n': out[o++] = '\n'; break;
-            case 't': out[o++] = '\t'; break;
-            case 'r': out[o++] = '\r'; break;
-            case '0': out[o++] = '\0'; break;
-            case 'b': out[o++] = '\b'; break;
-            case 'Z': out[o++] = 26; break;
-            case '%': case '_': out[o++] = '\\'; out[o++] = e; break;
-            default: out[o++] = e; break;
+            case 'n':
+                out[o++] = '\n';
+                break;
+            case 't':
+                out[o++] = '\t';
+                break;
+            case 'r':
+                out[o++] = '\r';
+                break;
+            case '0':
+                out[o++] = '\0';
+                break;
+            case 'b':
+                out[o++] = '\b';
+                break;
+            case 'Z':
+                out[o++] = 26;
+                break;
+            case '%':
+            case '_':
+                out[o++] = '\\';
+                out[o++] = e;
+                break;
+            default:
+                out[o++] = e;
+                break;
             }
         } else {
             out[o++] = c;
@@ -217,10 +242,7 @@ bool sqlp_skip_parens(struct sqlp *p)
     return sqlp_fail(p, "unbalanced parentheses");
 }
 
-void sqlp_skip_to_end(struct sqlp *p)
-{
-    p->i = p->n;
-}
+void sqlp_skip_to_end(struct sqlp *p) { p->i = p->n; }
 
 bool sqlp_int_tok(struct sqlp *p, int64_t *out)
 {
@@ -303,9 +325,11 @@ int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alia
         struct sql_table_ref *r = &st->tables[k];
         if (p->tab_scope[k] != p->scope || !r->name.name || !name->name)
             continue;
-        bool same_alias = (!alias && !r->alias) || (alias && r->alias && strcmp(alias, r->alias) == 0);
-        bool same_schema = (!name->schema && !r->name.schema) ||
-                           (name->schema && r->name.schema && strcmp(name->schema, r->name.schema) == 0);
+        bool same_alias =
+            (!alias && !r->alias) || (alias && r->alias && strcmp(alias, r->alias) == 0);
+        bool same_schema =
+            (!name->schema && !r->name.schema) ||
+            (name->schema && r->name.schema && strcmp(name->schema, r->name.schema) == 0);
         if (same_alias && same_schema && strcmp(name->name, r->name.name) == 0 &&
             st->ddl != SQL_DDL_RENAME_TABLE) {
             r->access |= access;
@@ -374,7 +398,8 @@ static int sqlp_resolve_one(const struct sqlp *p, const struct sql_column_ref *c
         if (c->qualifier && nfound == 0) {
             /* t.c where t has an alias elsewhere or is a schema-less name */
             for (int k = 0; k < st->ntables; k++)
-                if (p->tab_scope[k] == scope && sqlp_nameeq(st->tables[k].name.name, c->qualifier)) {
+                if (p->tab_scope[k] == scope &&
+                    sqlp_nameeq(st->tables[k].name.name, c->qualifier)) {
                     found = k;
                     nfound++;
                 }
@@ -402,7 +427,9 @@ void sqlp_resolve_columns(struct sqlp *p)
              * without its walk (enclosing blocks hold no other table) */
             const char *q = c->qualifier;
             idx = !q || sqlp_nameeq(only->alias ? only->alias : only->name.name, q) ||
-                          sqlp_nameeq(only->name.name, q) ? 0 : -1;
+                          sqlp_nameeq(only->name.name, q)
+                      ? 0
+                      : -1;
         } else {
             idx = sqlp_resolve_one(p, c, p->col_scope[k]);
         }
@@ -422,10 +449,10 @@ void sqlp_resolve_columns(struct sqlp *p)
 
 #define DG_SEED 0x243F6A8885A308D3ull
 #define DG_K 0x9E3779B97F4A7C15ull
-#define DG_TAG_Q 0x51ull          /* '?' */
-#define DG_TAG_OP (1ull << 40)    /* | operator code */
-#define DG_TAG_WORD (2ull << 40)  /* | byte length */
-#define DG_TAG_KW (3ull << 40)    /* | enum lex_kw: keywords fold by id */
+#define DG_TAG_Q 0x51ull         /* '?' */
+#define DG_TAG_OP (1ull << 40)   /* | operator code */
+#define DG_TAG_WORD (2ull << 40) /* | byte length */
+#define DG_TAG_KW (3ull << 40)   /* | enum lex_kw: keywords fold by id */
 #define DG_ONES 0x0101010101010101ull
 #define DG_HIGH 0x8080808080808080ull
 
@@ -467,7 +494,8 @@ static inline uint64_t dg_load(const unsigned char *s, size_t n, bool whole)
     return v;
 }
 
-static inline uint64_t dg_word(uint64_t h, const char *text, size_t text_len, uint32_t off, size_t n)
+static inline uint64_t dg_word(uint64_t h, const char *text, size_t text_len, uint32_t off,
+                               size_t n)
 {
     const unsigned char *s = (const unsigned char *)text + off;
     size_t avail = text_len - off;
@@ -495,7 +523,8 @@ static inline void dg_flush_comma(struct sqlp_digest *d)
     d->last_q = false;
 }
 
-static inline void dg_token(struct sqlp_digest *d, const char *text, size_t text_len, const struct lex_tok *k)
+static inline void dg_token(struct sqlp_digest *d, const char *text, size_t text_len,
+                            const struct lex_tok *k)
 {
     switch (k->type) {
     case LEX_STRING:
@@ -721,11 +750,28 @@ static bool sqlp_dispatch(struct sqlp *p)
         return sqlp_txn(p, (enum lex_kw)t->kw);
     case KW_SET:
         return sqlp_set(p);
-    case KW_SHOW: case KW_USE: case KW_CALL: case KW_DO: case KW_EXPLAIN:
-    case KW_DESCRIBE: case KW_DESC: case KW_HANDLER: case KW_GRANT: case KW_REVOKE:
-    case KW_KILL: case KW_PREPARE: case KW_EXECUTE: case KW_DEALLOCATE: case KW_LOAD:
-    case KW_HELP: case KW_INSTALL: case KW_PURGE: case KW_RESET: case KW_SIGNAL:
-    case KW_CHECKSUM: case KW_SHUTDOWN:
+    case KW_SHOW:
+    case KW_USE:
+    case KW_CALL:
+    case KW_DO:
+    case KW_EXPLAIN:
+    case KW_DESCRIBE:
+    case KW_DESC:
+    case KW_HANDLER:
+    case KW_GRANT:
+    case KW_REVOKE:
+    case KW_KILL:
+    case KW_PREPARE:
+    case KW_EXECUTE:
+    case KW_DEALLOCATE:
+    case KW_LOAD:
+    case KW_HELP:
+    case KW_INSTALL:
+    case KW_PURGE:
+    case KW_RESET:
+    case KW_SIGNAL:
+    case KW_CHECKSUM:
+    case KW_SHUTDOWN:
         st->kind = SQL_KIND_OTHER;
         sqlp_skip_to_end(p);
         return true;
@@ -733,8 +779,8 @@ static bool sqlp_dispatch(struct sqlp *p)
         break;
     }
     static const char *const other_words[] = {
-        "CACHE", "CHANGE", "CLONE", "GET", "IMPORT", "ITERATE", "LEAVE", "OPTIMIZE", "RESIGNAL",
-        "RESTART", "STOP", "UNINSTALL", "BACKUP", "BINLOG", "DEALLOCATE",
+        "CACHE",    "CHANGE",  "CLONE", "GET",       "IMPORT", "ITERATE", "LEAVE",      "OPTIMIZE",
+        "RESIGNAL", "RESTART", "STOP",  "UNINSTALL", "BACKUP", "BINLOG",  "DEALLOCATE",
     };
     st->kind = SQL_KIND_OTHER;
     for (size_t k = 0; k < sizeof(other_words) / sizeof(other_words[0]); k++) {
@@ -752,9 +798,9 @@ struct sqlp_split {
     struct sqlp_digest dg; /* fed as tokens arrive */
     unsigned comment_version;
     bool osc_marker;
-    uint32_t start;     /* offset where the statement text begins */
-    uint32_t end;       /* just past its last token (or exec comment) */
-    bool first_exec;    /* first token inside an executable comment */
+    uint32_t start;  /* offset where the statement text begins */
+    uint32_t end;    /* just past its last token (or exec comment) */
+    bool first_exec; /* first token inside an executable comment */
     uint32_t exec_open;
     uint32_t last_tok_end;
     bool last_exec;
@@ -827,8 +873,9 @@ static void sqlp_compound_step(struct sqlp_compound *c, const struct lex_tok *to
     } else if (n > 1 && sqlp_compound_object(t)) {
         c->decided = c->active = true;
     } else if (n > 16 || (t->type == LEX_OP && t->op == '(') ||
-               (t->type == LEX_IDENT && (t->kw == KW_TABLE || t->kw == KW_INDEX || t->kw == KW_VIEW ||
-                                         t->kw == KW_DATABASE || t->kw == KW_SCHEMA))) {
+               (t->type == LEX_IDENT &&
+                (t->kw == KW_TABLE || t->kw == KW_INDEX || t->kw == KW_VIEW ||
+                 t->kw == KW_DATABASE || t->kw == KW_SCHEMA))) {
         c->decided = true;
     }
 }
@@ -876,8 +923,8 @@ static bool sqlp_tokbuf_grow(struct sqlp_tokbuf *b)
     if (b->cap >= (1 << 27))
         return false;
     int ncap = b->cap * 2;
-    struct lex_tok *nt = b->heap ? realloc(b->t, (size_t)ncap * sizeof(*nt))
-                                 : malloc((size_t)ncap * sizeof(*nt));
+    struct lex_tok *nt =
+        b->heap ? realloc(b->t, (size_t)ncap * sizeof(*nt)) : malloc((size_t)ncap * sizeof(*nt));
     if (!nt)
         return false;
     if (!b->heap)
@@ -897,7 +944,8 @@ static struct sql_stmt *sqlp_next_stmt(struct sql_script *out, int *cap)
         if (!(out->stmts = sql_arena_alloc(out, sizeof(struct sql_stmt))))
             return NULL;
         *cap = 1;
-    } else if (!sql_arena_grow(out, (void **)&out->stmts, cap, out->nstmts, sizeof(struct sql_stmt))) {
+    } else if (!sql_arena_grow(out, (void **)&out->stmts, cap, out->nstmts,
+                               sizeof(struct sql_stmt))) {
         return NULL;
     }
     struct sql_stmt *st = &out->stmts[out->nstmts];
@@ -912,21 +960,46 @@ static inline void sqlp_tok_store(struct lex_tok *dst, const struct lex_tok *r)
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     _Static_assert(sizeof(struct lex_tok) == 16 && offsetof(struct lex_tok, len) == 4 &&
                        offsetof(struct lex_tok, kw) == 8 && offsetof(struct lex_tok, op) == 10 &&
-                       offsetof(struct lex_tok, type) == 12 && offsetof(struct lex_tok, flags) == 13,
+                       offsetof(struct lex_tok, type) == 12 &&
+                       offsetof(struct lex_tok, flags) == 13,
                    "struct lex_tok layout");
-    uint64_t w[2] = {r->off | (uint64_t)r->len << 32,
-                     r->kw | (uint64_t)r->op << 16 | (uint64_t)r->type << 32 | (uint64_t)r->flags << 40};
+    uint64_t w[2] = {r->off | (uint64_t)r->len << 32, r->kw | (uint64_t)r->op << 16 |
+                                                          (uint64_t)r->type << 32 |
+                                                          (uint64_t)r->flags << 40};
     memcpy(dst, w, sizeof(w));
 #else
     *dst = *r;
 #endif
 }
 
+/* First ' or backslash in s[e..n), or n. */
+static inline uint32_t sqlp_quote_stop(const unsigned char *s, uint32_t e, uint32_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* eight bytes per step: a byte matches where (x - 1) borrows into its
+     * top bit; the lowest hit is exact */
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (e + 8 <= n) {
+        uint64_t v, x, y;
+        memcpy(&v, s + e, 8);
+        x = v ^ (ones * '\''), y = v ^ (ones * '\\');
+        uint64_t hit = (((x - ones) & ~x) | ((y - ones) & ~y)) & high;
+        if (hit)
+            return e + ((uint32_t)__builtin_ctzll(hit) >> 3);
+        e += 8;
+    }
+#endif
+    while (e < n && s[e] != '\'' && s[e] != '\\')
+        e++;
+    return e;
+}
+
 /* The common run of a statement's tokens: plain words, one-byte
  * punctuation, qualifier dots and integers, lexed straight into the token
  * array and digested in one loop with the scanner state in registers (the
- * same tokens and digest steps as lex_next() + dg_token()).  Stops before
- * any other token (a quote, comment, ';', operator that may be longer ...),
+ * same tokens and digest steps as lex_next() + dg_token()); also plain
+ * 'strings'.  Stops before any other token (escapes, comments, ';', an
+ * operator that may be longer ...),
  * which the caller takes through lex_next(), or when `room` is used up.
  * Only called outside executable comments.  Returns the tokens added. */
 static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sqlp_digest *d)
@@ -972,14 +1045,22 @@ static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sql
                 pend = last_q = false;
                 h = dg_mix(h, DG_TAG_OP | c);
             }
-        } else if (st == LEX_ST_DIGIT) {
-            while (e < n && (lex_cc_table[s[e]] & LEX_CC_DIGIT))
+        } else if (st == LEX_ST_DIGIT || st == LEX_ST_SQUOTE) {
+            if (st == LEX_ST_DIGIT) {
+                while (e < n && (lex_cc_table[s[e]] & LEX_CC_DIGIT))
+                    e++;
+                if (e < n && ((lex_cc_table[s[e]] & LEX_CC_IDENT) || s[e] == '.'))
+                    break; /* 1.5, 1e3, 0x1F, 1abc ... */
+                r.type = LEX_NUMBER;
+            } else { /* 'text' without escapes or doubled quotes; others go the full way */
+                e = sqlp_quote_stop(s, e, n);
+                if (e >= n || s[e] != '\'' || (e + 1 < n && s[e + 1] == '\''))
+                    break;
                 e++;
-            if (e < n && ((lex_cc_table[s[e]] & LEX_CC_IDENT) || s[e] == '.'))
-                break; /* 1.5, 1e3, 0x1F, 1abc ... */
+                r.type = LEX_STRING;
+            }
             r.kw = KW_NONE;
             r.op = 0;
-            r.type = LEX_NUMBER;
             if (pend) {
                 pend = false; /* the run stays one '?' */
             } else {
@@ -1084,8 +1165,8 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
     int stmts_cap = 0;
     bool ok = true, oom = false;
     const char *schema = NULL;
-    if (opts->default_schema && !(schema = sql_arena_strndup(out, opts->default_schema,
-                                                             strlen(opts->default_schema))))
+    if (opts->default_schema &&
+        !(schema = sql_arena_strndup(out, opts->default_schema, strlen(opts->default_schema))))
         return false;
     out->nstmts = 0;
     out->stmts = NULL;

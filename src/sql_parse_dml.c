@@ -15,12 +15,39 @@ static bool dml_select_block(struct sqlp *p);
 static bool dml_stop_kw(unsigned kw)
 {
     switch (kw) {
-    case KW_FROM: case KW_WHERE: case KW_GROUP: case KW_HAVING: case KW_ORDER: case KW_LIMIT:
-    case KW_UNION: case KW_EXCEPT: case KW_INTERSECT: case KW_INTO: case KW_FOR: case KW_LOCK:
-    case KW_WINDOW: case KW_ON: case KW_USING: case KW_JOIN: case KW_INNER: case KW_LEFT:
-    case KW_RIGHT: case KW_CROSS: case KW_NATURAL: case KW_STRAIGHT_JOIN: case KW_AS:
-    case KW_SET: case KW_RETURNING: case KW_ASC: case KW_DESC: case KW_WITH: case KW_SEPARATOR:
-    case KW_OFFSET: case KW_VIRTUAL: case KW_STORED: case KW_PERSISTENT:
+    case KW_FROM:
+    case KW_WHERE:
+    case KW_GROUP:
+    case KW_HAVING:
+    case KW_ORDER:
+    case KW_LIMIT:
+    case KW_UNION:
+    case KW_EXCEPT:
+    case KW_INTERSECT:
+    case KW_INTO:
+    case KW_FOR:
+    case KW_LOCK:
+    case KW_WINDOW:
+    case KW_ON:
+    case KW_USING:
+    case KW_JOIN:
+    case KW_INNER:
+    case KW_LEFT:
+    case KW_RIGHT:
+    case KW_CROSS:
+    case KW_NATURAL:
+    case KW_STRAIGHT_JOIN:
+    case KW_AS:
+    case KW_SET:
+    case KW_RETURNING:
+    case KW_ASC:
+    case KW_DESC:
+    case KW_WITH:
+    case KW_SEPARATOR:
+    case KW_OFFSET:
+    case KW_VIRTUAL:
+    case KW_STORED:
+    case KW_PERSISTENT:
         return true;
     default:
         return false;
@@ -31,13 +58,37 @@ static bool dml_stop_kw(unsigned kw)
 static bool dml_operand_kw(unsigned kw)
 {
     switch (kw) {
-    case KW_NULL: case KW_TRUE: case KW_FALSE: case KW_CURRENT_DATE: case KW_CURRENT_TIME:
-    case KW_CURRENT_TIMESTAMP: case KW_LOCALTIME: case KW_LOCALTIMESTAMP: case KW_UTC_TIMESTAMP:
-    case KW_DEFAULT: case KW_MAXVALUE: case KW_DAY: case KW_DAY_HOUR: case KW_DAY_MICROSECOND:
-    case KW_DAY_MINUTE: case KW_DAY_SECOND: case KW_HOUR: case KW_HOUR_MICROSECOND:
-    case KW_HOUR_MINUTE: case KW_HOUR_SECOND: case KW_MICROSECOND: case KW_MINUTE:
-    case KW_MINUTE_MICROSECOND: case KW_MINUTE_SECOND: case KW_MONTH: case KW_QUARTER:
-    case KW_SECOND: case KW_SECOND_MICROSECOND: case KW_WEEK: case KW_YEAR: case KW_YEAR_MONTH:
+    case KW_NULL:
+    case KW_TRUE:
+    case KW_FALSE:
+    case KW_CURRENT_DATE:
+    case KW_CURRENT_TIME:
+    case KW_CURRENT_TIMESTAMP:
+    case KW_LOCALTIME:
+    case KW_LOCALTIMESTAMP:
+    case KW_UTC_TIMESTAMP:
+    case KW_DEFAULT:
+    case KW_MAXVALUE:
+    case KW_DAY:
+    case KW_DAY_HOUR:
+    case KW_DAY_MICROSECOND:
+    case KW_DAY_MINUTE:
+    case KW_DAY_SECOND:
+    case KW_HOUR:
+    case KW_HOUR_MICROSECOND:
+    case KW_HOUR_MINUTE:
+    case KW_HOUR_SECOND:
+    case KW_MICROSECOND:
+    case KW_MINUTE:
+    case KW_MINUTE_MICROSECOND:
+    case KW_MINUTE_SECOND:
+    case KW_MONTH:
+    case KW_QUARTER:
+    case KW_SECOND:
+    case KW_SECOND_MICROSECOND:
+    case KW_WEEK:
+    case KW_YEAR:
+    case KW_YEAR_MONTH:
         return true;
     default:
         return false;
@@ -285,7 +336,8 @@ static bool dml_where(struct sqlp *p)
 static bool dml_locking(struct sqlp *p)
 {
     for (;;) {
-        if (sqlp_is_kw(p, 0, KW_FOR) && (sqlp_is_kw(p, 1, KW_UPDATE) || sqlp_is_kw(p, 1, KW_SHARE))) {
+        if (sqlp_is_kw(p, 0, KW_FOR) &&
+            (sqlp_is_kw(p, 1, KW_UPDATE) || sqlp_is_kw(p, 1, KW_SHARE))) {
             p->i += 2;
             if (sqlp_accept_kw(p, KW_OF)) {
                 do {
@@ -294,7 +346,8 @@ static bool dml_locking(struct sqlp *p)
                         return false;
                 } while (sqlp_accept_op(p, ','));
             }
-            if (!sqlp_accept_kw(p, KW_NOWAIT) && !sqlp_wait_clause(p) && sqlp_accept_word(p, "SKIP"))
+            if (!sqlp_accept_kw(p, KW_NOWAIT) && !sqlp_wait_clause(p) &&
+                sqlp_accept_word(p, "SKIP"))
                 if (!sqlp_accept_word(p, "LOCKED"))
                     return sqlp_fail(p, "expected LOCKED");
         } else if (sqlp_is_kw(p, 0, KW_LOCK) && sqlp_is_kw(p, 1, KW_IN)) {
@@ -360,9 +413,10 @@ static bool dml_select_block(struct sqlp *p)
         const struct lex_tok *t = sqlp_cur(p);
         if (t->type == LEX_IDENT &&
             (t->kw == KW_ALL || t->kw == KW_DISTINCT || t->kw == KW_DISTINCTROW ||
-             t->kw == KW_HIGH_PRIORITY || t->kw == KW_STRAIGHT_JOIN || t->kw == KW_SQL_SMALL_RESULT ||
-             t->kw == KW_SQL_BIG_RESULT || t->kw == KW_SQL_BUFFER_RESULT || t->kw == KW_SQL_CACHE ||
-             t->kw == KW_SQL_NO_CACHE || t->kw == KW_SQL_CALC_FOUND_ROWS))
+             t->kw == KW_HIGH_PRIORITY || t->kw == KW_STRAIGHT_JOIN ||
+             t->kw == KW_SQL_SMALL_RESULT || t->kw == KW_SQL_BIG_RESULT ||
+             t->kw == KW_SQL_BUFFER_RESULT || t->kw == KW_SQL_CACHE || t->kw == KW_SQL_NO_CACHE ||
+             t->kw == KW_SQL_CALC_FOUND_ROWS))
             p->i++;
         else
             break;
@@ -391,8 +445,8 @@ static bool dml_select_block(struct sqlp *p)
         do {
             const char *nm;
             p->ctx = SQL_COLCTX_ORDER; /* PARTITION BY / ORDER BY columns */
-            if (!sqlp_name_tok(p, &nm, NULL) || !sqlp_expect_kw(p, KW_AS) || !sqlp_expect_op(p, '(') ||
-                !sqlp_expr(p, false) || !sqlp_expect_op(p, ')'))
+            if (!sqlp_name_tok(p, &nm, NULL) || !sqlp_expect_kw(p, KW_AS) ||
+                !sqlp_expect_op(p, '(') || !sqlp_expr(p, false) || !sqlp_expect_op(p, ')'))
                 return false;
         } while (sqlp_accept_op(p, ','));
     }
@@ -491,19 +545,21 @@ static bool dml_alias(struct sqlp *p, const char **alias, struct sql_span *span)
 
 static bool dml_index_hints(struct sqlp *p)
 {
-    while ((sqlp_is_kw(p, 0, KW_USE) || sqlp_is_kw(p, 0, KW_FORCE) || sqlp_is_kw(p, 0, KW_IGNORE)) &&
-           (sqlp_is_kw(p, 1, KW_INDEX) || sqlp_is_kw(p, 1, KW_KEY))) {
+    while (
+        (sqlp_is_kw(p, 0, KW_USE) || sqlp_is_kw(p, 0, KW_FORCE) || sqlp_is_kw(p, 0, KW_IGNORE)) &&
+        (sqlp_is_kw(p, 1, KW_INDEX) || sqlp_is_kw(p, 1, KW_KEY))) {
         p->i += 2;
         if (sqlp_accept_kw(p, KW_FOR)) {
             if (sqlp_accept_kw(p, KW_JOIN)) {
-            } else if (!sqlp_accept_kw2(p, KW_ORDER, KW_BY) && !sqlp_accept_kw2(p, KW_GROUP, KW_BY)) {
+            } else if (!sqlp_accept_kw2(p, KW_ORDER, KW_BY) &&
+                       !sqlp_accept_kw2(p, KW_GROUP, KW_BY)) {
                 return sqlp_fail(p, "bad index hint");
             }
         }
         if (!sqlp_skip_parens(p))
             return false;
-        if (sqlp_is_op(p, 0, ',') && (sqlp_is_kw(p, 1, KW_USE) || sqlp_is_kw(p, 1, KW_FORCE) ||
-                                      sqlp_is_kw(p, 1, KW_IGNORE)))
+        if (sqlp_is_op(p, 0, ',') &&
+            (sqlp_is_kw(p, 1, KW_USE) || sqlp_is_kw(p, 1, KW_FORCE) || sqlp_is_kw(p, 1, KW_IGNORE)))
             p->i++;
     }
     return true;
@@ -547,7 +603,8 @@ static bool dml_table_factor(struct sqlp *p)
         uint8_t saved = p->ctx;
         p->ctx = SQL_COLCTX_WHERE;
         bool ok = true;
-        if (sqlp_accept_kw2(p, KW_AS, KW_OF) || sqlp_accept_kw(p, KW_BETWEEN) || sqlp_accept_kw(p, KW_FROM))
+        if (sqlp_accept_kw2(p, KW_AS, KW_OF) || sqlp_accept_kw(p, KW_BETWEEN) ||
+            sqlp_accept_kw(p, KW_FROM))
             ok = sqlp_expr(p, true);
         else if (!sqlp_accept_kw(p, KW_ALL))
             ok = sqlp_fail(p, "expected AS OF, BETWEEN, FROM or ALL");
@@ -564,13 +621,30 @@ static bool dml_table_factor(struct sqlp *p)
 static bool dml_join_kw(struct sqlp *p)
 {
     int k = 0;
+    const struct lex_tok *t0 = sqlp_cur(p);
+    if (t0->type != LEX_IDENT)
+        return false;
+    switch (t0->kw) { /* the words a join can start with; most tokens here are none */
+    case KW_STRAIGHT_JOIN:
+    case KW_NATURAL:
+    case KW_LEFT:
+    case KW_RIGHT:
+    case KW_FULL:
+    case KW_INNER:
+    case KW_CROSS:
+    case KW_JOIN:
+        break;
+    default:
+        return false;
+    }
     if (sqlp_is_kw(p, 0, KW_STRAIGHT_JOIN)) {
         p->i++;
         return true;
     }
     if (sqlp_is_kw(p, k, KW_NATURAL))
         k++;
-    if (sqlp_is_kw(p, k, KW_LEFT) || sqlp_is_kw(p, k, KW_RIGHT) || sqlp_is_word(sqlp_tok(p, k), p->text, "FULL")) {
+    if (sqlp_is_kw(p, k, KW_LEFT) || sqlp_is_kw(p, k, KW_RIGHT) ||
+        sqlp_is_word(sqlp_tok(p, k), p->text, "FULL")) {
         k++;
         if (sqlp_is_kw(p, k, KW_OUTER))
             k++;
@@ -782,9 +856,9 @@ bool sqlp_delete(struct sqlp *p)
     p->i++;
     dml_skip_modifiers(p);
     bool from = sqlp_accept_kw(p, KW_FROM);
-    bool multi = !from || sqlp_is_op(p, 1, '.') || sqlp_is_op(p, 1, ',') || sqlp_is_kw(p, 1, KW_USING) ||
-                 (sqlp_is_op(p, 3, '.') && sqlp_is_op(p, 4, '*')) || sqlp_is_op(p, 3, ',') ||
-                 sqlp_is_kw(p, 3, KW_USING);
+    bool multi = !from || sqlp_is_op(p, 1, '.') || sqlp_is_op(p, 1, ',') ||
+                 sqlp_is_kw(p, 1, KW_USING) || (sqlp_is_op(p, 3, '.') && sqlp_is_op(p, 4, '*')) ||
+                 sqlp_is_op(p, 3, ',') || sqlp_is_kw(p, 3, KW_USING);
     if (from && sqlp_is_op(p, 1, '.') && sqlp_is_name(sqlp_tok(p, 2)) && !sqlp_is_op(p, 3, ',') &&
         !sqlp_is_op(p, 3, '.') && !sqlp_is_kw(p, 3, KW_USING))
         multi = false; /* DELETE FROM db.t ... */

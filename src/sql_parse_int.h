@@ -70,16 +70,16 @@ struct sqlp {
     const char *default_schema; /* arena copy, may be NULL */
     const char *err;            /* first error, static string */
     bool oom;
-    int depth;         /* recursion guard */
-    uint8_t ctx;       /* enum sql_col_ctx for collected column refs */
-    uint8_t access;    /* access bits for table refs being collected */
-    bool top;          /* in the statement's main query block */
-    int scope;         /* current query block id */
+    int depth;      /* recursion guard */
+    uint8_t ctx;    /* enum sql_col_ctx for collected column refs */
+    uint8_t access; /* access bits for table refs being collected */
+    bool top;       /* in the statement's main query block */
+    int scope;      /* current query block id */
     int nscopes;
     /* growable arrays (arena) */
     int tables_cap, columns_cap, specs_cap;
-    uint16_t *tab_scope;   /* per table: query block */
-    uint16_t *col_scope;   /* per column ref: query block */
+    uint16_t *tab_scope; /* per table: query block */
+    uint16_t *col_scope; /* per column ref: query block */
     uint16_t *scope_parent;
     int tab_scope_cap, col_scope_cap, scope_parent_cap;
     int nctes;
@@ -218,13 +218,13 @@ int sqlp_new_scope(struct sqlp *p);
 void sqlp_resolve_columns(struct sqlp *p);
 
 /* ---- DML (sql_parse_dml.c) ---- */
-bool sqlp_query(struct sqlp *p);          /* [WITH] query expression */
+bool sqlp_query(struct sqlp *p); /* [WITH] query expression */
 bool sqlp_expr(struct sqlp *p, bool stop_comma);
 bool sqlp_table_refs(struct sqlp *p);
-bool sqlp_insert(struct sqlp *p);         /* INSERT / REPLACE */
+bool sqlp_insert(struct sqlp *p); /* INSERT / REPLACE */
 bool sqlp_update(struct sqlp *p);
 bool sqlp_delete(struct sqlp *p);
-bool sqlp_with(struct sqlp *p);           /* WITH ... then SELECT/UPDATE/DELETE */
+bool sqlp_with(struct sqlp *p); /* WITH ... then SELECT/UPDATE/DELETE */
 
 /* ---- DDL (sql_parse_ddl.c) ---- */
 bool sqlp_alter_table(struct sqlp *p);
@@ -240,8 +240,8 @@ bool sqlp_is_index_start(const struct sqlp *p);
 enum sql_alter_op sqlp_index_op(const struct sql_index *ix);
 bool sqlp_key_parts(struct sqlp *p, struct sql_index *ix);     /* (col(10), (expr) DESC) */
 bool sqlp_index_options(struct sqlp *p, struct sql_index *ix); /* USING/COMMENT/VISIBLE... */
-bool sqlp_check_clause(struct sqlp *p); /* (expr) [[NOT] ENFORCED] */
-bool sqlp_opt_value(struct sqlp *p, const char **out); /* [=] value */
+bool sqlp_check_clause(struct sqlp *p);                        /* (expr) [[NOT] ENFORCED] */
+bool sqlp_opt_value(struct sqlp *p, const char **out);         /* [=] value */
 
 /* ---- other DDL, LOCK, FLUSH (sql_parse_objects.c) ---- */
 bool sqlp_create(struct sqlp *p);
