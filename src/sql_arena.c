@@ -39,10 +39,7 @@ void sql_script_reset(struct sql_script *s)
     sql_script_init(s);
 }
 
-void sql_script_free(struct sql_script *s)
-{
-    sql_script_reset(s);
-}
+void sql_script_free(struct sql_script *s) { sql_script_reset(s); }
 
 void *sql_arena_alloc_slow(struct sql_script *s, size_t n)
 {

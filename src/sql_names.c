@@ -5,10 +5,10 @@
 #include "sql.h"
 
 static const char *const sql_kind_names[] = {
-    [SQL_KIND_EMPTY] = "EMPTY",   [SQL_KIND_SELECT] = "SELECT", [SQL_KIND_INSERT] = "INSERT",
+    [SQL_KIND_EMPTY] = "EMPTY",     [SQL_KIND_SELECT] = "SELECT", [SQL_KIND_INSERT] = "INSERT",
     [SQL_KIND_REPLACE] = "REPLACE", [SQL_KIND_UPDATE] = "UPDATE", [SQL_KIND_DELETE] = "DELETE",
-    [SQL_KIND_DDL] = "DDL",       [SQL_KIND_TXN] = "TXN",       [SQL_KIND_SET] = "SET",
-    [SQL_KIND_LOCK] = "LOCK",     [SQL_KIND_OTHER] = "OTHER",
+    [SQL_KIND_DDL] = "DDL",         [SQL_KIND_TXN] = "TXN",       [SQL_KIND_SET] = "SET",
+    [SQL_KIND_LOCK] = "LOCK",       [SQL_KIND_OTHER] = "OTHER",
 };
 
 static const char *const sql_ddl_names[] = {
@@ -39,8 +39,8 @@ static const char *const sql_ddl_names[] = {
 };
 
 static const char *const sql_alg_names[] = {
-    [SQL_ALG_NONE] = "NONE",       [SQL_ALG_DEFAULT] = "DEFAULT", [SQL_ALG_INSTANT] = "INSTANT",
-    [SQL_ALG_NOCOPY] = "NOCOPY",   [SQL_ALG_INPLACE] = "INPLACE", [SQL_ALG_COPY] = "COPY",
+    [SQL_ALG_NONE] = "NONE",     [SQL_ALG_DEFAULT] = "DEFAULT", [SQL_ALG_INSTANT] = "INSTANT",
+    [SQL_ALG_NOCOPY] = "NOCOPY", [SQL_ALG_INPLACE] = "INPLACE", [SQL_ALG_COPY] = "COPY",
 };
 
 static const char *const sql_aop_names[] = {

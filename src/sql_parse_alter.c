@@ -32,15 +32,48 @@ static bool alter_spec_start(const struct sqlp *p)
     if (t->type != LEX_IDENT)
         return false;
     switch (t->kw) {
-    case KW_ADD: case KW_DROP: case KW_ALTER: case KW_CHANGE: case KW_MODIFY: case KW_RENAME:
-    case KW_ALGORITHM: case KW_LOCK: case KW_CONVERT: case KW_DEFAULT: case KW_CHARACTER:
-    case KW_CHARSET: case KW_COLLATE: case KW_FORCE: case KW_ORDER: case KW_DISCARD: case KW_IMPORT:
-    case KW_ENABLE: case KW_DISABLE: case KW_PARTITION: case KW_REMOVE: case KW_TRUNCATE:
-    case KW_COALESCE: case KW_REORGANIZE: case KW_EXCHANGE: case KW_ANALYZE: case KW_CHECK:
-    case KW_OPTIMIZE: case KW_REBUILD: case KW_REPAIR: case KW_WITH: case KW_WITHOUT:
-    case KW_ENGINE: case KW_ROW_FORMAT: case KW_KEY_BLOCK_SIZE: case KW_AUTO_INCREMENT:
-    case KW_COMMENT: case KW_STATS_PERSISTENT: case KW_STATS_AUTO_RECALC: case KW_STATS_SAMPLE_PAGES:
-    case KW_ENCRYPTION: case KW_PAGE_COMPRESSED:
+    case KW_ADD:
+    case KW_DROP:
+    case KW_ALTER:
+    case KW_CHANGE:
+    case KW_MODIFY:
+    case KW_RENAME:
+    case KW_ALGORITHM:
+    case KW_LOCK:
+    case KW_CONVERT:
+    case KW_DEFAULT:
+    case KW_CHARACTER:
+    case KW_CHARSET:
+    case KW_COLLATE:
+    case KW_FORCE:
+    case KW_ORDER:
+    case KW_DISCARD:
+    case KW_IMPORT:
+    case KW_ENABLE:
+    case KW_DISABLE:
+    case KW_PARTITION:
+    case KW_REMOVE:
+    case KW_TRUNCATE:
+    case KW_COALESCE:
+    case KW_REORGANIZE:
+    case KW_EXCHANGE:
+    case KW_ANALYZE:
+    case KW_CHECK:
+    case KW_OPTIMIZE:
+    case KW_REBUILD:
+    case KW_REPAIR:
+    case KW_WITH:
+    case KW_WITHOUT:
+    case KW_ENGINE:
+    case KW_ROW_FORMAT:
+    case KW_KEY_BLOCK_SIZE:
+    case KW_AUTO_INCREMENT:
+    case KW_COMMENT:
+    case KW_STATS_PERSISTENT:
+    case KW_STATS_AUTO_RECALC:
+    case KW_STATS_SAMPLE_PAGES:
+    case KW_ENCRYPTION:
+    case KW_PAGE_COMPRESSED:
         return true;
     default:
         return false;
@@ -57,7 +90,7 @@ static bool alter_partition_names(struct sqlp *p, struct sql_alter_spec *sp)
         if (!sqlp_name_tok(p, &nm, NULL))
             return false;
         sp->partition_count++;
-        if (!(sqlp_is_op(p, 0, ',') && sqlp_is_name(sqlp_tok(p, 1)))) 
+        if (!(sqlp_is_op(p, 0, ',') && sqlp_is_name(sqlp_tok(p, 1))))
             break;
         p->i++;
         if (alter_spec_start(p)) {
@@ -97,8 +130,8 @@ static bool alter_skip_partitioning(struct sqlp *p)
             continue;
         }
         if (sqlp_is_op(p, 0, ',') || sqlp_is_kw(p, 0, KW_SELECT) || sqlp_is_kw(p, 0, KW_AS) ||
-            sqlp_is_kw(p, 0, KW_IGNORE) || sqlp_is_kw(p, 0, KW_REPLACE) || sqlp_is_kw(p, 0, KW_ALGORITHM) ||
-            sqlp_is_kw(p, 0, KW_LOCK))
+            sqlp_is_kw(p, 0, KW_IGNORE) || sqlp_is_kw(p, 0, KW_REPLACE) ||
+            sqlp_is_kw(p, 0, KW_ALGORITHM) || sqlp_is_kw(p, 0, KW_LOCK))
             break;
         p->i++;
     }
@@ -237,7 +270,8 @@ static bool alter_alter(struct sqlp *p, int first)
     struct sql_alter_spec *sp;
     p->i++;
     if (sqlp_accept_kw(p, KW_INDEX) || sqlp_accept_kw(p, KW_KEY)) {
-        if (!(sp = sqlp_new_spec(p, SQL_AOP_INDEX_VISIBILITY)) || !sqlp_name_tok(p, &sp->old_name, NULL))
+        if (!(sp = sqlp_new_spec(p, SQL_AOP_INDEX_VISIBILITY)) ||
+            !sqlp_name_tok(p, &sp->old_name, NULL))
             return false;
         sp->index.name = sp->old_name;
         if (sqlp_accept_kw(p, KW_INVISIBLE) || sqlp_accept_kw(p, KW_IGNORED))
@@ -302,7 +336,8 @@ static bool alter_alter(struct sqlp *p, int first)
 
 static bool alter_change_modify(struct sqlp *p, int first, bool change)
 {
-    struct sql_alter_spec *sp = sqlp_new_spec(p, change ? SQL_AOP_CHANGE_COLUMN : SQL_AOP_MODIFY_COLUMN);
+    struct sql_alter_spec *sp =
+        sqlp_new_spec(p, change ? SQL_AOP_CHANGE_COLUMN : SQL_AOP_MODIFY_COLUMN);
     if (!sp)
         return false;
     p->i++;
@@ -324,7 +359,8 @@ static bool alter_rename(struct sqlp *p, int first)
 {
     struct sql_alter_spec *sp;
     p->i++;
-    bool column = sqlp_is_kw(p, 0, KW_COLUMN), index = sqlp_is_kw(p, 0, KW_INDEX) || sqlp_is_kw(p, 0, KW_KEY);
+    bool column = sqlp_is_kw(p, 0, KW_COLUMN),
+         index = sqlp_is_kw(p, 0, KW_INDEX) || sqlp_is_kw(p, 0, KW_KEY);
     if (column || index) {
         p->i++;
         if (!(sp = sqlp_new_spec(p, column ? SQL_AOP_RENAME_COLUMN : SQL_AOP_RENAME_INDEX)))
@@ -388,7 +424,8 @@ static bool alter_partition_spec(struct sqlp *p, int first, bool *handled)
     for (size_t k = 0; k < sizeof(alter_partition_ops) / sizeof(alter_partition_ops[0]); k++) {
         if (sqlp_is_kw(p, 0, alter_partition_ops[k].kw) && sqlp_is_kw(p, 1, KW_PARTITION)) {
             p->i += 2;
-            if (!(sp = sqlp_new_spec(p, alter_partition_ops[k].op)) || !alter_partition_names(p, sp))
+            if (!(sp = sqlp_new_spec(p, alter_partition_ops[k].op)) ||
+                !alter_partition_names(p, sp))
                 return false;
             goto done;
         }
@@ -409,19 +446,23 @@ static bool alter_partition_spec(struct sqlp *p, int first, bool *handled)
         }
     } else if (sqlp_accept_kw2(p, KW_EXCHANGE, KW_PARTITION)) {
         struct sql_name other;
-        if (!(sp = sqlp_new_spec(p, SQL_AOP_EXCHANGE_PARTITION)) || !sqlp_name_tok(p, &sp->old_name, NULL) ||
-            !sqlp_expect_kw(p, KW_WITH) || !sqlp_expect_kw(p, KW_TABLE) || !sqlp_qname(p, &other))
+        if (!(sp = sqlp_new_spec(p, SQL_AOP_EXCHANGE_PARTITION)) ||
+            !sqlp_name_tok(p, &sp->old_name, NULL) || !sqlp_expect_kw(p, KW_WITH) ||
+            !sqlp_expect_kw(p, KW_TABLE) || !sqlp_qname(p, &other))
             return false;
         sp->rename_to = other;
-        if ((sqlp_is_kw(p, 0, KW_WITH) || sqlp_is_kw(p, 0, KW_WITHOUT)) && sqlp_is_kw(p, 1, KW_VALIDATION))
+        if ((sqlp_is_kw(p, 0, KW_WITH) || sqlp_is_kw(p, 0, KW_WITHOUT)) &&
+            sqlp_is_kw(p, 1, KW_VALIDATION))
             p->i += 2;
     } else if ((sqlp_is_kw(p, 0, KW_DISCARD) || sqlp_is_kw(p, 0, KW_IMPORT))) {
         bool discard = sqlp_is_kw(p, 0, KW_DISCARD);
         p->i++;
         if (sqlp_accept_kw(p, KW_PARTITION)) {
-            if (!(sp = sqlp_new_spec(p, SQL_AOP_PARTITION_TABLESPACE)) || !alter_partition_names(p, sp))
+            if (!(sp = sqlp_new_spec(p, SQL_AOP_PARTITION_TABLESPACE)) ||
+                !alter_partition_names(p, sp))
                 return false;
-        } else if (!(sp = sqlp_new_spec(p, discard ? SQL_AOP_DISCARD_TABLESPACE : SQL_AOP_IMPORT_TABLESPACE))) {
+        } else if (!(sp = sqlp_new_spec(p, discard ? SQL_AOP_DISCARD_TABLESPACE
+                                                   : SQL_AOP_IMPORT_TABLESPACE))) {
             return false;
         }
         if (!sqlp_expect_kw(p, KW_TABLESPACE))
@@ -470,8 +511,9 @@ static bool alter_spec(struct sqlp *p)
     case KW_DISABLE: {
         enum lex_kw kw = (enum lex_kw)sqlp_cur(p)->kw;
         p->i++;
-        enum sql_alter_op op = kw == KW_FORCE ? SQL_AOP_FORCE : kw == KW_ENABLE ? SQL_AOP_ENABLE_KEYS
-                                                                                : SQL_AOP_DISABLE_KEYS;
+        enum sql_alter_op op = kw == KW_FORCE    ? SQL_AOP_FORCE
+                               : kw == KW_ENABLE ? SQL_AOP_ENABLE_KEYS
+                                                 : SQL_AOP_DISABLE_KEYS;
         if (kw != KW_FORCE && !sqlp_expect_kw(p, KW_KEYS))
             return false;
         if (!(sp = sqlp_new_spec(p, op)))
@@ -722,7 +764,8 @@ static bool create_options(struct sqlp *p)
                 return false;
             continue;
         }
-        if ((sqlp_is_kw(p, 0, KW_WITH) || sqlp_is_kw(p, 0, KW_WITHOUT)) && sqlp_is_kw(p, 1, KW_SYSTEM)) {
+        if ((sqlp_is_kw(p, 0, KW_WITH) || sqlp_is_kw(p, 0, KW_WITHOUT)) &&
+            sqlp_is_kw(p, 1, KW_SYSTEM)) {
             p->i += 2;
             if (!sqlp_expect_kw(p, KW_VERSIONING))
                 return false;

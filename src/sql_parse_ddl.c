@@ -53,10 +53,7 @@ bool sqlp_opt_value(struct sqlp *p, const char **out)
     return *out != NULL;
 }
 
-static bool ddl_charset_name(struct sqlp *p, const char **out)
-{
-    return sqlp_opt_value(p, out);
-}
+static bool ddl_charset_name(struct sqlp *p, const char **out) { return sqlp_opt_value(p, out); }
 
 /* Skip an ON DELETE/UPDATE action; true when it is CASCADE or SET NULL. */
 static bool ddl_ref_action(struct sqlp *p, bool *cascade_or_null)
@@ -90,7 +87,8 @@ static bool ddl_references(struct sqlp *p, struct sql_index *ix)
         return false;
     if (sqlp_accept_kw(p, KW_MATCH) && !sqlp_name_tok(p, &nm.name, NULL))
         return false;
-    while (sqlp_is_kw(p, 0, KW_ON) && (sqlp_is_kw(p, 1, KW_DELETE) || sqlp_is_kw(p, 1, KW_UPDATE))) {
+    while (sqlp_is_kw(p, 0, KW_ON) &&
+           (sqlp_is_kw(p, 1, KW_DELETE) || sqlp_is_kw(p, 1, KW_UPDATE))) {
         bool del = sqlp_is_kw(p, 1, KW_DELETE), c;
         p->i += 2;
         if (!ddl_ref_action(p, &c))
@@ -120,12 +118,13 @@ bool sqlp_check_clause(struct sqlp *p)
 static const struct {
     const char *alias, *base;
 } ddl_type_synonyms[] = {
-    {"INTEGER", "INT"}, {"INT4", "INT"}, {"INT1", "TINYINT"}, {"INT2", "SMALLINT"},
-    {"INT3", "MEDIUMINT"}, {"MIDDLEINT", "MEDIUMINT"}, {"INT8", "BIGINT"},
-    {"BOOL", "TINYINT"}, {"BOOLEAN", "TINYINT"}, {"DEC", "DECIMAL"}, {"NUMERIC", "DECIMAL"},
-    {"FIXED", "DECIMAL"}, {"REAL", "DOUBLE"}, {"FLOAT8", "DOUBLE"}, {"FLOAT4", "FLOAT"},
-    {"CHARACTER", "CHAR"}, {"NCHAR", "CHAR"}, {"NVARCHAR", "VARCHAR"}, {"VARCHARACTER", "VARCHAR"},
-    {"LONG", "MEDIUMTEXT"},
+    {"INTEGER", "INT"},          {"INT4", "INT"},        {"INT1", "TINYINT"},
+    {"INT2", "SMALLINT"},        {"INT3", "MEDIUMINT"},  {"MIDDLEINT", "MEDIUMINT"},
+    {"INT8", "BIGINT"},          {"BOOL", "TINYINT"},    {"BOOLEAN", "TINYINT"},
+    {"DEC", "DECIMAL"},          {"NUMERIC", "DECIMAL"}, {"FIXED", "DECIMAL"},
+    {"REAL", "DOUBLE"},          {"FLOAT8", "DOUBLE"},   {"FLOAT4", "FLOAT"},
+    {"CHARACTER", "CHAR"},       {"NCHAR", "CHAR"},      {"NVARCHAR", "VARCHAR"},
+    {"VARCHARACTER", "VARCHAR"}, {"LONG", "MEDIUMTEXT"},
 };
 
 static bool ddl_enum_values(struct sqlp *p, struct sql_coldef *cd)
@@ -161,14 +160,16 @@ static bool ddl_data_type(struct sqlp *p, struct sql_coldef *cd)
     if (!type)
         return false;
     p->i++;
-    if (sqlp_accept_word(p, "VARYING") || (strcmp(type, "LONG") == 0 && sqlp_accept_word(p, "VARCHAR")))
+    if (sqlp_accept_word(p, "VARYING") ||
+        (strcmp(type, "LONG") == 0 && sqlp_accept_word(p, "VARCHAR")))
         type = strcmp(type, "LONG") == 0 ? "MEDIUMTEXT" : "VARCHAR"; /* CHAR[ACTER] VARYING */
     else if (strcmp(type, "LONG") == 0 && sqlp_accept_word(p, "VARBINARY"))
         type = "MEDIUMBLOB";
     else if (strcmp(type, "DOUBLE") == 0)
         sqlp_accept_word(p, "PRECISION");
     for (size_t k = 0; k < sizeof(ddl_type_synonyms) / sizeof(ddl_type_synonyms[0]); k++)
-        if (type[0] == ddl_type_synonyms[k].alias[0] && strcmp(type, ddl_type_synonyms[k].alias) == 0)
+        if (type[0] == ddl_type_synonyms[k].alias[0] &&
+            strcmp(type, ddl_type_synonyms[k].alias) == 0)
             type = (char *)ddl_type_synonyms[k].base;
     if (strcmp(type, "SERIAL") == 0) {
         type = "BIGINT";
@@ -250,7 +251,8 @@ static bool ddl_default(struct sqlp *p, struct sql_coldef *cd)
     } else if (lex_is_literal(t) || sqlp_is_kw(p, 0, KW_TRUE) || sqlp_is_kw(p, 0, KW_FALSE)) {
         cd->default_kind = SQL_DEFAULT_LITERAL;
         p->i++;
-    } else if ((sqlp_is_op(p, 0, '-') || sqlp_is_op(p, 0, '+')) && sqlp_tok(p, 1)->type == LEX_NUMBER) {
+    } else if ((sqlp_is_op(p, 0, '-') || sqlp_is_op(p, 0, '+')) &&
+               sqlp_tok(p, 1)->type == LEX_NUMBER) {
         cd->default_kind = SQL_DEFAULT_LITERAL;
         p->i += 2;
     } else if (t->type == LEX_IDENT) {
@@ -325,7 +327,8 @@ static bool ddl_col_attribute(struct sqlp *p, struct sql_coldef *cd, bool *more)
             return sqlp_opt_value(p, &ignored);
     } else if (sqlp_accept_word(p, "COLUMN_FORMAT") || sqlp_accept_word(p, "STORAGE") ||
                sqlp_accept_word(p, "SRID") || sqlp_accept_kw(p, KW_ENGINE_ATTRIBUTE) ||
-               sqlp_accept_word(p, "SECONDARY_ENGINE_ATTRIBUTE") || sqlp_accept_word(p, "REF_SYSTEM_ID")) {
+               sqlp_accept_word(p, "SECONDARY_ENGINE_ATTRIBUTE") ||
+               sqlp_accept_word(p, "REF_SYSTEM_ID")) {
         return sqlp_opt_value(p, &ignored);
     } else if ((sqlp_is_kw(p, 0, KW_WITH) || sqlp_is_kw(p, 0, KW_WITHOUT)) &&
                sqlp_is_kw(p, 1, KW_SYSTEM) && sqlp_is_kw(p, 2, KW_VERSIONING)) {
@@ -401,7 +404,8 @@ bool sqlp_index_options(struct sqlp *p, struct sql_index *ix)
             ix->using = sqlp_tok_upper(p, &p->t[p->i - 1]);
         } else if (sqlp_accept_kw(p, KW_KEY_BLOCK_SIZE) || sqlp_accept_kw(p, KW_COMMENT) ||
                    sqlp_accept_kw(p, KW_ENGINE_ATTRIBUTE) ||
-                   sqlp_accept_word(p, "SECONDARY_ENGINE_ATTRIBUTE") || sqlp_accept_word(p, "CLUSTERING")) {
+                   sqlp_accept_word(p, "SECONDARY_ENGINE_ATTRIBUTE") ||
+                   sqlp_accept_word(p, "CLUSTERING")) {
             if (!sqlp_opt_value(p, &v))
                 return false;
         } else if (sqlp_accept_kw2(p, KW_WITH, KW_PARSER)) {
@@ -425,8 +429,9 @@ bool sqlp_index_def(struct sqlp *p, struct sql_index *ix)
     memset(ix, 0, sizeof(*ix));
     const char *cname = NULL;
     if (sqlp_accept_kw(p, KW_CONSTRAINT)) {
-        if (sqlp_is_name(sqlp_cur(p)) && !sqlp_is_kw(p, 0, KW_PRIMARY) && !sqlp_is_kw(p, 0, KW_UNIQUE) &&
-            !sqlp_is_kw(p, 0, KW_FOREIGN) && !sqlp_is_kw(p, 0, KW_CHECK))
+        if (sqlp_is_name(sqlp_cur(p)) && !sqlp_is_kw(p, 0, KW_PRIMARY) &&
+            !sqlp_is_kw(p, 0, KW_UNIQUE) && !sqlp_is_kw(p, 0, KW_FOREIGN) &&
+            !sqlp_is_kw(p, 0, KW_CHECK))
             if (!sqlp_name_tok(p, &cname, NULL))
                 return false;
     }
@@ -477,8 +482,15 @@ bool sqlp_is_index_start(const struct sqlp *p)
     if (t->type != LEX_IDENT)
         return false;
     switch (t->kw) {
-    case KW_CONSTRAINT: case KW_PRIMARY: case KW_UNIQUE: case KW_INDEX: case KW_KEY:
-    case KW_FULLTEXT: case KW_SPATIAL: case KW_FOREIGN: case KW_CHECK:
+    case KW_CONSTRAINT:
+    case KW_PRIMARY:
+    case KW_UNIQUE:
+    case KW_INDEX:
+    case KW_KEY:
+    case KW_FULLTEXT:
+    case KW_SPATIAL:
+    case KW_FOREIGN:
+    case KW_CHECK:
         return true;
     default:
         return false;
@@ -488,10 +500,14 @@ bool sqlp_is_index_start(const struct sqlp *p)
 enum sql_alter_op sqlp_index_op(const struct sql_index *ix)
 {
     switch (ix->kind) {
-    case SQL_INDEX_PRIMARY: return SQL_AOP_ADD_PRIMARY_KEY;
-    case SQL_INDEX_FOREIGN: return SQL_AOP_ADD_FOREIGN_KEY;
-    case SQL_INDEX_CHECK: return SQL_AOP_ADD_CHECK;
-    default: return SQL_AOP_ADD_INDEX;
+    case SQL_INDEX_PRIMARY:
+        return SQL_AOP_ADD_PRIMARY_KEY;
+    case SQL_INDEX_FOREIGN:
+        return SQL_AOP_ADD_FOREIGN_KEY;
+    case SQL_INDEX_CHECK:
+        return SQL_AOP_ADD_CHECK;
+    default:
+        return SQL_AOP_ADD_INDEX;
     }
 }
 
@@ -550,8 +566,8 @@ bool sqlp_table_option(struct sqlp *p, struct sql_alter_spec *sp, bool *known)
     }
     /* [DEFAULT] CHARACTER SET | CHARSET | COLLATE */
     int k = sqlp_is_kw(p, 0, KW_DEFAULT) ? 1 : 0;
-    if ((sqlp_is_kw(p, k, KW_CHARACTER) && sqlp_is_kw(p, k + 1, KW_SET)) || sqlp_is_kw(p, k, KW_CHARSET) ||
-        sqlp_is_kw(p, k, KW_COLLATE)) {
+    if ((sqlp_is_kw(p, k, KW_CHARACTER) && sqlp_is_kw(p, k + 1, KW_SET)) ||
+        sqlp_is_kw(p, k, KW_CHARSET) || sqlp_is_kw(p, k, KW_COLLATE)) {
         sp->op = SQL_AOP_DEFAULT_CHARSET;
         p->i += k;
         if (sqlp_accept_kw(p, KW_COLLATE)) {
@@ -573,7 +589,8 @@ bool sqlp_table_option(struct sqlp *p, struct sql_alter_spec *sp, bool *known)
         sp->span = sqlp_span_from(p, first);
         return true;
     }
-    if (sqlp_is_kw(p, 0, KW_DATA) || (sqlp_is_kw(p, 0, KW_INDEX) && sqlp_is_kw(p, 1, KW_DIRECTORY))) {
+    if (sqlp_is_kw(p, 0, KW_DATA) ||
+        (sqlp_is_kw(p, 0, KW_INDEX) && sqlp_is_kw(p, 1, KW_DIRECTORY))) {
         p->i++;
         if (!sqlp_expect_kw(p, KW_DIRECTORY))
             return false;
@@ -584,8 +601,9 @@ bool sqlp_table_option(struct sqlp *p, struct sql_alter_spec *sp, bool *known)
         return true;
     }
     for (size_t j = 0; j < sizeof(ddl_table_options) / sizeof(ddl_table_options[0]); j++) {
-        bool hit = ddl_table_options[j].kw != KW_NONE ? t->kw == ddl_table_options[j].kw
-                                                       : sqlp_is_word(t, p->text, ddl_table_options[j].word);
+        bool hit = ddl_table_options[j].kw != KW_NONE
+                       ? t->kw == ddl_table_options[j].kw
+                       : sqlp_is_word(t, p->text, ddl_table_options[j].word);
         if (!hit)
             continue;
         /* ENGINE=, not a column named engine: the option needs '=' or a value */
@@ -622,12 +640,16 @@ bool sqlp_table_option(struct sqlp *p, struct sql_alter_spec *sp, bool *known)
 static const struct {
     const char *word;
     int value;
-} ddl_algorithms[] = {
-    {"DEFAULT", SQL_ALG_DEFAULT}, {"INSTANT", SQL_ALG_INSTANT}, {"NOCOPY", SQL_ALG_NOCOPY},
-    {"INPLACE", SQL_ALG_INPLACE}, {"COPY", SQL_ALG_COPY},
-}, ddl_locks[] = {
-    {"DEFAULT", SQL_LOCK_DEFAULT}, {"NONE", SQL_LOCK_NONE}, {"SHARED", SQL_LOCK_SHARED},
-    {"EXCLUSIVE", SQL_LOCK_EXCLUSIVE},
+} ddl_algorithms[] =
+    {
+        {"DEFAULT", SQL_ALG_DEFAULT}, {"INSTANT", SQL_ALG_INSTANT}, {"NOCOPY", SQL_ALG_NOCOPY},
+        {"INPLACE", SQL_ALG_INPLACE}, {"COPY", SQL_ALG_COPY},
+},
+  ddl_locks[] = {
+      {"DEFAULT", SQL_LOCK_DEFAULT},
+      {"NONE", SQL_LOCK_NONE},
+      {"SHARED", SQL_LOCK_SHARED},
+      {"EXCLUSIVE", SQL_LOCK_EXCLUSIVE},
 };
 
 /* ALGORITHM [=] x / LOCK [=] x; false with no error when not at one. */
@@ -656,4 +678,3 @@ bool sqlp_algo_lock(struct sqlp *p, struct sql_alter *a)
     }
     return sqlp_fail(p, algo ? "unknown ALGORITHM" : "unknown LOCK type");
 }
-

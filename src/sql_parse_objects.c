@@ -76,8 +76,8 @@ static bool obj_create_trigger(struct sqlp *p)
     if (!sqlp_accept_kw(p, KW_BEFORE) && !sqlp_accept_kw(p, KW_AFTER))
         return sqlp_fail(p, "expected BEFORE or AFTER");
     int events = 0;
-    while (sqlp_accept_kw(p, KW_INSERT) || sqlp_accept_kw(p, KW_UPDATE) || sqlp_accept_kw(p, KW_DELETE) ||
-           (events > 0 && sqlp_accept_kw(p, KW_OR)))
+    while (sqlp_accept_kw(p, KW_INSERT) || sqlp_accept_kw(p, KW_UPDATE) ||
+           sqlp_accept_kw(p, KW_DELETE) || (events > 0 && sqlp_accept_kw(p, KW_OR)))
         events++;
     if (!events)
         return sqlp_fail(p, "expected INSERT, UPDATE or DELETE");
@@ -126,7 +126,8 @@ static bool obj_named(struct sqlp *p, enum sql_kind kind, enum sql_ddl_kind ddl,
         p->st->if_exists = obj_if_exists(p);
     if (!sqlp_qname(p, &p->st->alter.table))
         return false;
-    if (ddl == SQL_DDL_CREATE_DATABASE || ddl == SQL_DDL_DROP_DATABASE || ddl == SQL_DDL_ALTER_DATABASE)
+    if (ddl == SQL_DDL_CREATE_DATABASE || ddl == SQL_DDL_DROP_DATABASE ||
+        ddl == SQL_DDL_ALTER_DATABASE)
         p->st->alter.table.schema = NULL;
     sqlp_skip_to_end(p); /* options, routine bodies */
     return true;
@@ -152,7 +153,8 @@ bool sqlp_create(struct sqlp *p)
             const char *v;
             if (!sqlp_opt_value(p, &v))
                 return false;
-        } else if (sqlp_is_word(sqlp_cur(p), p->text, "SQL") && sqlp_is_word(sqlp_tok(p, 1), p->text, "SECURITY")) {
+        } else if (sqlp_is_word(sqlp_cur(p), p->text, "SQL") &&
+                   sqlp_is_word(sqlp_tok(p, 1), p->text, "SECURITY")) {
             p->i += 3;
         } else if (!sqlp_accept_kw(p, KW_ONLINE) && !sqlp_accept_word(p, "OFFLINE") &&
                    !sqlp_accept_word(p, "AGGREGATE")) {
@@ -163,15 +165,21 @@ bool sqlp_create(struct sqlp *p)
     switch ((enum lex_kw)t->kw) {
     case KW_TABLE:
         return sqlp_create_table(p, start);
-    case KW_UNIQUE: case KW_FULLTEXT: case KW_SPATIAL: case KW_INDEX:
+    case KW_UNIQUE:
+    case KW_FULLTEXT:
+    case KW_SPATIAL:
+    case KW_INDEX:
         return sqlp_create_index(p, start);
-    case KW_DATABASE: case KW_SCHEMA:
+    case KW_DATABASE:
+    case KW_SCHEMA:
         return obj_named(p, SQL_KIND_DDL, SQL_DDL_CREATE_DATABASE, true);
     case KW_VIEW:
         return obj_create_view(p);
     case KW_TRIGGER:
         return obj_create_trigger(p);
-    case KW_PROCEDURE: case KW_FUNCTION: case KW_EVENT:
+    case KW_PROCEDURE:
+    case KW_FUNCTION:
+    case KW_EVENT:
         return obj_named(p, SQL_KIND_DDL, SQL_DDL_CREATE_ROUTINE, true);
     default:
         break;
@@ -212,11 +220,13 @@ bool sqlp_drop(struct sqlp *p)
     st->temporary = sqlp_accept_kw(p, KW_TEMPORARY);
     const struct lex_tok *t = sqlp_cur(p);
     switch ((enum lex_kw)t->kw) {
-    case KW_TABLE: case KW_TABLES:
+    case KW_TABLE:
+    case KW_TABLES:
         return obj_drop_table(p);
     case KW_INDEX:
         return sqlp_drop_index(p, start);
-    case KW_DATABASE: case KW_SCHEMA:
+    case KW_DATABASE:
+    case KW_SCHEMA:
         return obj_named(p, SQL_KIND_DDL, SQL_DDL_DROP_DATABASE, false);
     case KW_VIEW:
         obj_set(p, SQL_KIND_DDL, SQL_DDL_DROP_VIEW);
@@ -235,7 +245,9 @@ bool sqlp_drop(struct sqlp *p)
             struct sql_name trig;
             return sqlp_qname(p, &trig);
         }
-    case KW_PROCEDURE: case KW_FUNCTION: case KW_EVENT:
+    case KW_PROCEDURE:
+    case KW_FUNCTION:
+    case KW_EVENT:
         return obj_named(p, SQL_KIND_DDL, SQL_DDL_DROP_ROUTINE, false);
     default:
         break;
@@ -268,8 +280,9 @@ bool sqlp_alter(struct sqlp *p)
     if (t->kw == KW_DATABASE || t->kw == KW_SCHEMA) {
         obj_set(p, SQL_KIND_DDL, SQL_DDL_ALTER_DATABASE);
         p->i += 2;
-        if (sqlp_is_name(sqlp_cur(p)) && !sqlp_is_kw(p, 0, KW_DEFAULT) && !sqlp_is_kw(p, 0, KW_CHARACTER) &&
-            !sqlp_is_kw(p, 0, KW_CHARSET) && !sqlp_is_kw(p, 0, KW_COLLATE) && !sqlp_is_kw(p, 0, KW_ENCRYPTION) &&
+        if (sqlp_is_name(sqlp_cur(p)) && !sqlp_is_kw(p, 0, KW_DEFAULT) &&
+            !sqlp_is_kw(p, 0, KW_CHARACTER) && !sqlp_is_kw(p, 0, KW_CHARSET) &&
+            !sqlp_is_kw(p, 0, KW_COLLATE) && !sqlp_is_kw(p, 0, KW_ENCRYPTION) &&
             !sqlp_is_word(sqlp_cur(p), p->text, "READ") && !sqlp_is_kw(p, 0, KW_COMMENT) &&
             !sqlp_is_word(sqlp_cur(p), p->text, "UPGRADE")) {
             if (!sqlp_qname(p, &p->st->alter.table))
@@ -379,8 +392,9 @@ bool sqlp_lock(struct sqlp *p)
         struct sql_span aspan = {0, 0};
         if (!sqlp_qname(p, &nm))
             return false;
-        if (sqlp_accept_kw(p, KW_AS) || (sqlp_is_alias_tok(sqlp_cur(p)) && !sqlp_is_kw(p, 0, KW_READ) &&
-                                         !sqlp_is_kw(p, 0, KW_WRITE))) {
+        if (sqlp_accept_kw(p, KW_AS) ||
+            (sqlp_is_alias_tok(sqlp_cur(p)) && !sqlp_is_kw(p, 0, KW_READ) &&
+             !sqlp_is_kw(p, 0, KW_WRITE))) {
             const struct lex_tok *t = sqlp_cur(p);
             aspan = (struct sql_span){t->off, t->len};
             if (!sqlp_name_tok(p, &alias, NULL))
