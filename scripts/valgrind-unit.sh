@@ -11,7 +11,8 @@
 #   VG_JOBS       tests run in parallel (default 2)
 #   VG_FORK_TESTS tests whose cases each need a process of their own (they
 #                 start a proxy per case); run with CK_FORK=yes and valgrind
-#                 following the children (default "check_relay")
+#                 following the children (default: none; check_relay stops
+#                 its proxy after each case and runs in-process too)
 # Other tests run in-process (CK_FORK=no) so valgrind sees everything.
 # scripts/valgrind.supp holds the (commented) suppressions.
 # Logs: $VG_BUILD_DIR/valgrind/<test>.log.  Exit status 1 on any error.
@@ -59,7 +60,7 @@ run_one() {
     return $rc
 }
 export -f run_one
-VG_FORK_TESTS=${VG_FORK_TESTS:-check_relay}
+VG_FORK_TESTS=${VG_FORK_TESTS:-}
 export BUILD ROOT VG_FORK_TESTS
 
 failed=0
