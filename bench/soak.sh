@@ -2,7 +2,7 @@
 # soak.sh - a bounded soak of ddlgate (not run in CI).
 #
 #   bench/soak.sh            env: DDLGATE_BIN (./build/ddlgate)  SOAK_TIME (600 s)
-#                                 SOAK_THREADS (64)
+#                                 SOAK_THREADS (64)  SOAK_DDLGATE_ARGS (more options)
 #
 # sysbench oltp_read_write through ddlgate for SOAK_TIME seconds while a loop
 # toggles rules on the admin port and runs online ALTERs on the benchmark's
@@ -47,7 +47,8 @@ ulimit -n 65536 2> /dev/null || true
 "$DDLGATE_BIN" --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$MARIADB_PORT" \
     --admin "127.0.0.1:$APORT" --set admin.password=soak \
     --set backend.monitor_user=monitor --set backend.monitor_password=monpass \
-    --set limits.ddl_queue_deadline_s=120 --set rules.DG006=off > "$W/ddlgate.log" 2>&1 &
+    --set limits.ddl_queue_deadline_s=120 --set rules.DG006=off ${SOAK_DDLGATE_ARGS:-} \
+    > "$W/ddlgate.log" 2>&1 &
 DG_PID=$!
 for _ in $(seq 1 50); do
     mariadb --no-defaults -h127.0.0.1 -P"$PORT" -uroot -e 'SELECT 1' > /dev/null 2>&1 && break

@@ -147,6 +147,7 @@ struct session {
     char (*txn_keys)[160];
     bool locked_tables;      /* LOCK TABLES in force */
     bool ddl_in_flight;      /* the command is DDL: forget its tables' definitions after */
+    bool facts_waited;       /* this command already waited for table definitions */
     struct sess_prep *preps; /* prepared statement id -> tables */
     int npreps, preps_cap;
     enum {

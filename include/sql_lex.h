@@ -173,6 +173,7 @@ enum lex_cc {
     LEX_CC_IDENT = 2, /* letters, _, $, bytes >= 0x80 */
     LEX_CC_DIGIT = 4,
     LEX_CC_MAYCOMMENT = 8, /* '#', '-', '/', '*': may start/end a comment */
+    LEX_CC_QUOTE = 16,     /* ' and ": after a word, maybe X'..', N'..', _cs'.. */
 };
 
 /* What a token starting with this byte can be.  Bytes not listed are
@@ -295,7 +296,7 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
     uint32_t e = p + 1;
     if (st == LEX_ST_WORD) {
         e = lex_word_end(s, e, n);
-        if (e < n && (s[e] == '\'' || s[e] == '"')) /* maybe X'..', N'..', _cs'..' */
+        if (e < n && (lex_cc_table[s[e]] & LEX_CC_QUOTE)) /* maybe X'..', N'..', _cs'..' */
             return lex_next_slow(lx, tok);
         /* no keyword has one letter (table aliases usually do) */
         r.kw = e - p == 1 ? KW_NONE : (uint16_t)lex_kw_find(s + p, e - p, n - p, p);

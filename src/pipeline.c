@@ -176,8 +176,13 @@ void pipeline_facts_ready(struct worker *w, uint64_t sid)
 {
     struct session *s = find_session(w, sid);
 
-    if (!s || s->state != SESS_HELD || s->hold != HOLD_NONE)
+    if (!s || s->state != SESS_HELD || s->hold != HOLD_NONE) {
+        if (s)
+            sess_log(s, LOG_WARN, "table definition arrived in state %s (hold %d): ignored",
+                     sess_state_name(s->state), (int)s->hold);
         return;
+    }
+    sess_log(s, LOG_DEBUG, "table definition known: judging the statement again");
     session_set_state(s, SESS_IDLE);
     client_process(s); /* judged again, now with the table's definition */
 }
@@ -205,17 +210,23 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
      * monitor has read the table's definition.  Decided before the gate
      * runs, so nothing the gate does (using up an approval, opening a
      * pending one) happens for a verdict that would be thrown away. */
-    if (maybe_ddl(text, len, &opts) && sql_parse(&opts, text, len, &w->script)) {
+    if (!s->facts_waited && maybe_ddl(text, len, &opts) &&
+        sql_parse(&opts, text, len, &w->script)) {
         for (int i = 0; i < w->script.nstmts; i++) {
             const struct sql_stmt *st = &w->script.stmts[i];
             const struct sql_name *t = st->ddl == SQL_DDL_CREATE_TABLE ? NULL : ddl_target(st);
             if (st->kind == SQL_KIND_DDL && t && t->name && !tablecache_known(t->schema, t->name) &&
                 tablecache_wait(w, s->id, t->schema, t->name)) {
+                /* once per command: the second look judges with what is known */
+                s->facts_waited = true;
+                log_info("C-%llu %s: waiting for the definition of %s.%s",
+                         (unsigned long long)s->id, s->user, t->schema ? t->schema : "", t->name);
                 monitor_kick();
                 return PIPELINE_WAIT;
             }
         }
     }
+    s->facts_waited = false;
 
     gate_check(&opts, &gs, &tables, text, len, &w->script, v);
 

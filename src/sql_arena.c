@@ -93,9 +93,10 @@ bool sql_arena_grow_slow(struct sql_script *s, void **arr, int *cap, int n, size
     if (n < *cap)
         return true;
     int ncap = *cap ? *cap * 2 : 8;
-    if (ncap < 0 || (size_t)ncap > SIZE_MAX / elem / 2)
+    size_t bytes; /* no division on this path: it runs for most statements */
+    if (ncap < 0 || __builtin_mul_overflow((size_t)ncap, elem, &bytes) || bytes > SIZE_MAX / 2)
         return false;
-    void *p = sql_arena_alloc(s, (size_t)ncap * elem);
+    void *p = sql_arena_alloc(s, bytes);
     if (!p)
         return false;
     if (*arr && n > 0)

@@ -193,6 +193,7 @@ const uint8_t lex_cc_table[256] = {
     ['4'] = LEX_CC_DIGIT, ['5'] = LEX_CC_DIGIT, ['6'] = LEX_CC_DIGIT, ['7'] = LEX_CC_DIGIT,
     ['8'] = LEX_CC_DIGIT, ['9'] = LEX_CC_DIGIT,
     ['_'] = LEX_CC_IDENT, ['$'] = LEX_CC_IDENT,
+    ['\''] = LEX_CC_QUOTE, ['"'] = LEX_CC_QUOTE,
     ['#'] = LEX_CC_MAYCOMMENT, ['-'] = LEX_CC_MAYCOMMENT, ['/'] = LEX_CC_MAYCOMMENT, ['*'] = LEX_CC_MAYCOMMENT,
 #define L(c) [c] = LEX_CC_IDENT, [c + 32] = LEX_CC_IDENT,
     L('A') L('B') L('C') L('D') L('E') L('F') L('G') L('H') L('I') L('J')

@@ -201,6 +201,19 @@ bool sqlp_name_tok(struct sqlp *p, const char **out, struct sql_span *span)
     return *out != NULL;
 }
 
+/* The session schema as an arena string, copied on first use: most
+ * statements qualify their tables or name none.  NULL when there is none
+ * (or on OOM, which is flagged). */
+static const char *sqlp_default_schema(struct sqlp *p)
+{
+    const char *d = p->opts->default_schema;
+    if (!d || *p->schema_copy)
+        return *p->schema_copy;
+    if (!(*p->schema_copy = sql_arena_strndup(p->sc, d, strlen(d))))
+        p->oom = true;
+    return *p->schema_copy;
+}
+
 /* [schema.]name, schema defaulted from the session when unwritten. */
 bool sqlp_qname(struct sqlp *p, struct sql_name *out)
 {
@@ -219,7 +232,7 @@ bool sqlp_qname(struct sqlp *p, struct sql_name *out)
         out->schema_written = true;
     } else {
         out->name = a;
-        out->schema = p->default_schema;
+        out->schema = sqlp_default_schema(p);
     }
     out->span = sqlp_span_from(p, first);
     return true;
@@ -314,6 +327,20 @@ int sqlp_new_scope(struct sqlp *p)
     return id;
 }
 
+/* The first storage of a statement's table or column array: what
+ * sql_arena_grow() allocates for an empty vector, without its generic
+ * checks (nearly every statement gets here once per array). */
+#define SQLP_VEC_FIRST_CAP 8
+static inline bool sqlp_vec_first(struct sqlp *p, void **arr, int *cap, size_t elem)
+{
+    void *v = sql_arena_alloc(p->sc, SQLP_VEC_FIRST_CAP * elem);
+    if (!v)
+        return false;
+    *arr = v;
+    *cap = SQLP_VEC_FIRST_CAP;
+    return true;
+}
+
 int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alias,
                    struct sql_span alias_span, uint8_t access)
 {
@@ -338,8 +365,10 @@ int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alia
     }
     if (st->ntables >= SQLP_MAX_TABLES)
         return -1;
-    if (!sql_arena_grow(p->sc, (void **)&st->tables, &p->tables_cap, st->ntables,
-                        sizeof(struct sql_table_ref)) ||
+    if (!(p->tables_cap == 0
+              ? sqlp_vec_first(p, (void **)&st->tables, &p->tables_cap, sizeof(struct sql_table_ref))
+              : sql_arena_grow(p->sc, (void **)&st->tables, &p->tables_cap, st->ntables,
+                               sizeof(struct sql_table_ref))) ||
         !sqlp_scope_push(p, &p->tab_scope, &p->tab_scope_cap, st->ntables, (uint16_t)p->scope)) {
         p->oom = true;
         return -1;
@@ -358,8 +387,10 @@ void sqlp_add_column_slow(struct sqlp *p, const char *qualifier, const char *nam
     struct sql_stmt *st = p->st;
     if (st->ncolumns >= SQLP_MAX_COLUMNS)
         return;
-    if (!sql_arena_grow(p->sc, (void **)&st->columns, &p->columns_cap, st->ncolumns,
-                        sizeof(struct sql_column_ref)) ||
+    if (!(p->columns_cap == 0 ? sqlp_vec_first(p, (void **)&st->columns, &p->columns_cap,
+                                               sizeof(struct sql_column_ref))
+                              : sql_arena_grow(p->sc, (void **)&st->columns, &p->columns_cap,
+                                               st->ncolumns, sizeof(struct sql_column_ref))) ||
         !sqlp_scope_push(p, &p->col_scope, &p->col_scope_cap, st->ncolumns, (uint16_t)p->scope)) {
         p->oom = true;
         return;
@@ -1014,15 +1045,19 @@ static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sql
     while (k < room) {
         unsigned char c;
         uint8_t st;
-        while (p < n && (st = lex_start_table[c = s[p]]) == LEX_ST_SPACE)
-            p++;
         if (p >= n)
             break;
+        if ((st = lex_start_table[c = s[p]]) == LEX_ST_SPACE) {
+            do {
+                if (++p >= n)
+                    goto done;
+            } while ((st = lex_start_table[c = s[p]]) == LEX_ST_SPACE);
+        }
         uint32_t e = p + 1;
         struct lex_tok r;
         if (st == LEX_ST_WORD) {
             e = lex_word_end(s, e, n);
-            if (e < n && (s[e] == '\'' || s[e] == '"')) /* maybe X'..', N'..', _cs'..' */
+            if (e < n && (lex_cc_table[s[e]] & LEX_CC_QUOTE)) /* maybe X'..', N'..', _cs'..' */
                 break;
             r.kw = e - p == 1 ? KW_NONE : (uint16_t)lex_kw_find(s + p, e - p, n - p, p);
             r.op = 0;
@@ -1077,6 +1112,7 @@ static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sql
         prev = r.type;
         p = e;
     }
+done:
     lx->pos = p;
     lx->prev_type = prev;
     d->h = h;
@@ -1164,10 +1200,7 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
     struct sqlp_split sp;
     int stmts_cap = 0;
     bool ok = true, oom = false;
-    const char *schema = NULL;
-    if (opts->default_schema &&
-        !(schema = sql_arena_strndup(out, opts->default_schema, strlen(opts->default_schema))))
-        return false;
+    const char *schema = NULL; /* arena copy of opts->default_schema, made on first use */
     out->nstmts = 0;
     out->stmts = NULL;
     while (ok) {
@@ -1212,7 +1245,7 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
         p.t = buf.t;
         p.n = buf.n;
         p.st = st;
-        p.default_schema = schema;
+        p.schema_copy = &schema;
         ok = sqlp_statement(&p);
         sqlp_finish_offsets(&p, &sp);
         if (ok)

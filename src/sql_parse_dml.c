@@ -127,6 +127,13 @@ static void dml_column_ref(struct sqlp *p)
     const struct lex_tok *parts[3];
     int np = 0;
     parts[np++] = &p->t[p->i++];
+    if (!sqlp_is_op(p, 0, '.')) { /* the usual bare name: no qualifier walk */
+        const struct lex_tok *col = parts[0];
+        const char *name = sqlp_tok_str(p, col);
+        if (name)
+            sqlp_add_column(p, NULL, name, (struct sql_span){col->off, col->len}, false);
+        return;
+    }
     while (np < 3 && sqlp_is_op(p, 0, '.') &&
            (sqlp_is_name(sqlp_tok(p, 1)) || sqlp_is_op(p, 1, '*'))) {
         parts[np++] = sqlp_tok(p, 1);
@@ -386,6 +393,14 @@ static bool dml_select_list(struct sqlp *p)
             const struct lex_tok *t = sqlp_cur(p);
             sqlp_add_column(p, NULL, "*", (struct sql_span){t->off, t->len}, true);
             p->i++;
+            continue;
+        }
+        const struct lex_tok *t = sqlp_cur(p);
+        if (t->type == LEX_IDENT && t->kw == KW_NONE && sqlp_is_op(p, 1, ',') &&
+            p->depth < SQLP_MAX_DEPTH && !p->err) {
+            dml_column_ref(p); /* "name,": what sqlp_expr() does, without its loop */
+            if (p->err)
+                return false;
             continue;
         }
         int before = p->i;

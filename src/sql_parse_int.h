@@ -67,7 +67,7 @@ struct sqlp {
     int n;                   /* token count */
     int i;                   /* cursor */
     struct sql_stmt *st;
-    const char *default_schema; /* arena copy, may be NULL */
+    const char **schema_copy;   /* sql_parse()'s arena copy of the default schema */
     const char *err;            /* first error, static string */
     bool oom;
     int depth;      /* recursion guard */
