@@ -365,10 +365,10 @@ int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alia
     }
     if (st->ntables >= SQLP_MAX_TABLES)
         return -1;
-    if (!(p->tables_cap == 0
-              ? sqlp_vec_first(p, (void **)&st->tables, &p->tables_cap, sizeof(struct sql_table_ref))
-              : sql_arena_grow(p->sc, (void **)&st->tables, &p->tables_cap, st->ntables,
-                               sizeof(struct sql_table_ref))) ||
+    if (!(p->tables_cap == 0 ? sqlp_vec_first(p, (void **)&st->tables, &p->tables_cap,
+                                              sizeof(struct sql_table_ref))
+                             : sql_arena_grow(p->sc, (void **)&st->tables, &p->tables_cap,
+                                              st->ntables, sizeof(struct sql_table_ref))) ||
         !sqlp_scope_push(p, &p->tab_scope, &p->tab_scope_cap, st->ntables, (uint16_t)p->scope)) {
         p->oom = true;
         return -1;
@@ -412,7 +412,7 @@ static int sqlp_resolve_one(const struct sqlp *p, const struct sql_column_ref *c
     const struct sql_stmt *st = p->st;
     for (int guard = 0; guard < 4096; guard++) {
         int found = -1, nfound = 0, nin = 0;
-        for (int k = 0; k < st->ntables; k++) {
+        for (int k = 0; st->tables && k < st->ntables; k++) {
             if (p->tab_scope[k] != scope)
                 continue;
             nin++;
@@ -428,7 +428,7 @@ static int sqlp_resolve_one(const struct sqlp *p, const struct sql_column_ref *c
         }
         if (c->qualifier && nfound == 0) {
             /* t.c where t has an alias elsewhere or is a schema-less name */
-            for (int k = 0; k < st->ntables; k++)
+            for (int k = 0; st->tables && k < st->ntables; k++)
                 if (p->tab_scope[k] == scope &&
                     sqlp_nameeq(st->tables[k].name.name, c->qualifier)) {
                     found = k;

@@ -134,6 +134,15 @@ static void dml_column_ref(struct sqlp *p)
             sqlp_add_column(p, NULL, name, (struct sql_span){col->off, col->len}, false);
         return;
     }
+    const struct lex_tok *t1 = sqlp_tok(p, 1);
+    if (sqlp_is_name(t1) && !sqlp_is_op(p, 2, '.')) { /* the usual q.name */
+        p->i += 2;
+        const char *qual = sqlp_tok_str(p, parts[0]);
+        const char *name = sqlp_tok_str(p, t1);
+        if (name)
+            sqlp_add_column(p, qual, name, (struct sql_span){t1->off, t1->len}, false);
+        return;
+    }
     while (np < 3 && sqlp_is_op(p, 0, '.') &&
            (sqlp_is_name(sqlp_tok(p, 1)) || sqlp_is_op(p, 1, '*'))) {
         parts[np++] = sqlp_tok(p, 1);
@@ -395,10 +404,13 @@ static bool dml_select_list(struct sqlp *p)
             p->i++;
             continue;
         }
-        const struct lex_tok *t = sqlp_cur(p);
-        if (t->type == LEX_IDENT && t->kw == KW_NONE && sqlp_is_op(p, 1, ',') &&
+        const struct lex_tok *t = sqlp_cur(p), *nx = sqlp_tok(p, 1);
+        /* "name," and "name FROM": what sqlp_expr() does, without its loop */
+        if (t->type == LEX_IDENT && t->kw == KW_NONE &&
+            ((nx->type == LEX_OP && nx->op == ',') ||
+             (nx->type == LEX_IDENT && nx->kw == KW_FROM && lex_kw_reserved(KW_FROM))) &&
             p->depth < SQLP_MAX_DEPTH && !p->err) {
-            dml_column_ref(p); /* "name,": what sqlp_expr() does, without its loop */
+            dml_column_ref(p);
             if (p->err)
                 return false;
             continue;
@@ -534,7 +546,8 @@ bool sqlp_query(struct sqlp *p)
     }
     if (ok && sqlp_accept_kw2(p, KW_ORDER, KW_BY))
         ok = dml_order_list(p);
-    ok = ok && dml_limit(p) && dml_into(p) && dml_locking(p) && dml_into(p);
+    /* at the end (most queries) INTO and locking clauses have nothing to take */
+    ok = ok && dml_limit(p) && (sqlp_eof(p) || (dml_into(p) && dml_locking(p) && dml_into(p)));
     p->scope = outer;
     p->depth--;
     return ok;

@@ -67,8 +67,8 @@ struct sqlp {
     int n;                   /* token count */
     int i;                   /* cursor */
     struct sql_stmt *st;
-    const char **schema_copy;   /* sql_parse()'s arena copy of the default schema */
-    const char *err;            /* first error, static string */
+    const char **schema_copy; /* sql_parse()'s arena copy of the default schema */
+    const char *err;          /* first error, static string */
     bool oom;
     int depth;      /* recursion guard */
     uint8_t ctx;    /* enum sql_col_ctx for collected column refs */
