@@ -89,7 +89,14 @@ void sess_client_attach(struct session *s)
     }
     /* plain sockets are written directly by sess_push(); libevent's write
      * event is armed only when the kernel buffer is full */
-    bufferevent_enable(s->cbev, s->client_tls ? EV_READ | EV_WRITE : EV_READ);
+    if (s->client_tls) {
+        bufferevent_enable(s->cbev, EV_READ | EV_WRITE);
+    } else {
+        /* a new socket bufferevent starts with EV_WRITE enabled: without
+         * this, every answer costs two epoll_ctl calls and a wake-up */
+        bufferevent_enable(s->cbev, EV_READ);
+        bufferevent_disable(s->cbev, EV_WRITE);
+    }
     if (!s->client_compress) {
         s->cin = bufferevent_get_input(s->cbev);
         s->cout = bufferevent_get_output(s->cbev);

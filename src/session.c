@@ -472,7 +472,11 @@ static void push_leg(struct bufferevent *bev)
 
     if (evbuffer_get_length(out) == 0)
         return;
+    /* a socket bufferevent freezes the front of its output so that only it
+     * drains it; it unfreezes around its own writes, and so do we */
+    evbuffer_unfreeze(out, 1);
     evbuffer_write(out, bufferevent_getfd(bev));
+    evbuffer_freeze(out, 1);
     if (evbuffer_get_length(out) > 0)
         bufferevent_enable(bev, EV_WRITE);
 }
