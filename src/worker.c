@@ -125,6 +125,12 @@ static bool threads_started;
 
 bool workers_create(int n, char *err, size_t errlen)
 {
+    /* worker_post() wakes a loop from another thread: libevent needs its
+     * pthreads locking and notification set up before any base exists */
+    if (evthread_use_pthreads() != 0) {
+        snprintf(err, errlen, "evthread_use_pthreads failed");
+        return false;
+    }
     workers = calloc((size_t)n, sizeof(*workers));
     if (!workers) {
         snprintf(err, errlen, "out of memory");
