@@ -69,6 +69,8 @@ struct mdlq_info {
 
 /* "schema.table" key; false when it does not fit */
 bool mdlq_key(char out[MDLQ_KEY_MAX], const char *schema, const char *table);
+/* copy a key (per statement and per COM_STMT_EXECUTE: no printf) */
+void mdlq_key_copy(char dst[MDLQ_KEY_MAX], const char *src);
 /* idle_since_ms: the session's "idle since" clock in ms (0 while a
  * statement is in flight), read by the scheduler to tell a transaction that
  * is about to finish from one left open; it must stay valid until

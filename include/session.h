@@ -83,10 +83,9 @@ struct session {
     /* legs */
     struct bufferevent *cbev; /* client */
     struct bufferevent *sbev; /* backend */
-    int cfd, sfd;
-    struct evbuffer *cin;   /* plain client input (bev input or decompressed) */
-    struct evbuffer *cout;  /* plain output to client (bev output or staging) */
-    struct cmp_stream ccmp; /* client leg compression (algo CMP_NONE = off) */
+    struct evbuffer *cin;     /* plain client input (bev input or decompressed) */
+    struct evbuffer *cout;    /* plain output to client (bev output or staging) */
+    struct cmp_stream ccmp;   /* client leg compression (algo CMP_NONE = off) */
     bool client_tls, backend_tls;
     bool client_compress;
     bool cpaused, spaused; /* reading stopped for backpressure */
@@ -110,7 +109,6 @@ struct session {
 
     /* auth relay: client seq = server seq + seq_delta */
     int seq_delta;
-    uint8_t last_client_seq;
     uint8_t cseq_next; /* seq id of the next packet to the client */
     uint8_t sseq_next; /* seq id of the next packet to the backend */
 
@@ -119,13 +117,11 @@ struct session {
     enum resp_state resp;
     uint64_t resp_left;          /* column defs / params left */
     uint16_t prep_cols;          /* COM_STMT_PREPARE: columns after params */
-    bool resp_binary;            /* binary protocol rows */
     uint32_t s2c_left, c2s_left; /* body bytes of the packet being moved, per direction */
     bool s2c_cont, c2s_cont;     /* that packet is 0xffffff long: a continuation follows */
     uint8_t resp_seq_fix;        /* added to backend seq ids toward the client */
-    bool seq_fix_active;
-    uint16_t status; /* last server status flags */
-    bool last_ok;    /* the last command ended with OK/EOF */
+    uint16_t status;             /* last server status flags */
+    bool last_ok;                /* the last command ended with OK/EOF */
     bool in_transaction;
     bool autocommit;
     char stmt[256]; /* statement in flight (truncated), "" if none */

@@ -35,14 +35,7 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
 
-    if (!s->client_tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        bufferevent_disable(bev, EV_WRITE); /* back to direct writes */
-    if (s->spaused && s->sbev &&
-        evbuffer_get_length(bufferevent_get_output(s->cbev)) <= SESS_LOW_WATER) {
-        s->spaused = false;
-        bufferevent_enable(s->sbev, EV_READ);
-        server_process(s);
-    }
+    sess_write_drained(s, bev, s->client_tls);
 }
 
 static void client_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -303,8 +296,10 @@ static bool on_statement(struct session *s, uint8_t cmd, uint32_t len, uint8_t s
         s->worker->stats.queries++;
     else
         s->worker->stats.prepares++;
-    snprintf(s->stmt, sizeof(s->stmt), "%.*s",
-             (int)(tlen < sizeof(s->stmt) - 1 ? tlen : sizeof(s->stmt) - 1), text);
+    /* the statement in flight, for SHOW SESSIONS (per statement: no printf) */
+    size_t shown = tlen < sizeof(s->stmt) - 1 ? tlen : sizeof(s->stmt) - 1;
+    memcpy(s->stmt, text, shown);
+    s->stmt[shown] = '\0';
     gate_verdict_init(&v);
     enum pipeline_decision d = pipeline_check(s, cmd, text, tlen, &v);
     switch (d) {
@@ -378,7 +373,6 @@ void client_send_held(struct session *s)
     if (s->state == SESS_CLOSING)
         return;
     enum resp_state resp = cmd == COM_STMT_PREPARE ? RESP_PREPARE_OK : RESP_FIRST;
-    s->resp_binary = (cmd == COM_STMT_EXECUTE);
     s->cmd = cmd;
     s->resp = resp;
     session_set_state(s, SESS_COMMAND);
@@ -497,7 +491,6 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
         /* fall through */
     case COM_STMT_BULK_EXECUTE:
         s->worker->stats.executes++;
-        s->resp_binary = true;
         forward_command(s, cmd, len, RESP_FIRST);
         break;
     case COM_STMT_FETCH:
@@ -545,8 +538,6 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
         forward_command(s, cmd, len, RESP_SINGLE);
         break;
     }
-    if (cmd != COM_STMT_EXECUTE && cmd != COM_STMT_BULK_EXECUTE && cmd != COM_STMT_FETCH)
-        s->resp_binary = false;
     return true;
 }
 

@@ -109,10 +109,25 @@ static double now_s(void)
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
+/* Called for every table of every statement: plain copies, no printf. */
 bool mdlq_key(char out[MDLQ_KEY_MAX], const char *schema, const char *table)
 {
-    int n = snprintf(out, MDLQ_KEY_MAX, "%s.%s", schema ? schema : "", table ? table : "");
-    return n > 0 && n < MDLQ_KEY_MAX;
+    size_t sl = schema ? strlen(schema) : 0, tl = table ? strlen(table) : 0;
+
+    if (sl + 1 + tl >= MDLQ_KEY_MAX)
+        return false;
+    memcpy(out, schema, sl);
+    out[sl] = '.';
+    memcpy(out + sl + 1, table, tl);
+    out[sl + 1 + tl] = '\0';
+    return true;
+}
+
+void mdlq_key_copy(char dst[MDLQ_KEY_MAX], const char *src)
+{
+    size_t n = strnlen(src, MDLQ_KEY_MAX - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 static unsigned key_hash(const char *key)

@@ -80,7 +80,7 @@ static void note_tables(struct session *s, const struct sql_script *sc)
             for (int k = 0; k < s->ncur_keys; k++)
                 dup |= strcmp(s->cur_keys[k], key) == 0;
             if (!dup)
-                snprintf(s->cur_keys[s->ncur_keys++], sizeof(s->cur_keys[0]), "%s", key);
+                mdlq_key_copy(s->cur_keys[s->ncur_keys++], key);
         }
         if (st->ddl == SQL_DDL_LOCK_TABLES)
             s->locked_tables = true; /* confirmed by the OK; undone by UNLOCK */
@@ -330,7 +330,7 @@ static void hold_key(struct session *s, const char *key)
         s->txn_keys = nk;
         s->txn_keys_cap = cap;
     }
-    snprintf(s->txn_keys[s->ntxn_keys++], sizeof(s->txn_keys[0]), "%s", key);
+    mdlq_key_copy(s->txn_keys[s->ntxn_keys++], key);
     mdlq_hold(s->id, s->server_conn_id, s->user, s->peer_str, &s->idle_since_ms, key);
 }
 
@@ -385,7 +385,7 @@ void pipeline_prepared(struct session *s, uint32_t stmt_id)
     p->stmt_id = stmt_id;
     p->nkeys = s->ncur_keys < 4 ? s->ncur_keys : 4;
     for (int i = 0; i < p->nkeys; i++)
-        snprintf(p->keys[i], sizeof(p->keys[i]), "%s", s->cur_keys[i]);
+        mdlq_key_copy(p->keys[i], s->cur_keys[i]);
 }
 
 void pipeline_stmt_close(struct session *s, uint32_t stmt_id)
@@ -407,8 +407,7 @@ bool pipeline_execute(struct session *s, uint32_t stmt_id)
     for (int i = s->npreps - 1; i >= 0; i--) {
         if (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu) {
             for (int k = 0; k < s->preps[i].nkeys; k++)
-                snprintf(s->cur_keys[s->ncur_keys++], sizeof(s->cur_keys[0]), "%s",
-                         s->preps[i].keys[k]);
+                mdlq_key_copy(s->cur_keys[s->ncur_keys++], s->preps[i].keys[k]);
             break;
         }
     }
@@ -469,7 +468,6 @@ void pipeline_internal_done(struct session *s)
         client_send_command(s, s->held_cmd, s->held_text, s->held_len, s->held_last_seq);
         s->cmd = s->held_cmd;
         s->resp = RESP_FIRST;
-        s->resp_binary = false;
         session_set_state(s, SESS_COMMAND);
         mdlq_sent(s->mdlq_id);
         sess_push(s);

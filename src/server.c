@@ -45,14 +45,7 @@ static void server_write_cb(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
 
-    if (!s->backend_tls && s->state != SESS_CONNECTING &&
-        evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        bufferevent_disable(bev, EV_WRITE); /* back to direct writes */
-    if (s->cpaused && evbuffer_get_length(bufferevent_get_output(s->sbev)) <= SESS_LOW_WATER) {
-        s->cpaused = false;
-        bufferevent_enable(s->cbev, EV_READ);
-        client_process(s);
-    }
+    sess_write_drained(s, bev, s->backend_tls || s->state == SESS_CONNECTING);
 }
 
 static void server_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -62,9 +55,8 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 
     if (what & BEV_EVENT_CONNECTED) {
         if (s->state == SESS_CONNECTING) {
-            s->sfd = (int)bufferevent_getfd(bev);
             int one = 1;
-            setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            setsockopt((int)bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
             session_set_state(s, SESS_WAIT_GREETING);
             bufferevent_disable(bev, EV_WRITE); /* direct writes from now on */
         } else if (s->state == SESS_BACKEND_TLS) {

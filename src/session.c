@@ -187,8 +187,6 @@ struct session *session_new(struct worker *w, int fd, const struct sockaddr *sa,
     }
     s->id = __atomic_fetch_add(&next_session_id, 1, __ATOMIC_RELAXED);
     s->worker = w;
-    s->cfd = fd;
-    s->sfd = -1;
     s->state = SESS_CONNECTING;
     s->connected_at = time(NULL);
     s->autocommit = true;
@@ -479,6 +477,13 @@ static void push_leg(struct bufferevent *bev)
     evbuffer_freeze(out, 1);
     if (evbuffer_get_length(out) > 0)
         bufferevent_enable(bev, EV_WRITE);
+}
+
+void sess_write_drained(struct session *s, struct bufferevent *bev, bool keep_write)
+{
+    if (!keep_write && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        bufferevent_disable(bev, EV_WRITE); /* back to direct writes */
+    sess_backpressure(s);                   /* resumes a paused leg below the low watermark */
 }
 
 void sess_push(struct session *s)

@@ -47,6 +47,11 @@ void sess_tls_error(struct bufferevent *bev, char *buf, size_t len);
 bool sess_client_compress_start(struct session *s, enum cmp_algo algo, int level);
 bool sess_client_decompress(struct session *s);
 void sess_backpressure(struct session *s);
+/* A leg's write callback: libevent wrote (part of) what a direct write
+ * left; back to direct writes when empty, resume the other leg below the
+ * low watermark.  keep_write: the leg needs libevent's write event (TLS,
+ * connecting). */
+void sess_write_drained(struct session *s, struct bufferevent *bev, bool keep_write);
 /* Write pending output of plain-socket legs now (see session.c). */
 void sess_push(struct session *s);
 
