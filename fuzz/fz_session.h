@@ -401,9 +401,8 @@ static bool fz_connect(uint8_t opts)
     for (int i = 0; i < 200 && fz_session_alive() && fz.s->state != SESS_IDLE; i++)
         fz_spin(1);
     if (getenv("FZ_DEBUG"))
-        fprintf(stderr, "connect: alive %d state %s sfd %d bfd %d sbev-in %zu enabled %d\n",
-                fz_session_alive(), fz_session_alive() ? sess_state_name(fz.s->state) : "-",
-                fz.s->sfd, fz.bfd,
+        fprintf(stderr, "connect: alive %d state %s bfd %d sbev-in %zu enabled %d\n",
+                fz_session_alive(), fz_session_alive() ? sess_state_name(fz.s->state) : "-", fz.bfd,
                 fz.s->sbev ? evbuffer_get_length(bufferevent_get_input(fz.s->sbev)) : 0,
                 fz.s->sbev ? bufferevent_get_enabled(fz.s->sbev) : -1);
     return fz_session_alive() && fz.s->state == SESS_IDLE;

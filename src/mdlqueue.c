@@ -116,9 +116,11 @@ bool mdlq_key(char out[MDLQ_KEY_MAX], const char *schema, const char *table)
 
     if (sl + 1 + tl >= MDLQ_KEY_MAX)
         return false;
-    memcpy(out, schema, sl);
+    if (sl)
+        memcpy(out, schema, sl);
     out[sl] = '.';
-    memcpy(out + sl + 1, table, tl);
+    if (tl)
+        memcpy(out + sl + 1, table, tl);
     out[sl + 1 + tl] = '\0';
     return true;
 }
