@@ -3,13 +3,14 @@
 # in one run on one machine (not run in CI).
 #
 #   bench/proxy_bench.sh            env: DDLGATE_BIN (default ./build/ddlgate)
-#                                        BENCH_TIME (20 s) BENCH_THREADS (8)
+#                                        BENCH_TIME (10 s) BENCH_ROUNDS (3)
+#                                        BENCH_THREADS (8)
 #                                        BENCH_IDLE (2000 idle connections)
 #
 # 1. sysbench oltp_point_select and oltp_read_only, same threads and duration,
-#    direct / through haproxy / through ddlgate: qps and the ratios
-#    ddlgate/haproxy and ddlgate/direct.
-# 2. ddlgate's own CPU time per 10k queries: utime+stime from /proc/PID/stat
+#    direct / through haproxy / through ddlgate, BENCH_ROUNDS interleaved
+#    rounds: median qps and the median ratios ddlgate/haproxy, ddlgate/direct.
+# 2. ddlgate's (and haproxy's) own CPU time per 10k queries: utime+stime from /proc/PID/stat
 #    before and after each ddlgate run, divided by the queries sysbench made.
 # 3. BENCH_IDLE idle clients through ddlgate (and through haproxy, for
 #    scale): VmRSS growth of the proxy per client+backend pair, in KiB.
@@ -19,7 +20,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 DDLGATE_BIN=${DDLGATE_BIN:-$ROOT/build/ddlgate}
-TIME=${BENCH_TIME:-20}
+TIME=${BENCH_TIME:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-8}
 IDLE=${BENCH_IDLE:-2000}
 PY=/usr/bin/python3
@@ -124,25 +126,39 @@ run() {
     awk '/^ +queries:/ { q = $2; gsub(/[(]/, "", $3); print $3, q; exit }' "$out"
 }
 
-declare -A QPS CPU
+# Rounds interleave the three targets so that background noise hits all of
+# them alike; the ratios reported are the medians over the rounds.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+declare -A QPS CPU RATIO_HA RATIO_DIRECT
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for wl in oltp_point_select oltp_read_only; do
     # short warm-up so the buffer pool is hot for the first measured run
     sysbench "$wl" "${SB[@]}" --mysql-port="$MARIADB_PORT" --threads="$THREADS" --time=3 run > /dev/null 2>&1 || true
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for target in direct haproxy ddlgate; do
+            case $target in
+                direct) port=$MARIADB_PORT; pid="" ;;
+                haproxy) port=$HA_PORT; pid=$HA_PID ;;
+                ddlgate) port=$DG_PORT; pid=$DG_PID ;;
+            esac
+            echo "proxy_bench: $wl via $target, round $round/$ROUNDS (${THREADS} threads, ${TIME} s)"
+            [[ -n $pid ]] && t0=$(cpu_ticks "$pid")
+            read -r qps queries < <(run "$wl" "$port")
+            QPS[$wl.$target.$round]=$qps
+            if [[ -n $pid ]]; then
+                t1=$(cpu_ticks "$pid")
+                CPU[$wl.$target]+=" $(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v q="$queries" \
+                    'BEGIN { if (q > 0) printf "%.4f", d / hz / q * 10000 }')"
+            fi
+        done
+        RATIO_HA[$wl]+=" $(ratio "${QPS[$wl.ddlgate.$round]}" "${QPS[$wl.haproxy.$round]}")"
+        RATIO_DIRECT[$wl]+=" $(ratio "${QPS[$wl.ddlgate.$round]}" "${QPS[$wl.direct.$round]}")"
+        echo "proxy_bench:   round $round: ddlgate/haproxy $(ratio "${QPS[$wl.ddlgate.$round]}" "${QPS[$wl.haproxy.$round]}")"
+    done
     for target in direct haproxy ddlgate; do
-        case $target in
-            direct) port=$MARIADB_PORT ;;
-            haproxy) port=$HA_PORT ;;
-            ddlgate) port=$DG_PORT ;;
-        esac
-        echo "proxy_bench: $wl via $target (${THREADS} threads, ${TIME} s)"
-        [[ $target == ddlgate ]] && t0=$(cpu_ticks "$DG_PID")
-        read -r qps queries < <(run "$wl" "$port")
-        QPS[$wl.$target]=$qps
-        if [[ $target == ddlgate ]]; then
-            t1=$(cpu_ticks "$DG_PID")
-            CPU[$wl]=$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v q="$queries" \
-                'BEGIN { if (q > 0) printf "%.4f", d / hz / q * 10000; else print "n/a" }')
-        fi
+        all=""
+        for ((round = 1; round <= ROUNDS; round++)); do all+=" ${QPS[$wl.$target.$round]}"; done
+        QPS[$wl.$target]=$(echo "$all" | median)
     done
 done
 
@@ -185,15 +201,16 @@ read -r dg_before dg_after dg_closed dg_took < <(idle "$DG_PORT" "$DG_PID")
 echo "proxy_bench: $IDLE idle connections through haproxy"
 read -r ha_before ha_after ha_closed ha_took < <(idle "$HA_PORT" "$HA_PID")
 pair() { awk -v a="$1" -v b="$2" -v n="$IDLE" 'BEGIN { if (b > 0) printf "%.1f", (b - a) / n; else print "n/a" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo
-echo "ddlgate benchmark: $(nproc) cores, $THREADS threads, $TIME s per run, $(date -u +%Y-%m-%dT%H:%MZ)"
-printf '%-18s %12s %12s %12s %11s %10s %16s\n' workload direct_qps haproxy_qps ddlgate_qps dg/haproxy dg/direct "dg_cpu_s/10k_q"
+echo "ddlgate benchmark: $(nproc) cores, $THREADS threads, $TIME s per run, $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "(qps: median of the rounds; ratios: median of the per-round ratios; cpu: proxy CPU seconds per 10k queries)"
+printf '%-18s %11s %11s %11s %10s %9s %12s %12s\n' workload direct_qps haproxy_qps ddlgate_qps dg/haproxy dg/direct "dg_cpu/10k" "ha_cpu/10k"
 for wl in oltp_point_select oltp_read_only; do
-    printf '%-18s %12s %12s %12s %11s %10s %16s\n' "$wl" "${QPS[$wl.direct]}" "${QPS[$wl.haproxy]}" \
-        "${QPS[$wl.ddlgate]}" "$(ratio "${QPS[$wl.ddlgate]}" "${QPS[$wl.haproxy]}")" \
-        "$(ratio "${QPS[$wl.ddlgate]}" "${QPS[$wl.direct]}")" "${CPU[$wl]}"
+    printf '%-18s %11s %11s %11s %10s %9s %12s %12s\n' "$wl" "${QPS[$wl.direct]}" "${QPS[$wl.haproxy]}" \
+        "${QPS[$wl.ddlgate]}" "$(echo "${RATIO_HA[$wl]}" | median)" "$(echo "${RATIO_DIRECT[$wl]}" | median)" \
+        "$(echo "${CPU[$wl.ddlgate]}" | median)" "$(echo "${CPU[$wl.haproxy]}" | median)"
+    echo "  per-round ddlgate/haproxy:${RATIO_HA[$wl]}"
 done
 echo
 printf '%-10s %8s %14s %14s %20s %18s\n' proxy idle "rss_before_KiB" "rss_after_KiB" "KiB_per_client+backend" "rss_after_close"

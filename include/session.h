@@ -89,7 +89,10 @@ struct session {
     bool client_tls, backend_tls;
     bool client_compress;
     bool cpaused, spaused; /* reading stopped for backpressure */
-    bool client_eof;       /* client half gone */
+    /* plain legs in the command phase are read by these, not by libevent's
+     * bufferevent read path (session.c: direct reads); NULL otherwise */
+    struct event *crev, *srev;
+    bool client_eof; /* client half gone */
 
     /* identity */
     struct sockaddr_storage peer;

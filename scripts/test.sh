@@ -108,14 +108,21 @@ unit() {
     add $((total - fail)) "$fail" "unit_$name"
 }
 
-# integration BIN_DIR NAME: tests/integration/run.sh, counted per case
+PLAIN_TESTS=(it_client it_stress test_clients test_faults test_sysbench)
+
+# integration BIN_DIR NAME [TEST...]: tests/integration/run.sh, counted per case.
+# The whole suite runs with a verify_ca TLS backend leg; the "plain" pass
+# repeats the relay-heavy tests with backend.tls=preferred, so that plain
+# clients get a plain backend leg (ddlgate's direct-read path on both legs).
 integration() {
     local bindir=$1 name=$2
-    local counts=$LOGDIR/it-$name.counts
+    shift 2
+    local counts=$LOGDIR/it-$name.counts tls=verify_ca
+    [[ $name == *plain* ]] && tls=preferred
     step "integration tests ($name)"
     rm -f "$counts"
-    DDLGATE_BIN=$bindir/ddlgate IT_BIN_DIR=$bindir IT_COUNTS_FILE=$counts \
-        timeout 900 bash "$ROOT/tests/integration/run.sh" || true
+    DDLGATE_BIN=$bindir/ddlgate IT_BIN_DIR=$bindir IT_COUNTS_FILE=$counts DG_BACKEND_TLS=$tls \
+        timeout 900 bash "$ROOT/tests/integration/run.sh" "$@" || true
     if [[ -s $counts ]]; then
         local p f
         read -r p f < "$counts"
@@ -139,6 +146,7 @@ if build "$BUILD_DIR" release -DCMAKE_BUILD_TYPE=Release; then
     unit "$BUILD_DIR" release
     if [[ $INTEGRATION == 1 && $SANITIZE != 1 ]]; then
         integration "$BUILD_DIR" release
+        integration "$BUILD_DIR" release-plain "${PLAIN_TESTS[@]}"
     fi
 fi
 
@@ -176,7 +184,10 @@ if [[ $SANITIZE == 1 ]]; then
         export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
         export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
         unit "$ASAN_BUILD_DIR" asan
-        [[ $INTEGRATION == 1 ]] && integration "$ASAN_BUILD_DIR" asan
+        if [[ $INTEGRATION == 1 ]]; then
+            integration "$ASAN_BUILD_DIR" asan
+            integration "$ASAN_BUILD_DIR" asan-plain "${PLAIN_TESTS[@]}"
+        fi
     fi
 fi
 

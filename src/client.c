@@ -40,7 +40,12 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 
 static void client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-    struct session *s = arg;
+    (void)bev;
+    client_leg_event(arg, what);
+}
+
+void client_leg_event(struct session *s, short what)
+{
     char tlserr[256];
 
     if (what & BEV_EVENT_CONNECTED) {
@@ -55,14 +60,14 @@ static void client_event_cb(struct bufferevent *bev, short what, void *arg)
         /* ddlgate.idle_timeout_s: only a client idle between commands is
          * closed; one waiting for a long statement keeps its connection */
         if (s->state != SESS_IDLE) {
-            bufferevent_enable(bev, EV_READ);
+            sess_leg_read(s, s->cbev, true);
             return;
         }
         session_close(s, DGE_SHUTDOWN, "ddlgate: idle timeout (ddlgate.idle_timeout_s) reached");
         return;
     }
     if (s->state == SESS_CLIENT_TLS) {
-        sess_tls_error(bev, tlserr, sizeof(tlserr));
+        sess_tls_error(s->cbev, tlserr, sizeof(tlserr));
         s->client_eof = true;
         session_close(s, 0, "TLS handshake with the client failed: %s", tlserr);
         return;

@@ -50,7 +50,13 @@ static void server_write_cb(struct bufferevent *bev, void *arg)
 
 static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-    struct session *s = arg;
+    (void)bev;
+    server_leg_event(arg, what);
+}
+
+void server_leg_event(struct session *s, short what)
+{
+    struct bufferevent *bev = s->sbev;
     char tlserr[256];
 
     if (what & BEV_EVENT_CONNECTED) {
@@ -311,6 +317,7 @@ static void on_auth_packet(struct session *s, const uint8_t *p, uint32_t len, ui
             if (!sess_client_compress_start(s, algo, s->zstd_level))
                 session_close(s, DGE_PROTOCOL, "ddlgate: cannot start compression");
         }
+        sess_direct_read_start(s);
     }
 }
 

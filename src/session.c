@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -144,6 +145,10 @@ static void free_session(struct session *s)
 
     if (s->timer)
         event_free(s->timer);
+    if (s->crev)
+        event_free(s->crev);
+    if (s->srev)
+        event_free(s->srev);
     if (s->cbev)
         bufferevent_free(s->cbev);
     if (s->sbev)
@@ -334,9 +339,17 @@ void session_close(struct session *s, int errcode, const char *fmt, ...)
     uint8_t err_seq = s->state == SESS_IDLE ? 1 : s->cseq_next;
     sess_on_close(s);
     session_set_state(s, SESS_CLOSING);
+    if (s->srev) {
+        event_free(s->srev);
+        s->srev = NULL;
+    }
     if (s->sbev) {
         bufferevent_free(s->sbev);
         s->sbev = NULL;
+    }
+    if (s->crev) {
+        event_free(s->crev); /* the client leg is only written from now on */
+        s->crev = NULL;
     }
     if (s->cbev && !s->client_eof) {
         if (errcode)
@@ -504,22 +517,167 @@ void sess_backpressure(struct session *s)
         size_t cpending = evbuffer_get_length(bufferevent_get_output(s->cbev));
         size_t spending = evbuffer_get_length(bufferevent_get_output(s->sbev));
         if (cpending > SESS_HIGH_WATER && !s->spaused) {
-            bufferevent_disable(s->sbev, EV_READ);
+            sess_leg_read(s, s->sbev, false);
             s->spaused = true;
         }
         if (spending > SESS_HIGH_WATER && !s->cpaused) {
-            bufferevent_disable(s->cbev, EV_READ);
+            sess_leg_read(s, s->cbev, false);
             s->cpaused = true;
         }
         /* a direct write may already have drained what paused a leg */
         if (s->spaused && cpending <= SESS_LOW_WATER) {
             s->spaused = false;
-            bufferevent_enable(s->sbev, EV_READ);
+            sess_leg_read(s, s->sbev, true);
         }
         if (s->cpaused && spending <= SESS_LOW_WATER) {
             s->cpaused = false;
-            bufferevent_enable(s->cbev, EV_READ);
+            sess_leg_read(s, s->cbev, true);
         }
+    }
+}
+
+/* ---- direct reads --------------------------------------------------------------- */
+
+/* libevent 2.1 sizes every socket read with ioctl(FIONREAD) and caps it at
+ * 4 KiB, so a 12 KiB result set costs three reads, three writes toward the
+ * client and three wake-ups of it.  Once TLS is settled (command phase),
+ * plain legs are read here instead: one readv into the input buffer's free
+ * space, up to SESS_READ_MAX per wake-up, no ioctl.  The bufferevent keeps
+ * the socket, its output and its write event. */
+#define SESS_READ_CHUNK (16 * 1024)
+#define SESS_READ_MAX (64 * 1024)
+
+/* Read what the socket has into `in`: >0 bytes read, 0 end of stream, -1
+ * error (errno), -2 nothing now. */
+static ssize_t leg_fill(struct evbuffer *in, evutil_socket_t fd)
+{
+    ssize_t total = 0;
+
+    while (total < SESS_READ_MAX) {
+        struct evbuffer_iovec v[2];
+        struct iovec iov[2];
+        int nv = evbuffer_reserve_space(in, SESS_READ_CHUNK, v, 2);
+        size_t room = 0;
+
+        if (nv <= 0) {
+            errno = ENOMEM;
+            return total ? total : -1;
+        }
+        for (int i = 0; i < nv; i++) {
+            iov[i].iov_base = v[i].iov_base;
+            iov[i].iov_len = v[i].iov_len;
+            room += v[i].iov_len;
+        }
+        ssize_t r = readv(fd, iov, nv);
+        if (r <= 0) {
+            evbuffer_commit_space(in, v, 0);
+            if (r == 0)
+                return total ? total : 0;
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return total ? total : -2;
+            return total ? total : -1;
+        }
+        size_t left = (size_t)r;
+        for (int i = 0; i < nv; i++) {
+            v[i].iov_len = left < v[i].iov_len ? left : v[i].iov_len;
+            left -= v[i].iov_len;
+        }
+        evbuffer_commit_space(in, v, nv);
+        total += r;
+        if ((size_t)r < room)
+            break; /* the socket is empty: no extra readv just to see EAGAIN */
+    }
+    return total;
+}
+
+static void direct_read_cb(evutil_socket_t fd, short what, void *arg, bool client)
+{
+    struct session *s = arg;
+    struct bufferevent *bev = client ? s->cbev : s->sbev;
+
+    if (what & EV_TIMEOUT) {
+        /* the client leg's idle timeout, as the bufferevent would report it */
+        if (client)
+            client_leg_event(s, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+        return;
+    }
+    struct evbuffer *in = bufferevent_get_input(bev);
+    /* a socket bufferevent freezes the end of its input so that only it
+     * fills it (see push_leg for the output side) */
+    evbuffer_unfreeze(in, 0);
+    ssize_t r = leg_fill(in, fd);
+    evbuffer_freeze(in, 0);
+    if (r == -2)
+        return;
+    if (r > 0) {
+        if (client)
+            client_process(s);
+        else
+            server_process(s);
+        return;
+    }
+    short ev = BEV_EVENT_READING | (r == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
+    if (client)
+        client_leg_event(s, ev);
+    else
+        server_leg_event(s, ev);
+}
+
+static void direct_read_client_cb(evutil_socket_t fd, short what, void *arg)
+{
+    direct_read_cb(fd, what, arg, true);
+}
+
+static void direct_read_server_cb(evutil_socket_t fd, short what, void *arg)
+{
+    direct_read_cb(fd, what, arg, false);
+}
+
+static struct event *direct_read_new(struct session *s, struct bufferevent *bev,
+                                     event_callback_fn cb, const struct timeval *tv)
+{
+    struct event *ev =
+        event_new(s->worker->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, cb, s);
+
+    if (!ev)
+        return NULL; /* stays on libevent's read path */
+    bufferevent_disable(bev, EV_READ);
+    bufferevent_set_timeouts(bev, NULL, NULL);
+    event_add(ev, tv);
+    return ev;
+}
+
+void sess_direct_read_start(struct session *s)
+{
+    if (s->state == SESS_CLOSING)
+        return;
+    if (s->cbev && !s->client_tls && !s->crev && !s->cpaused) {
+        struct timeval tv = {s->idle_timeout_s, 0};
+        s->crev =
+            direct_read_new(s, s->cbev, direct_read_client_cb, s->idle_timeout_s > 0 ? &tv : NULL);
+    }
+    if (s->sbev && !s->backend_tls && !s->srev && !s->spaused)
+        s->srev = direct_read_new(s, s->sbev, direct_read_server_cb, NULL);
+}
+
+void sess_leg_read(struct session *s, struct bufferevent *bev, bool on)
+{
+    struct event *ev = bev == s->cbev ? s->crev : bev == s->sbev ? s->srev : NULL;
+
+    if (!ev) {
+        if (on)
+            bufferevent_enable(bev, EV_READ);
+        else
+            bufferevent_disable(bev, EV_READ);
+        return;
+    }
+    if (!on) {
+        event_del(ev);
+    } else if (!event_pending(ev, EV_READ, NULL)) {
+        struct timeval tv = {s->idle_timeout_s, 0};
+        event_add(ev, ev == s->crev && s->idle_timeout_s > 0 ? &tv : NULL);
     }
 }
 

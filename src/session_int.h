@@ -47,6 +47,10 @@ void sess_tls_error(struct bufferevent *bev, char *buf, size_t len);
 bool sess_client_compress_start(struct session *s, enum cmp_algo algo, int level);
 bool sess_client_decompress(struct session *s);
 void sess_backpressure(struct session *s);
+/* From the command phase on, read plain legs directly (see session.c). */
+void sess_direct_read_start(struct session *s);
+/* Start / stop reading a leg, whichever way it is read. */
+void sess_leg_read(struct session *s, struct bufferevent *bev, bool on);
 /* A leg's write callback: libevent wrote (part of) what a direct write
  * left; back to direct writes when empty, resume the other leg below the
  * low watermark.  keep_write: the leg needs libevent's write event (TLS,
@@ -65,6 +69,10 @@ void sess_relay_packet(struct session *s, struct evbuffer *in, struct evbuffer *
 bool sess_relay_continue(struct session *s, struct evbuffer *in, struct evbuffer *out,
                          bool to_client);
 
+/* A leg's bufferevent event (EOF, error, timeout, connected), also raised
+ * by the direct read path. */
+void client_leg_event(struct session *s, short what);
+void server_leg_event(struct session *s, short what);
 /* client.c: process whatever complete client input is buffered */
 void client_process(struct session *s);
 /* server.c: process whatever backend input is buffered */
