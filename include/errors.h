@@ -18,6 +18,7 @@
     X(DGE_TOO_MANY_CLIENTS, 7009, "08004", "too many connections")                     \
     X(DGE_HANDSHAKE_TIMEOUT, 7010, "08S01", "handshake timeout")                       \
     X(DGE_CLEARTEXT_NO_TLS, 7011, "28000", "cleartext password refused without TLS")   \
+    X(DGE_IDLE_TIMEOUT, 7012, "08S01", "idle timeout")                                 \
     X(DGE_RULE_REJECT, 7100, "HY000", "statement rejected by a rule")                  \
     X(DGE_APPROVAL_REQUIRED, 7101, "HY000", "statement needs admin approval")          \
     X(DGE_UNPARSEABLE_DDL, 7102, "42000", "DDL could not be parsed")                   \

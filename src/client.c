@@ -63,7 +63,8 @@ void client_leg_event(struct session *s, short what)
             sess_leg_read(s, s->cbev, true);
             return;
         }
-        session_close(s, DGE_SHUTDOWN, "ddlgate: idle timeout (ddlgate.idle_timeout_s) reached");
+        session_close(s, DGE_IDLE_TIMEOUT,
+                      "ddlgate: idle timeout (ddlgate.idle_timeout_s) reached");
         return;
     }
     if (s->state == SESS_CLIENT_TLS) {

@@ -385,6 +385,10 @@ bool sess_client_tls_start(struct session *s)
                                        BEV_OPT_CLOSE_ON_FREE);
     if (!f) {
         SSL_free(ssl);
+    /* the idle timeout moves to the filter (sess_client_attach): left on
+     * the socket beneath, it would stop reading there with nobody to
+     * restart it */
+    bufferevent_set_timeouts(s->cbev, NULL, NULL);
         return false;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
