@@ -24,6 +24,15 @@ enum tls_mode {
     TLS_MODE_VERIFY_IDENTITY,
 };
 
+/* [backend] compression: the ddlgate<->backend leg, independent of what
+ * each client uses on its own leg */
+enum backend_compression {
+    BCOMP_OFF = 0,
+    BCOMP_ZLIB, /* CLIENT_COMPRESS, when the server offers it */
+    BCOMP_ZSTD, /* CLIENT_ZSTD_COMPRESSION_ALGORITHM, when offered */
+    BCOMP_AUTO, /* zstd if offered, else zlib if offered */
+};
+
 enum log_level {
     LOG_ERROR = 0,
     LOG_WARN,
@@ -53,6 +62,7 @@ struct conf {
     int backend_port;
     int connect_timeout_ms;
     enum tls_mode backend_tls;
+    int backend_compression; /* enum backend_compression */
     char backend_tls_ca[1024];
     char backend_tls_cert[1024];
     char backend_tls_key[1024];
@@ -82,6 +92,7 @@ struct conf {
     bool kill_idle_blockers;
     int kill_idle_after_s;
     int kill_wait_s;
+    int long_transaction_s; /* DG031: a blocker's transaction open this long is "long" */
 
     /* [rules]: DGnnn = mode, the configured default for each rule */
     int nrule_modes;

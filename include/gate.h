@@ -83,6 +83,12 @@ struct gate_session {
     bool in_transaction;
     bool multi_statement; /* the text came in one COM_QUERY with others */
     uint64_t session_id;
+    /* Appended for DG030 (zero = unknown: the rule does not fire): the
+     * session's lock_wait_timeout in seconds (the server default unless the
+     * client SET it: gate_lock_wait_default), and the cap ddlgate runs DDL
+     * with ([limits] lock_wait_timeout_s; `lint --lock-wait-cap`). */
+    int64_t lock_wait_timeout_s;
+    int lock_wait_cap_s;
 };
 
 enum gate_action {
@@ -116,6 +122,12 @@ struct gate_verdict {
     char note[160];
     /* tables the statement needs a metadata lock on (for the MDL queue) */
     bool needs_mdl;
+    /* Appended: DG030 fired in rewrite mode.  Its rewrite is of the session,
+     * not of the text: the DDL must run with lock_wait_timeout capped to this
+     * many seconds (the proxy's DDL queue does; lint shows a SET before the
+     * statement).  The text is unchanged, so alone it leaves action at
+     * GATE_WARN; rewritten stays the text rewrite (or NULL). */
+    int lock_wait_cap_s;
 };
 
 void gate_verdict_init(struct gate_verdict *v);
@@ -135,5 +147,18 @@ void gate_check(const struct sql_parse_opts *opts, const struct gate_session *se
  * rule's size test.  Set from conf [limits] table_size_limit at start and
  * reload; read with a relaxed atomic load. */
 void gate_set_table_size_limit(uint64_t bytes);
+
+/* ---- session lock_wait_timeout (DG030), gate_session.c ------------------- */
+
+/* The server's built-in default: 31536000 s on MySQL, 86400 s on MariaDB. */
+int64_t gate_lock_wait_default(const struct sql_server *srv);
+/* Does this SET statement (one statement's text) change the session's
+ * lock_wait_timeout?  0: no; 1: yes, *seconds = the value (0 = DEFAULT,
+ * i.e. back to the global value); -1: yes, to an expression ddlgate cannot
+ * evaluate.  `SET [SESSION|LOCAL|@@session.|@@local.|@@]lock_wait_timeout
+ * = N` in any position of the assignment list; GLOBAL/PERSIST do not count
+ * and `SET STATEMENT ... FOR` is per statement. */
+int gate_lock_wait_set(const struct sql_parse_opts *opts, const char *text, size_t len,
+                       int64_t *seconds);
 
 #endif

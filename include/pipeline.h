@@ -32,8 +32,16 @@ void pipeline_abandon(struct session *s);
 void pipeline_prepared(struct session *s, uint32_t stmt_id);
 void pipeline_stmt_close(struct session *s, uint32_t stmt_id);
 void pipeline_forget_prepared(struct session *s);
-/* COM_STMT_EXECUTE: note its tables; true when it must wait for a fence. */
-bool pipeline_execute(struct session *s, uint32_t stmt_id);
+enum pipeline_exec {
+    PIPELINE_EXEC_FORWARD = 0, /* send it */
+    PIPELINE_EXEC_FENCE,       /* wait for the fence on its tables (pipeline_hold_fence) */
+    PIPELINE_EXEC_QUEUE,       /* a prepared DDL: hold it in the DDL queue */
+};
+/* COM_STMT_EXECUTE: note its tables and say what to do with it. */
+enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id);
+/* PIPELINE_EXEC_QUEUE: the execute packet is in s->held_text/held_cmd;
+ * queue it like a COM_QUERY DDL.  False: it could not be queued (send it). */
+bool pipeline_queue_execute(struct session *s, uint32_t stmt_id);
 /* park the session's held command behind the fence on its tables */
 void pipeline_hold_fence(struct session *s);
 /* server.c: route a packet of an internal command; true when the command

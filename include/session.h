@@ -31,6 +31,11 @@ struct sess_prep {
     uint32_t stmt_id;
     int nkeys;
     char keys[4][160];
+    /* Appended for prepared DDL (pipeline.c owns text and name): */
+    bool ddl;   /* needs an exclusive metadata lock: EXECUTE goes through the DDL queue */
+    char *text; /* the prepared text as sent to the server (DDL only), malloc'ed */
+    size_t text_len;
+    char *name; /* SQL-level PREPARE name, malloc'ed; NULL for COM_STMT_PREPARE */
 };
 struct evbuffer;
 struct event;
@@ -81,13 +86,17 @@ struct session {
     struct session *next, *prev; /* worker's session list */
 
     /* legs */
-    struct bufferevent *cbev; /* client */
-    struct bufferevent *sbev; /* backend */
-    struct evbuffer *cin;     /* plain client input (bev input or decompressed) */
-    struct evbuffer *cout;    /* plain output to client (bev output or staging) */
-    struct cmp_stream ccmp;   /* client leg compression (algo CMP_NONE = off) */
+    struct bufferevent *cbev;   /* client */
+    struct bufferevent *sbev;   /* backend */
+    struct evbuffer *cin;       /* plain client input (bev input or decompressed) */
+    struct evbuffer *cout;      /* plain output to client (bev output or staging) */
+    struct cmp_stream ccmp;     /* client leg compression (algo CMP_NONE = off) */
+    struct evbuffer *sin;       /* plain backend input (bev input or decompressed) */
+    struct evbuffer *sout;      /* plain output to the backend (bev output or staging) */
+    struct cmp_stream scmp;     /* backend leg compression (backend.compression) */
+    enum cmp_algo backend_algo; /* agreed in the handshake response, starts after auth */
     bool client_tls, backend_tls;
-    bool client_compress;
+    bool client_compress, backend_compress;
     bool cpaused, spaused; /* reading stopped for backpressure */
     /* plain legs in the command phase are read by these, not by libevent's
      * bufferevent read path (session.c: direct reads); NULL otherwise */
@@ -160,9 +169,15 @@ struct session {
         INT_DDL,
         INT_RESTORE
     } internal;
-    bool int_first;   /* next packet is the first of the DDL's answer */
-    bool ddl_retry;   /* the DDL met a lock wait timeout: queue again */
-    uint64_t mdlq_id; /* queue entry of the held DDL */
+    bool int_first;                /* next packet is the first of the DDL's answer */
+    bool ddl_retry;                /* the DDL met a lock wait timeout: queue again */
+    uint64_t mdlq_id;              /* queue entry of the held DDL */
+    struct sess_prep prep_pending; /* the statement being prepared (pipeline.c) */
+    bool prep_pending_set;
+    /* lock_wait_timeout as the client set it (DG030): 0 = server default,
+     * -1 = set to something ddlgate could not read; applied on the OK */
+    int64_t lwt_s, lwt_pending;
+    bool lwt_pending_set;
     uint8_t held_cmd;
     uint8_t held_last_seq; /* client seq of the held command's last frame */
     char *held_text;       /* the command payload to send, owned */

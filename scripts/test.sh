@@ -108,20 +108,26 @@ unit() {
     add $((total - fail)) "$fail" "unit_$name"
 }
 
-PLAIN_TESTS=(it_client it_stress test_clients test_faults test_sysbench)
+PLAIN_TESTS=(it_client it_stress it_mdlqueue test_clients test_sysbench)
 
 # integration BIN_DIR NAME [TEST...]: tests/integration/run.sh, counted per case.
 # The whole suite runs with a verify_ca TLS backend leg; the "plain" pass
 # repeats the relay-heavy tests with backend.tls=preferred, so that plain
-# clients get a plain backend leg (ddlgate's direct-read path on both legs).
+# clients get a plain backend leg (ddlgate's direct-read path on both legs),
+# and with backend.compression=zlib (ddlgate numbers the answer packets
+# itself there).  Uncompressed plain legs: test_faults, test_idle_timeout.
 integration() {
     local bindir=$1 name=$2
     shift 2
-    local counts=$LOGDIR/it-$name.counts tls=verify_ca
-    [[ $name == *plain* ]] && tls=preferred
+    local counts=$LOGDIR/it-$name.counts tls=verify_ca extra=""
+    if [[ $name == *plain* ]]; then
+        tls=preferred
+        extra="--set backend.compression=zlib"
+    fi
     step "integration tests ($name)"
     rm -f "$counts"
     DDLGATE_BIN=$bindir/ddlgate IT_BIN_DIR=$bindir IT_COUNTS_FILE=$counts DG_BACKEND_TLS=$tls \
+        DG_EXTRA_ARGS=$extra \
         timeout 900 bash "$ROOT/tests/integration/run.sh" "$@" || true
     if [[ -s $counts ]]; then
         local p f

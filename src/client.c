@@ -102,7 +102,7 @@ void sess_client_attach(struct session *s)
     }
 }
 
-static struct evbuffer *server_out(struct session *s) { return bufferevent_get_output(s->sbev); }
+static struct evbuffer *server_out(struct session *s) { return s->sout; }
 
 /* ---- handshake ------------------------------------------------------------------- */
 
@@ -174,6 +174,7 @@ void client_command_done(struct session *s)
     if ((s->cmd == COM_RESET_CONNECTION || s->cmd == COM_CHANGE_USER) && s->last_ok) {
         s->in_transaction = false;
         s->locked_tables = false;
+        s->lwt_s = 0;                /* session variables are reset too */
         pipeline_forget_prepared(s); /* the server dropped them */
     }
     s->stmt[0] = '\0';
@@ -370,7 +371,7 @@ void client_send_held(struct session *s)
 {
     uint8_t cmd = s->held_cmd;
 
-    s->sseq_next = 0;
+    sess_server_command_start(s);
     client_send_command(s, cmd, s->held_text, s->held_len, s->held_last_seq);
     free(s->held_text);
     s->held_text = NULL;
@@ -385,7 +386,8 @@ void client_send_held(struct session *s)
     sess_push(s);
 }
 
-/* COM_STMT_EXECUTE on a table behind a DDL's fence waits in ddlgate. */
+/* COM_STMT_EXECUTE of a prepared DDL waits in the DDL queue like a
+ * COM_QUERY DDL; one on a table behind a DDL's fence waits for the fence. */
 static bool hold_execute(struct session *s, uint32_t len, uint8_t seq, bool *wait_more)
 {
     uint8_t head[PKT_HDR_LEN + 5];
@@ -399,7 +401,8 @@ static bool hold_execute(struct session *s, uint32_t len, uint8_t seq, bool *wai
     }
     uint32_t stmt_id = (uint32_t)head[5] | ((uint32_t)head[6] << 8) | ((uint32_t)head[7] << 16) |
                        ((uint32_t)head[8] << 24);
-    if (!pipeline_execute(s, stmt_id))
+    enum pipeline_exec e = pipeline_execute(s, stmt_id);
+    if (e == PIPELINE_EXEC_FORWARD)
         return false;
     if (evbuffer_get_length(s->cin) < (size_t)len + PKT_HDR_LEN) {
         *wait_more = true;
@@ -413,6 +416,18 @@ static bool hold_execute(struct session *s, uint32_t len, uint8_t seq, bool *wai
     s->held_len = len - 1;
     s->held_cmd = COM_STMT_EXECUTE;
     s->held_last_seq = seq;
+    s->cseq_next = (uint8_t)(seq + 1);
+    s->worker->stats.executes++;
+    s->stmt_since = time(NULL);
+    s->queries++;
+    if (e == PIPELINE_EXEC_QUEUE) {
+        if (!pipeline_queue_execute(s, stmt_id)) {
+            client_send_held(s); /* not queued: sent as it is */
+            return true;
+        }
+        session_set_state(s, SESS_HELD);
+        return true;
+    }
     pipeline_hold_fence(s);
     session_set_state(s, SESS_HELD);
     return true;
@@ -452,7 +467,7 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
     uint8_t cmd = head[PKT_HDR_LEN];
     s->cseq_next = (uint8_t)(seq + 1); /* where an answer (or our ERR) starts */
     s->resp_seq_fix = 0;
-    s->sseq_next = 0; /* every command starts a new sequence */
+    sess_server_command_start(s); /* every command starts a new sequence */
     s->last_ok = false;
     switch (cmd) {
     case COM_QUERY:
@@ -602,10 +617,12 @@ void client_process(struct session *s)
             if (evbuffer_get_length(in) < (size_t)len + PKT_HDR_LEN)
                 goto out;
             sess_relay_packet(s, in, server_out(s), len, 0, false);
+            s->cseq_next = (uint8_t)(seq + 1); /* the server answers after it */
             break;
         case SESS_LOCAL_INFILE:
             /* the file arrives in packets; an empty one ends it */
             sess_relay_packet(s, in, server_out(s), len, 0, false);
+            s->cseq_next = (uint8_t)(seq + 1);
             if (len == 0)
                 session_set_state(s, SESS_COMMAND);
             break;

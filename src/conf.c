@@ -60,6 +60,7 @@ struct conf_key {
 
 static const char *const tls_names[] = {"disabled",  "preferred",       "required",
                                         "verify_ca", "verify_identity", NULL};
+static const char *const bcomp_names[] = {"off", "zlib", "zstd", "auto", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const policy_names[] = {"reject", "pass", NULL};
 
@@ -85,6 +86,7 @@ static const struct conf_key conf_keys[] = {
     {"backend", "port", CT_PORT, F(backend_port), 0, "3306", 1, 65535, NULL, true},
     {"backend", "connect_timeout_ms", CT_INT, F(connect_timeout_ms), 0, "5000", 1, 600000, NULL, true},
     {"backend", "tls", CT_ENUM, F(backend_tls), 0, "preferred", 0, 0, tls_names, true},
+    {"backend", "compression", CT_ENUM, F(backend_compression), 0, "off", 0, 0, bcomp_names, true},
     {"backend", "tls_ca", CT_STRING, F(backend_tls_ca), 0, "", 0, 0, NULL, true},
     {"backend", "tls_cert", CT_STRING, F(backend_tls_cert), 0, "", 0, 0, NULL, true},
     {"backend", "tls_key", CT_STRING, F(backend_tls_key), 0, "", 0, 0, NULL, true},
@@ -109,6 +111,7 @@ static const struct conf_key conf_keys[] = {
     {"limits", "kill_idle_blockers", CT_BOOL, F(kill_idle_blockers), 0, "false", 0, 0, NULL, true},
     {"limits", "kill_idle_after_s", CT_INT, F(kill_idle_after_s), 0, "60", 1, 604800, NULL, true},
     {"limits", "kill_wait_s", CT_INT, F(kill_wait_s), 0, "30", 0, 604800, NULL, true},
+    {"limits", "long_transaction_s", CT_INT, F(long_transaction_s), 0, "30", 1, 31536000, NULL, true},
 };
 /* clang-format on */
 

@@ -61,6 +61,7 @@ void gate_verdict_clear(struct gate_verdict *v)
     v->message[0] = '\0';
     v->note[0] = '\0';
     v->needs_mdl = false;
+    v->lock_wait_cap_s = 0;
 }
 
 /* ---- firing rules ------------------------------------------------------ */
@@ -234,6 +235,8 @@ static void gate_stmt(struct gate_ctx *c, const struct sql_stmt *st, struct gate
         gate_fire(c, 901, "DDL inside an executable comment /*!%u ... */", cv);
     if (c->sess && c->sess->in_transaction && st->kind == SQL_KIND_DDL)
         gate_fire(c, 32, "the session has an open transaction: the DDL commits it implicitly");
+    if (st->kind == SQL_KIND_DDL && gate_needs_mdl(st, &c->opts->server))
+        gate_rules_lock_wait(c, v);
     gate_rules_ddl(c, v);
 }
 
@@ -352,6 +355,7 @@ static void gate_finish(struct gate_ctx *c, struct gate_verdict *v)
                                        : DGE_RULE_REJECT;
         gate_message(c, decide, v, code);
         v->action = GATE_REJECT;
+        v->lock_wait_cap_s = 0;
         free(v->rewritten);
         v->rewritten = NULL;
         v->rewritten_len = 0;
@@ -361,6 +365,7 @@ static void gate_finish(struct gate_ctx *c, struct gate_verdict *v)
         v->action = GATE_APPROVAL;
         gate_approval(c, decide, v);
         if (v->action == GATE_APPROVAL) {
+            v->lock_wait_cap_s = 0;
             free(v->rewritten);
             v->rewritten = NULL;
             v->rewritten_len = 0;
@@ -368,6 +373,9 @@ static void gate_finish(struct gate_ctx *c, struct gate_verdict *v)
         return;
     case RULE_REWRITE:
     case RULE_WARN:
+        /* DG030's rewrite is of the session (lock_wait_timeout capped, see
+         * lock_wait_cap_s), not of the text: alone it forwards the text
+         * unchanged, so the action says warn */
         v->action = v->rewritten ? GATE_REWRITE : GATE_WARN;
         return;
     case RULE_OFF:

@@ -76,6 +76,9 @@ void gate_rules_alter(struct gate_ctx *c, struct gate_verdict *v);
 int gate_charset_width(const char *cs); /* bytes per char, 0 unknown */
 const struct gate_column_info *gate_column(const struct gate_table_info *ti, const char *name);
 
+/* gate_session.c: DG030 (the session's lock_wait_timeout) */
+void gate_rules_lock_wait(struct gate_ctx *c, struct gate_verdict *v);
+
 /* gate_rewrite.c */
 /* DG002/DG010 append, DG011/DG017/DG018 clause edits */
 void gate_rewrite_online(struct gate_ctx *c, uint16_t rule);

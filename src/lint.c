@@ -56,7 +56,12 @@ struct lint {
     struct lint_file *files;
     int worst; /* exit status so far */
     unsigned long statements;
+    /* DG030: the file's session lock_wait_timeout (the server default until
+     * a SET in the file changes it; 0 = unknown) and the proxy's cap */
+    struct gate_session sess;
 };
+
+#define LINT_LOCK_WAIT_CAP 2 /* the proxy's default [limits] lock_wait_timeout_s */
 
 /* ---- table lookup ------------------------------------------------------- */
 
@@ -363,9 +368,14 @@ static void lint_emit(struct lint *l, const char *file, unsigned line, const cha
                 : v->rebuild   ? "yes"
                                : "no",
                 lint_action_names[v->action]);
-        if (v->rewritten) {
+        if (v->rewritten || v->lock_wait_cap_s) {
             fputs(" rewritten: ", o);
-            lint_text_sql(o, v->rewritten, v->rewritten_len);
+            if (v->lock_wait_cap_s)
+                fprintf(o, "SET SESSION lock_wait_timeout=%d; ", v->lock_wait_cap_s);
+            if (v->rewritten)
+                lint_text_sql(o, v->rewritten, v->rewritten_len);
+            else
+                lint_text_sql(o, stmt, slen);
         }
         if (v->action == GATE_REJECT || v->action == GATE_APPROVAL)
             fprintf(o, " -- %.*s", (int)lint_msg_len(v->message), v->message);
@@ -401,10 +411,25 @@ static void lint_emit(struct lint *l, const char *file, unsigned line, const cha
                            : "false");
     lint_rules_list(o, v, true);
     fprintf(o, "],\"action\":\"%s\",\"rewritten\":", lint_action_names[v->action]);
-    if (v->rewritten)
+    if (v->lock_wait_cap_s) {
+        /* DG030: the statement (or its rewrite) after the SET the proxy runs */
+        char set[64];
+        int n = snprintf(set, sizeof set, "SET SESSION lock_wait_timeout=%d; ", v->lock_wait_cap_s);
+        size_t body = v->rewritten ? v->rewritten_len : slen;
+        char *t = malloc((size_t)n + body + 1);
+        if (t) {
+            memcpy(t, set, (size_t)n);
+            memcpy(t + n, v->rewritten ? v->rewritten : stmt, body);
+            lint_json_str(o, t, (size_t)n + body);
+            free(t);
+        } else {
+            fputs("null", o);
+        }
+    } else if (v->rewritten) {
         lint_json_str(o, v->rewritten, v->rewritten_len);
-    else
+    } else {
         fputs("null", o);
+    }
     fputs(",\"message\":", o);
     if (v->message[0])
         lint_json_str(o, v->message, lint_msg_len(v->message));
@@ -443,11 +468,17 @@ static unsigned lint_line_at(const char *t, uint32_t off, uint32_t *from, unsign
 static void lint_judge(struct lint *l, const char *file, unsigned line, const char *s, size_t n,
                        bool apply)
 {
-    gate_check(&l->opts, NULL, &l->tables, s, n, &l->judge, &l->v);
+    gate_check(&l->opts, &l->sess, &l->tables, s, n, &l->judge, &l->v);
     const struct sql_stmt *st = NULL;
     for (int i = 0; i < l->judge.nstmts && !st; i++)
         if (l->judge.stmts[i].kind != SQL_KIND_EMPTY)
             st = &l->judge.stmts[i];
+    int64_t lwt = 0;
+    int r = st && st->kind == SQL_KIND_SET ? gate_lock_wait_set(&l->opts, s, n, &lwt) : 0;
+    if (r != 0) /* SET lock_wait_timeout: later DDL of the file runs with it */
+        l->sess.lock_wait_timeout_s = r < 0     ? 0
+                                      : lwt > 0 ? lwt
+                                                : gate_lock_wait_default(&l->opts.server);
     if (!st && l->v.nrules == 0)
         return;
     l->statements++;
@@ -469,6 +500,8 @@ static bool lint_gap_has_exec(const char *t, uint32_t a, uint32_t b)
 
 static int lint_text(struct lint *l, const char *file, char *text, size_t len, bool apply)
 {
+    /* every file is a new session: the server's default lock_wait_timeout */
+    l->sess.lock_wait_timeout_s = gate_lock_wait_default(&l->opts.server);
     lint_delimiters(text, len);
     sql_script_reset(&l->split);
     if (!sql_parse(&l->opts, text, len, &l->split)) {
@@ -551,6 +584,8 @@ static void lint_usage(FILE *o)
           "  --default-schema DB  schema for unqualified table names\n"
           "  --strict             tables not in the model are unknown (no typical-table\n"
           "                       assumption): the answers are conservative\n"
+          "  --lock-wait-cap N    the proxy's [limits] lock_wait_timeout_s (default 2): DDL\n"
+          "                       in a file without SET lock_wait_timeout <= N gets DG030\n"
           "  -h, --help           this text\n"
           "Directories are searched recursively for *.sql, in migration order (Flyway\n"
           "V<version>__*.sql, golang-migrate <version>_*.up.sql/.down.sql, then plain files\n"
@@ -646,6 +681,14 @@ static int lint_args(struct lint *l, int argc, char **argv, int *first_path)
                 return 2;
         } else if ((v = lint_optval(argc, argv, &i, "--default-schema"))) {
             l->opts.default_schema = v;
+        } else if ((v = lint_optval(argc, argv, &i, "--lock-wait-cap"))) {
+            char *end;
+            long cap = strtol(v, &end, 10);
+            if (*end || cap < 1 || cap > 31536000) {
+                fprintf(l->err, "ddlgate lint: bad --lock-wait-cap %s (1..31536000 seconds)\n", v);
+                return 2;
+            }
+            l->sess.lock_wait_cap_s = (int)cap;
         } else if (strcmp(a, "--strict") == 0) {
             l->strict = true;
         } else if (strcmp(a, "--") == 0) {
@@ -709,6 +752,7 @@ int lint_run(int argc, char **argv, FILE *out, FILE *err)
     l->schema = lint_schema_new();
     l->tables.lookup = lint_lookup;
     l->tables.ctx = l;
+    l->sess.lock_wait_cap_s = LINT_LOCK_WAIT_CAP;
     sql_script_init(&l->split);
     sql_script_init(&l->judge);
     gate_verdict_init(&l->v);

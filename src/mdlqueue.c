@@ -18,6 +18,8 @@
 #include "errors.h"
 #include "log.h"
 #include "monitor.h"
+#include "rules.h"
+#include "verdicts.h"
 #include "worker.h"
 
 #define MDLQ_BUCKETS 256
@@ -72,6 +74,7 @@ struct entry {
     bool server_waiting;  /* the monitor saw it wait for its metadata lock */
     bool abort_requested; /* ddlgate asked the monitor to KILL QUERY it */
     int attempts;
+    bool dg031;  /* DG031 named it (a long transaction blocks it) */
     bool fenced; /* holds a fence on its keys */
     enum entry_state state;
     char blockers[256];
@@ -482,15 +485,19 @@ static bool external_blocks(const struct mdlq_external *x)
            x->run_seconds >= (int)HOLDER_MAX_AGE_S;
 }
 
-/* Describe who blocks e; false when nobody does.  Caller holds mdlq_lock. */
-static bool blockers_locked(struct entry *e, char *buf, size_t len)
+/* Describe who blocks e; false when nobody does.  *oldest gets the age in
+ * seconds of the oldest blocking transaction (NULL: not wanted).  Caller
+ * holds mdlq_lock. */
+static bool blockers_locked(struct entry *e, char *buf, size_t len, double *oldest)
 {
     size_t n = 0;
     int count = 0;
-    double now = now_s();
+    double now = now_s(), age_max = 0;
     int64_t now_ms = mdlq_now_ms(), idle_ms;
 
     buf[0] = '\0';
+    if (e->dg031) /* named until the DDL leaves the queue */
+        n = (size_t)snprintf(buf, len, "DG031 long-transaction-on-target: ");
     for (int k = 0; k < e->nkeys; k++) {
         struct mdl_table *t = table_get(e->keys[k], false);
         for (struct holder *h = t ? t->holders : NULL; h; h = h->next) {
@@ -498,6 +505,8 @@ static bool blockers_locked(struct entry *e, char *buf, size_t len)
             if (h->sid == e->sid || !holder_blocks(h, now, now_ms, &idle_ms))
                 continue;
             count++;
+            if (now - h->since > age_max)
+                age_max = now - h->since;
             if (n < len)
                 n += (size_t)snprintf(
                     buf + n, len - n,
@@ -517,6 +526,8 @@ static bool blockers_locked(struct entry *e, char *buf, size_t len)
             if (ours)
                 continue;
             count++;
+            if (x->trx_seconds > age_max)
+                age_max = x->trx_seconds;
             if (n < len)
                 n += (size_t)snprintf(buf + n, len - n, "%sthread %u %s@%s transaction open %ds%s",
                                       count > 1 ? "; " : "", x->thread_id, x->user, x->host,
@@ -524,6 +535,10 @@ static bool blockers_locked(struct entry *e, char *buf, size_t len)
                                       x->idle_ms >= 0 ? ", idle" : "");
         }
     }
+    if (oldest)
+        *oldest = age_max;
+    if (count == 0 && e->dg031)
+        buf[0] = '\0';
     return count > 0;
 }
 
@@ -575,6 +590,47 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
     e->blocked_since = now; /* next round only after another kill_wait */
 }
 
+/* DG031: a transaction open at least limits.long_transaction_s holds a
+ * table the DDL needs.  The queue holds the DDL either way (retrying with
+ * backoff is what the rule asks for); the rule names the cause in SHOW
+ * QUEUE and SHOW VERDICTS, and in reject mode refuses the DDL at once.
+ * True when the entry was refused (the caller removes it).  Caller holds
+ * mdlq_lock. */
+static bool long_transaction_locked(struct entry *e, double oldest, const struct conf *c)
+{
+    char schema[MDLQ_KEY_MAX];
+    const char *dot = strchr(e->keys[0], '.');
+    snprintf(schema, sizeof(schema), "%.*s", dot ? (int)(dot - e->keys[0]) : 0, e->keys[0]);
+    enum rule_mode m = rules_mode(31, schema[0] ? schema : NULL, dot ? dot + 1 : e->keys[0]);
+    if (m == RULE_OFF)
+        return false;
+    e->dg031 = true;
+    rules_hit(31);
+    struct gate_verdict v;
+    gate_verdict_init(&v);
+    v.action = m == RULE_REJECT ? GATE_REJECT : GATE_WARN;
+    v.rules[v.nrules++] = 31;
+    v.deciding_rule = 31;
+    verdicts_record(e->sid, e->user, e->stmt, strlen(e->stmt), &v, false);
+    log_info("queue: DDL %llu: DG031 a transaction open %.0fs (limits.long_transaction_s = %d) "
+             "holds %s: %s",
+             (unsigned long long)e->id, oldest, c->long_transaction_s, e->keys[0], e->blockers);
+    if (m != RULE_REJECT) {
+        char b[sizeof(e->blockers)];
+        snprintf(b, sizeof(b), "DG031 long-transaction-on-target: %s", e->blockers);
+        memcpy(e->blockers, b, sizeof(b));
+        return false;
+    }
+    const struct rule_def *d = rules_find(31);
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "ddlgate DG031 long-transaction-on-target: %.120s needs a metadata lock on %s held by "
+             "a transaction open %.0fs (limits.long_transaction_s = %d): %.150s; %s",
+             e->stmt, e->keys[0], oldest, c->long_transaction_s, e->blockers, d ? d->advice : "");
+    post(e->w, job_refuse, e->sid, e->id, DGE_RULE_REJECT, msg);
+    return true;
+}
+
 void mdlq_tick(void)
 {
     const struct conf *c;
@@ -597,7 +653,7 @@ void mdlq_tick(void)
          * for the whole lock_wait_timeout. */
         if (e->state == ENTRY_SENT && e->fenced && e->server_waiting && !e->abort_requested &&
             now - e->sent_at >= 0.05 && nkills < MDLQ_MAX_KILLS &&
-            blockers_locked(e, e->blockers, sizeof(e->blockers))) {
+            blockers_locked(e, e->blockers, sizeof(e->blockers), NULL)) {
             e->abort_requested = true;
             kills[nkills++] = e->server_thread | KILL_QUERY_ONLY;
             log_info("queue: DDL %llu waits on the server behind %s; pulling it back",
@@ -630,7 +686,13 @@ void mdlq_tick(void)
             continue;
         if (running >= (c->max_concurrent_ddl > 0 ? c->max_concurrent_ddl : 1))
             break;
-        if (blockers_locked(e, e->blockers, sizeof(e->blockers))) {
+        double oldest = 0;
+        if (blockers_locked(e, e->blockers, sizeof(e->blockers), &oldest)) {
+            if (!e->dg031 && oldest >= c->long_transaction_s &&
+                long_transaction_locked(e, oldest, c)) {
+                entry_remove_locked(e); /* refused by DG031 in reject mode */
+                continue;
+            }
             if (e->blocked_since == 0)
                 e->blocked_since = now;
             kill_policy_locked(e, c, now);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "errors.h"
@@ -117,8 +118,11 @@ void pipeline_hold_fence(struct session *s)
     mdlq_wait_fence(s->worker, s->id, s->cur_keys[0]);
 }
 
-/* A DDL that needs an exclusive metadata lock waits in the queue. */
-static enum pipeline_decision queue_ddl(struct session *s, const char *text, size_t len)
+/* A DDL that needs an exclusive metadata lock waits in the queue.  text is
+ * what will be sent, shown what SHOW QUEUE shows (the prepared statement
+ * behind an EXECUTE). */
+static enum pipeline_decision queue_ddl(struct session *s, const char *text, size_t len,
+                                        const char *shown, size_t shown_len)
 {
     const char *keys[MDLQ_MAX_KEYS];
     int n = 0;
@@ -127,7 +131,8 @@ static enum pipeline_decision queue_ddl(struct session *s, const char *text, siz
         keys[n++] = s->cur_keys[i];
     if (n == 0 || !hold_text(s, text, len))
         return PIPELINE_FORWARD;
-    s->mdlq_id = mdlq_enqueue(s->worker, s->id, s->server_conn_id, s->user, keys, n, text, len);
+    s->mdlq_id =
+        mdlq_enqueue(s->worker, s->id, s->server_conn_id, s->user, keys, n, shown, shown_len);
     if (!s->mdlq_id) {
         free(s->held_text);
         s->held_text = NULL;
@@ -187,74 +192,251 @@ void pipeline_facts_ready(struct worker *w, uint64_t sid)
     client_process(s); /* judged again, now with the table's definition */
 }
 
-enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text, size_t len,
-                                      struct gate_verdict *v)
+/* ---- SQL-level prepared statements ---------------------------------------------------- */
+
+enum sqlprep_kind {
+    SQLP_NONE = 0,
+    SQLP_PREPARE,    /* PREPARE name FROM 'text' | @var */
+    SQLP_EXECUTE,    /* EXECUTE name [USING ...] */
+    SQLP_DEALLOCATE, /* DEALLOCATE | DROP PREPARE name */
+    SQLP_IMMEDIATE,  /* EXECUTE IMMEDIATE 'text' (MariaDB) */
+};
+
+struct sqlprep {
+    enum sqlprep_kind kind;
+    char name[65];
+    bool literal;              /* PREPARE ... FROM one string literal */
+    uint32_t lit_off, lit_len; /* that token (introducer and quotes included) */
+};
+
+static bool sqlprep_word(const char *text, const struct lex_tok *t, const char *w)
+{
+    size_t n = strlen(w);
+    return t->type == LEX_IDENT && t->len == n && strncasecmp(text + t->off, w, n) == 0;
+}
+
+/* Is this COM_QUERY text a PREPARE / EXECUTE / DEALLOCATE PREPARE?  One
+ * token's look for everything else. */
+static bool sqlprep_look(const char *text, size_t len, const struct sql_parse_opts *opts,
+                         struct sqlprep *sp)
+{
+    struct lex lx;
+    struct lex_tok t;
+
+    memset(sp, 0, sizeof(*sp));
+    lex_init(&lx, text, len, opts);
+    if (!lex_next(&lx, &t) || t.type != LEX_IDENT)
+        return false;
+    if (t.kw == KW_PREPARE)
+        sp->kind = SQLP_PREPARE;
+    else if (t.kw == KW_EXECUTE)
+        sp->kind = SQLP_EXECUTE;
+    else if (t.kw == KW_DEALLOCATE || t.kw == KW_DROP)
+        sp->kind = SQLP_DEALLOCATE;
+    else
+        return false;
+    if (sp->kind == SQLP_DEALLOCATE && (!lex_next(&lx, &t) || !sqlprep_word(text, &t, "PREPARE")))
+        return false;
+    if (!lex_next(&lx, &t) || (t.type != LEX_IDENT && t.type != LEX_QIDENT))
+        return false;
+    uint32_t q = t.type == LEX_QIDENT;
+    if (t.len - 2 * q >= sizeof(sp->name))
+        return false;
+    memcpy(sp->name, text + t.off + q, t.len - 2 * q);
+    sp->name[t.len - 2 * q] = '\0';
+    if (sp->kind == SQLP_EXECUTE && !q && strcasecmp(sp->name, "IMMEDIATE") == 0)
+        sp->kind = SQLP_IMMEDIATE; /* the text follows at once */
+    else if (sp->kind != SQLP_PREPARE)
+        return true;
+    else if (!lex_next(&lx, &t) || t.type != LEX_IDENT || t.kw != KW_FROM)
+        return false;
+    if (!lex_next(&lx, &t))
+        return true;
+    struct lex_tok lit = t;
+    /* one literal and nothing after it ('a' 'b' concatenation: not seen) */
+    if (t.type == LEX_STRING && !(t.flags & LEXF_UNTERMINATED) &&
+        (!lex_next(&lx, &t) || t.type == LEX_EOF || (t.type == LEX_OP && t.op == ';'))) {
+        sp->literal = true;
+        sp->lit_off = lit.off;
+        sp->lit_len = lit.len;
+    }
+    return true;
+}
+
+/* The value of a string literal token (malloc'ed, NUL-terminated). */
+static char *sqlprep_unescape(const char *tok, size_t n, bool no_bs, size_t *out_len)
+{
+    size_t i = 0;
+    while (i < n && tok[i] != '\'' && tok[i] != '"') /* _utf8mb4'..', N'..' */
+        i++;
+    if (i + 2 > n || tok[n - 1] != tok[i])
+        return NULL;
+    char q = tok[i++], *out = malloc(n + 1);
+    size_t o = 0, end = n - 1;
+    if (!out)
+        return NULL;
+    while (i < end) {
+        char c = tok[i];
+        if (c == '\\' && !no_bs && i + 1 < end) {
+            static const char from[] = "0bnrtZ", to[] = {0, '\b', '\n', '\r', '\t', 26};
+            char e = tok[i + 1];
+            const char *k = strchr(from, e);
+            if (e == '%' || e == '_') /* kept with the backslash (LIKE patterns) */
+                out[o++] = '\\', out[o++] = e;
+            else
+                out[o++] = k && e ? to[k - from] : e;
+            i += 2;
+        } else if (c == q && i + 1 < end && tok[i + 1] == q) {
+            out[o++] = q;
+            i += 2;
+        } else {
+            out[o++] = c;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* text with the literal at [off, off+olen) replaced by 'repl' quoted */
+static char *sqlprep_splice(const char *text, size_t len, uint32_t off, uint32_t olen,
+                            const char *repl, size_t rlen, bool no_bs, size_t *out_len)
+{
+    char *out = malloc(len + 2 * rlen + 3);
+    size_t o = 0;
+    if (!out)
+        return NULL;
+    memcpy(out, text, off);
+    o = off;
+    out[o++] = '\'';
+    for (size_t i = 0; i < rlen; i++) {
+        if (repl[i] == '\'' || (repl[i] == '\\' && !no_bs))
+            out[o++] = repl[i] == '\'' ? '\'' : '\\';
+        out[o++] = repl[i];
+    }
+    out[o++] = '\'';
+    memcpy(out + o, text + off + olen, len - off - olen);
+    o += len - off - olen;
+    *out_len = o;
+    return out;
+}
+
+static void prep_free(struct sess_prep *p)
+{
+    free(p->text);
+    free(p->name);
+    memset(p, 0, sizeof(*p));
+}
+
+static struct sess_prep *prep_named(struct session *s, const char *name)
+{
+    for (int i = 0; i < s->npreps; i++)
+        if (s->preps[i].name && strcasecmp(s->preps[i].name, name) == 0)
+            return &s->preps[i];
+    return NULL;
+}
+
+static void prep_drop_at(struct session *s, int i)
+{
+    prep_free(&s->preps[i]);
+    s->preps[i] = s->preps[--s->npreps];
+}
+
+/* The statement being prepared: its tables, and the text when it is DDL
+ * (kept until the server answers the PREPARE). */
+static void prep_note(struct session *s, const char *name, bool ddl, const char *text, size_t len)
+{
+    struct sess_prep *p = &s->prep_pending;
+
+    prep_free(p);
+    p->nkeys = s->ncur_keys < 4 ? s->ncur_keys : 4;
+    for (int i = 0; i < p->nkeys; i++)
+        mdlq_key_copy(p->keys[i], s->cur_keys[i]);
+    p->ddl = ddl && p->nkeys > 0;
+    if (p->ddl && (p->text = malloc(len + 1)) != NULL) {
+        memcpy(p->text, text, len);
+        p->text[len] = '\0';
+        p->text_len = len;
+    }
+    p->ddl = p->ddl && p->text;
+    p->name = name ? strdup(name) : NULL;
+    s->prep_pending_set = !name || p->name;
+}
+
+/* Move the pending statement into the session's list (the server said OK). */
+static void prep_commit(struct session *s, uint32_t stmt_id)
+{
+    struct sess_prep *p = &s->prep_pending;
+
+    if (p->name) {
+        for (int i = 0; i < s->npreps; i++) /* re-PREPARE replaces */
+            if (s->preps[i].name && strcasecmp(s->preps[i].name, p->name) == 0) {
+                prep_drop_at(s, i);
+                break;
+            }
+    }
+    if (s->npreps == s->preps_cap) {
+        int cap = s->preps_cap ? s->preps_cap * 2 : 8;
+        struct sess_prep *np = realloc(s->preps, (size_t)cap * sizeof(*np));
+        if (!np) {
+            prep_free(p);
+            s->prep_pending_set = false;
+            return;
+        }
+        s->preps = np;
+        s->preps_cap = cap;
+    }
+    p->stmt_id = stmt_id;
+    s->preps[s->npreps++] = *p; /* ownership of text and name moves */
+    memset(p, 0, sizeof(*p));
+    s->prep_pending_set = false;
+}
+
+/* ---- the statement hook ---------------------------------------------------------------- */
+
+/* Session facts for the gate; DG030's cap costs a configuration look, so
+ * only a text that may be DDL pays it. */
+static void session_facts(struct session *s, bool maybe, struct gate_session *gs)
+{
+    memset(gs, 0, sizeof(*gs));
+    gs->user = s->user;
+    gs->schema = s->schema[0] ? s->schema : NULL;
+    gs->in_transaction = s->in_transaction;
+    gs->session_id = s->id;
+    if (!maybe)
+        return;
+    gs->lock_wait_timeout_s = s->lwt_s > 0    ? s->lwt_s
+                              : s->lwt_s == 0 ? gate_lock_wait_default(&s->server)
+                                              : 0; /* unknown: DG030 cannot judge */
+    const struct conf *c = conf_acquire();
+    gs->lock_wait_cap_s = c->lock_wait_timeout_s;
+    conf_release(c);
+}
+
+/* SET ... lock_wait_timeout: applied when the server says OK. */
+static void note_lock_wait(struct session *s, const char *text, const struct sql_script *sc,
+                           const struct sql_parse_opts *opts)
+{
+    for (int i = 0; i < sc->nstmts; i++) {
+        const struct sql_stmt *st = &sc->stmts[i];
+        int64_t v = 0;
+        int r;
+        if (st->kind != SQL_KIND_SET ||
+            (r = gate_lock_wait_set(opts, text + st->span.off, st->span.len, &v)) == 0)
+            continue;
+        s->lwt_pending = r > 0 ? v : -1;
+        s->lwt_pending_set = true;
+    }
+}
+
+/* The gate's answer -> what the session does; counted and logged. */
+static enum pipeline_decision decide(struct session *s, const char *text, size_t len,
+                                     struct gate_verdict *v)
 {
     struct worker *w = s->worker;
-
-    atomic_store_explicit(&s->idle_since_ms, 0, memory_order_relaxed); /* busy */
-    struct sql_parse_opts opts;
-    struct gate_session gs;
-    struct gate_tables tables = {tablecache_lookup, NULL};
-
-    memset(&opts, 0, sizeof(opts));
-    opts.server = s->server;
-    opts.default_schema = s->schema[0] ? s->schema : NULL;
-    memset(&gs, 0, sizeof(gs));
-    gs.user = s->user;
-    gs.schema = opts.default_schema;
-    gs.in_transaction = s->in_transaction;
-    gs.session_id = s->id;
-
-    /* A DDL whose answer depends on the table waits (briefly) until the
-     * monitor has read the table's definition.  Decided before the gate
-     * runs, so nothing the gate does (using up an approval, opening a
-     * pending one) happens for a verdict that would be thrown away. */
-    if (!s->facts_waited && maybe_ddl(text, len, &opts) &&
-        sql_parse(&opts, text, len, &w->script)) {
-        for (int i = 0; i < w->script.nstmts; i++) {
-            const struct sql_stmt *st = &w->script.stmts[i];
-            const struct sql_name *t = st->ddl == SQL_DDL_CREATE_TABLE ? NULL : ddl_target(st);
-            if (st->kind == SQL_KIND_DDL && t && t->name && !tablecache_known(t->schema, t->name) &&
-                tablecache_wait(w, s->id, t->schema, t->name)) {
-                /* once per command: the second look judges with what is known */
-                s->facts_waited = true;
-                log_info("C-%llu %s: waiting for the definition of %s.%s",
-                         (unsigned long long)s->id, s->user, t->schema ? t->schema : "", t->name);
-                monitor_kick();
-                return PIPELINE_WAIT;
-            }
-        }
-    }
-    s->facts_waited = false;
-
-    gate_check(&opts, &gs, &tables, text, len, &w->script, v);
-
-    bool ddl = false, unparsed = false;
-    for (int i = 0; i < w->script.nstmts; i++) {
-        const struct sql_stmt *st = &w->script.stmts[i];
-        if (!st->parsed && st->kind != SQL_KIND_EMPTY) {
-            w->stats.unparsed++;
-            unparsed = true;
-        }
-        if (st->kind == SQL_KIND_DDL)
-            ddl = true;
-    }
-    note_tables(s, &w->script);
-    /* the definitions of the tables a DDL changes are forgotten once the
-     * server has answered it (see pipeline_command_done) */
-    s->ddl_in_flight = ddl;
-    if (ddl)
-        w->stats.ddl++;
-    if (cmd == COM_QUERY && w->script.nstmts == 1 && w->script.stmts[0].kind == SQL_KIND_OTHER)
-        note_use(s, text, len, &opts);
-
-    /* what the admin sees in SHOW VERDICTS: anything a rule acted on, every
-     * DDL, and statements the parser could not read (they passed) */
-    if (v->action != GATE_PASS || ddl || unparsed)
-        verdicts_record(s->id, s->user, text, len, v, unparsed);
-
     enum pipeline_decision d = PIPELINE_FORWARD;
+
     switch (v->action) {
     case GATE_PASS:
         break;
@@ -263,7 +445,8 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
         break;
     case GATE_REWRITE:
         w->stats.rewritten++;
-        d = PIPELINE_REWRITE;
+        /* DG030 alone rewrites no text: the DDL queue caps lock_wait_timeout */
+        d = v->rewritten ? PIPELINE_REWRITE : PIPELINE_FORWARD;
         break;
     case GATE_APPROVAL:
         w->stats.held_for_approval++;
@@ -294,13 +477,164 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
         if (v->note[0] && !strstr(v->message, v->note) &&
             n + strlen(v->note) + 4 < sizeof(v->message))
             snprintf(v->message + n, sizeof(v->message) - n, " [%s]", v->note);
-        return d;
     }
+    return d;
+}
+
+/* A DDL whose answer depends on the table waits (briefly) until the
+ * monitor has read the table's definition.  Decided before the gate runs,
+ * so nothing the gate does (using up an approval, opening a pending one)
+ * happens for a verdict that would be thrown away. */
+static bool wait_for_facts(struct session *s, const char *text, size_t len,
+                           const struct sql_parse_opts *opts)
+{
+    struct worker *w = s->worker;
+
+    if (!sql_parse(opts, text, len, &w->script))
+        return false;
+    for (int i = 0; i < w->script.nstmts; i++) {
+        const struct sql_stmt *st = &w->script.stmts[i];
+        const struct sql_name *t = st->ddl == SQL_DDL_CREATE_TABLE ? NULL : ddl_target(st);
+        if (st->kind == SQL_KIND_DDL && t && t->name && !tablecache_known(t->schema, t->name) &&
+            tablecache_wait(w, s->id, t->schema, t->name)) {
+            /* once per command: the second look judges with what is known */
+            s->facts_waited = true;
+            log_info("C-%llu %s: waiting for the definition of %s.%s", (unsigned long long)s->id,
+                     s->user, t->schema ? t->schema : "", t->name);
+            monitor_kick();
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The literal of PREPARE ... FROM / EXECUTE IMMEDIATE was judged: a
+ * rewrite of it goes back into the literal. */
+static void literal_rewrite(const struct sqlprep *sp, const char *text, size_t len,
+                            const struct sql_parse_opts *opts, struct gate_verdict *v)
+{
+    if (v->rewritten && sp->literal) {
+        size_t n;
+        char *outer = sqlprep_splice(text, len, sp->lit_off, sp->lit_len, v->rewritten,
+                                     v->rewritten_len, opts->no_backslash_escapes, &n);
+        free(v->rewritten);
+        v->rewritten = outer;
+        v->rewritten_len = outer ? n : 0;
+        if (!outer) { /* cannot rewrite: refuse rather than send the unsafe text */
+            v->action = GATE_REJECT;
+            v->err_code = DGE_UNPARSEABLE_DDL;
+            snprintf(v->message, sizeof(v->message), "ddlgate: out of memory while rewriting");
+        }
+    }
+}
+
+/* PREPARE name FROM 'text': remembered under its name (with its tables and,
+ * for DDL, its text: EXECUTE name is queued like the DDL). */
+static void sql_prepare_done(struct session *s, const struct sqlprep *sp, const char *text,
+                             size_t len, const char *inner, size_t inner_len,
+                             const struct sql_parse_opts *opts, struct gate_verdict *v)
+{
+    if (v->action == GATE_REJECT || v->action == GATE_APPROVAL)
+        return;
+    const char *prepared = v->rewritten ? v->rewritten : inner;
+    size_t prepared_len = v->rewritten ? v->rewritten_len : inner_len;
+    prep_note(s, sp->name, v->needs_mdl && inner, prepared, prepared_len);
+    literal_rewrite(sp, text, len, opts, v);
+    /* a PREPARE takes no metadata lock: nothing to hold or fence */
+    s->ncur_keys = 0;
+    s->ddl_in_flight = false;
+}
+
+enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text, size_t len,
+                                      struct gate_verdict *v)
+{
+    struct worker *w = s->worker;
+    struct sql_parse_opts opts;
+    struct gate_session gs;
+    struct gate_tables tables = {tablecache_lookup, NULL};
+    struct sqlprep sp = {.kind = SQLP_NONE};
+    const char *jtext = text; /* what the gate judges: the prepared text for PREPARE */
+    size_t jlen = len;
+    char *inner = NULL;
+
+    atomic_store_explicit(&s->idle_since_ms, 0, memory_order_relaxed); /* busy */
+    memset(&opts, 0, sizeof(opts));
+    opts.server = s->server;
+    opts.default_schema = s->schema[0] ? s->schema : NULL;
+    if (cmd == COM_QUERY && sqlprep_look(text, len, &opts, &sp) && sp.literal) {
+        inner = sqlprep_unescape(text + sp.lit_off, sp.lit_len, opts.no_backslash_escapes, &jlen);
+        if (inner)
+            jtext = inner;
+        else
+            jlen = len;
+    }
+    bool maybe = maybe_ddl(jtext, jlen, &opts);
+    if (!s->facts_waited && maybe && wait_for_facts(s, jtext, jlen, &opts)) {
+        free(inner);
+        return PIPELINE_WAIT;
+    }
+    s->facts_waited = false;
+    session_facts(s, maybe, &gs);
+
+    gate_check(&opts, &gs, &tables, jtext, jlen, &w->script, v);
+
+    bool ddl = false, unparsed = false;
+    for (int i = 0; i < w->script.nstmts; i++) {
+        const struct sql_stmt *st = &w->script.stmts[i];
+        if (!st->parsed && st->kind != SQL_KIND_EMPTY) {
+            w->stats.unparsed++;
+            unparsed = true;
+        }
+        if (st->kind == SQL_KIND_DDL)
+            ddl = true;
+    }
+    note_tables(s, &w->script);
+    /* the definitions of the tables a DDL changes are forgotten once the
+     * server has answered it (see pipeline_command_done) */
+    s->ddl_in_flight = ddl;
+    if (ddl)
+        w->stats.ddl++;
+    if (cmd == COM_QUERY && w->script.nstmts == 1 && w->script.stmts[0].kind == SQL_KIND_OTHER)
+        note_use(s, text, len, &opts);
+    if (cmd == COM_QUERY && !inner)
+        note_lock_wait(s, text, &w->script, &opts);
+    if (sp.kind == SQLP_PREPARE) /* a @variable's text is not seen: remembered without tables */
+        sql_prepare_done(s, &sp, text, len, inner, inner ? jlen : 0, &opts, v);
+    else if (sp.kind == SQLP_IMMEDIATE && v->action != GATE_REJECT && v->action != GATE_APPROVAL)
+        literal_rewrite(&sp, text, len, &opts, v); /* queued below like a DDL */
+    else if (cmd == COM_STMT_PREPARE && v->action != GATE_REJECT && v->action != GATE_APPROVAL)
+        prep_note(s, NULL, v->needs_mdl && w->script.nstmts == 1,
+                  v->rewritten ? v->rewritten : text, v->rewritten ? v->rewritten_len : len);
+    free(inner);
+
+    /* what the admin sees in SHOW VERDICTS: anything a rule acted on, every
+     * DDL, and statements the parser could not read (they passed) */
+    if (v->action != GATE_PASS || ddl || unparsed)
+        verdicts_record(s->id, s->user, text, len, v, unparsed);
+
+    enum pipeline_decision d = decide(s, text, len, v);
+    if (d == PIPELINE_REFUSE)
+        return d;
 
     const char *send = d == PIPELINE_REWRITE ? v->rewritten : text;
     size_t send_len = d == PIPELINE_REWRITE ? v->rewritten_len : len;
-    if (v->needs_mdl && cmd == COM_QUERY && w->script.nstmts == 1)
-        return queue_ddl(s, send, send_len);
+    if (v->needs_mdl && cmd == COM_QUERY && w->script.nstmts == 1 && sp.kind != SQLP_PREPARE)
+        return queue_ddl(s, send, send_len, send, send_len);
+    if (sp.kind == SQLP_EXECUTE || sp.kind == SQLP_DEALLOCATE) {
+        struct sess_prep *p = prep_named(s, sp.name);
+        if (p && sp.kind == SQLP_DEALLOCATE) {
+            prep_drop_at(s, (int)(p - s->preps));
+        } else if (p) {
+            s->ncur_keys = p->nkeys;
+            for (int i = 0; i < p->nkeys; i++)
+                mdlq_key_copy(s->cur_keys[i], p->keys[i]);
+            if (p->ddl) {
+                s->ddl_in_flight = true;
+                w->stats.ddl++;
+                return queue_ddl(s, send, send_len, p->text, p->text_len);
+            }
+        }
+    }
     if (any_fenced(s) && hold_text(s, send, send_len)) {
         pipeline_hold_fence(s);
         return PIPELINE_HOLD;
@@ -355,6 +689,17 @@ static void forget_ddl_tables(struct session *s)
 
 void pipeline_command_done(struct session *s)
 {
+    if (s->lwt_pending_set) {
+        if (s->last_ok)
+            s->lwt_s = s->lwt_pending;
+        s->lwt_pending_set = false;
+    }
+    if (s->prep_pending_set) { /* an SQL PREPARE's OK; else a failed PREPARE */
+        if (s->last_ok && s->prep_pending.name)
+            prep_commit(s, 0);
+        prep_free(&s->prep_pending);
+        s->prep_pending_set = false;
+    }
     if (s->ddl_in_flight) {
         forget_ddl_tables(s);
         s->ddl_in_flight = false;
@@ -373,45 +718,78 @@ void pipeline_command_done(struct session *s)
 
 void pipeline_prepared(struct session *s, uint32_t stmt_id)
 {
-    if (s->npreps == s->preps_cap) {
-        int cap = s->preps_cap ? s->preps_cap * 2 : 8;
-        struct sess_prep *np = realloc(s->preps, (size_t)cap * sizeof(*np));
-        if (!np)
-            return;
-        s->preps = np;
-        s->preps_cap = cap;
+    if (!s->prep_pending_set) /* not checked here (cannot happen): tables only */
+        prep_note(s, NULL, false, NULL, 0);
+    if (s->prep_pending.name) { /* an SQL PREPARE is committed on its OK */
+        return;
     }
-    struct sess_prep *p = &s->preps[s->npreps++];
-    p->stmt_id = stmt_id;
-    p->nkeys = s->ncur_keys < 4 ? s->ncur_keys : 4;
-    for (int i = 0; i < p->nkeys; i++)
-        mdlq_key_copy(p->keys[i], s->cur_keys[i]);
+    prep_commit(s, stmt_id);
 }
 
 void pipeline_stmt_close(struct session *s, uint32_t stmt_id)
 {
     for (int i = 0; i < s->npreps; i++) {
-        if (s->preps[i].stmt_id == stmt_id) {
-            s->preps[i] = s->preps[--s->npreps];
+        if (!s->preps[i].name && s->preps[i].stmt_id == stmt_id) {
+            prep_drop_at(s, i);
             return;
         }
     }
 }
 
-void pipeline_forget_prepared(struct session *s) { s->npreps = 0; }
-
-bool pipeline_execute(struct session *s, uint32_t stmt_id)
+void pipeline_forget_prepared(struct session *s)
 {
+    for (int i = 0; i < s->npreps; i++)
+        prep_free(&s->preps[i]);
+    s->npreps = 0;
+    prep_free(&s->prep_pending);
+    s->prep_pending_set = false;
+}
+
+enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id)
+{
+    const struct sess_prep *p = NULL;
+
     atomic_store_explicit(&s->idle_since_ms, 0, memory_order_relaxed); /* busy */
     s->ncur_keys = 0;
     for (int i = s->npreps - 1; i >= 0; i--) {
-        if (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu) {
-            for (int k = 0; k < s->preps[i].nkeys; k++)
-                mdlq_key_copy(s->cur_keys[s->ncur_keys++], s->preps[i].keys[k]);
+        if (!s->preps[i].name && (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu)) {
+            p = &s->preps[i];
             break;
         }
     }
-    return any_fenced(s);
+    for (int k = 0; p && k < p->nkeys; k++)
+        mdlq_key_copy(s->cur_keys[s->ncur_keys++], p->keys[k]);
+    if (p && p->ddl) {
+        /* SHOW SESSIONS shows the statement, not an execute packet */
+        size_t n = p->text_len < sizeof(s->stmt) - 1 ? p->text_len : sizeof(s->stmt) - 1;
+        memcpy(s->stmt, p->text, n);
+        s->stmt[n] = '\0';
+        s->ddl_in_flight = true;
+        return PIPELINE_EXEC_QUEUE;
+    }
+    return any_fenced(s) ? PIPELINE_EXEC_FENCE : PIPELINE_EXEC_FORWARD;
+}
+
+bool pipeline_queue_execute(struct session *s, uint32_t stmt_id)
+{
+    const char *keys[MDLQ_MAX_KEYS];
+    const struct sess_prep *p = NULL;
+    int n = 0;
+
+    for (int i = s->npreps - 1; i >= 0 && !p; i--)
+        if (!s->preps[i].name && (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu))
+            p = &s->preps[i];
+    for (int i = 0; i < s->ncur_keys && n < MDLQ_MAX_KEYS; i++)
+        keys[n++] = s->cur_keys[i];
+    if (!p || !p->ddl || n == 0)
+        return false;
+    s->worker->stats.ddl++;
+    s->mdlq_id =
+        mdlq_enqueue(s->worker, s->id, s->server_conn_id, s->user, keys, n, p->text, p->text_len);
+    if (!s->mdlq_id)
+        return false;
+    s->hold = HOLD_DDL;
+    return true;
 }
 
 /* ---- the queue's side ------------------------------------------------------------------ */
@@ -420,12 +798,13 @@ static void send_internal(struct session *s, const char *sql)
 {
     struct pkt_writer w;
 
+    sess_server_command_start(s);
     pkt_w_init(&w, 0);
     pkt_w_begin(&w);
     pkt_w_u8(&w, COM_QUERY);
     pkt_w_bytes(&w, sql, strlen(sql));
     pkt_w_end(&w);
-    if (!pkt_w_flush(&w, bufferevent_get_output(s->sbev))) {
+    if (!pkt_w_flush(&w, s->sout)) {
         pkt_w_free(&w);
         session_close(s, DGE_PROTOCOL, "ddlgate: out of memory");
         return;
@@ -449,10 +828,13 @@ void pipeline_release(struct worker *w, uint64_t sid, uint64_t id)
         return;
     }
     const struct conf *c = conf_acquire();
-    snprintf(sql, sizeof(sql),
-             "SET @ddlgate_lwt = @@SESSION.lock_wait_timeout, SESSION lock_wait_timeout = %d",
-             c->lock_wait_timeout_s > 0 ? c->lock_wait_timeout_s : 1);
+    int64_t lwt = c->lock_wait_timeout_s > 0 ? c->lock_wait_timeout_s : 1;
     conf_release(c);
+    if (s->lwt_s > 0 && s->lwt_s < lwt) /* the client asked for less: keep it */
+        lwt = s->lwt_s;
+    snprintf(sql, sizeof(sql),
+             "SET @ddlgate_lwt = @@SESSION.lock_wait_timeout, SESSION lock_wait_timeout = %lld",
+             (long long)lwt);
     sess_log(s, LOG_INFO, "queue: releasing DDL %llu", (unsigned long long)id);
     s->internal = INT_SET_LWT;
     send_internal(s, sql);
@@ -464,7 +846,7 @@ void pipeline_internal_done(struct session *s)
     case INT_SET_LWT:
         s->internal = INT_DDL;
         s->int_first = true;
-        s->sseq_next = 0;
+        sess_server_command_start(s);
         client_send_command(s, s->held_cmd, s->held_text, s->held_len, s->held_last_seq);
         s->cmd = s->held_cmd;
         s->resp = RESP_FIRST;
@@ -477,7 +859,11 @@ void pipeline_internal_done(struct session *s)
             sess_log(s, LOG_INFO,
                      "queue: DDL %llu did not get its metadata lock; back to the queue",
                      (unsigned long long)s->mdlq_id);
-            mdlq_retry(s->mdlq_id);
+            /* no lock wait on the server any more: the fence drops now, but
+             * the entry waits again only after the restore (INT_RESTORE): a
+             * release or deadline decided before would find this session in
+             * COMMAND state and be lost, leaving it held for good */
+            mdlq_lock_acquired(s->mdlq_id);
         } else {
             mdlq_finished(s->mdlq_id);
         }
@@ -489,6 +875,7 @@ void pipeline_internal_done(struct session *s)
         if (s->ddl_retry) {
             s->ddl_retry = false;
             session_set_state(s, SESS_HELD); /* the queue releases it again */
+            mdlq_retry(s->mdlq_id);
             return;
         }
         free(s->held_text);
@@ -537,6 +924,7 @@ void pipeline_abandon(struct session *s)
     free(s->txn_keys);
     s->txn_keys = NULL;
     s->txn_keys_cap = 0;
+    pipeline_forget_prepared(s);
     free(s->preps);
     s->preps = NULL;
     s->npreps = s->preps_cap = 0;

@@ -92,6 +92,10 @@ void server_leg_event(struct session *s, short what)
 void sess_server_attach(struct session *s)
 {
     bufferevent_setcb(s->sbev, server_read_cb, server_write_cb, server_event_cb, s);
+    if (!s->backend_compress) {
+        s->sin = bufferevent_get_input(s->sbev);
+        s->sout = bufferevent_get_output(s->sbev);
+    }
     bufferevent_setwatermark(s->sbev, EV_WRITE, SESS_LOW_WATER, 0);
     /* while connecting libevent needs the write event; afterwards plain
      * sockets are written by sess_push() */
@@ -182,11 +186,43 @@ static void on_greeting(struct session *s, const uint8_t *p, uint32_t len)
 
 /* ---- backend half of the handshake ---------------------------------------------- */
 
+/* What backend.compression asks for and the greeting offers. */
+static enum cmp_algo backend_algo(const struct session *s)
+{
+    const struct conf *c = conf_acquire();
+    int want = c->backend_compression;
+    bool zstd = (s->server_caps & CLIENT_ZSTD_COMPRESSION_ALGORITHM) != 0;
+    bool zlib = (s->server_caps & CLIENT_COMPRESS) != 0;
+    enum cmp_algo algo = CMP_NONE;
+
+    conf_release(c);
+    if ((want == BCOMP_ZSTD || want == BCOMP_AUTO) && zstd)
+        algo = CMP_ZSTD;
+    else if ((want == BCOMP_ZLIB || want == BCOMP_AUTO) && zlib)
+        algo = CMP_ZLIB;
+    return algo;
+}
+
+/* The capabilities ddlgate asks the backend for: the client's, minus what
+ * is per leg, plus the compression of ddlgate's own leg.  The SSLRequest
+ * must carry the compression flag too: MariaDB keeps what it said. */
+static uint64_t backend_caps(struct session *s)
+{
+    uint64_t caps = s->client_caps & ~(uint64_t)CAPS_PER_LEG;
+
+    s->backend_algo = backend_algo(s);
+    if (s->backend_algo == CMP_ZSTD)
+        caps |= CLIENT_ZSTD_COMPRESSION_ALGORITHM;
+    else if (s->backend_algo == CMP_ZLIB)
+        caps |= CLIENT_COMPRESS;
+    return caps;
+}
+
 void server_send_handshake_response(struct session *s)
 {
     struct pkt_writer w;
     struct hs_response r;
-    uint64_t caps = s->client_caps;
+    uint64_t caps;
     struct evbuffer *cin = s->cin;
     uint32_t len;
     uint8_t seq;
@@ -201,9 +237,11 @@ void server_send_handshake_response(struct session *s)
         session_close(s, DGE_PROTOCOL, "ddlgate: malformed handshake response");
         return;
     }
-    caps &= ~(uint64_t)CAPS_PER_LEG;
+    caps = backend_caps(s);
     if (s->backend_tls)
         caps |= CLIENT_SSL;
+    if (s->backend_algo == CMP_ZSTD)
+        r.zstd_level = CMP_ZSTD_DEFAULT_LEVEL;
     uint8_t sseq = s->backend_tls ? 2 : 1;
     pkt_w_init(&w, sseq);
     hs_write_response(&w, &r, caps, false);
@@ -261,7 +299,7 @@ void server_start_backend_auth(struct session *s)
         r.max_packet = 0x40000000;
         r.charset = 45; /* utf8mb4_general_ci; the real value follows after TLS */
         pkt_w_init(&w, 1);
-        hs_write_response(&w, &r, (s->client_caps & ~(uint64_t)CAPS_PER_LEG) | CLIENT_SSL, true);
+        hs_write_response(&w, &r, backend_caps(s) | CLIENT_SSL, true);
         bool ok = pkt_w_flush(&w, bufferevent_get_output(s->sbev));
         pkt_w_free(&w);
         sess_push(s); /* the SSLRequest goes out plain, before TLS starts */
@@ -286,7 +324,7 @@ static bool is_clear_password_switch(const uint8_t *p, uint32_t len)
 
 static void on_auth_packet(struct session *s, const uint8_t *p, uint32_t len, uint8_t seq)
 {
-    struct evbuffer *in = bufferevent_get_input(s->sbev);
+    struct evbuffer *in = s->sin;
     uint8_t b0 = len ? p[0] : 0;
 
     if (b0 == 0xfe && is_clear_password_switch(p, len) && !s->client_tls) {
@@ -317,6 +355,10 @@ static void on_auth_packet(struct session *s, const uint8_t *p, uint32_t len, ui
             if (!sess_client_compress_start(s, algo, s->zstd_level))
                 session_close(s, DGE_PROTOCOL, "ddlgate: cannot start compression");
         }
+        /* the backend, too, sent its OK plain and compresses from now on */
+        if (s->backend_algo != CMP_NONE && !s->backend_compress && s->state != SESS_CLOSING &&
+            !sess_backend_compress_start(s))
+            session_close(s, DGE_PROTOCOL, "ddlgate: cannot start backend compression");
         sess_direct_read_start(s);
     }
 }
@@ -502,6 +544,16 @@ static bool resp_advance(struct session *s, const uint8_t *p, uint32_t valid, ui
     return false;
 }
 
+/* The sequence id of an answer packet toward the client.  The backend's
+ * own ids, shifted past what ddlgate inserted, except on a compressed
+ * backend leg: there servers number the plain packets inside compressed
+ * frames loosely (their readers only check the frame ids), while an
+ * uncompressed client checks every id, so ddlgate numbers them itself. */
+static uint8_t client_seq(const struct session *s, uint8_t seq)
+{
+    return s->backend_compress ? s->cseq_next : (uint8_t)(seq + s->resp_seq_fix);
+}
+
 /* Packets of ddlgate's own commands around a queued DDL: the SET
  * statements are answered to ddlgate, not to the client; the DDL's answer
  * goes to the client unless it is a lock wait timeout, which is retried.
@@ -523,7 +575,7 @@ static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_
             pipeline_internal_done(s);
             return true;
         }
-        sess_relay_packet(s, in, s->cout, len, (uint8_t)(seq + s->resp_seq_fix), true);
+        sess_relay_packet(s, in, s->cout, len, client_seq(s, seq), true);
         if (done) {
             s->last_ok = (b0 == 0x00 || b0 == 0xfe);
             s->resp = RESP_NONE;
@@ -545,7 +597,7 @@ static bool internal_packet(struct session *s, struct evbuffer *in, const uint8_
 
 static void on_command_packet(struct session *s, uint32_t len, uint8_t seq)
 {
-    struct evbuffer *in = bufferevent_get_input(s->sbev);
+    struct evbuffer *in = s->sin;
     /* a prefix copy for packets not inspected whole (rows, and packets too
      * big to pull up): enough for an ERR code or an OK/EOF header */
     uint8_t head[PKT_HDR_LEN + 64];
@@ -575,7 +627,7 @@ static void on_command_packet(struct session *s, uint32_t len, uint8_t seq)
         return;
     if (s->internal != INT_NONE && internal_packet(s, in, p, valid, len, seq, b0, done))
         return;
-    sess_relay_packet(s, in, s->cout, len, (uint8_t)(seq + s->resp_seq_fix), true);
+    sess_relay_packet(s, in, s->cout, len, client_seq(s, seq), true);
     if (done) {
         s->last_ok = (b0 == 0x00 || b0 == 0xfe);
         s->resp = RESP_NONE;
@@ -589,7 +641,12 @@ void server_process(struct session *s)
     uint8_t seq;
 
     while (s->sbev && s->state != SESS_CLOSING) {
-        struct evbuffer *in = bufferevent_get_input(s->sbev);
+        struct evbuffer *in = s->sin;
+        if (s->backend_compress && !sess_backend_decompress(s)) {
+            session_close(s, DGE_BACKEND_GONE,
+                          "ddlgate: corrupt compressed packet from the backend");
+            return;
+        }
         if (s->s2c_left) {
             if (!sess_relay_continue(s, in, s->cout, true))
                 break;
@@ -600,7 +657,7 @@ void server_process(struct session *s)
         s->sseq_next = (uint8_t)(seq + 1);
         if (s->s2c_cont) {
             /* continuation of a packet of 0xffffff bytes: no header byte to read */
-            sess_relay_packet(s, in, s->cout, len, (uint8_t)(seq + s->resp_seq_fix), true);
+            sess_relay_packet(s, in, s->cout, len, client_seq(s, seq), true);
             continue;
         }
         const uint8_t *p;
@@ -619,8 +676,7 @@ void server_process(struct session *s)
         case SESS_LOCAL_INFILE: {
             size_t before = evbuffer_get_length(in);
             on_command_packet(s, len, seq);
-            if (s->state != SESS_CLOSING && s->sbev &&
-                evbuffer_get_length(bufferevent_get_input(s->sbev)) == before)
+            if (s->state != SESS_CLOSING && s->sbev && evbuffer_get_length(s->sin) == before)
                 goto out; /* waiting for more bytes */
             break;
         }

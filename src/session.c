@@ -158,6 +158,11 @@ static void free_session(struct session *s)
         evbuffer_free(s->cout);
         cmp_free(&s->ccmp);
     }
+    if (s->backend_compress) {
+        evbuffer_free(s->sin);
+        evbuffer_free(s->sout);
+        cmp_free(&s->scmp);
+    }
     free(s->cmdbuf);
     if (s->prev)
         s->prev->next = s->next;
@@ -337,6 +342,10 @@ void session_close(struct session *s, int errcode, const char *fmt, ...)
      * commands, 1, so a client reads it as the answer to its next command
      * (strict clients check). */
     uint8_t err_seq = s->state == SESS_IDLE ? 1 : s->cseq_next;
+    /* mid TLS handshake nothing reaches the client: waiting to flush the
+     * ERR kept a slow-loris TLS client's socket CLOSING_TICKS longer */
+    if (s->state == SESS_CLIENT_TLS)
+        s->client_eof = true;
     sess_on_close(s);
     session_set_state(s, SESS_CLOSING);
     if (s->srev) {
@@ -346,6 +355,8 @@ void session_close(struct session *s, int errcode, const char *fmt, ...)
     if (s->sbev) {
         bufferevent_free(s->sbev);
         s->sbev = NULL;
+        if (!s->backend_compress)
+            s->sin = s->sout = NULL; /* they were the bufferevent's */
     }
     if (s->crev) {
         event_free(s->crev); /* the client leg is only written from now on */
@@ -381,14 +392,14 @@ bool sess_client_tls_start(struct session *s)
 
     if (!ssl)
         return false;
-    f = bufferevent_openssl_filter_new(s->worker->base, s->cbev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                       BEV_OPT_CLOSE_ON_FREE);
-    if (!f) {
-        SSL_free(ssl);
     /* the idle timeout moves to the filter (sess_client_attach): left on
      * the socket beneath, it would stop reading there with nobody to
      * restart it */
     bufferevent_set_timeouts(s->cbev, NULL, NULL);
+    f = bufferevent_openssl_filter_new(s->worker->base, s->cbev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                       BEV_OPT_CLOSE_ON_FREE);
+    if (!f) {
+        SSL_free(ssl);
         return false;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
@@ -459,6 +470,63 @@ bool sess_client_compress_start(struct session *s, enum cmp_algo algo, int level
     return true;
 }
 
+/* ---- compression on the backend leg ------------------------------------------ */
+
+bool sess_backend_compress_start(struct session *s)
+{
+    if (cmp_init(&s->scmp, s->backend_algo, 0) != 0)
+        return false;
+    struct evbuffer *in = evbuffer_new(), *out = evbuffer_new();
+    if (!in || !out) {
+        if (in)
+            evbuffer_free(in);
+        if (out)
+            evbuffer_free(out);
+        cmp_free(&s->scmp);
+        return false;
+    }
+    s->sin = in;
+    s->sout = out;
+    s->backend_compress = true;
+    return true;
+}
+
+/* Compress staged plain output toward the backend into the bufferevent. */
+static void flush_server(struct session *s)
+{
+    if (!s->backend_compress || !s->sbev || evbuffer_get_length(s->sout) == 0)
+        return;
+    if (cmp_encode(&s->scmp, s->sout, bufferevent_get_output(s->sbev)) < 0)
+        sess_log(s, LOG_ERROR, "backend compression failed");
+}
+
+bool sess_backend_decompress(struct session *s)
+{
+    char err[128];
+    struct evbuffer *raw;
+
+    if (!s->backend_compress || !s->sbev)
+        return true;
+    raw = bufferevent_get_input(s->sbev);
+    if (evbuffer_get_length(raw) == 0)
+        return true;
+    if (cmp_decode(&s->scmp, raw, s->sin, 0, err, sizeof(err)) < 0) {
+        sess_log(s, LOG_WARN, "bad compressed packet from the backend: %s", err);
+        return false;
+    }
+    return true;
+}
+
+void sess_server_command_start(struct session *s)
+{
+    if (s->backend_compress) {
+        /* what is staged belongs to the previous command: its own frames */
+        flush_server(s);
+        cmp_reset_seq(&s->scmp, 0);
+    }
+    s->sseq_next = 0;
+}
+
 /* Decompress what the client sent into s->cin.  False on corrupt input. */
 bool sess_client_decompress(struct session *s)
 {
@@ -505,6 +573,7 @@ void sess_write_drained(struct session *s, struct bufferevent *bev, bool keep_wr
 
 void sess_push(struct session *s)
 {
+    flush_server(s);
     if (s->cbev && !s->client_tls)
         push_leg(s->cbev);
     if (s->sbev && !s->backend_tls && s->state != SESS_CONNECTING)

@@ -46,6 +46,14 @@ void sess_tls_error(struct bufferevent *bev, char *buf, size_t len);
 
 bool sess_client_compress_start(struct session *s, enum cmp_algo algo, int level);
 bool sess_client_decompress(struct session *s);
+/* Backend leg compression (backend.compression), after the auth OK: from
+ * then on s->sin / s->sout are plain staging buffers around the codec. */
+bool sess_backend_compress_start(struct session *s);
+/* Decompress what the backend sent into s->sin.  False on corrupt input. */
+bool sess_backend_decompress(struct session *s);
+/* ddlgate is about to send a new command to the backend: plain and
+ * compressed sequence ids restart at 0. */
+void sess_server_command_start(struct session *s);
 void sess_backpressure(struct session *s);
 /* From the command phase on, read plain legs directly (see session.c). */
 void sess_direct_read_start(struct session *s);

@@ -36,12 +36,12 @@ printf 'CREATE INDEX idx_ship ON orders (shipped_at);\n' > "$T/db/V10__idx.sql"
 # text: order by version, exact rewrites, exit 1 because V2 is COPY-only
 rc=0
 out=$(lint --server mysql-8.0.36 --schema "$T/schema.sql" "$T/db") || rc=$?
-want1="$T/db/V1__ship.sql:1: [DG010] algorithm=INSTANT lock_none=yes rebuild=no action=rewrite rewritten: ALTER TABLE orders ADD COLUMN shipped_at DATETIME NULL, ALGORITHM=INSTANT"
-want3="$T/db/V10__idx.sql:1: [DG002] algorithm=INPLACE lock_none=yes rebuild=no action=rewrite rewritten: CREATE INDEX idx_ship ON orders (shipped_at) ALGORITHM=INPLACE LOCK=NONE"
+want1="$T/db/V1__ship.sql:1: [DG010,DG030] algorithm=INSTANT lock_none=yes rebuild=no action=rewrite rewritten: SET SESSION lock_wait_timeout=2; ALTER TABLE orders ADD COLUMN shipped_at DATETIME NULL, ALGORITHM=INSTANT"
+want3="$T/db/V10__idx.sql:1: [DG002,DG030] algorithm=INPLACE lock_none=yes rebuild=no action=rewrite rewritten: SET SESSION lock_wait_timeout=2; CREATE INDEX idx_ship ON orders (shipped_at) ALGORITHM=INPLACE LOCK=NONE"
 line1=$(sed -n 1p <<< "$out"); line2=$(sed -n 2p <<< "$out"); line3=$(sed -n 3p <<< "$out")
 [[ $rc -eq 1 ]] && ok exit_status_held || notok exit_status_held "rc=$rc"
 [[ $line1 == "$want1" ]] && ok rewrite_instant || notok rewrite_instant "$line1"
-[[ $line2 == "$T/db/V2__qty.sql:2: [DG014,DG016] algorithm=COPY lock_none=no rebuild=yes action=approval -- ddlgate DG014 "* ]] \
+[[ $line2 == "$T/db/V2__qty.sql:2: [DG014,DG016,DG030] algorithm=COPY lock_none=no rebuild=yes action=approval -- ddlgate DG014 "* ]] \
     && ok copy_only_held || notok copy_only_held "$line2"
 [[ $line3 == "$want3" ]] && ok create_index_rewrite || notok create_index_rewrite "$line3"
 
