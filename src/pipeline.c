@@ -557,6 +557,12 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     size_t jlen = len;
     char *inner = NULL;
 
+    /* some clients (mariadb-slap) count a C string's NUL terminator in the
+     * packet; the server ignores trailing NULs, so the gate does too (the
+     * packet itself is forwarded as it came) */
+    while (len > 0 && text[len - 1] == '\0')
+        len--;
+    jlen = len;
     atomic_store_explicit(&s->idle_since_ms, 0, memory_order_relaxed); /* busy */
     memset(&opts, 0, sizeof(opts));
     opts.server = s->server;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh - the `mariadb` command-line client (and mariadb-dump,
-# mariadb-admin) through ddlgate: queries, batches from a file, SOURCE,
-# --compress, --ssl with verification, exit codes.
+# mariadb-admin, mariadb-import, mariadb-check, mariadb-show, mariadb-slap)
+# through ddlgate: queries, batches from a file, SOURCE, --compress, --ssl
+# with verification, exit codes, COM_STATISTICS, KILL, concurrent load.
 # Env (from run.sh): DG_HOST DG_PORT MARIADB_CERTS; optional IT_WORK_DIR.
 set -euo pipefail
 
@@ -143,6 +144,60 @@ else
     notok admin_ping "$(head -c 200 "$T/err")"
 fi
 
-fix -e "DROP PROCEDURE IF EXISTS it_cli_p; DROP TABLE IF EXISTS it_cli" 2> /dev/null || true
+# 8. the other client programs of the mariadb-client package, each with its
+# own mix of commands: COM_STATISTICS, SHOW PROCESSLIST, KILL of another
+# connection, LOAD DATA LOCAL (mariadb-import), CHECK TABLE (mariadb-check),
+# SHOW DATABASES/TABLES (mariadb-show), concurrent load (mariadb-slap).
+adm() { timeout 30 mariadb-admin --no-defaults -h"$DG_HOST" -P"$DG_PORT" -uapp -papppass "$@"; }
+if adm status 2> "$T/err" | grep -q "^Uptime: [0-9]* *Threads: [0-9]"; then ok admin_status_com_statistics
+else notok admin_status_com_statistics "$(head -c 200 "$T/err")"; fi
+if adm processlist 2> "$T/err" | grep -q "Processlist\|Id"; then ok admin_processlist
+else notok admin_processlist "$(head -c 200 "$T/err")"; fi
+# a victim connection sleeping in ddlgate's backend; killed by its server id
+app -N --unbuffered -e "SELECT CONNECTION_ID(); SELECT SLEEP(20)" > "$T/victim.out" 2> "$T/victim.err" &
+victim=$!
+vid=""
+for _ in $(seq 1 50); do
+    vid=$(head -1 "$T/victim.out" 2> /dev/null || true)
+    [[ -n $vid ]] && break
+    sleep 0.1
+done
+if [[ -n $vid ]] && adm kill "$vid" 2> "$T/err"; then
+    rc=0
+    timeout 10 tail --pid="$victim" -f /dev/null || rc=$?
+    wait "$victim" 2> /dev/null || true
+    if [[ $rc -eq 0 ]] && grep -q "ERROR" "$T/victim.err"; then ok admin_kill_other_connection
+    else notok admin_kill_other_connection "victim not killed (rc $rc): $(head -c 200 "$T/victim.err")"; fi
+else
+    kill "$victim" 2> /dev/null || true
+    notok admin_kill_other_connection "no id or kill failed: $(head -c 200 "$T/err")"
+fi
+app -e "CREATE TABLE IF NOT EXISTS it_cli_imp (id INT PRIMARY KEY, v VARCHAR(20))" 2> "$T/err" || true
+app -e "DELETE FROM it_cli_imp" 2>> "$T/err" || true
+for i in $(seq 1 2000); do printf '%d\trow-%d\n' "$i" "$i"; done > "$T/it_cli_imp.txt"
+if timeout 60 mariadb-import --no-defaults -h"$DG_HOST" -P"$DG_PORT" -uapp -papppass --local \
+    test "$T/it_cli_imp.txt" > /dev/null 2> "$T/err"; then
+    expect import_local "2000,2001000" app -N -B -e "SELECT CONCAT(COUNT(*), ',', SUM(id)) FROM it_cli_imp"
+else
+    notok import_local "mariadb-import failed: $(head -c 300 "$T/err")"
+fi
+if timeout 60 mariadb-check --no-defaults -h"$DG_HOST" -P"$DG_PORT" -uapp -papppass test it_cli_imp \
+    2> "$T/err" | grep -q "OK"; then ok check_table
+else notok check_table "$(head -c 300 "$T/err")"; fi
+if timeout 30 mariadb-show --no-defaults -h"$DG_HOST" -P"$DG_PORT" -uapp -papppass test 2> "$T/err" \
+    | grep -q "it_cli_imp"; then ok show_tables
+else notok show_tables "$(head -c 300 "$T/err")"; fi
+# mariadb-slap: 8 clients, bounded number of queries, its own schema
+if timeout 120 mariadb-slap --no-defaults -h"$DG_HOST" -P"$DG_PORT" -uapp -papppass \
+    --create-schema=test_it_slap --concurrency=8 --iterations=1 --number-of-queries=800 \
+    --auto-generate-sql --auto-generate-sql-load-type=mixed --auto-generate-sql-add-autoincrement \
+    --no-drop > "$T/slap.out" 2> "$T/err" && grep -q "Average number of seconds" "$T/slap.out"; then
+    ok slap_concurrent_mixed
+else
+    notok slap_concurrent_mixed "$(head -c 300 "$T/err")"
+fi
+fix -e "DROP DATABASE IF EXISTS test_it_slap" 2> /dev/null || true
+
+fix -e "DROP PROCEDURE IF EXISTS it_cli_p; DROP TABLE IF EXISTS it_cli, it_cli_imp" 2> /dev/null || true
 echo "# test_cli: $PASS passed, $FAIL failed"
 [[ $FAIL -eq 0 ]]
