@@ -14,7 +14,7 @@ PKGS=(
   mariadb-server mariadb-client
   # clients and tools used by tests and benchmarks
   sysbench haproxy python3-pymysql python3-nacl python3-yaml libdbd-mariadb-perl
-  mariadb-test socat openssl procps
+  mariadb-test socat openssl procps php8.2-cli php8.2-mysql
   # static analysis, sanitizers, fuzzing
   clang-14 libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind
 )
