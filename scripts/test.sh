@@ -108,7 +108,7 @@ unit() {
     add $((total - fail)) "$fail" "unit_$name"
 }
 
-PLAIN_TESTS=(it_client it_stress it_mdlqueue test_clients test_php test_sysbench)
+PLAIN_TESTS=(it_client it_stress test_mdl_queue test_clients test_php test_sysbench)
 
 # integration BIN_DIR NAME [TEST...]: tests/integration/run.sh, counted per case.
 # The whole suite runs with a verify_ca TLS backend leg; the "plain" pass
