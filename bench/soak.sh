@@ -7,18 +7,27 @@
 # sysbench oltp_read_write through ddlgate for SOAK_TIME seconds while a loop
 # toggles rules on the admin port and runs online ALTERs on the benchmark's
 # tables (ADD/DROP COLUMN with ALGORITHM=INSTANT, an index build rewritten to
-# LOCK=NONE).  Expected: zero sysbench errors (the ALTERs are queued by
-# ddlgate until no transaction holds the table, and rules produce no errors
-# for sysbench's statements; DG006 is off so the loop can drop its columns;
-# sysbench's "ignored errors" are InnoDB deadlocks it retries, which a
-# direct run shows too), and ddlgate's RSS flat: the start and end
-# figures are printed, with every minute in between.
+# LOCK=NONE).  Expected: no sysbench thread stopped by an error (the ALTERs
+# are queued by ddlgate until no transaction holds the table, and rules
+# produce no errors for sysbench's statements; DG006 is off so the loop can
+# drop its columns).  sysbench retries deadlocks and lock wait timeouts by
+# itself ("ignored errors"); a direct run has InnoDB deadlocks too; the
+# summary tells the kinds apart with InnoDB's counters.  Every ALTER must be
+# answered (each is bounded: no answer within the queue deadline + 60 s is a
+# stall and fails the soak; the queue must be empty at the end), and
+# ddlgate's RSS must stay flat (less than 8 MiB of growth; the figures are
+# printed every minute).  The summary gives the errors by kind, the ALTER
+# outcomes by error code, and the verdict counters.
+#
+# SOAK_SYSBENCH_ARGS adds sysbench options, e.g. --mysql-ignore-errors=1213
+# to make every other error stop a thread and show its code.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 DDLGATE_BIN=${DDLGATE_BIN:-$ROOT/build/ddlgate}
 TIME=${SOAK_TIME:-600}
 THREADS=${SOAK_THREADS:-64}
+DEADLINE=120 # limits.ddl_queue_deadline_s
 
 [[ -x $DDLGATE_BIN ]] || { echo "soak: no ddlgate at $DDLGATE_BIN (build first)" >&2; exit 1; }
 command -v sysbench > /dev/null || { echo "soak: sysbench missing (scripts/deps.sh)" >&2; exit 1; }
@@ -47,7 +56,7 @@ ulimit -n 65536 2> /dev/null || true
 "$DDLGATE_BIN" --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$MARIADB_PORT" \
     --admin "127.0.0.1:$APORT" --set admin.password=soak \
     --set backend.monitor_user=monitor --set backend.monitor_password=monpass \
-    --set limits.ddl_queue_deadline_s=120 --set rules.DG006=off ${SOAK_DDLGATE_ARGS:-} \
+    --set limits.ddl_queue_deadline_s=$DEADLINE --set rules.DG006=off ${SOAK_DDLGATE_ARGS:-} \
     > "$W/ddlgate.log" 2>&1 &
 DG_PID=$!
 for _ in $(seq 1 50); do
@@ -56,11 +65,24 @@ for _ in $(seq 1 50); do
 done
 
 SB=(sysbench oltp_read_write --mysql-host=127.0.0.1 --mysql-port="$PORT" --mysql-user=root
-    --mysql-db=test --tables=4 --table-size=20000 --threads="$THREADS")
+    --mysql-db=test --tables=4 --table-size=20000 --threads="$THREADS" ${SOAK_SYSBENCH_ARGS:-})
 "${SB[@]}" prepare > "$W/prepare.log" 2>&1
 
 admin() { mariadb --no-defaults -h127.0.0.1 -P"$APORT" -uadmin -psoak -e "$1" > /dev/null 2>&1; }
-app() { mariadb --no-defaults -h127.0.0.1 -P"$PORT" -uroot test -e "$1" >> "$W/alter.log" 2>&1; }
+# one ALTER, bounded; its outcome goes to outcomes.log: "ok", "ERROR <code>" or "NO ANSWER"
+app() {
+    local out rc
+    out=$(timeout "$((DEADLINE + 60))" mariadb --no-defaults -h127.0.0.1 -P"$PORT" -uroot test \
+        -e "$1" 2>&1) && rc=0 || rc=$?
+    printf '%s %s\n%s\n' "$(date +%T)" "$1" "$out" >> "$W/alter.log"
+    if ((rc == 124)); then
+        echo "NO ANSWER: $1" >> "$W/outcomes.log"
+    elif [[ $out =~ (^|$'\n')ERROR\ ([0-9]+) ]]; then
+        echo "ERROR ${BASH_REMATCH[2]}" >> "$W/outcomes.log"
+    else
+        echo "ok" >> "$W/outcomes.log"
+    fi
+}
 
 # the disturbance loop: rule toggles and online ALTERs, bounded by TIME
 (
@@ -83,6 +105,11 @@ app() { mariadb --no-defaults -h127.0.0.1 -P"$PORT" -uroot test -e "$1" >> "$W/a
 ) &
 LOOP_PID=$!
 
+# InnoDB's own counters, to tell the kinds of errors sysbench retried apart
+innodb_metric() { bash "$ROOT/scripts/mariadb-sandbox.sh" sql "$W/db" -N -e \
+    "SELECT COUNT FROM information_schema.INNODB_METRICS WHERE NAME = '$1'"; }
+DL0=$(innodb_metric lock_deadlocks)
+LT0=$(innodb_metric lock_timeouts)
 RSS0=$(rss_kib)
 echo "soak: $THREADS threads for $TIME s; ddlgate RSS at start ${RSS0} KiB"
 "${SB[@]}" --time="$TIME" --report-interval=60 run > "$W/run.log" 2>&1 &
@@ -98,9 +125,25 @@ RSS1=$(rss_kib)
 
 grep -E "queries:|transactions:|ignored errors:|reconnects:" "$W/run.log" | sed 's/^ */soak: /'
 ERRORS=$(awk '/ignored errors:/ {print $3}' "$W/run.log")
-ALTER_ERRORS=$(grep -c '^ERROR' "$W/alter.log" || true)
+DL=$(($(innodb_metric lock_deadlocks) - DL0))
+LT=$(($(innodb_metric lock_timeouts) - LT0))
+# sysbench's fatal errors by code (it stops a thread on any error it does not ignore)
+FATAL=$( (grep -oE 'error [0-9]+' "$W/run.log" || true) | sort | uniq -c |
+    awk '{printf "%s%s x%s", s, $3, $1; s=", "}')
+ALTERS=$(wc -l < "$W/outcomes.log" 2> /dev/null || echo 0)
+OUTCOMES=$( (sort "$W/outcomes.log" 2> /dev/null || true) | uniq -c |
+    awk '{c=$1; $1=""; printf "%s%s x%d", s, substr($0,2), c; s=", "}')
+STALLS=$(grep -c '^NO ANSWER' "$W/outcomes.log" 2> /dev/null || true)
 echo "soak: ddlgate RSS start ${RSS0} KiB, end ${RSS1} KiB"
-echo "soak: sysbench errors ${ERRORS:-?}, ALTER errors $ALTER_ERRORS (see $W/alter.log)"
+echo "soak: sysbench errors it retried: ${ERRORS:-?} (InnoDB deadlocks $DL, InnoDB lock wait" \
+    "timeouts $LT, others $((${ERRORS:-0} - DL - LT))); errors that stopped a sysbench thread:" \
+    "${FATAL:-none}"
+echo "soak: $ALTERS ALTER statements: ${OUTCOMES:-none} (details: $W/alter.log)"
 mariadb --no-defaults -h127.0.0.1 -P"$APORT" -uadmin -psoak -e "SHOW STATS" 2> /dev/null |
-    grep -E "^(queries|ddl|rewritten|rejected|queue_)" | sed 's/^/soak: /'
-[[ ${ERRORS:-1} == 0 ]]
+    grep -E "^(queries|ddl|rewritten|rejected|warned|held_for_approval|queue_)" | sed 's/^/soak: /' || true
+LEFT=$( (mariadb --no-defaults -N -h127.0.0.1 -P"$APORT" -uadmin -psoak -e "SHOW QUEUE" 2> /dev/null ||
+    true) | wc -l)
+echo "soak: DDL statements left in the queue: $LEFT; ALTERs with no answer: ${STALLS:-0}"
+RECONNECTS=$(awk '/reconnects:/ {print $2}' "$W/run.log")
+[[ -n ${ERRORS:-} && -z $FATAL && ${RECONNECTS:-1} == 0 && ${STALLS:-0} == 0 && $LEFT == 0 &&
+    $((RSS1 - RSS0)) -lt 8192 ]]

@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "conf.h"
+#include "evmem.h"
 #include "gate.h"
 #include "lint.h"
 #include "log.h"
@@ -226,19 +227,26 @@ static void queue_tick_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* After a burst of connections closes, hand the freed heap back to the
- * kernel: glibc keeps it in its arenas otherwise, and RSS would stay at
- * the burst's high-water mark. */
+ * kernel: glibc keeps it in its arenas otherwise, and RSS would stay at the
+ * burst's high-water mark.  Trim once the count has dropped by
+ * TRIM_MIN_DROP sessions (about 5 KiB each) since the last trim and has
+ * stopped falling: trimming while sessions are still closing would leave
+ * the last ones' memory behind (a halving rule once left 2.3 MiB in one
+ * worker's arena). */
+#define TRIM_MIN_DROP 64
 static void trim_after_burst(void)
 {
-    static int peak;
+    static int high, last;
     int now = workers_sessions_total();
 
-    if (now > peak)
-        peak = now;
-    if (peak >= 64 && now <= peak / 2) {
+    if (now > high)
+        high = now;
+    if (high - now >= TRIM_MIN_DROP && now >= last) {
         malloc_trim(0);
-        peak = now;
+        log_debug("malloc_trim after %d sessions closed (%d open)", high - now, now);
+        high = now;
     }
+    last = now;
 }
 
 static void janitor_cb(evutil_socket_t fd, short what, void *arg)
@@ -284,6 +292,7 @@ static int run(void)
     c = NULL;
     const struct conf *rc = conf_acquire();
 
+    evmem_install(); /* before libevent allocates anything */
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
     main_base = event_base_new();

@@ -284,7 +284,16 @@ static void *mon_main(void *arg)
             continue;
         }
         while (tablecache_next_request(schema, sizeof(schema), table, sizeof(table))) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
             bool found = tablecache_fetch(m, schema, table);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            long ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+            /* a DDL waits at most 2 s for this: say when the server is that slow */
+            if (ms >= 500)
+                log_info("monitor: definition of %s.%s read in %ld ms", schema, table, ms);
+            else
+                log_debug("monitor: definition of %s.%s read in %ld ms", schema, table, ms);
             tablecache_done(schema, table, found);
             if (!found && mysql_errno(m) >= 2000) {
                 /* client-side error: the connection is gone */

@@ -42,18 +42,27 @@ static struct {
 } misses[TC_MISSES];
 static int miss_next;
 
-/* sessions waiting for a lookup */
+/* sessions waiting for a lookup, each for at most TC_WAIT_MS (counted in
+ * ms: with whole seconds a wait could end after 1.0 s, before a monitor
+ * busy under load had answered, and the DDL was judged without the table) */
 #define TC_WAITERS 1024
-#define TC_WAIT_SECONDS 2
+#define TC_WAIT_MS 2000
 static struct {
     struct worker *w;
     uint64_t sid;
     char key[140];
-    time_t since;
+    int64_t since_ms;
 } waiters[TC_WAITERS];
 static int nwaiters;
 /* 0: no monitor, 1: connecting (answers will come), 2: up */
 static int monitor_state;
+
+static int64_t tc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void tc_keyof(char *key, size_t len, const char *schema, const char *table)
 {
@@ -219,7 +228,7 @@ bool tablecache_wait(struct worker *w, uint64_t sid, const char *schema, const c
         waiters[nwaiters].w = w;
         waiters[nwaiters].sid = sid;
         tc_keyof(waiters[nwaiters].key, sizeof(waiters[nwaiters].key), schema, table);
-        waiters[nwaiters].since = time(NULL);
+        waiters[nwaiters].since_ms = tc_now_ms();
         nwaiters++;
         tc_request_locked(schema, table);
         waiting = true;
@@ -233,12 +242,15 @@ static void wake_locked(const char *key)
 {
     int kept = 0;
     time_t now = time(NULL);
+    int64_t now_ms = key ? 0 : tc_now_ms();
 
     for (int i = 0; i < nwaiters; i++) {
         bool go =
-            key ? strcmp(waiters[i].key, key) == 0 : now - waiters[i].since >= TC_WAIT_SECONDS;
+            key ? strcmp(waiters[i].key, key) == 0 : now_ms - waiters[i].since_ms >= TC_WAIT_MS;
         if (go) {
             if (!key) { /* timed out: remember the miss so the retry does not wait */
+                log_info("table definition of %s not read within %d ms: judged without it",
+                         waiters[i].key, TC_WAIT_MS);
                 snprintf(misses[miss_next].key, sizeof(misses[0].key), "%s", waiters[i].key);
                 misses[miss_next].at = now;
                 miss_next = (miss_next + 1) % TC_MISSES;

@@ -32,214 +32,72 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "it_common.h"
+
 #define ADMIN_USER "admin"
 #define ADMIN_PASS "it-admin-secret"
-#define MAX_INST 4
 #define OVERALL_TIMEOUT_S 200
 
-static int g_pass, g_fail;
-static bool g_verbose;
+static struct it_tally g_tally = {.prefix = "admin_"};
 static unsigned g_mport;
 static char g_tag[16]; /* per-run suffix of table names: the general log outlives a run */
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 __attribute__((format(printf, 3, 4))) static bool check(bool cond, const char *name,
                                                         const char *fmt, ...)
 {
-    char why[1536];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    bool r = it_vcheck(&g_tally, cond, name, fmt, ap);
     va_end(ap);
-    if (cond) {
-        g_pass++;
-        printf("ok - admin_%s%s%s\n", name, g_verbose ? " # " : "", g_verbose ? why : "");
-    } else {
-        g_fail++;
-        printf("not ok - admin_%s: %s\n", name, why);
-    }
-    fflush(stdout);
-    return cond;
+    return r;
 }
 
 /* ---- ddlgate instances ------------------------------------------------------------ */
 
 struct dg_inst {
-    pid_t pid;
-    unsigned port, admin_port;
-    char log[512];
+    struct it_dg dg;
     const char *sets[16];
     int nsets;
-    int exit_status; /* after dg_stop: the exit status, -1 when killed */
 };
-
-static struct dg_inst *g_insts[MAX_INST];
-static int g_ninsts;
-
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    unsigned port = 0;
-    if (fd < 0)
-        return 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static bool port_open(unsigned port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-static void dg_stop(struct dg_inst *d)
-{
-    int st = 0;
-    if (d->pid <= 0)
-        return;
-    kill(d->pid, SIGTERM);
-    for (int i = 0; i < 150; i++) { /* <= 15 s */
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-            d->pid = 0;
-            d->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-            return;
-        }
-        sleep_s(0.1);
-    }
-    kill(d->pid, SIGKILL);
-    waitpid(d->pid, &st, 0);
-    d->pid = 0;
-    d->exit_status = -1;
-}
 
 /* (Re)start an instance on its ports (chosen at the first start) with its
  * sets.  The log is appended to, so a restart keeps the first run's lines. */
 static bool dg_start(struct dg_inst *d, const char *tag)
 {
-    const char *bin = getenv("DDLGATE_BIN");
-    const char *mport = getenv("MARIADB_PORT");
     const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
-    char listen[64], backend[64], admin[64];
-    const char *argv[64];
-    int n = 0;
-
-    if (!bin || !mport)
-        return false;
-    if (!d->port) {
-        d->port = free_port();
-        do
-            d->admin_port = free_port();
-        while (d->admin_port == d->port);
-        snprintf(d->log, sizeof d->log, "%s/it_admin-%s-%d.log", work, tag, (int)getpid());
-        unlink(d->log);
-    }
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", d->port);
-    snprintf(backend, sizeof backend, "127.0.0.1:%s", mport);
-    snprintf(admin, sizeof admin, "127.0.0.1:%u", d->admin_port);
-    argv[n++] = bin;
-    argv[n++] = "--listen";
-    argv[n++] = listen;
-    argv[n++] = "--backend";
-    argv[n++] = backend;
-    argv[n++] = "--admin";
-    argv[n++] = admin;
     static const char *const base[] = {
         "admin.user=" ADMIN_USER,
         "admin.password=" ADMIN_PASS,
         "backend.monitor_user=monitor",
         "backend.monitor_password=monpass",
     };
-    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
-        argv[n++] = "--set";
-        argv[n++] = base[i];
-    }
-    for (int i = 0; i < d->nsets && n < 60; i++) {
-        argv[n++] = "--set";
-        argv[n++] = d->sets[i];
-    }
-    argv[n++] = "--log-level";
-    argv[n++] = "info";
-    argv[n] = NULL;
+    const char *sets[4 + 16];
+    int n = 0;
 
-    pid_t pid = fork();
-    if (pid < 0)
-        return false;
-    if (pid == 0) {
-        int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(bin, (char *const *)argv);
-        _exit(127);
+    if (!d->dg.port) {
+        d->dg.port = it_free_port();
+        do
+            d->dg.admin_port = it_free_port();
+        while (d->dg.admin_port == d->dg.port);
+        snprintf(d->dg.log, sizeof d->dg.log, "%s/it_admin-%s-%d.log", work, tag, (int)getpid());
+        unlink(d->dg.log);
     }
-    d->pid = pid;
-    bool known = false;
-    for (int i = 0; i < g_ninsts; i++)
-        known |= g_insts[i] == d;
-    if (!known && g_ninsts < MAX_INST)
-        g_insts[g_ninsts++] = d;
-    for (int i = 0; i < 200; i++) { /* <= 20 s */
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            d->pid = 0;
-            return false;
-        }
-        if (port_open(d->port) && port_open(d->admin_port))
-            return true;
-        sleep_s(0.1);
-    }
-    dg_stop(d);
-    return false;
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+        sets[n++] = base[i];
+    for (int i = 0; i < d->nsets && i < 16; i++)
+        sets[n++] = d->sets[i];
+    return it_dg_launch(&d->dg, sets, n, true);
 }
+
+static void dg_stop(struct dg_inst *d) { it_dg_stop(&d->dg, 15); }
 
 static void dg_log_tail(const struct dg_inst *d, int lines)
 {
     char cmd[700];
-    snprintf(cmd, sizeof cmd, "tail -n %d '%s' | sed 's/^/#   ddlgate.log: /'", lines, d->log);
+    snprintf(cmd, sizeof cmd, "tail -n %d '%s' | sed 's/^/#   ddlgate.log: /'", lines, d->dg.log);
     fflush(stdout);
     if (system(cmd) != 0)
-        printf("#   (no log at %s)\n", d->log);
-}
-
-static void stop_all(void)
-{
-    for (int i = 0; i < g_ninsts; i++)
-        if (g_insts[i]->pid > 0) {
-            kill(g_insts[i]->pid, SIGKILL);
-            waitpid(g_insts[i]->pid, NULL, 0);
-            g_insts[i]->pid = 0;
-        }
-}
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "not ok - admin_overall: timed out\n";
-    (void)sig;
-    ssize_t w = write(1, msg, sizeof msg - 1);
-    (void)w;
-    for (int i = 0; i < g_ninsts; i++)
-        if (g_insts[i]->pid > 0)
-            kill(g_insts[i]->pid, SIGKILL);
-    _exit(1);
+        printf("#   (no log at %s)\n", d->dg.log);
 }
 
 /* ---- client helpers --------------------------------------------------------------- */
@@ -248,41 +106,13 @@ static void on_alarm(int sig)
 static MYSQL *db_connect(unsigned port, const char *user, const char *pass, const char *db,
                          unsigned *errn, char *err, size_t errlen)
 {
-    MYSQL *m = mysql_init(NULL);
-    unsigned cto = 10, rto = 30;
-    *errn = 0;
-    if (!m) {
-        snprintf(err, errlen, "out of memory");
-        *errn = 1;
-        return NULL;
-    }
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &cto);
-    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rto);
-    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rto);
-    if (!mysql_real_connect(m, "127.0.0.1", user, pass, db, port, NULL, 0)) {
-        snprintf(err, errlen, "connect to %u as %s: %u %s", port, user, mysql_errno(m),
-                 mysql_error(m));
-        *errn = mysql_errno(m);
-        mysql_close(m);
-        return NULL;
-    }
-    return m;
+    return it_db_connect(port, user, pass, db, 30, errn, err, errlen);
 }
 
 /* Run a statement, discard results; 0 or the error number (text in msg). */
 static unsigned db_exec(MYSQL *m, const char *sql, char *msg, size_t msglen)
 {
-    msg[0] = '\0';
-    if (mysql_query(m, sql) != 0) {
-        snprintf(msg, msglen, "%s", mysql_error(m));
-        return mysql_errno(m) ? mysql_errno(m) : 1;
-    }
-    do {
-        MYSQL_RES *r = mysql_store_result(m);
-        if (r)
-            mysql_free_result(r);
-    } while (mysql_next_result(m) == 0);
-    return 0;
+    return it_db_exec(m, sql, false, msg, msglen);
 }
 
 /* A result set as tab-separated lines ("NULL" for NULL), for searching. */
@@ -433,7 +263,7 @@ static MYSQL *app_conn(const struct dg_inst *d)
 {
     unsigned e;
     char err[256];
-    MYSQL *m = db_connect(d->port, "app", "apppass", "test", &e, err, sizeof err);
+    MYSQL *m = db_connect(d->dg.port, "app", "apppass", "test", &e, err, sizeof err);
     if (!m)
         printf("#   %s\n", err);
     return m;
@@ -443,7 +273,7 @@ static MYSQL *admin_conn(const struct dg_inst *d)
 {
     unsigned e;
     char err[256];
-    MYSQL *m = db_connect(d->admin_port, ADMIN_USER, ADMIN_PASS, NULL, &e, err, sizeof err);
+    MYSQL *m = db_connect(d->dg.admin_port, ADMIN_USER, ADMIN_PASS, NULL, &e, err, sizeof err);
     if (!m)
         printf("#   %s\n", err);
     return m;
@@ -461,7 +291,7 @@ static bool wait_monitor(const struct dg_inst *d, double max_s)
         up = t && find_line(t, "monitor\t", "connected as", line, sizeof line);
         free(t);
         if (!up)
-            sleep_s(0.05);
+            it_sleep_s(0.05);
     }
     if (a)
         mysql_close(a);
@@ -489,19 +319,19 @@ static void case_auth(void)
 {
     unsigned e;
     char err[512];
-    MYSQL *m = db_connect(g_main.admin_port, ADMIN_USER, "wrong", NULL, &e, err, sizeof err);
+    MYSQL *m = db_connect(g_main.dg.admin_port, ADMIN_USER, "wrong", NULL, &e, err, sizeof err);
     check(!m && e == 1045, "auth_bad_password", "%s", m ? "connected with a wrong password" : err);
     if (m)
         mysql_close(m);
-    m = db_connect(g_main.admin_port, "root", ADMIN_PASS, NULL, &e, err, sizeof err);
+    m = db_connect(g_main.dg.admin_port, "root", ADMIN_PASS, NULL, &e, err, sizeof err);
     check(!m && e == 1045, "auth_bad_user", "%s", m ? "connected as another user" : err);
     if (m)
         mysql_close(m);
-    m = db_connect(g_main.admin_port, ADMIN_USER, "", NULL, &e, err, sizeof err);
+    m = db_connect(g_main.dg.admin_port, ADMIN_USER, "", NULL, &e, err, sizeof err);
     check(!m && e == 1045, "auth_empty_password", "%s", m ? "connected without a password" : err);
     if (m)
         mysql_close(m);
-    m = db_connect(g_main.admin_port, ADMIN_USER, ADMIN_PASS, NULL, &e, err, sizeof err);
+    m = db_connect(g_main.dg.admin_port, ADMIN_USER, ADMIN_PASS, NULL, &e, err, sizeof err);
     char *t = m ? db_text(m, "SHOW RULES") : NULL;
     check(m && t && strstr(t, "DG005"), "auth_good_password", "%s", m ? "SHOW RULES failed" : err);
     free(t);
@@ -751,7 +581,7 @@ static void case_approval(void)
     /* the approved statement passes, from any connection of the application */
     unsigned e;
     char err[256];
-    app2 = db_connect(g_main.port, "app", "apppass", "test", &e, err, sizeof err);
+    app2 = db_connect(g_main.dg.port, "app", "apppass", "test", &e, err, sizeof err);
     rc = app2 ? db_exec(app2, drop1, msg, sizeof msg) : e;
     check(rc == 0 && table_exists(d1) == 0, "approval_approved_statement_runs", "%s: %u %s", drop1,
           rc, app2 ? msg : err);
@@ -828,7 +658,7 @@ static void case_restart(void)
     ok = ok && dg_start(&d, "state");
     a = ok ? admin_conn(&d) : NULL;
     app = ok ? app_conn(&d) : NULL;
-    if (!check(ok && a && app, "restart_setup", "fixture or ddlgate start (log %s)", d.log))
+    if (!check(ok && a && app, "restart_setup", "fixture or ddlgate start (log %s)", d.dg.log))
         goto out;
     wait_monitor(&d, 10);
 
@@ -851,7 +681,8 @@ static void case_restart(void)
     a = app = NULL;
 
     dg_stop(&d);
-    check(d.exit_status == 0, "restart_clean_exit", "exit status %d after SIGTERM", d.exit_status);
+    check(d.dg.exit_status == 0, "restart_clean_exit", "exit status %d after SIGTERM",
+          d.dg.exit_status);
     char head[64];
     first_line(state_path, head, sizeof head);
     check(strncmp(head, "ddlgate-state 1", 15) == 0, "restart_state_file_written",
@@ -859,7 +690,7 @@ static void case_restart(void)
     ok = dg_start(&d, "state");
     a = ok ? admin_conn(&d) : NULL;
     app = ok ? app_conn(&d) : NULL;
-    if (!check(ok && a && app, "restart_restarted", "ddlgate did not come back (log %s)", d.log))
+    if (!check(ok && a && app, "restart_restarted", "ddlgate did not come back (log %s)", d.dg.log))
         goto out;
     wait_monitor(&d, 10);
 
@@ -897,7 +728,7 @@ out:
         mysql_close(a);
     if (app)
         mysql_close(app);
-    if (g_fail)
+    if (g_tally.fail)
         dg_log_tail(&d, 15);
     dg_stop(&d);
     unlink(state_path);
@@ -921,7 +752,7 @@ int main(int argc, char **argv)
 {
     int first = 1;
     if (first < argc && strcmp(argv[first], "-v") == 0) {
-        g_verbose = true;
+        g_tally.verbose = true;
         first++;
     }
     const char *mp = getenv("MARIADB_PORT");
@@ -933,9 +764,10 @@ int main(int argc, char **argv)
     g_mport = (unsigned)atoi(mp);
     snprintf(g_tag, sizeof g_tag, "_%d", (int)(getpid() % 100000));
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGALRM, on_alarm);
+    snprintf(it_alarm_msg, sizeof it_alarm_msg, "not ok - admin_overall: timed out\n");
+    signal(SIGALRM, it_on_alarm);
     alarm(OVERALL_TIMEOUT_S);
-    atexit(stop_all);
+    atexit(it_dg_kill_all);
     mysql_library_init(0, NULL, NULL);
 
     /* the general log shows what the server really received */
@@ -943,7 +775,7 @@ int main(int argc, char **argv)
         root_sql("SET GLOBAL log_output = 'TABLE'") && root_sql("SET GLOBAL general_log = ON");
     if (!check(glog, "general_log_on", "could not switch the server's general log on"))
         return 1;
-    if (check(dg_start(&g_main, "main"), "ddlgate_start", "log %s", g_main.log)) {
+    if (check(dg_start(&g_main, "main"), "ddlgate_start", "log %s", g_main.dg.log)) {
         check(wait_monitor(&g_main, 10), "monitor_up", "SHOW BACKEND: no monitor after 10 s");
         if (wanted(argc, argv, first, "auth"))
             case_auth();
@@ -955,11 +787,11 @@ int main(int argc, char **argv)
             case_dg001();
         if (wanted(argc, argv, first, "approval"))
             case_approval();
-        if (g_fail)
+        if (g_tally.fail)
             dg_log_tail(&g_main, 15);
         dg_stop(&g_main);
-        check(g_main.exit_status == 0, "ddlgate_clean_exit", "exit status %d after SIGTERM",
-              g_main.exit_status);
+        check(g_main.dg.exit_status == 0, "ddlgate_clean_exit", "exit status %d after SIGTERM",
+              g_main.dg.exit_status);
     } else {
         dg_log_tail(&g_main, 15);
     }
@@ -968,6 +800,6 @@ int main(int argc, char **argv)
     root_sql("SET GLOBAL general_log = OFF");
     root_sql("TRUNCATE TABLE mysql.general_log");
     mysql_library_end();
-    printf("it_admin: %d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    printf("it_admin: %d passed, %d failed\n", g_tally.pass, g_tally.fail);
+    return g_tally.fail ? 1 : 0;
 }

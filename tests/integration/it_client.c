@@ -31,11 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum case_result {
-    CASE_FAIL = -1,
-    CASE_PASS = 0,
-    CASE_SKIP = 1
-};
+#include "it_common.h"
 
 /* connection options for it_connect() */
 enum conn_opt {
@@ -55,56 +51,20 @@ struct it_env {
 };
 
 static struct it_env g_env;
-static char g_reason[1024];
-static char g_alarm_msg[256];
 
 #define BIG_ROWS 200000ULL
 #define BLOB_SIZE (20u * 1024u * 1024u)
 
-/* Arguments may point into g_reason itself, hence the bounce buffer. */
-__attribute__((format(printf, 1, 2))) static void set_reason(const char *fmt, ...)
-{
-    char tmp[sizeof g_reason];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    memcpy(g_reason, tmp, sizeof tmp);
-}
-
-/* Record why a case failed and leave through its "out:" label. */
-#define CHECK(cond, ...)             \
-    do {                             \
-        if (!(cond)) {               \
-            set_reason(__VA_ARGS__); \
-            goto out;                \
-        }                            \
-    } while (0)
 #define CHECK_Q(m, sql) \
-    CHECK(mysql_query((m), (sql)) == 0, "%s: %u %s", (sql), mysql_errno(m), mysql_error(m))
+    IT_CHECK(mysql_query((m), (sql)) == 0, "%s: %u %s", (sql), mysql_errno(m), mysql_error(m))
 
-static void on_alarm(int sig)
-{
-    (void)sig;
-    ssize_t w = write(STDOUT_FILENO, g_alarm_msg, strlen(g_alarm_msg));
-    (void)w;
-    _exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Connect; NULL on failure with the error in g_reason (and *err_out). */
+/* Connect; NULL on failure with the error in it_reason (and *err_out). */
 static MYSQL *it_connect_ex(const char *user, const char *pass, const char *db, unsigned opts,
                             unsigned *err_out)
 {
     MYSQL *m = mysql_init(NULL);
     if (!m) {
-        set_reason("mysql_init: out of memory");
+        it_set_reason("mysql_init: out of memory");
         return NULL;
     }
     unsigned tmo = 60, cto = 10;
@@ -129,8 +89,8 @@ static MYSQL *it_connect_ex(const char *user, const char *pass, const char *db, 
     if (!mysql_real_connect(m, g_env.host, user, pass, db, g_env.port, NULL, flags)) {
         if (err_out)
             *err_out = mysql_errno(m);
-        set_reason("connect %s@%s:%u: %u %s", user, g_env.host, g_env.port, mysql_errno(m),
-                   mysql_error(m));
+        it_set_reason("connect %s@%s:%u: %u %s", user, g_env.host, g_env.port, mysql_errno(m),
+                      mysql_error(m));
         mysql_close(m);
         return NULL;
     }
@@ -148,12 +108,12 @@ static MYSQL *it_connect(const char *user, const char *pass, unsigned opts)
 static bool query_value(MYSQL *m, const char *sql, char *out, size_t outlen)
 {
     if (mysql_query(m, sql) != 0) {
-        set_reason("%s: %u %s", sql, mysql_errno(m), mysql_error(m));
+        it_set_reason("%s: %u %s", sql, mysql_errno(m), mysql_error(m));
         return false;
     }
     MYSQL_RES *r = mysql_store_result(m);
     if (!r) {
-        set_reason("%s: no result set (%u %s)", sql, mysql_errno(m), mysql_error(m));
+        it_set_reason("%s: no result set (%u %s)", sql, mysql_errno(m), mysql_error(m));
         return false;
     }
     MYSQL_ROW row = mysql_fetch_row(r);
@@ -161,7 +121,7 @@ static bool query_value(MYSQL *m, const char *sql, char *out, size_t outlen)
     if (ok)
         snprintf(out, outlen, "%s", row[0] ? row[0] : "NULL");
     else
-        set_reason("%s: empty result", sql);
+        it_set_reason("%s: empty result", sql);
     mysql_free_result(r);
     return ok;
 }
@@ -183,27 +143,27 @@ static bool fixture(const char *sql)
                           : mysql_real_connect(g_fixture, g_env.host, "app", "apppass", "test",
                                                g_env.port, NULL, 0) != NULL;
         if (!ok) {
-            set_reason("fixture connection: %s", mysql_error(g_fixture));
+            it_set_reason("fixture connection: %s", mysql_error(g_fixture));
             mysql_close(g_fixture);
             g_fixture = NULL;
             return false;
         }
     }
     if (mysql_query(g_fixture, sql) != 0) {
-        set_reason("fixture %s: %u %s", sql, mysql_errno(g_fixture), mysql_error(g_fixture));
+        it_set_reason("fixture %s: %u %s", sql, mysql_errno(g_fixture), mysql_error(g_fixture));
         return false;
     }
     return true;
 }
 
-#define CHECK_FIX(sql) CHECK(fixture(sql), "%s", g_reason)
+#define CHECK_FIX(sql) IT_CHECK(fixture(sql), "%s", it_reason)
 
-#define CHECK_VAL(m, sql, expect)                                                         \
-    do {                                                                                  \
-        char v_[256];                                                                     \
-        if (!query_value((m), (sql), v_, sizeof v_))                                      \
-            goto out;                                                                     \
-        CHECK(strcmp(v_, (expect)) == 0, "%s: got '%s', want '%s'", (sql), v_, (expect)); \
+#define CHECK_VAL(m, sql, expect)                                                            \
+    do {                                                                                     \
+        char v_[256];                                                                        \
+        if (!query_value((m), (sql), v_, sizeof v_))                                         \
+            goto out;                                                                        \
+        IT_CHECK(strcmp(v_, (expect)) == 0, "%s: got '%s', want '%s'", (sql), v_, (expect)); \
     } while (0)
 
 /* ---------------------------------------------------------------- auth */
@@ -212,7 +172,7 @@ static int case_connect_native(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_VAL(m, "SELECT CURRENT_USER()", "app@%");
     CHECK_VAL(m, "SELECT DATABASE()", "test");
     rc = CASE_PASS;
@@ -226,7 +186,7 @@ static int case_connect_ed25519(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect("ed", "edpass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_VAL(m, "SELECT CURRENT_USER()", "ed@%");
     rc = CASE_PASS;
 out:
@@ -240,14 +200,14 @@ static int case_wrong_password(void)
     int rc = CASE_FAIL;
     unsigned err = 0;
     MYSQL *m = it_connect_ex("app", "wrongpass", "test", OPT_NONE, &err);
-    CHECK(!m, "login with a wrong password succeeded");
-    CHECK(err == 1045, "want error 1045, got %u (%s)", err, g_reason);
+    IT_CHECK(!m, "login with a wrong password succeeded");
+    IT_CHECK(err == 1045, "want error 1045, got %u (%s)", err, it_reason);
     m = it_connect_ex("ed", "wrongpass", "test", OPT_NONE, &err);
-    CHECK(!m, "ed25519 login with a wrong password succeeded");
-    CHECK(err == 1045, "ed25519: want error 1045, got %u (%s)", err, g_reason);
+    IT_CHECK(!m, "ed25519 login with a wrong password succeeded");
+    IT_CHECK(err == 1045, "ed25519: want error 1045, got %u (%s)", err, it_reason);
     m = it_connect_ex("nosuchuser", "x", "test", OPT_NONE, &err);
-    CHECK(!m, "login of an unknown user succeeded");
-    CHECK(err == 1045, "unknown user: want error 1045, got %u (%s)", err, g_reason);
+    IT_CHECK(!m, "login of an unknown user succeeded");
+    IT_CHECK(err == 1045, "unknown user: want error 1045, got %u (%s)", err, it_reason);
     rc = CASE_PASS;
 out:
     if (m)
@@ -262,49 +222,49 @@ static int case_text_query(void)
     int rc = CASE_FAIL;
     MYSQL_RES *r = NULL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_FIX("DROP TABLE IF EXISTS it_text");
     CHECK_FIX("CREATE TABLE it_text (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(64), "
               "d DECIMAL(10,2), n INT NULL) ENGINE=InnoDB");
     CHECK_Q(m, "INSERT INTO it_text (s, d, n) VALUES ('a', 1.50, NULL), ('b''q', -2.25, 7), "
                "('\\xC3\\xA9t\\xC3\\xA9', 0, 0)");
-    CHECK(mysql_affected_rows(m) == 3, "affected rows %llu, want 3",
-          (unsigned long long)mysql_affected_rows(m));
-    CHECK(mysql_insert_id(m) == 1, "insert id %llu, want 1",
-          (unsigned long long)mysql_insert_id(m));
+    IT_CHECK(mysql_affected_rows(m) == 3, "affected rows %llu, want 3",
+             (unsigned long long)mysql_affected_rows(m));
+    IT_CHECK(mysql_insert_id(m) == 1, "insert id %llu, want 1",
+             (unsigned long long)mysql_insert_id(m));
     CHECK_Q(m, "SELECT id, s, d, n FROM it_text ORDER BY id");
     r = mysql_store_result(m);
-    CHECK(r, "store_result: %s", mysql_error(m));
-    CHECK(mysql_num_rows(r) == 3 && mysql_num_fields(r) == 4, "shape %llu x %u",
-          (unsigned long long)mysql_num_rows(r), mysql_num_fields(r));
+    IT_CHECK(r, "store_result: %s", mysql_error(m));
+    IT_CHECK(mysql_num_rows(r) == 3 && mysql_num_fields(r) == 4, "shape %llu x %u",
+             (unsigned long long)mysql_num_rows(r), mysql_num_fields(r));
     MYSQL_FIELD *f = mysql_fetch_fields(r);
-    CHECK(strcmp(f[1].name, "s") == 0 && f[2].type == MYSQL_TYPE_NEWDECIMAL, "field metadata");
+    IT_CHECK(strcmp(f[1].name, "s") == 0 && f[2].type == MYSQL_TYPE_NEWDECIMAL, "field metadata");
     MYSQL_ROW row = mysql_fetch_row(r);
-    CHECK(row && strcmp(row[1], "a") == 0 && strcmp(row[2], "1.50") == 0 && row[3] == NULL,
-          "row 1 differs");
+    IT_CHECK(row && strcmp(row[1], "a") == 0 && strcmp(row[2], "1.50") == 0 && row[3] == NULL,
+             "row 1 differs");
     row = mysql_fetch_row(r);
-    CHECK(row && strcmp(row[1], "b'q") == 0 && strcmp(row[2], "-2.25") == 0 &&
-              strcmp(row[3], "7") == 0,
-          "row 2 differs");
+    IT_CHECK(row && strcmp(row[1], "b'q") == 0 && strcmp(row[2], "-2.25") == 0 &&
+                 strcmp(row[3], "7") == 0,
+             "row 2 differs");
     mysql_free_result(r);
     r = NULL;
     /* an error leaves the connection usable */
-    CHECK(mysql_query(m, "SELEC 1") != 0 && mysql_errno(m) == 1064, "syntax error: got %u",
-          mysql_errno(m));
-    CHECK(mysql_query(m, "SELECT * FROM it_no_such_table") != 0 && mysql_errno(m) == 1146,
-          "missing table: got %u", mysql_errno(m));
+    IT_CHECK(mysql_query(m, "SELEC 1") != 0 && mysql_errno(m) == 1064, "syntax error: got %u",
+             mysql_errno(m));
+    IT_CHECK(mysql_query(m, "SELECT * FROM it_no_such_table") != 0 && mysql_errno(m) == 1146,
+             "missing table: got %u", mysql_errno(m));
     CHECK_VAL(m, "SELECT 1+1", "2");
     /* warnings travel in the EOF/OK packet */
     CHECK_VAL(m, "SELECT CAST('12abc' AS UNSIGNED)", "12");
-    CHECK(mysql_warning_count(m) == 1, "warning count %u, want 1", mysql_warning_count(m));
+    IT_CHECK(mysql_warning_count(m) == 1, "warning count %u, want 1", mysql_warning_count(m));
     CHECK_Q(m, "DO 1");
-    CHECK(mysql_warning_count(m) == 0, "warning count %u after DO 1", mysql_warning_count(m));
+    IT_CHECK(mysql_warning_count(m) == 0, "warning count %u after DO 1", mysql_warning_count(m));
     /* transactions and the status flags */
     CHECK_Q(m, "BEGIN");
-    CHECK(m->server_status & SERVER_STATUS_IN_TRANS, "IN_TRANS not set after BEGIN");
+    IT_CHECK(m->server_status & SERVER_STATUS_IN_TRANS, "IN_TRANS not set after BEGIN");
     CHECK_Q(m, "INSERT INTO it_text (s) VALUES ('rolled back')");
     CHECK_Q(m, "ROLLBACK");
-    CHECK(!(m->server_status & SERVER_STATUS_IN_TRANS), "IN_TRANS set after ROLLBACK");
+    IT_CHECK(!(m->server_status & SERVER_STATUS_IN_TRANS), "IN_TRANS set after ROLLBACK");
     CHECK_VAL(m, "SELECT COUNT(*) FROM it_text", "3");
     CHECK_FIX("DROP TABLE it_text");
     rc = CASE_PASS;
@@ -323,22 +283,22 @@ static int case_big_text_query(void)
     const size_t n = 17u * 1024u * 1024u + 333u;
     char *sql = malloc(n + 64);
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(sql, "out of memory");
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(sql, "out of memory");
+    IT_CHECK(m, "%s", it_reason);
     size_t off = (size_t)sprintf(sql, "SELECT LENGTH('");
     memset(sql + off, 'x', n);
     off += n;
     off += (size_t)sprintf(sql + off, "') AS len");
-    CHECK(mysql_real_query(m, sql, off) == 0, "17 MiB query: %u %s", mysql_errno(m),
-          mysql_error(m));
+    IT_CHECK(mysql_real_query(m, sql, off) == 0, "17 MiB query: %u %s", mysql_errno(m),
+             mysql_error(m));
     MYSQL_RES *r = mysql_store_result(m);
-    CHECK(r, "no result");
+    IT_CHECK(r, "no result");
     MYSQL_ROW row = mysql_fetch_row(r);
     char want[32];
     snprintf(want, sizeof want, "%zu", n);
     bool same = row && row[0] && strcmp(row[0], want) == 0;
     mysql_free_result(r);
-    CHECK(same, "LENGTH differs from %s", want);
+    IT_CHECK(same, "LENGTH differs from %s", want);
     CHECK_VAL(m, "SELECT 'still in sync'", "still in sync");
     rc = CASE_PASS;
 out:
@@ -354,12 +314,12 @@ static int check_big_result(MYSQL *m)
     MYSQL_RES *r;
     unsigned long long count = 0, sum = 0;
     if (mysql_query(m, "SELECT seq, CONCAT('row-', seq) FROM seq_1_to_200000") != 0) {
-        set_reason("big select: %u %s", mysql_errno(m), mysql_error(m));
+        it_set_reason("big select: %u %s", mysql_errno(m), mysql_error(m));
         return -1;
     }
     r = mysql_use_result(m);
     if (!r) {
-        set_reason("use_result: %s", mysql_error(m));
+        it_set_reason("use_result: %s", mysql_error(m));
         return -1;
     }
     MYSQL_ROW row;
@@ -368,7 +328,7 @@ static int check_big_result(MYSQL *m)
         char expect[32];
         snprintf(expect, sizeof expect, "row-%llu", v);
         if (v != count + 1 || strcmp(row[1], expect) != 0) {
-            set_reason("row %llu out of order or corrupt (%s, %s)", count + 1, row[0], row[1]);
+            it_set_reason("row %llu out of order or corrupt (%s, %s)", count + 1, row[0], row[1]);
             mysql_free_result(r);
             return -1;
         }
@@ -378,7 +338,7 @@ static int check_big_result(MYSQL *m)
     unsigned err = mysql_errno(m);
     mysql_free_result(r);
     if (err || count != BIG_ROWS || sum != BIG_ROWS * (BIG_ROWS + 1) / 2) {
-        set_reason("got %llu rows (sum %llu), err %u", count, sum, err);
+        it_set_reason("got %llu rows (sum %llu), err %u", count, sum, err);
         return -1;
     }
     return 0;
@@ -388,8 +348,8 @@ static int case_large_result(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
-    CHECK(check_big_result(m) == 0, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
+    IT_CHECK(check_big_result(m) == 0, "%s", it_reason);
     CHECK_VAL(m, "SELECT 'after'", "after");
     rc = CASE_PASS;
 out:
@@ -405,15 +365,15 @@ static int case_prepared(void)
     int rc = CASE_FAIL;
     MYSQL_STMT *st = NULL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_FIX("DROP TABLE IF EXISTS it_ps");
     CHECK_FIX("CREATE TABLE it_ps (id INT PRIMARY KEY, big BIGINT, dbl DOUBLE, s VARCHAR(100), "
               "ts DATETIME, n INT NULL)");
     st = mysql_stmt_init(m);
-    CHECK(st, "stmt_init");
+    IT_CHECK(st, "stmt_init");
     const char *ins = "INSERT INTO it_ps VALUES (?, ?, ?, ?, ?, ?)";
-    CHECK(mysql_stmt_prepare(st, ins, strlen(ins)) == 0, "prepare: %s", mysql_stmt_error(st));
-    CHECK(mysql_stmt_param_count(st) == 6, "param count %lu", mysql_stmt_param_count(st));
+    IT_CHECK(mysql_stmt_prepare(st, ins, strlen(ins)) == 0, "prepare: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_param_count(st) == 6, "param count %lu", mysql_stmt_param_count(st));
 
     int id;
     long long big;
@@ -437,7 +397,7 @@ static int case_prepared(void)
     p[4].buffer = &ts;
     p[5].buffer_type = MYSQL_TYPE_LONG;
     p[5].is_null = &null_yes;
-    CHECK(mysql_stmt_bind_param(st, p) == 0, "bind_param: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_bind_param(st, p) == 0, "bind_param: %s", mysql_stmt_error(st));
     for (int i = 1; i <= 50; i++) {
         id = i;
         big = 9000000000000000000LL + i;
@@ -451,20 +411,20 @@ static int case_prepared(void)
         ts.minute = 59;
         ts.second = (unsigned)(i % 60);
         ts.time_type = MYSQL_TIMESTAMP_DATETIME;
-        CHECK(mysql_stmt_execute(st) == 0, "execute %d: %s", i, mysql_stmt_error(st));
-        CHECK(mysql_stmt_affected_rows(st) == 1, "affected rows");
+        IT_CHECK(mysql_stmt_execute(st) == 0, "execute %d: %s", i, mysql_stmt_error(st));
+        IT_CHECK(mysql_stmt_affected_rows(st) == 1, "affected rows");
     }
     /* a duplicate key error on a prepared statement, and reuse afterwards */
     id = 1;
-    CHECK(mysql_stmt_execute(st) != 0 && mysql_stmt_errno(st) == 1062, "duplicate: got %u",
-          mysql_stmt_errno(st));
+    IT_CHECK(mysql_stmt_execute(st) != 0 && mysql_stmt_errno(st) == 1062, "duplicate: got %u",
+             mysql_stmt_errno(st));
     mysql_stmt_close(st);
 
     st = mysql_stmt_init(m);
     const char *sel =
         "SELECT id, big, dbl, s, ts, n FROM it_ps WHERE id BETWEEN ? AND ? ORDER BY id";
-    CHECK(mysql_stmt_prepare(st, sel, strlen(sel)) == 0, "prepare select: %s",
-          mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_prepare(st, sel, strlen(sel)) == 0, "prepare select: %s",
+             mysql_stmt_error(st));
     int lo = 10, hi = 19;
     MYSQL_BIND q[2];
     memset(q, 0, sizeof q);
@@ -472,7 +432,7 @@ static int case_prepared(void)
     q[0].buffer = &lo;
     q[1].buffer_type = MYSQL_TYPE_LONG;
     q[1].buffer = &hi;
-    CHECK(mysql_stmt_bind_param(st, q) == 0, "bind select params");
+    IT_CHECK(mysql_stmt_bind_param(st, q) == 0, "bind select params");
     int n_out;
     my_bool n_null, s_err;
     MYSQL_BIND res[6];
@@ -491,27 +451,28 @@ static int case_prepared(void)
     res[5].buffer = &n_out;
     res[5].is_null = &n_null;
     for (int round = 0; round < 2; round++) { /* re-execute the same statement */
-        CHECK(mysql_stmt_execute(st) == 0, "execute select: %s", mysql_stmt_error(st));
-        CHECK(mysql_stmt_bind_result(st, res) == 0, "bind_result: %s", mysql_stmt_error(st));
-        CHECK(mysql_stmt_store_result(st) == 0, "store_result: %s", mysql_stmt_error(st));
-        CHECK(mysql_stmt_num_rows(st) == 10, "num rows %llu",
-              (unsigned long long)mysql_stmt_num_rows(st));
+        IT_CHECK(mysql_stmt_execute(st) == 0, "execute select: %s", mysql_stmt_error(st));
+        IT_CHECK(mysql_stmt_bind_result(st, res) == 0, "bind_result: %s", mysql_stmt_error(st));
+        IT_CHECK(mysql_stmt_store_result(st) == 0, "store_result: %s", mysql_stmt_error(st));
+        IT_CHECK(mysql_stmt_num_rows(st) == 10, "num rows %llu",
+                 (unsigned long long)mysql_stmt_num_rows(st));
         int want = lo, frc;
         while ((frc = mysql_stmt_fetch(st)) == 0) {
             char ws[100];
             snprintf(ws, sizeof ws, "name-%d-\xc3\xa9", want);
-            CHECK(id == want && big == 9000000000000000000LL + want && dbl == want * 0.5 &&
-                      slen == strlen(ws) && memcmp(s, ws, slen) == 0 && ts.year == 2024 &&
-                      ts.month == 2 && ts.day == 29 && ts.second == (unsigned)(want % 60) && n_null,
-                  "row %d differs (id %d big %lld s %.*s)", want, id, big, (int)slen, s);
+            IT_CHECK(id == want && big == 9000000000000000000LL + want && dbl == want * 0.5 &&
+                         slen == strlen(ws) && memcmp(s, ws, slen) == 0 && ts.year == 2024 &&
+                         ts.month == 2 && ts.day == 29 && ts.second == (unsigned)(want % 60) &&
+                         n_null,
+                     "row %d differs (id %d big %lld s %.*s)", want, id, big, (int)slen, s);
             want++;
         }
-        CHECK(frc == MYSQL_NO_DATA && want == hi + 1, "fetch ended with %d at %d", frc, want);
+        IT_CHECK(frc == MYSQL_NO_DATA && want == hi + 1, "fetch ended with %d at %d", frc, want);
         mysql_stmt_free_result(st);
         lo = 41;
         hi = 50;
     }
-    CHECK(mysql_stmt_reset(st) == 0, "stmt_reset: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_reset(st) == 0, "stmt_reset: %s", mysql_stmt_error(st));
     mysql_stmt_close(st);
 
     /* many statements prepared and closed: statement ids must stay in step */
@@ -519,14 +480,14 @@ static int case_prepared(void)
         st = mysql_stmt_init(m);
         char q1[64];
         int len = snprintf(q1, sizeof q1, "SELECT %d + ?", i);
-        CHECK(mysql_stmt_prepare(st, q1, (unsigned long)len) == 0, "prepare %d: %s", i,
-              mysql_stmt_error(st));
+        IT_CHECK(mysql_stmt_prepare(st, q1, (unsigned long)len) == 0, "prepare %d: %s", i,
+                 mysql_stmt_error(st));
         mysql_stmt_close(st);
     }
     st = mysql_stmt_init(m);
     const char *bad = "SELECT * FROM it_no_such_table WHERE a = ?";
-    CHECK(mysql_stmt_prepare(st, bad, strlen(bad)) != 0 && mysql_stmt_errno(st) == 1146,
-          "prepare of a missing table: got %u", mysql_stmt_errno(st));
+    IT_CHECK(mysql_stmt_prepare(st, bad, strlen(bad)) != 0 && mysql_stmt_errno(st) == 1146,
+             "prepare of a missing table: got %u", mysql_stmt_errno(st));
     mysql_stmt_close(st);
     st = NULL;
     CHECK_FIX("DROP TABLE it_ps");
@@ -550,13 +511,13 @@ static int case_send_long_data(void)
     };
     char *chunk = malloc(CHUNK);
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(chunk, "out of memory");
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(chunk, "out of memory");
+    IT_CHECK(m, "%s", it_reason);
     CHECK_FIX("DROP TABLE IF EXISTS it_longdata");
     CHECK_FIX("CREATE TABLE it_longdata (id INT PRIMARY KEY, t TEXT, b LONGBLOB)");
     st = mysql_stmt_init(m);
     const char *ins = "INSERT INTO it_longdata VALUES (?, ?, ?)";
-    CHECK(mysql_stmt_prepare(st, ins, strlen(ins)) == 0, "prepare: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_prepare(st, ins, strlen(ins)) == 0, "prepare: %s", mysql_stmt_error(st));
     int id = 7;
     MYSQL_BIND p[3];
     memset(p, 0, sizeof p);
@@ -564,31 +525,32 @@ static int case_send_long_data(void)
     p[0].buffer = &id;
     p[1].buffer_type = MYSQL_TYPE_STRING;
     p[2].buffer_type = MYSQL_TYPE_LONG_BLOB;
-    CHECK(mysql_stmt_bind_param(st, p) == 0, "bind: %s", mysql_stmt_error(st));
-    CHECK(mysql_stmt_send_long_data(st, 1, "hello ", 6) == 0, "long data 1: %s",
-          mysql_stmt_error(st));
-    CHECK(mysql_stmt_send_long_data(st, 1, "world", 5) == 0, "long data 1b: %s",
-          mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_bind_param(st, p) == 0, "bind: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_send_long_data(st, 1, "hello ", 6) == 0, "long data 1: %s",
+             mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_send_long_data(st, 1, "world", 5) == 0, "long data 1b: %s",
+             mysql_stmt_error(st));
     for (int c = 0; c < NCHUNK; c++) {
         for (int i = 0; i < CHUNK; i++)
             chunk[i] = (char)((i * 7 + c * 13) & 0xff);
-        CHECK(mysql_stmt_send_long_data(st, 2, chunk, CHUNK) == 0, "long data 2 chunk %d: %s", c,
-              mysql_stmt_error(st));
+        IT_CHECK(mysql_stmt_send_long_data(st, 2, chunk, CHUNK) == 0, "long data 2 chunk %d: %s", c,
+                 mysql_stmt_error(st));
     }
-    CHECK(mysql_stmt_execute(st) == 0, "execute: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_execute(st) == 0, "execute: %s", mysql_stmt_error(st));
     mysql_stmt_close(st);
     st = NULL;
     CHECK_Q(m, "SELECT t, b FROM it_longdata WHERE id = 7");
     r = mysql_store_result(m);
-    CHECK(r, "store: %s", mysql_error(m));
+    IT_CHECK(r, "store: %s", mysql_error(m));
     MYSQL_ROW row = mysql_fetch_row(r);
     unsigned long *len = mysql_fetch_lengths(r);
-    CHECK(row && strcmp(row[0], "hello world") == 0, "TEXT from long data differs");
-    CHECK(len[1] == (unsigned long)CHUNK * NCHUNK, "BLOB length %lu", len[1]);
+    IT_CHECK(row && strcmp(row[0], "hello world") == 0, "TEXT from long data differs");
+    IT_CHECK(len[1] == (unsigned long)CHUNK * NCHUNK, "BLOB length %lu", len[1]);
     for (int c = 0; c < NCHUNK; c++)
         for (int i = 0; i < CHUNK; i++)
-            CHECK((unsigned char)row[1][c * CHUNK + i] == (unsigned char)((i * 7 + c * 13) & 0xff),
-                  "BLOB byte %d of chunk %d differs", i, c);
+            IT_CHECK((unsigned char)row[1][c * CHUNK + i] ==
+                         (unsigned char)((i * 7 + c * 13) & 0xff),
+                     "BLOB byte %d of chunk %d differs", i, c);
     CHECK_FIX("DROP TABLE it_longdata");
     rc = CASE_PASS;
 out:
@@ -609,13 +571,13 @@ static int case_cursor(void)
     int rc = CASE_FAIL;
     MYSQL_STMT *st = NULL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     st = mysql_stmt_init(m);
     const char *sel = "SELECT seq FROM seq_1_to_10000 WHERE seq > ?";
-    CHECK(mysql_stmt_prepare(st, sel, strlen(sel)) == 0, "prepare: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_prepare(st, sel, strlen(sel)) == 0, "prepare: %s", mysql_stmt_error(st));
     unsigned long ctype = CURSOR_TYPE_READ_ONLY, prefetch = 97;
-    CHECK(mysql_stmt_attr_set(st, STMT_ATTR_CURSOR_TYPE, &ctype) == 0, "cursor attr");
-    CHECK(mysql_stmt_attr_set(st, STMT_ATTR_PREFETCH_ROWS, &prefetch) == 0, "prefetch attr");
+    IT_CHECK(mysql_stmt_attr_set(st, STMT_ATTR_CURSOR_TYPE, &ctype) == 0, "cursor attr");
+    IT_CHECK(mysql_stmt_attr_set(st, STMT_ATTR_PREFETCH_ROWS, &prefetch) == 0, "prefetch attr");
     int lo = 0;
     long long v;
     MYSQL_BIND p, res;
@@ -625,30 +587,30 @@ static int case_cursor(void)
     p.buffer = &lo;
     res.buffer_type = MYSQL_TYPE_LONGLONG;
     res.buffer = &v;
-    CHECK(mysql_stmt_bind_param(st, &p) == 0, "bind param");
+    IT_CHECK(mysql_stmt_bind_param(st, &p) == 0, "bind param");
     for (int round = 0; round < 2; round++) {
-        CHECK(mysql_stmt_execute(st) == 0, "execute: %s", mysql_stmt_error(st));
-        CHECK(m->server_status & SERVER_STATUS_CURSOR_EXISTS, "server did not open a cursor");
-        CHECK(mysql_stmt_bind_result(st, &res) == 0, "bind result");
+        IT_CHECK(mysql_stmt_execute(st) == 0, "execute: %s", mysql_stmt_error(st));
+        IT_CHECK(m->server_status & SERVER_STATUS_CURSOR_EXISTS, "server did not open a cursor");
+        IT_CHECK(mysql_stmt_bind_result(st, &res) == 0, "bind result");
         long long want = lo + 1;
         int frc;
         while ((frc = mysql_stmt_fetch(st)) == 0) {
-            CHECK(v == want, "cursor row %lld, want %lld", v, want);
+            IT_CHECK(v == want, "cursor row %lld, want %lld", v, want);
             if (want == 5000) /* another statement while the cursor is open */
                 CHECK_VAL(m, "SELECT 'between fetches'", "between fetches");
             want++;
         }
-        CHECK(frc == MYSQL_NO_DATA && want == 10001, "fetch ended with %d at row %lld (%s)", frc,
-              want, mysql_stmt_error(st));
+        IT_CHECK(frc == MYSQL_NO_DATA && want == 10001, "fetch ended with %d at row %lld (%s)", frc,
+                 want, mysql_stmt_error(st));
         mysql_stmt_free_result(st);
         lo = 9000;
     }
     /* close the cursor early: the rest of the rows must not leak into the stream */
     lo = 0;
-    CHECK(mysql_stmt_execute(st) == 0, "execute 3: %s", mysql_stmt_error(st));
-    CHECK(mysql_stmt_bind_result(st, &res) == 0, "bind result");
-    CHECK(mysql_stmt_fetch(st) == 0 && v == 1, "first row of the third cursor");
-    CHECK(mysql_stmt_reset(st) == 0, "stmt_reset with open cursor: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_execute(st) == 0, "execute 3: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_bind_result(st, &res) == 0, "bind result");
+    IT_CHECK(mysql_stmt_fetch(st) == 0 && v == 1, "first row of the third cursor");
+    IT_CHECK(mysql_stmt_reset(st) == 0, "stmt_reset with open cursor: %s", mysql_stmt_error(st));
     mysql_stmt_close(st);
     st = NULL;
     CHECK_VAL(m, "SELECT 'after cursor'", "after cursor");
@@ -697,22 +659,22 @@ static int case_multi_statements(void)
     unsigned err;
     int n;
     MYSQL *m = it_connect("app", "apppass", OPT_MULTI);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_FIX("DROP TABLE IF EXISTS it_multi");
     CHECK_FIX("CREATE TABLE it_multi (id INT PRIMARY KEY, a INT)");
     CHECK_Q(m, "INSERT INTO it_multi VALUES (1, 1),(2, 2),(3, 3); SELECT * FROM it_multi; "
                "SELECT 1, 2 UNION SELECT 3, 4; UPDATE it_multi SET a = a + 1 WHERE id = 2; "
                "SET @z = 1; SELECT 'end'");
     n = drain_results(m, c, 8, &err);
-    CHECK(n == 6, "got %d results (err %u), want 6", n, err);
-    CHECK(c[0] == -1 && c[1] == 3 && c[2] == 2 && c[3] == -1 && c[4] == -1 && c[5] == 1,
-          "result shapes differ: %lld %lld %lld %lld %lld %lld", c[0], c[1], c[2], c[3], c[4],
-          c[5]);
+    IT_CHECK(n == 6, "got %d results (err %u), want 6", n, err);
+    IT_CHECK(c[0] == -1 && c[1] == 3 && c[2] == 2 && c[3] == -1 && c[4] == -1 && c[5] == 1,
+             "result shapes differ: %lld %lld %lld %lld %lld %lld", c[0], c[1], c[2], c[3], c[4],
+             c[5]);
     /* an error stops the batch; the connection stays in step */
-    CHECK(mysql_query(m, "SELECT 1; SELECT * FROM it_no_such_table; SELECT 3") == 0,
-          "first statement of a failing batch: %s", mysql_error(m));
+    IT_CHECK(mysql_query(m, "SELECT 1; SELECT * FROM it_no_such_table; SELECT 3") == 0,
+             "first statement of a failing batch: %s", mysql_error(m));
     n = drain_results(m, c, 8, &err);
-    CHECK(n == -1 && err == 1146, "failing batch: n=%d err=%u", n, err);
+    IT_CHECK(n == -1 && err == 1146, "failing batch: n=%d err=%u", n, err);
     CHECK_VAL(m, "SELECT COUNT(*) FROM it_multi", "3");
     CHECK_FIX("DROP TABLE it_multi");
     rc = CASE_PASS;
@@ -729,7 +691,7 @@ static int case_stored_procedure(void)
     unsigned err;
     MYSQL_STMT *st = NULL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_Q(m, "DROP PROCEDURE IF EXISTS it_proc");
     CHECK_Q(
         m,
@@ -738,16 +700,16 @@ static int case_stored_procedure(void)
         "SELECT 'x', 'y' UNION SELECT 'z', 'w'; SELECT SUM(seq) INTO total FROM seq_1_to_100; END");
     CHECK_Q(m, "CALL it_proc(5, @t)");
     int n = drain_results(m, c, 8, &err);
-    CHECK(n == 4, "CALL gave %d results (err %u), want 3 result sets + status", n, err);
-    CHECK(c[0] == 1 && c[1] == 1000 && c[2] == 2 && c[3] == -1, "shapes %lld %lld %lld %lld", c[0],
-          c[1], c[2], c[3]);
+    IT_CHECK(n == 4, "CALL gave %d results (err %u), want 3 result sets + status", n, err);
+    IT_CHECK(c[0] == 1 && c[1] == 1000 && c[2] == 2 && c[3] == -1, "shapes %lld %lld %lld %lld",
+             c[0], c[1], c[2], c[3]);
     CHECK_VAL(m, "SELECT @t", "5050");
 
     /* the same through the binary protocol (and OUT parameters) */
     st = mysql_stmt_init(m);
     const char *call = "CALL it_proc(?, ?)";
-    CHECK(mysql_stmt_prepare(st, call, strlen(call)) == 0, "prepare CALL: %s",
-          mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_prepare(st, call, strlen(call)) == 0, "prepare CALL: %s",
+             mysql_stmt_error(st));
     int k = 9;
     long long outv = 0;
     MYSQL_BIND p[2];
@@ -756,8 +718,8 @@ static int case_stored_procedure(void)
     p[0].buffer = &k;
     p[1].buffer_type = MYSQL_TYPE_LONGLONG;
     p[1].buffer = &outv;
-    CHECK(mysql_stmt_bind_param(st, p) == 0, "bind CALL");
-    CHECK(mysql_stmt_execute(st) == 0, "execute CALL: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_bind_param(st, p) == 0, "bind CALL");
+    IT_CHECK(mysql_stmt_execute(st) == 0, "execute CALL: %s", mysql_stmt_error(st));
     int sets = 0, outparams = 0, nr;
     do {
         if (mysql_stmt_field_count(st) > 0) {
@@ -766,24 +728,24 @@ static int case_stored_procedure(void)
                 memset(&ob, 0, sizeof ob);
                 ob.buffer_type = MYSQL_TYPE_LONGLONG;
                 ob.buffer = &outv;
-                CHECK(mysql_stmt_bind_result(st, &ob) == 0, "bind OUT");
-                CHECK(mysql_stmt_fetch(st) == 0, "fetch OUT: %s", mysql_stmt_error(st));
+                IT_CHECK(mysql_stmt_bind_result(st, &ob) == 0, "bind OUT");
+                IT_CHECK(mysql_stmt_fetch(st) == 0, "fetch OUT: %s", mysql_stmt_error(st));
                 outparams++;
             } else {
-                CHECK(mysql_stmt_store_result(st) == 0, "store set %d: %s", sets,
-                      mysql_stmt_error(st));
+                IT_CHECK(mysql_stmt_store_result(st) == 0, "store set %d: %s", sets,
+                         mysql_stmt_error(st));
                 long long want = sets == 0 ? 1 : sets == 1 ? 1000 : 2;
-                CHECK((long long)mysql_stmt_num_rows(st) == want, "set %d has %llu rows", sets,
-                      (unsigned long long)mysql_stmt_num_rows(st));
+                IT_CHECK((long long)mysql_stmt_num_rows(st) == want, "set %d has %llu rows", sets,
+                         (unsigned long long)mysql_stmt_num_rows(st));
                 sets++;
             }
             mysql_stmt_free_result(st);
         }
         nr = mysql_stmt_next_result(st);
     } while (nr == 0);
-    CHECK(nr == -1, "stmt_next_result: %s", mysql_stmt_error(st));
-    CHECK(sets == 3 && outparams == 1 && outv == 5050,
-          "prepared CALL: %d sets, %d OUT rows, out=%lld", sets, outparams, outv);
+    IT_CHECK(nr == -1, "stmt_next_result: %s", mysql_stmt_error(st));
+    IT_CHECK(sets == 3 && outparams == 1 && outv == 5050,
+             "prepared CALL: %d sets, %d OUT rows, out=%lld", sets, outparams, outv);
     mysql_stmt_close(st);
     st = NULL;
     CHECK_VAL(m, "SELECT 'after call'", "after call");
@@ -806,27 +768,27 @@ static int case_load_data_local(void)
     int fd = mkstemp(path);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     MYSQL *m = NULL;
-    CHECK(f, "temp file: %s", strerror(errno));
+    IT_CHECK(f, "temp file: %s", strerror(errno));
     for (int i = 1; i <= 10000; i++)
         fprintf(f, "%d\tname %d\n", i, i);
     int crc = fclose(f);
     f = NULL;
-    CHECK(crc == 0, "write temp file");
+    IT_CHECK(crc == 0, "write temp file");
     m = it_connect("app", "apppass", OPT_INFILE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_FIX("DROP TABLE IF EXISTS it_infile");
     CHECK_FIX("CREATE TABLE it_infile (id INT PRIMARY KEY, name VARCHAR(32))");
     char sql[256];
     snprintf(sql, sizeof sql, "LOAD DATA LOCAL INFILE '%s' INTO TABLE it_infile", path);
     CHECK_Q(m, sql);
-    CHECK(mysql_affected_rows(m) == 10000, "affected rows %llu",
-          (unsigned long long)mysql_affected_rows(m));
+    IT_CHECK(mysql_affected_rows(m) == 10000, "affected rows %llu",
+             (unsigned long long)mysql_affected_rows(m));
     CHECK_VAL(m, "SELECT CONCAT(COUNT(*), ':', SUM(id), ':', MAX(name)) FROM it_infile",
               "10000:50005000:name 9999");
     /* a missing local file: the client answers with an empty packet */
-    CHECK(mysql_query(m, "LOAD DATA LOCAL INFILE '/nonexistent/it_client' INTO TABLE it_infile") !=
-              0,
-          "LOAD of a missing file succeeded");
+    IT_CHECK(
+        mysql_query(m, "LOAD DATA LOCAL INFILE '/nonexistent/it_client' INTO TABLE it_infile") != 0,
+        "LOAD of a missing file succeeded");
     CHECK_VAL(m, "SELECT COUNT(*) FROM it_infile", "10000");
     CHECK_FIX("DROP TABLE it_infile");
     rc = CASE_PASS;
@@ -854,8 +816,8 @@ static int blob_roundtrip(unsigned opts)
     MYSQL_RES *r = NULL;
     unsigned char *buf = malloc(BLOB_SIZE), *back = malloc(BLOB_SIZE);
     MYSQL *m = it_connect("app", "apppass", opts);
-    CHECK(buf && back, "out of memory");
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(buf && back, "out of memory");
+    IT_CHECK(m, "%s", it_reason);
     for (size_t i = 0; i < BLOB_SIZE; i++)
         buf[i] = blob_byte(i);
     const char *tbl = (opts & OPT_COMPRESS) ? "it_blob_z" : "it_blob";
@@ -866,7 +828,7 @@ static int blob_roundtrip(unsigned opts)
     CHECK_FIX(sql);
     st = mysql_stmt_init(m);
     snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (1, ?)", tbl);
-    CHECK(mysql_stmt_prepare(st, sql, strlen(sql)) == 0, "prepare: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_prepare(st, sql, strlen(sql)) == 0, "prepare: %s", mysql_stmt_error(st));
     unsigned long len = BLOB_SIZE;
     MYSQL_BIND p;
     memset(&p, 0, sizeof p);
@@ -874,29 +836,29 @@ static int blob_roundtrip(unsigned opts)
     p.buffer = buf;
     p.buffer_length = len;
     p.length = &len;
-    CHECK(mysql_stmt_bind_param(st, &p) == 0, "bind");
-    CHECK(mysql_stmt_execute(st) == 0, "execute 20 MiB insert: %u %s", mysql_stmt_errno(st),
-          mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_bind_param(st, &p) == 0, "bind");
+    IT_CHECK(mysql_stmt_execute(st) == 0, "execute 20 MiB insert: %u %s", mysql_stmt_errno(st),
+             mysql_stmt_error(st));
     mysql_stmt_close(st);
     st = NULL;
     /* back through the text protocol */
     snprintf(sql, sizeof sql, "SELECT b, LENGTH(b), MD5(b) FROM %s WHERE id = 1", tbl);
     CHECK_Q(m, sql);
     r = mysql_store_result(m);
-    CHECK(r, "store: %s", mysql_error(m));
+    IT_CHECK(r, "store: %s", mysql_error(m));
     MYSQL_ROW row = mysql_fetch_row(r);
     unsigned long *lens = mysql_fetch_lengths(r);
-    CHECK(row && lens[0] == BLOB_SIZE, "text: length %lu (server says %s)", row ? lens[0] : 0,
-          row ? row[1] : "?");
-    CHECK(memcmp(row[0], buf, BLOB_SIZE) == 0, "text: BLOB bytes differ");
+    IT_CHECK(row && lens[0] == BLOB_SIZE, "text: length %lu (server says %s)", row ? lens[0] : 0,
+             row ? row[1] : "?");
+    IT_CHECK(memcmp(row[0], buf, BLOB_SIZE) == 0, "text: BLOB bytes differ");
     mysql_free_result(r);
     r = NULL;
     /* back through the binary protocol */
     st = mysql_stmt_init(m);
     snprintf(sql, sizeof sql, "SELECT b FROM %s WHERE id = 1", tbl);
-    CHECK(mysql_stmt_prepare(st, sql, strlen(sql)) == 0, "prepare select: %s",
-          mysql_stmt_error(st));
-    CHECK(mysql_stmt_execute(st) == 0, "execute select: %s", mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_prepare(st, sql, strlen(sql)) == 0, "prepare select: %s",
+             mysql_stmt_error(st));
+    IT_CHECK(mysql_stmt_execute(st) == 0, "execute select: %s", mysql_stmt_error(st));
     unsigned long blen = 0;
     MYSQL_BIND res;
     memset(&res, 0, sizeof res);
@@ -904,12 +866,12 @@ static int blob_roundtrip(unsigned opts)
     res.buffer = back;
     res.buffer_length = BLOB_SIZE;
     res.length = &blen;
-    CHECK(mysql_stmt_bind_result(st, &res) == 0, "bind result");
+    IT_CHECK(mysql_stmt_bind_result(st, &res) == 0, "bind result");
     int frc = mysql_stmt_fetch(st);
-    CHECK(frc == 0 && blen == BLOB_SIZE, "binary fetch rc %d len %lu: %s", frc, blen,
-          mysql_stmt_error(st));
-    CHECK(memcmp(back, buf, BLOB_SIZE) == 0, "binary: BLOB bytes differ");
-    CHECK(mysql_stmt_fetch(st) == MYSQL_NO_DATA, "more than one row");
+    IT_CHECK(frc == 0 && blen == BLOB_SIZE, "binary fetch rc %d len %lu: %s", frc, blen,
+             mysql_stmt_error(st));
+    IT_CHECK(memcmp(back, buf, BLOB_SIZE) == 0, "binary: BLOB bytes differ");
+    IT_CHECK(mysql_stmt_fetch(st) == MYSQL_NO_DATA, "more than one row");
     mysql_stmt_close(st);
     st = NULL;
     snprintf(sql, sizeof sql, "DROP TABLE %s", tbl);
@@ -935,18 +897,18 @@ static int case_change_user(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_Q(m, "SET @marker = 'before'");
-    CHECK(mysql_change_user(m, "ed", "edpass", "test") == 0, "change to ed (ed25519): %u %s",
-          mysql_errno(m), mysql_error(m));
+    IT_CHECK(mysql_change_user(m, "ed", "edpass", "test") == 0, "change to ed (ed25519): %u %s",
+             mysql_errno(m), mysql_error(m));
     CHECK_VAL(m, "SELECT CURRENT_USER()", "ed@%");
     CHECK_VAL(m, "SELECT @marker", "NULL");
-    CHECK(mysql_change_user(m, "app", "apppass", "test") == 0, "change back to app: %u %s",
-          mysql_errno(m), mysql_error(m));
+    IT_CHECK(mysql_change_user(m, "app", "apppass", "test") == 0, "change back to app: %u %s",
+             mysql_errno(m), mysql_error(m));
     CHECK_VAL(m, "SELECT CURRENT_USER()", "app@%");
-    CHECK(mysql_change_user(m, "app", "wrongpass", "test") != 0,
-          "change_user with a wrong password succeeded");
-    CHECK(mysql_errno(m) == 1045, "wrong password: got %u %s", mysql_errno(m), mysql_error(m));
+    IT_CHECK(mysql_change_user(m, "app", "wrongpass", "test") != 0,
+             "change_user with a wrong password succeeded");
+    IT_CHECK(mysql_errno(m) == 1045, "wrong password: got %u %s", mysql_errno(m), mysql_error(m));
     rc = CASE_PASS;
 out:
     if (m)
@@ -958,18 +920,18 @@ static int case_reset_connection(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_Q(m, "SET @x = 42");
     CHECK_Q(m, "CREATE TEMPORARY TABLE it_tmp (a INT)");
     CHECK_Q(m, "SET SESSION sql_mode = 'ANSI_QUOTES'");
     CHECK_Q(m, "BEGIN");
     CHECK_VAL(m, "SELECT @x", "42");
-    CHECK(mysql_reset_connection(m) == 0, "reset: %u %s", mysql_errno(m), mysql_error(m));
+    IT_CHECK(mysql_reset_connection(m) == 0, "reset: %u %s", mysql_errno(m), mysql_error(m));
     CHECK_VAL(m, "SELECT @x IS NULL", "1");
-    CHECK(mysql_query(m, "SELECT * FROM it_tmp") != 0 && mysql_errno(m) == 1146,
-          "temporary table survived the reset (%u)", mysql_errno(m));
+    IT_CHECK(mysql_query(m, "SELECT * FROM it_tmp") != 0 && mysql_errno(m) == 1146,
+             "temporary table survived the reset (%u)", mysql_errno(m));
     CHECK_VAL(m, "SELECT @@SESSION.sql_mode = @@GLOBAL.sql_mode", "1");
-    CHECK(!(m->server_status & SERVER_STATUS_IN_TRANS), "transaction survived the reset");
+    IT_CHECK(!(m->server_status & SERVER_STATUS_IN_TRANS), "transaction survived the reset");
     CHECK_VAL(m, "SELECT CURRENT_USER()", "app@%");
     rc = CASE_PASS;
 out:
@@ -982,9 +944,9 @@ static int case_ping(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     for (int i = 0; i < 100; i++)
-        CHECK(mysql_ping(m) == 0, "ping %d: %s", i, mysql_error(m));
+        IT_CHECK(mysql_ping(m) == 0, "ping %d: %s", i, mysql_error(m));
     CHECK_VAL(m, "SELECT 'pong'", "pong");
     rc = CASE_PASS;
 out:
@@ -997,15 +959,15 @@ static int case_init_db(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect_ex("app", "apppass", NULL, OPT_NONE, NULL);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_VAL(m, "SELECT DATABASE() IS NULL", "1");
     CHECK_Q(m, "CREATE DATABASE IF NOT EXISTS test_it_other");
-    CHECK(mysql_select_db(m, "test_it_other") == 0, "select_db: %s", mysql_error(m));
+    IT_CHECK(mysql_select_db(m, "test_it_other") == 0, "select_db: %s", mysql_error(m));
     CHECK_VAL(m, "SELECT DATABASE()", "test_it_other");
-    CHECK(mysql_select_db(m, "test") == 0, "select_db test: %s", mysql_error(m));
+    IT_CHECK(mysql_select_db(m, "test") == 0, "select_db test: %s", mysql_error(m));
     CHECK_VAL(m, "SELECT DATABASE()", "test");
-    CHECK(mysql_select_db(m, "test_it_missing") != 0 && mysql_errno(m) == 1049,
-          "missing database: got %u", mysql_errno(m));
+    IT_CHECK(mysql_select_db(m, "test_it_missing") != 0 && mysql_errno(m) == 1049,
+             "missing database: got %u", mysql_errno(m));
     CHECK_VAL(m, "SELECT DATABASE()", "test");
     CHECK_FIX("DROP DATABASE test_it_other");
     rc = CASE_PASS;
@@ -1019,10 +981,10 @@ static int case_statistics(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     const char *s = mysql_stat(m);
-    CHECK(s && strstr(s, "Uptime:") && strstr(s, "Threads:") && strstr(s, "Questions:"),
-          "mysql_stat: '%s' (%s)", s ? s : "(null)", mysql_error(m));
+    IT_CHECK(s && strstr(s, "Uptime:") && strstr(s, "Threads:") && strstr(s, "Questions:"),
+             "mysql_stat: '%s' (%s)", s ? s : "(null)", mysql_error(m));
     CHECK_VAL(m, "SELECT 'after stat'", "after stat");
     rc = CASE_PASS;
 out:
@@ -1036,19 +998,19 @@ static int case_field_list(void)
     int rc = CASE_FAIL;
     MYSQL_RES *r = NULL;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     CHECK_FIX("DROP TABLE IF EXISTS it_fields");
     CHECK_FIX("CREATE TABLE it_fields (alpha INT, beta VARCHAR(10), gamma_x DATETIME)");
     r = mysql_list_fields(m, "it_fields", NULL);
-    CHECK(r, "list_fields: %u %s", mysql_errno(m), mysql_error(m));
-    CHECK(mysql_num_fields(r) == 3, "%u fields", mysql_num_fields(r));
+    IT_CHECK(r, "list_fields: %u %s", mysql_errno(m), mysql_error(m));
+    IT_CHECK(mysql_num_fields(r) == 3, "%u fields", mysql_num_fields(r));
     MYSQL_FIELD *f = mysql_fetch_fields(r);
-    CHECK(strcmp(f[0].name, "alpha") == 0 && strcmp(f[1].name, "beta") == 0 &&
-              strcmp(f[2].name, "gamma_x") == 0 && f[2].type == MYSQL_TYPE_DATETIME,
-          "names/types differ");
+    IT_CHECK(strcmp(f[0].name, "alpha") == 0 && strcmp(f[1].name, "beta") == 0 &&
+                 strcmp(f[2].name, "gamma_x") == 0 && f[2].type == MYSQL_TYPE_DATETIME,
+             "names/types differ");
     mysql_free_result(r);
     r = mysql_list_fields(m, "it_fields", "g%");
-    CHECK(r && mysql_num_fields(r) == 1, "wildcard list_fields");
+    IT_CHECK(r && mysql_num_fields(r) == 1, "wildcard list_fields");
     mysql_free_result(r);
     r = NULL;
     CHECK_VAL(m, "SELECT 'after field list'", "after field list");
@@ -1072,7 +1034,7 @@ struct sleeper {
 static void *sleeper_run(void *arg)
 {
     struct sleeper *s = arg;
-    double t0 = now_s();
+    double t0 = it_now_s();
     if (mysql_query(s->m, "SELECT SLEEP(30)") != 0) {
         s->err = mysql_errno(s->m);
     } else {
@@ -1085,7 +1047,7 @@ static void *sleeper_run(void *arg)
         else
             s->err = mysql_errno(s->m);
     }
-    s->took = now_s() - t0;
+    s->took = it_now_s() - t0;
     return NULL;
 }
 
@@ -1098,7 +1060,7 @@ static int case_kill(void)
     struct sleeper sl = {0};
     MYSQL *a = it_connect("app", "apppass", OPT_NONE);
     MYSQL *b = it_connect("app", "apppass", OPT_NONE);
-    CHECK(a && b, "%s", g_reason);
+    IT_CHECK(a && b, "%s", it_reason);
     unsigned long bid = mysql_thread_id(b);
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%lu", bid);
@@ -1106,7 +1068,7 @@ static int case_kill(void)
 
     /* KILL QUERY: the sleeping statement ends early, the connection lives */
     sl.m = b;
-    CHECK(pthread_create(&th, NULL, sleeper_run, &sl) == 0, "pthread_create");
+    IT_CHECK(pthread_create(&th, NULL, sleeper_run, &sl) == 0, "pthread_create");
     joined = false;
     char sql[128];
     bool seen = false;
@@ -1122,18 +1084,18 @@ static int case_kill(void)
         if (!seen)
             usleep(100000);
     }
-    CHECK(seen, "the sleeping query never showed in the processlist");
+    IT_CHECK(seen, "the sleeping query never showed in the processlist");
     snprintf(sql, sizeof sql, "KILL QUERY %lu", bid);
     CHECK_Q(a, sql);
     pthread_join(th, NULL);
     joined = true;
-    CHECK(sl.took < 10.0, "KILL QUERY took effect after %.1f s", sl.took);
-    CHECK(sl.err == 1317 || (sl.err == 0 && strcmp(sl.result, "1") == 0),
-          "interrupted SLEEP: err %u result '%s'", sl.err, sl.result);
+    IT_CHECK(sl.took < 10.0, "KILL QUERY took effect after %.1f s", sl.took);
+    IT_CHECK(sl.err == 1317 || (sl.err == 0 && strcmp(sl.result, "1") == 0),
+             "interrupted SLEEP: err %u result '%s'", sl.err, sl.result);
     CHECK_VAL(b, "SELECT 'b alive'", "b alive");
 
     /* COM_PROCESS_KILL */
-    CHECK(mysql_kill(a, bid) == 0, "mysql_kill: %u %s", mysql_errno(a), mysql_error(a));
+    IT_CHECK(mysql_kill(a, bid) == 0, "mysql_kill: %u %s", mysql_errno(a), mysql_error(a));
     bool dead = false;
     for (int i = 0; i < 50 && !dead; i++) { /* the kill is asynchronous */
         dead = mysql_query(b, "SELECT 1") != 0;
@@ -1144,20 +1106,20 @@ static int case_kill(void)
             usleep(100000);
         }
     }
-    CHECK(dead, "the killed connection still answers");
+    IT_CHECK(dead, "the killed connection still answers");
     /* MariaDB closes a killed session (the client sees 2013); a proxy may
      * send an error packet first, but the client connection must close: a
      * session that silently lost its state must not go on. */
     printf("#   killed connection reports %u: %s\n", mysql_errno(b), mysql_error(b));
     if (mysql_errno(b) != 2006 && mysql_errno(b) != 2013) {
-        CHECK(mysql_query(b, "SELECT 1") != 0, "the killed session goes on after error %u",
-              mysql_errno(b));
-        CHECK(mysql_errno(b) == 2006 || mysql_errno(b) == 2013,
-              "the killed session's client connection stays open (second error %u %s)",
-              mysql_errno(b), mysql_error(b));
+        IT_CHECK(mysql_query(b, "SELECT 1") != 0, "the killed session goes on after error %u",
+                 mysql_errno(b));
+        IT_CHECK(mysql_errno(b) == 2006 || mysql_errno(b) == 2013,
+                 "the killed session's client connection stays open (second error %u %s)",
+                 mysql_errno(b), mysql_error(b));
     }
-    CHECK(mysql_kill(a, 999999999UL) != 0 && mysql_errno(a) == 1094,
-          "kill of an unknown id: got %u", mysql_errno(a));
+    IT_CHECK(mysql_kill(a, 999999999UL) != 0 && mysql_errno(a) == 1094,
+             "kill of an unknown id: got %u", mysql_errno(a));
     CHECK_VAL(a, "SELECT 'a alive'", "a alive");
     rc = CASE_PASS;
 out:
@@ -1176,18 +1138,18 @@ static int case_set_option(void)
     long long c[4];
     unsigned err;
     MYSQL *m = it_connect("app", "apppass", OPT_NONE);
-    CHECK(m, "%s", g_reason);
-    CHECK(mysql_query(m, "SELECT 1; SELECT 2") != 0 && mysql_errno(m) == 1064,
-          "multi-statement without the option: got %u", mysql_errno(m));
-    CHECK(mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0, "option on: %s",
-          mysql_error(m));
+    IT_CHECK(m, "%s", it_reason);
+    IT_CHECK(mysql_query(m, "SELECT 1; SELECT 2") != 0 && mysql_errno(m) == 1064,
+             "multi-statement without the option: got %u", mysql_errno(m));
+    IT_CHECK(mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0, "option on: %s",
+             mysql_error(m));
     CHECK_Q(m, "SELECT 1; SELECT 2");
     int n = drain_results(m, c, 4, &err);
-    CHECK(n == 2 && c[0] == 1 && c[1] == 1, "multi after option on: n=%d err=%u", n, err);
-    CHECK(mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_OFF) == 0, "option off: %s",
-          mysql_error(m));
-    CHECK(mysql_query(m, "SELECT 1; SELECT 2") != 0 && mysql_errno(m) == 1064,
-          "multi-statement after option off: got %u", mysql_errno(m));
+    IT_CHECK(n == 2 && c[0] == 1 && c[1] == 1, "multi after option on: n=%d err=%u", n, err);
+    IT_CHECK(mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_OFF) == 0, "option off: %s",
+             mysql_error(m));
+    IT_CHECK(mysql_query(m, "SELECT 1; SELECT 2") != 0 && mysql_errno(m) == 1064,
+             "multi-statement after option off: got %u", mysql_errno(m));
     CHECK_VAL(m, "SELECT 'ok'", "ok");
     rc = CASE_PASS;
 out:
@@ -1203,22 +1165,22 @@ static int case_tls(void)
     int rc = CASE_FAIL;
     MYSQL *m = NULL;
     if (!g_env.certs) {
-        set_reason("MARIADB_CERTS not set");
+        it_set_reason("MARIADB_CERTS not set");
         return CASE_SKIP;
     }
     m = it_connect("app", "apppass", OPT_TLS);
-    CHECK(m, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
     const char *cipher = mysql_get_ssl_cipher(m);
-    CHECK(cipher && *cipher, "no TLS cipher after a verified TLS connect");
+    IT_CHECK(cipher && *cipher, "no TLS cipher after a verified TLS connect");
     CHECK_VAL(m, "SELECT CURRENT_USER()", "app@%");
-    CHECK(check_big_result(m) == 0, "large result over TLS: %s", g_reason);
+    IT_CHECK(check_big_result(m) == 0, "large result over TLS: %s", it_reason);
     mysql_close(m);
     m = it_connect("ed", "edpass", OPT_TLS);
-    CHECK(m, "ed25519 over TLS: %s", g_reason);
+    IT_CHECK(m, "ed25519 over TLS: %s", it_reason);
     mysql_close(m);
     /* REQUIRE SSL: works over TLS, refused in plaintext */
     m = it_connect("tlsuser", "tlspass", OPT_TLS);
-    CHECK(m, "tlsuser over TLS: %s", g_reason);
+    IT_CHECK(m, "tlsuser over TLS: %s", it_reason);
     CHECK_VAL(m, "SELECT CURRENT_USER()", "tlsuser@%");
     rc = CASE_PASS;
 out:
@@ -1243,14 +1205,15 @@ static int case_require_ssl_plain_refused(void)
                               !(target && strcmp(target, "direct") == 0);
     MYSQL *m = it_connect_ex("tlsuser", "tlspass", "test", OPT_NONE, &err);
     if (backend_always_tls) {
-        CHECK(m,
-              "tlsuser with backend.tls=%s: the TLS backend leg should satisfy REQUIRE SSL (%u %s)",
-              btls, err, g_reason);
+        IT_CHECK(
+            m,
+            "tlsuser with backend.tls=%s: the TLS backend leg should satisfy REQUIRE SSL (%u %s)",
+            btls, err, it_reason);
         rc = CASE_PASS;
         goto out;
     }
-    CHECK(!m, "tlsuser (REQUIRE SSL) logged in over a plaintext client connection");
-    CHECK(err == 1045, "tlsuser without TLS: want 1045, got %u (%s)", err, g_reason);
+    IT_CHECK(!m, "tlsuser (REQUIRE SSL) logged in over a plaintext client connection");
+    IT_CHECK(err == 1045, "tlsuser without TLS: want 1045, got %u (%s)", err, it_reason);
     rc = CASE_PASS;
 out:
     if (m)
@@ -1266,15 +1229,15 @@ static int case_tls_wrong_password(void)
     unsigned err = 0;
     MYSQL *m = NULL;
     if (!g_env.certs) {
-        set_reason("MARIADB_CERTS not set");
+        it_set_reason("MARIADB_CERTS not set");
         return CASE_SKIP;
     }
     m = it_connect_ex("app", "wrongpass", "test", OPT_TLS, &err);
-    CHECK(!m, "login with a wrong password over TLS succeeded");
-    CHECK(err == 1045, "want 1045 over TLS, got %u (%s)", err, g_reason);
+    IT_CHECK(!m, "login with a wrong password over TLS succeeded");
+    IT_CHECK(err == 1045, "want 1045 over TLS, got %u (%s)", err, it_reason);
     m = it_connect_ex("ed", "wrongpass", "test", OPT_TLS, &err);
-    CHECK(!m, "ed25519 login with a wrong password over TLS succeeded");
-    CHECK(err == 1045, "ed25519: want 1045 over TLS, got %u (%s)", err, g_reason);
+    IT_CHECK(!m, "ed25519 login with a wrong password over TLS succeeded");
+    IT_CHECK(err == 1045, "ed25519: want 1045 over TLS, got %u (%s)", err, it_reason);
     rc = CASE_PASS;
 out:
     if (m)
@@ -1288,7 +1251,7 @@ static int case_tls_wrong_ca(void)
     int rc = CASE_FAIL;
     MYSQL *m = NULL;
     if (!g_env.certs) {
-        set_reason("MARIADB_CERTS not set");
+        it_set_reason("MARIADB_CERTS not set");
         return CASE_SKIP;
     }
     m = mysql_init(NULL);
@@ -1300,8 +1263,8 @@ static int case_tls_wrong_ca(void)
     mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &cto);
     mysql_options(m, MYSQL_OPT_SSL_CA, ca);
     mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
-    CHECK(!mysql_real_connect(m, g_env.host, "app", "apppass", "test", g_env.port, NULL, 0),
-          "connected although the server certificate does not verify");
+    IT_CHECK(!mysql_real_connect(m, g_env.host, "app", "apppass", "test", g_env.port, NULL, 0),
+             "connected although the server certificate does not verify");
     rc = CASE_PASS;
 out:
     mysql_close(m);
@@ -1315,7 +1278,7 @@ static int case_clear_password(void)
     MYSQL *m = NULL;
     /* the user exists only when the sandbox could load auth_test_plugin */
     MYSQL *root = it_connect("app", "apppass", OPT_NONE);
-    CHECK(root, "%s", g_reason);
+    IT_CHECK(root, "%s", it_reason);
     char v[16];
     if (!query_value(root,
                      "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE "
@@ -1325,12 +1288,12 @@ static int case_clear_password(void)
     mysql_close(root);
     root = NULL;
     if (strcmp(v, "1") != 0) {
-        set_reason("cleartext_plugin_server not installed (package mariadb-test)");
+        it_set_reason("cleartext_plugin_server not installed (package mariadb-test)");
         return CASE_SKIP;
     }
     if (g_env.certs) { /* over TLS the password may travel in clear */
         m = it_connect("clear", "clearpass", OPT_TLS);
-        CHECK(m, "mysql_clear_password over TLS: %s", g_reason);
+        IT_CHECK(m, "mysql_clear_password over TLS: %s", it_reason);
         CHECK_VAL(m, "SELECT CURRENT_USER()", "clear@%");
         mysql_close(m);
         m = NULL;
@@ -1338,14 +1301,14 @@ static int case_clear_password(void)
     m = it_connect_ex("clear", "clearpass", "test", OPT_NONE, &err);
     if (g_env.direct) {
         /* MariaDB itself accepts it; refusing is ddlgate's policy */
-        CHECK(m, "direct: %s", g_reason);
+        IT_CHECK(m, "direct: %s", it_reason);
         rc = CASE_SKIP;
-        set_reason(
+        it_set_reason(
             "direct MariaDB accepts cleartext without TLS; the refusal is checked through ddlgate");
         goto out;
     }
-    CHECK(!m, "ddlgate forwarded a mysql_clear_password login over plaintext");
-    CHECK(err != 0, "no error code");
+    IT_CHECK(!m, "ddlgate forwarded a mysql_clear_password login over plaintext");
+    IT_CHECK(err != 0, "no error code");
     rc = CASE_PASS;
 out:
     if (root)
@@ -1363,8 +1326,8 @@ static int case_compress_text(void)
     MYSQL *m = it_connect("app", "apppass", OPT_COMPRESS | OPT_MULTI);
     long long c[4];
     unsigned err;
-    CHECK(m, "%s", g_reason);
-    CHECK(m->net.compress, "compression was not negotiated");
+    IT_CHECK(m, "%s", it_reason);
+    IT_CHECK(m->net.compress, "compression was not negotiated");
     CHECK_VAL(m, "SELECT CURRENT_USER()", "app@%");
     CHECK_VAL(m, "SELECT REPEAT('abc', 10000) = REPEAT('abc', 10000)", "1");
     if (g_env.direct)
@@ -1374,8 +1337,8 @@ static int case_compress_text(void)
                   "ON");
     CHECK_Q(m, "SELECT 1; SELECT 2; SELECT 3");
     int n = drain_results(m, c, 4, &err);
-    CHECK(n == 3, "multi-statement over compression: %d results, err %u", n, err);
-    CHECK(mysql_ping(m) == 0, "ping over compression");
+    IT_CHECK(n == 3, "multi-statement over compression: %d results, err %u", n, err);
+    IT_CHECK(mysql_ping(m) == 0, "ping over compression");
     rc = CASE_PASS;
 out:
     if (m)
@@ -1387,9 +1350,9 @@ static int case_compress_large_result(void)
 {
     int rc = CASE_FAIL;
     MYSQL *m = it_connect("app", "apppass", OPT_COMPRESS);
-    CHECK(m, "%s", g_reason);
-    CHECK(m->net.compress, "compression was not negotiated");
-    CHECK(check_big_result(m) == 0, "%s", g_reason);
+    IT_CHECK(m, "%s", it_reason);
+    IT_CHECK(m->net.compress, "compression was not negotiated");
+    IT_CHECK(check_big_result(m) == 0, "%s", it_reason);
     rc = CASE_PASS;
 out:
     if (m)
@@ -1400,11 +1363,6 @@ out:
 static int case_compress_blob(void) { return blob_roundtrip(OPT_COMPRESS); }
 
 /* ---------------------------------------------------------------- main */
-
-struct it_case {
-    const char *name;
-    int (*fn)(void);
-};
 
 static const struct it_case CASES[] = {
     {"connect_native", case_connect_native},
@@ -1458,16 +1416,6 @@ static bool env_init(void)
     return g_env.port > 0 && g_env.port < 65536;
 }
 
-static bool selected(const char *name, int argc, char **argv)
-{
-    if (argc <= 1)
-        return true;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return true;
-    return false;
-}
-
 int main(int argc, char **argv)
 {
     const size_t ncases = sizeof CASES / sizeof CASES[0];
@@ -1492,36 +1440,12 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGALRM, on_alarm);
     signal(SIGPIPE, SIG_IGN);
     printf("# it_client: %s %s:%u\n", g_env.direct ? "direct MariaDB" : "ddlgate", g_env.host,
            g_env.port);
-    int pass = 0, fail = 0, skip = 0;
-    for (size_t i = 0; i < ncases; i++) {
-        if (!selected(CASES[i].name, argc, argv))
-            continue;
-        snprintf(g_alarm_msg, sizeof g_alarm_msg, "not ok - %s: timed out after %u s\n",
-                 CASES[i].name, g_env.case_timeout_s);
-        g_reason[0] = '\0';
-        double t0 = now_s();
-        alarm(g_env.case_timeout_s);
-        int r = CASES[i].fn();
-        alarm(0);
-        double took = now_s() - t0;
-        if (r == CASE_PASS) {
-            pass++;
-            printf("ok - %s (%.2f s)\n", CASES[i].name, took);
-        } else if (r == CASE_SKIP) {
-            skip++;
-            printf("ok - %s # SKIP %s\n", CASES[i].name, g_reason);
-        } else {
-            fail++;
-            printf("not ok - %s: %s\n", CASES[i].name, g_reason[0] ? g_reason : "failed");
-        }
-    }
+    int rc = it_run_cases("it_client", CASES, ncases, argc, argv, g_env.case_timeout_s, true);
     if (g_fixture)
         mysql_close(g_fixture);
-    printf("# it_client: %d passed, %d failed, %d skipped\n", pass, fail, skip);
     mysql_library_end();
-    return fail ? 1 : 0;
+    return rc;
 }

@@ -59,6 +59,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "it_common.h"
+
 #define ROWS 1000
 #define READER_MAX_SAMPLES 2000000
 #define READER_MAX_S 120.0
@@ -67,197 +69,66 @@
 #define A_IDLE_S 0.3 /* A idle before B arrives: the usual pile-up */
 #define ADMIN_USER "admin"
 #define ADMIN_PASS "it-mdlq-secret"
-#define MAX_INST 4
 #define OVERALL_TIMEOUT_S 280
 
 /* ---- small utilities -------------------------------------------------------------- */
 
-static int g_pass, g_fail;
-static bool g_verbose;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
+static struct it_tally g_tally = {.prefix = "mdlq_"};
 
 __attribute__((format(printf, 3, 4))) static bool check(bool cond, const char *name,
                                                         const char *fmt, ...)
 {
-    char why[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    bool r = it_vcheck(&g_tally, cond, name, fmt, ap);
     va_end(ap);
-    if (cond) {
-        g_pass++;
-        printf("ok - mdlq_%s%s%s\n", name, g_verbose && why[0] ? " # " : "", g_verbose ? why : "");
-    } else {
-        g_fail++;
-        printf("not ok - mdlq_%s: %s\n", name, why);
-    }
-    fflush(stdout);
-    return cond;
+    return r;
 }
 
 /* A setup step: silent when it works, a failure when it does not. */
 __attribute__((format(printf, 3, 4))) static bool require(bool cond, const char *name,
                                                           const char *fmt, ...)
 {
-    char why[1024];
     va_list ap;
     if (cond)
         return true;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    it_vcheck(&g_tally, false, name, fmt, ap);
     va_end(ap);
-    g_fail++;
-    printf("not ok - mdlq_%s: %s\n", name, why);
-    fflush(stdout);
     return false;
 }
 
 /* ---- ddlgate instances ------------------------------------------------------------ */
 
-struct dg_inst {
-    pid_t pid;
-    unsigned port, admin_port;
-    char log[512];
-};
-
-static struct dg_inst *g_insts[MAX_INST];
-static int g_ninsts;
-
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    unsigned port = 0;
-    if (fd < 0)
-        return 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static bool port_open(unsigned port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-static void dg_stop(struct dg_inst *d)
-{
-    int st;
-    if (d->pid <= 0)
-        return;
-    kill(d->pid, SIGTERM);
-    for (int i = 0; i < 100; i++) { /* <= 10 s */
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-            d->pid = 0;
-            return;
-        }
-        sleep_s(0.1);
-    }
-    kill(d->pid, SIGKILL);
-    waitpid(d->pid, &st, 0);
-    d->pid = 0;
-}
+static void dg_stop(struct it_dg *d) { it_dg_stop(d, 10); }
 
 /* Start ddlgate in front of MariaDB with the extra "--set k=v" values. */
-static bool dg_start(struct dg_inst *d, const char *tag, const char *const *sets, int nsets)
+static bool dg_start(struct it_dg *d, const char *tag, const char *const *sets, int nsets)
 {
-    const char *bin = getenv("DDLGATE_BIN");
-    const char *mport = getenv("MARIADB_PORT");
     const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
-    char listen[64], backend[64], admin[64];
-    const char *argv[64];
-    int n = 0;
-
-    memset(d, 0, sizeof *d);
-    if (!bin || !mport)
-        return false;
-    d->port = free_port();
-    do
-        d->admin_port = free_port();
-    while (d->admin_port == d->port);
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", d->port);
-    snprintf(backend, sizeof backend, "127.0.0.1:%s", mport);
-    snprintf(admin, sizeof admin, "127.0.0.1:%u", d->admin_port);
-    snprintf(d->log, sizeof d->log, "%s/it_mdlqueue-%s-%d.log", work, tag, (int)getpid());
-    argv[n++] = bin;
-    argv[n++] = "--listen";
-    argv[n++] = listen;
-    argv[n++] = "--backend";
-    argv[n++] = backend;
-    argv[n++] = "--admin";
-    argv[n++] = admin;
     static const char *const base[] = {
         "admin.user=" ADMIN_USER,          "admin.password=" ADMIN_PASS,
         "backend.monitor_user=monitor",    "backend.monitor_password=monpass",
         "backend.monitor_interval_ms=250",
     };
-    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
-        argv[n++] = "--set";
-        argv[n++] = base[i];
-    }
-    for (int i = 0; i < nsets && n < 60; i++) {
-        argv[n++] = "--set";
-        argv[n++] = sets[i];
-    }
-    argv[n++] = "--log-level";
-    argv[n++] = "info";
-    argv[n] = NULL;
+    const char *all[5 + 24];
+    int n = 0;
 
-    pid_t pid = fork();
-    if (pid < 0)
-        return false;
-    if (pid == 0) {
-        int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    d->pid = pid;
-    if (g_ninsts < MAX_INST)
-        g_insts[g_ninsts++] = d;
-    for (int i = 0; i < 200; i++) { /* <= 20 s */
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            d->pid = 0;
-            return false;
-        }
-        if (port_open(d->port) && port_open(d->admin_port))
-            return true;
-        sleep_s(0.1);
-    }
-    dg_stop(d);
-    return false;
+    memset(d, 0, sizeof *d);
+    d->port = it_free_port();
+    do
+        d->admin_port = it_free_port();
+    while (d->admin_port == d->port);
+    snprintf(d->log, sizeof d->log, "%s/it_mdlqueue-%s-%d.log", work, tag, (int)getpid());
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+        all[n++] = base[i];
+    for (int i = 0; i < nsets && i < 24; i++)
+        all[n++] = sets[i];
+    return it_dg_launch(d, all, n, false);
 }
 
 /* Print the log lines of an instance that mention the queue (for reports). */
-static void dg_log_tail(const struct dg_inst *d, const char *grep)
+static void dg_log_tail(const struct it_dg *d, const char *grep)
 {
     FILE *f = fopen(d->log, "r");
     char line[1024];
@@ -282,64 +153,18 @@ static void dg_log_tail(const struct dg_inst *d, const char *grep)
         free(ring[i]);
 }
 
-static void stop_all(void)
-{
-    for (int i = 0; i < g_ninsts; i++)
-        if (g_insts[i]->pid > 0) {
-            kill(g_insts[i]->pid, SIGKILL);
-            waitpid(g_insts[i]->pid, NULL, 0);
-            g_insts[i]->pid = 0;
-        }
-}
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "not ok - mdlq_overall: timed out\n";
-    (void)sig;
-    ssize_t w = write(1, msg, sizeof msg - 1);
-    (void)w;
-    for (int i = 0; i < g_ninsts; i++)
-        if (g_insts[i]->pid > 0)
-            kill(g_insts[i]->pid, SIGKILL);
-    _exit(1);
-}
-
 /* ---- client helpers --------------------------------------------------------------- */
 
 static MYSQL *db_connect(unsigned port, const char *user, const char *pass, const char *db,
                          char *err, size_t errlen)
 {
-    MYSQL *m = mysql_init(NULL);
-    unsigned cto = 10, rto = 60;
-    if (!m) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &cto);
-    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rto);
-    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rto);
-    if (!mysql_real_connect(m, "127.0.0.1", user, pass, db, port, NULL, 0)) {
-        snprintf(err, errlen, "connect to %u as %s: %u %s", port, user, mysql_errno(m),
-                 mysql_error(m));
-        mysql_close(m);
-        return NULL;
-    }
-    return m;
+    return it_db_connect(port, user, pass, db, 60, NULL, err, errlen);
 }
 
 /* Run a statement and discard its result; 0 or the error number. */
 static unsigned db_exec(MYSQL *m, const char *sql, char *err, size_t errlen)
 {
-    if (mysql_query(m, sql) != 0) {
-        snprintf(err, errlen, "%s: %u %s", sql, mysql_errno(m), mysql_error(m));
-        return mysql_errno(m) ? mysql_errno(m) : 1;
-    }
-    do {
-        MYSQL_RES *r = mysql_store_result(m);
-        if (r)
-            mysql_free_result(r);
-    } while (mysql_next_result(m) == 0);
-    return 0;
+    return it_db_exec(m, sql, true, err, errlen);
 }
 
 /* First column of the first row as a number; -1 on error or no row. */
@@ -434,15 +259,15 @@ static void *reader_main(void *arg)
         r->errors++;
         return NULL;
     }
-    double t0 = now_s();
+    double t0 = it_now_s();
     for (size_t i = 0; i < READER_MAX_SAMPLES && !atomic_load(&r->stop); i++) {
-        if (now_s() - t0 > READER_MAX_S)
+        if (it_now_s() - t0 > READER_MAX_S)
             break;
         snprintf(sql, sizeof sql, "SELECT v FROM %s WHERE id = %zu", r->table, i % ROWS + 1);
-        double s = now_s();
+        double s = it_now_s();
         int rc = mysql_query(m, sql);
         MYSQL_RES *res = rc == 0 ? mysql_store_result(m) : NULL;
-        double e = now_s();
+        double e = it_now_s();
         if (rc != 0 || !res) {
             if (r->errors++ == 0)
                 snprintf(r->err, sizeof r->err, "%s: %u %s", sql, mysql_errno(m), mysql_error(m));
@@ -545,7 +370,7 @@ struct ddl_job {
 static void *ddl_main(void *arg)
 {
     struct ddl_job *j = arg;
-    j->sent = now_s();
+    j->sent = it_now_s();
     if (mysql_query(j->m, j->sql) != 0) {
         j->err = mysql_errno(j->m);
         snprintf(j->msg, sizeof j->msg, "%s", mysql_error(j->m));
@@ -554,7 +379,7 @@ static void *ddl_main(void *arg)
         if (r)
             mysql_free_result(r);
     }
-    j->done = now_s();
+    j->done = it_now_s();
     atomic_store(&j->finished, true);
     return NULL;
 }
@@ -573,9 +398,9 @@ static bool ddl_start(struct ddl_job *j, unsigned port, const char *sql, char *e
 /* Wait up to max_s for B to finish; true when it did. */
 static bool ddl_wait(struct ddl_job *j, double max_s)
 {
-    double t0 = now_s();
-    while (!atomic_load(&j->finished) && now_s() - t0 < max_s)
-        sleep_s(0.01);
+    double t0 = it_now_s();
+    while (!atomic_load(&j->finished) && it_now_s() - t0 < max_s)
+        it_sleep_s(0.01);
     return atomic_load(&j->finished);
 }
 
@@ -631,14 +456,14 @@ static int admin_queue(MYSQL *adm, const char *needle, struct queue_row *out)
 static int admin_queue_wait(MYSQL *adm, const char *needle, bool want_present, double max_s,
                             struct queue_row *out)
 {
-    double t0 = now_s();
+    double t0 = it_now_s();
     int n;
     do {
         n = admin_queue(adm, needle, out);
         if (n < 0 || (want_present ? n > 0 : n == 0))
             return n;
-        sleep_s(0.05);
-    } while (now_s() - t0 < max_s);
+        it_sleep_s(0.05);
+    } while (it_now_s() - t0 < max_s);
     return n;
 }
 
@@ -684,7 +509,7 @@ static double g_hold_s = 3.0;
 struct ctx {
     const char *name;
     char table[32];
-    struct dg_inst *dg; /* NULL for the direct scenario */
+    struct it_dg *dg; /* NULL for the direct scenario */
     MYSQL *adm;
     struct reader c;
     MYSQL *a;
@@ -703,7 +528,7 @@ static unsigned port_of(const struct ctx *x, enum path p)
 /* Common opening: table, reader C, A's open transaction. */
 /* a_idle_s: how long A sits idle in its transaction before B comes (a
  * just-active transaction counts as "about to end" for a moment) */
-static bool scen_open(struct ctx *x, const char *name, struct dg_inst *dg, enum path a_path,
+static bool scen_open(struct ctx *x, const char *name, struct it_dg *dg, enum path a_path,
                       double a_idle_s)
 {
     char cname[64];
@@ -727,7 +552,7 @@ static bool scen_open(struct ctx *x, const char *name, struct dg_inst *dg, enum 
     }
     if (!require(reader_start(&x->c, port_of(x, PATH_DDLGATE), x->table), cname, "reader thread"))
         return false;
-    sleep_s(0.3);
+    it_sleep_s(0.3);
     x->a = db_connect(port_of(x, a_path), "app", "apppass", "test", x->err, sizeof x->err);
     if (!require(x->a != NULL, cname, "session A: %s", x->err))
         return false;
@@ -738,7 +563,7 @@ static bool scen_open(struct ctx *x, const char *name, struct dg_inst *dg, enum 
     if (!require(ok, cname, "session A's transaction: %s", x->err))
         return false;
     x->a_thread = (unsigned)db_int(x->a, "SELECT CONNECTION_ID()");
-    sleep_s(a_idle_s);
+    it_sleep_s(a_idle_s);
     return true;
 }
 
@@ -756,7 +581,7 @@ static void scen_end_a(struct ctx *x, bool commit)
     char err[256];
     if (x->a) {
         db_exec(x->a, commit ? "COMMIT" : "ROLLBACK", err, sizeof err);
-        x->a_end = now_s();
+        x->a_end = it_now_s();
     }
 }
 
@@ -774,7 +599,7 @@ static void scen_close(struct ctx *x, bool check_c)
         x->sum->c = s;
         x->sum->c_errors = x->c.errors;
         if (x->b.sent > 0) {
-            double until = x->b.done > 0 ? x->b.done : now_s();
+            double until = x->b.done > 0 ? x->b.done : it_now_s();
             /* the edges belong to B's way in and out, not to its wait */
             x->sum->c_during = reader_count_between(&x->c, x->b.sent + 0.1, until - 0.1);
             x->sum->b_wait_s = until - x->b.sent;
@@ -813,7 +638,22 @@ static void scen_direct(void)
     char cname[64];
     if (!scen_open(&x, "direct", NULL, PATH_DIRECT, A_IDLE_S) || !scen_send_ddl(&x, "c_new"))
         goto out;
-    sleep_s(g_hold_s);
+    /* on a loaded machine B reaches the server a while after it was sent:
+     * C's window starts when the server shows B waiting for the lock */
+    double b_waiting = x.b.sent;
+    char wsql[256], werr[128];
+    snprintf(wsql, sizeof wsql,
+             "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE STATE LIKE "
+             "'Waiting for table metadata lock' AND INFO LIKE 'ALTER TABLE %s %%'",
+             x.table);
+    MYSQL *root = root_conn(werr, sizeof werr);
+    for (int i = 0; root && i < 100 && db_int(root, wsql) < 1; i++)
+        it_sleep_s(0.02);
+    if (root) {
+        b_waiting = it_now_s();
+        mysql_close(root);
+    }
+    it_sleep_s(g_hold_s);
     bool b_early = atomic_load(&x.b.finished);
     scen_end_a(&x, true);
     bool b_done = ddl_wait(&x.b, 30);
@@ -826,7 +666,7 @@ static void scen_direct(void)
     summary_b(&x, x.b.err ? "error %u" : "ok", x.b.err);
     reader_stop(&x.c);
     struct lat_stats s = reader_stats(&x.c);
-    size_t during = reader_count_between(&x.c, x.b.sent + 0.1, x.a_end - 0.1);
+    size_t during = reader_count_between(&x.c, b_waiting + 0.1, x.a_end - 0.1);
     snprintf(cname, sizeof cname, "%s_pileup_reproduced", x.name);
     /* the reproduction is what makes the other scenarios meaningful */
     check(s.max >= g_hold_s * 0.7 * 1000.0 && during == 0, cname,
@@ -840,11 +680,11 @@ out:
 /* (b), (c): through ddlgate; A through ddlgate or straight on the server. */
 /* strict: A sat idle before B came, so ddlgate must not send B to the server
  * at all while A holds t (it would stall C there) */
-static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path, double a_idle_s,
+static void scen_queued(const char *name, struct it_dg *dg, enum path a_path, double a_idle_s,
                         bool strict)
 {
     struct ctx x;
-    int fail0 = g_fail;
+    int fail0 = g_tally.fail;
     char cname[96];
     struct queue_row q = {0};
     if (!scen_open(&x, name, dg, a_path, a_idle_s))
@@ -864,7 +704,7 @@ static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path, 
     char tid[32];
     snprintf(tid, sizeof tid, "%u", x.a_thread);
     for (int i = 0; i < 60 && nq == 1 && !strstr(q.blockers, tid); i++) {
-        sleep_s(0.05);
+        it_sleep_s(0.05);
         nq = admin_queue(x.adm, x.table, &q);
     }
     snprintf(cname, sizeof cname, "%s_queue_names_blocker", name);
@@ -872,8 +712,8 @@ static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path, 
           "SHOW QUEUE state '%s' blockers '%s' (A is server thread %u)", q.state, q.blockers,
           x.a_thread);
     double until = x.b.sent + g_hold_s;
-    while (now_s() < until && !atomic_load(&x.b.finished))
-        sleep_s(0.02);
+    while (it_now_s() < until && !atomic_load(&x.b.finished))
+        it_sleep_s(0.02);
     bool b_early = atomic_load(&x.b.finished);
     scen_end_a(&x, true);
     bool b_done = ddl_wait(&x.b, 30);
@@ -902,17 +742,17 @@ static void scen_queued(const char *name, struct dg_inst *dg, enum path a_path, 
     snprintf(cname, sizeof cname, "%s_never_sent_early", name);
     if (strict)
         check(retries1 == retries0, cname, "queue_retries %lld -> %lld", retries0, retries1);
-    if (g_fail > fail0)
+    if (g_tally.fail > fail0)
         dg_log_tail(dg, "queue");
 out:
     scen_close(&x, true);
 }
 
 /* (d) A never ends: B gives up at the deadline with 7200. */
-static void scen_deadline(struct dg_inst *dg, int deadline_s)
+static void scen_deadline(struct it_dg *dg, int deadline_s)
 {
     struct ctx x;
-    int fail0 = g_fail;
+    int fail0 = g_tally.fail;
     char tid[32];
     if (!scen_open(&x, "deadline", dg, PATH_DDLGATE, A_IDLE_S) || !scen_send_ddl(&x, "c_never"))
         goto out;
@@ -934,13 +774,13 @@ static void scen_deadline(struct dg_inst *dg, int deadline_s)
     char err[256];
     check(db_exec(x.b.m, "SELECT 1", err, sizeof err) == 0, "deadline_session_usable", "%s", err);
     scen_end_a(&x, false);
-    sleep_s(1.0); /* the ALTER must not run late, after A is gone */
+    it_sleep_s(1.0); /* the ALTER must not run late, after A is gone */
     col = column_exists(x.table, "c_never");
     check(col == 0, "deadline_never_runs_later", "column c_never 1 s after A ended: %d (want 0)",
           col);
     long long to = admin_stat(x.adm, "queue_timeouts");
     check(to >= 1, "deadline_stats", "queue_timeouts %lld", to);
-    if (g_fail > fail0)
+    if (g_tally.fail > fail0)
         dg_log_tail(dg, "queue");
 out:
     scen_close(&x, true);
@@ -955,7 +795,7 @@ enum disc_mode {
 };
 
 /* Send B and leave; true when B was seen in the state the mode wants. */
-static bool disc_send_and_leave(struct ctx *x, struct dg_inst *dg, const char *name,
+static bool disc_send_and_leave(struct ctx *x, struct it_dg *dg, const char *name,
                                 enum disc_mode mode)
 {
     char sql[160], err[256], cname[64];
@@ -965,14 +805,14 @@ static bool disc_send_and_leave(struct ctx *x, struct dg_inst *dg, const char *n
     snprintf(cname, sizeof cname, "%s_setup", name);
     if (!require(b != NULL, cname, "session B: %s", err))
         return false;
-    x->b.sent = now_s();
+    x->b.sent = it_now_s();
     snprintf(cname, sizeof cname, "%s_sent", name);
     check(mysql_send_query(b, sql, (unsigned long)strlen(sql)) == 0, cname, "mysql_send_query: %s",
           mysql_error(b));
     int nq = admin_queue_wait(x->adm, x->table, true, 3.0, &q);
     /* DISC_SENT: wait (bounded) until B is on the server */
     for (int i = 0; mode == DISC_SENT && nq == 1 && !strstr(q.state, "server") && i < 30; i++) {
-        sleep_s(0.02);
+        it_sleep_s(0.02);
         nq = admin_queue(x->adm, x->table, &q);
     }
     snprintf(cname, sizeof cname, "%s_queued", name);
@@ -982,15 +822,15 @@ static bool disc_send_and_leave(struct ctx *x, struct dg_inst *dg, const char *n
     if (mode != DISC_QUIT)
         shutdown(mysql_get_socket(b), SHUT_RDWR);
     mysql_close(b);
-    x->b.done = now_s();
+    x->b.done = it_now_s();
     return true;
 }
 
-static void scen_disconnect(struct dg_inst *dg, const char *name, enum disc_mode mode)
+static void scen_disconnect(struct it_dg *dg, const char *name, enum disc_mode mode)
 {
     struct ctx x;
     struct ddl_job a_job;
-    int fail0 = g_fail;
+    int fail0 = g_tally.fail;
     char cname[64], sql[160], err[256];
     memset(&a_job, 0, sizeof a_job);
     if (!scen_open(&x, name, dg, PATH_DDLGATE, mode == DISC_SENT ? 0.0 : A_IDLE_S))
@@ -1002,7 +842,7 @@ static void scen_disconnect(struct dg_inst *dg, const char *name, enum disc_mode
         snprintf(cname, sizeof cname, "%s_setup", name);
         if (!require(ddl_start(&a_job, dg->port, sql, err, sizeof err), cname, "A: %s", err))
             goto out;
-        sleep_s(0.3);
+        it_sleep_s(0.3);
     }
     if (!disc_send_and_leave(&x, dg, name, mode))
         goto out;
@@ -1014,14 +854,14 @@ static void scen_disconnect(struct dg_inst *dg, const char *name, enum disc_mode
         ddl_wait(&a_job, g_hold_s + 5.0);
     else
         scen_end_a(&x, true);
-    sleep_s(1.0);
+    it_sleep_s(1.0);
     int col = column_exists(x.table, "c_gone");
     snprintf(cname, sizeof cname, "%s_alter_never_ran", name);
     check(col == 0, cname, "column c_gone 1 s after A ended: %d (want 0)", col);
     long long ab1 = admin_stat(x.adm, "queue_abandoned");
     snprintf(cname, sizeof cname, "%s_stats", name);
     check(ab1 == ab0 + 1, cname, "queue_abandoned %lld -> %lld", ab0, ab1);
-    if (g_fail > fail0)
+    if (g_tally.fail > fail0)
         dg_log_tail(dg, "queue");
 out:
     ddl_end(&a_job);
@@ -1030,10 +870,10 @@ out:
 
 /* Kill policy (limits.kill_idle_blockers): A's idle transaction is killed
  * after kill_wait_s, and B runs. */
-static void scen_kill(struct dg_inst *dg, const char *name, enum path a_path, double a_idle_s)
+static void scen_kill(struct it_dg *dg, const char *name, enum path a_path, double a_idle_s)
 {
     struct ctx x;
-    int fail0 = g_fail;
+    int fail0 = g_tally.fail;
     char cname[64], err[256];
     if (!scen_open(&x, name, dg, a_path, a_idle_s))
         goto out;
@@ -1057,7 +897,7 @@ static void scen_kill(struct dg_inst *dg, const char *name, enum path a_path, do
     unsigned rc = db_exec(x.a, "COMMIT", err, sizeof err);
     snprintf(cname, sizeof cname, "%s_blocker_gone", name);
     check(rc != 0, cname, "A's COMMIT after the kill: %u %s", rc, err);
-    if (g_fail > fail0)
+    if (g_tally.fail > fail0)
         dg_log_tail(dg, "queue");
 out:
     scen_close(&x, true);
@@ -1067,11 +907,11 @@ out:
  * when B comes.  ddlgate treats a young, busy holder as about to end, sends
  * B and pulls it back once A has run long; C must stall far less than A's
  * statement lasts (straight on the server it stalls for all of it). */
-static void scen_busy(struct dg_inst *dg)
+static void scen_busy(struct it_dg *dg)
 {
     struct ctx x;
     struct ddl_job a_job;
-    int fail0 = g_fail;
+    int fail0 = g_tally.fail;
     char sql[160], err[256];
     memset(&a_job, 0, sizeof a_job);
     if (!scen_open(&x, "busy", dg, PATH_DDLGATE, 0.0))
@@ -1080,7 +920,7 @@ static void scen_busy(struct dg_inst *dg)
     snprintf(sql, sizeof sql, "SELECT SLEEP(%.1f), id FROM %s LIMIT 1", g_hold_s, x.table);
     if (!require(ddl_start(&a_job, dg->port, sql, err, sizeof err), "busy_setup", "A: %s", err))
         goto out;
-    sleep_s(0.3);
+    it_sleep_s(0.3);
     if (!scen_send_ddl(&x, "c_busy"))
         goto out;
     bool b_done = ddl_wait(&x.b, g_hold_s + 15.0);
@@ -1098,7 +938,7 @@ static void scen_busy(struct dg_inst *dg)
     check(st.max < BUSY_MAX_STALL_MS, "busy_reader_stall_bounded",
           "C's max latency %.0f ms (limit %.0f) while A's statement ran %.1f s", st.max,
           BUSY_MAX_STALL_MS, g_hold_s);
-    if (g_fail > fail0)
+    if (g_tally.fail > fail0)
         dg_log_tail(dg, "queue");
 out:
     ddl_end(&a_job);
@@ -1106,10 +946,10 @@ out:
 }
 
 /* (f) the admin cancels the queued DDL. */
-static void scen_cancel(struct dg_inst *dg)
+static void scen_cancel(struct it_dg *dg)
 {
     struct ctx x;
-    int fail0 = g_fail;
+    int fail0 = g_tally.fail;
     char cmd[64], err[256];
     struct queue_row q = {0};
     if (!scen_open(&x, "cancel", dg, PATH_DDLGATE, A_IDLE_S) || !scen_send_ddl(&x, "c_cancelled"))
@@ -1117,7 +957,7 @@ static void scen_cancel(struct dg_inst *dg)
     int nq = admin_queue_wait(x.adm, x.table, true, 3.0, &q);
     if (!check(nq == 1 && q.id > 0, "cancel_queued", "SHOW QUEUE: %d row(s) for %s", nq, x.table))
         goto out;
-    sleep_s(0.5);
+    it_sleep_s(0.5);
     snprintf(cmd, sizeof cmd, "CANCEL %lld", q.id);
     unsigned rc = db_exec(x.adm, cmd, err, sizeof err);
     check(rc == 0, "cancel_command_ok", "%s", err);
@@ -1130,11 +970,11 @@ static void scen_cancel(struct dg_inst *dg)
     check(admin_queue(x.adm, x.table, NULL) == 0, "cancel_queue_empty",
           "SHOW QUEUE rows for B after 7201");
     scen_end_a(&x, true);
-    sleep_s(1.0);
+    it_sleep_s(1.0);
     int col = column_exists(x.table, "c_cancelled");
     check(col == 0, "cancel_table_unchanged", "column c_cancelled 1 s after A ended: %d (want 0)",
           col);
-    if (g_fail > fail0)
+    if (g_tally.fail > fail0)
         dg_log_tail(dg, "queue");
 out:
     scen_close(&x, true);
@@ -1182,7 +1022,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[first], "--hold") == 0 && first + 1 < argc)
             g_hold_s = atof(argv[++first]);
         else if (strcmp(argv[first], "-v") == 0)
-            g_verbose = true;
+            g_tally.verbose = true;
         else {
             fprintf(stderr,
                     "usage: %s [--bench] [--hold S] [-v] [direct|queued|external|deadline|"
@@ -1201,12 +1041,13 @@ int main(int argc, char **argv)
     }
     g_mport = (unsigned)atoi(mp);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGALRM, on_alarm);
+    snprintf(it_alarm_msg, sizeof it_alarm_msg, "not ok - mdlq_overall: timed out\n");
+    signal(SIGALRM, it_on_alarm);
     alarm(OVERALL_TIMEOUT_S);
-    atexit(stop_all);
+    atexit(it_dg_kill_all);
     mysql_library_init(0, NULL, NULL);
 
-    static struct dg_inst dg_main, dg_short, dg_kill;
+    static struct it_dg dg_main, dg_short, dg_kill;
     const int deadline_s = 4;
     char dl[64];
     snprintf(dl, sizeof dl, "limits.ddl_queue_deadline_s=%d", deadline_s);
@@ -1271,6 +1112,6 @@ int main(int argc, char **argv)
     dg_stop(&dg_kill);
     print_summary();
     mysql_library_end();
-    printf("it_mdlqueue: %d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    printf("it_mdlqueue: %d passed, %d failed\n", g_tally.pass, g_tally.fail);
+    return g_tally.fail ? 1 : 0;
 }

@@ -26,49 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum case_result {
-    CASE_FAIL = -1,
-    CASE_PASS = 0
-};
+#include "it_common.h"
 
 static const char *g_host = "127.0.0.1";
 static unsigned g_port;
-/* per thread: workers report through struct worker.why */
-static _Thread_local char g_reason[1024];
-static char g_alarm_msg[256];
-
-__attribute__((format(printf, 1, 2))) static void set_reason(const char *fmt, ...)
-{
-    char tmp[sizeof g_reason];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    memcpy(g_reason, tmp, sizeof tmp);
-}
-
-#define CHECK(cond, ...)             \
-    do {                             \
-        if (!(cond)) {               \
-            set_reason(__VA_ARGS__); \
-            goto out;                \
-        }                            \
-    } while (0)
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    ssize_t w = write(STDOUT_FILENO, g_alarm_msg, strlen(g_alarm_msg));
-    (void)w;
-    _exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static MYSQL *connect_app(void)
 {
@@ -80,7 +41,7 @@ static MYSQL *connect_app(void)
     mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rto);
     mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rto);
     if (!mysql_real_connect(m, g_host, "app", "apppass", "test", g_port, NULL, 0)) {
-        set_reason("connect: %u %s", mysql_errno(m), mysql_error(m));
+        it_set_reason("connect: %u %s", mysql_errno(m), mysql_error(m));
         mysql_close(m);
         return NULL;
     }
@@ -90,7 +51,7 @@ static MYSQL *connect_app(void)
 static bool query_ull(MYSQL *m, const char *sql, unsigned long long *out)
 {
     if (mysql_query(m, sql) != 0) {
-        set_reason("%s: %u %s", sql, mysql_errno(m), mysql_error(m));
+        it_set_reason("%s: %u %s", sql, mysql_errno(m), mysql_error(m));
         return false;
     }
     MYSQL_RES *r = mysql_store_result(m);
@@ -99,7 +60,7 @@ static bool query_ull(MYSQL *m, const char *sql, unsigned long long *out)
     if (ok)
         *out = strtoull(row[0], NULL, 10);
     else
-        set_reason("%s: no value", sql);
+        it_set_reason("%s: no value", sql);
     if (r)
         mysql_free_result(r);
     return ok;
@@ -125,10 +86,10 @@ static bool session_gone(unsigned long id, double bound_s)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu",
              id);
-    double t0 = now_s();
+    double t0 = it_now_s();
     bool gone = false;
     unsigned long long n = 1;
-    while (!gone && now_s() - t0 < bound_s) {
+    while (!gone && it_now_s() - t0 < bound_s) {
         if (!query_ull(m, sql, &n))
             break;
         gone = n == 0;
@@ -137,7 +98,7 @@ static bool session_gone(unsigned long id, double bound_s)
     }
     mysql_close(m);
     if (!gone)
-        set_reason("server session %lu still exists after %.0f s", id, bound_s);
+        it_set_reason("server session %lu still exists after %.0f s", id, bound_s);
     return gone;
 }
 
@@ -160,7 +121,7 @@ static void *churn_run(void *arg)
         snprintf(sql, sizeof sql, "SELECT %d", w->id * 100000 + i);
         if (!m || !query_ull(m, sql, &v) || v != (unsigned long long)(w->id * 100000 + i)) {
             if (!w->failures++)
-                snprintf(w->why, sizeof w->why, "worker %d loop %d: %s", w->id, i, g_reason);
+                snprintf(w->why, sizeof w->why, "worker %d loop %d: %s", w->id, i, it_reason);
         }
         if (m)
             mysql_close(m);
@@ -183,11 +144,11 @@ static int run_workers(void *(*fn)(void *), int nthreads, int loops)
         pthread_join(th[i], NULL);
     for (int i = 0; i < started; i++) {
         if (w[i].failures && !failures)
-            set_reason("%d failures; first: %s", w[i].failures, w[i].why);
+            it_set_reason("%d failures; first: %s", w[i].failures, w[i].why);
         failures += w[i].failures;
     }
     if (started < nthreads) {
-        set_reason("only %d of %d threads started", started, nthreads);
+        it_set_reason("only %d of %d threads started", started, nthreads);
         return -1;
     }
     return failures ? -1 : 0;
@@ -195,10 +156,10 @@ static int run_workers(void *(*fn)(void *), int nthreads, int loops)
 
 static int case_connection_churn(void)
 {
-    double t0 = now_s();
+    double t0 = it_now_s();
     if (run_workers(churn_run, 8, 150) != 0)
         return CASE_FAIL;
-    printf("#   1200 connect/query/close in %.2f s\n", now_s() - t0);
+    printf("#   1200 connect/query/close in %.2f s\n", it_now_s() - t0);
     return still_serving() ? CASE_PASS : CASE_FAIL;
 }
 
@@ -213,7 +174,7 @@ static void *isolation_run(void *arg)
     char sql[128];
     if (!m || !query_ull(m, "SELECT CONNECTION_ID()", &cid)) {
         w->failures++;
-        snprintf(w->why, sizeof w->why, "worker %d: %s", w->id, g_reason);
+        snprintf(w->why, sizeof w->why, "worker %d: %s", w->id, it_reason);
         goto done;
     }
     st = mysql_stmt_init(m);
@@ -275,13 +236,13 @@ static int case_many_sessions(void)
     MYSQL *m[N] = {0};
     int rc = CASE_FAIL, n = 0;
     for (n = 0; n < N; n++)
-        CHECK((m[n] = connect_app()) != NULL, "session %d: %s", n, g_reason);
+        IT_CHECK((m[n] = connect_app()) != NULL, "session %d: %s", n, it_reason);
     for (int i = 0; i < N; i++) {
         unsigned long long v = 0;
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT %d", i);
-        CHECK(query_ull(m[i], sql, &v) && v == (unsigned long long)i, "session %d answered %llu", i,
-              v);
+        IT_CHECK(query_ull(m[i], sql, &v) && v == (unsigned long long)i, "session %d answered %llu",
+                 i, v);
     }
     rc = CASE_PASS;
 out:
@@ -299,14 +260,14 @@ static int case_abort_mid_result(void)
     unsigned long long cid = 0;
     MYSQL_RES *r = NULL;
     MYSQL *m = connect_app();
-    CHECK(m, "%s", g_reason);
-    CHECK(query_ull(m, "SELECT CONNECTION_ID()", &cid), "%s", g_reason);
-    CHECK(mysql_query(m, "SELECT seq, REPEAT('x', 1000) FROM seq_1_to_2000000") == 0,
-          "big select: %s", mysql_error(m));
+    IT_CHECK(m, "%s", it_reason);
+    IT_CHECK(query_ull(m, "SELECT CONNECTION_ID()", &cid), "%s", it_reason);
+    IT_CHECK(mysql_query(m, "SELECT seq, REPEAT('x', 1000) FROM seq_1_to_2000000") == 0,
+             "big select: %s", mysql_error(m));
     r = mysql_use_result(m);
-    CHECK(r, "use_result: %s", mysql_error(m));
+    IT_CHECK(r, "use_result: %s", mysql_error(m));
     for (int i = 0; i < 10; i++)
-        CHECK(mysql_fetch_row(r), "row %d", i);
+        IT_CHECK(mysql_fetch_row(r), "row %d", i);
     /* vanish without COM_QUIT: RST the socket */
     int fd = (int)mysql_get_socket(m);
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -316,8 +277,8 @@ static int case_abort_mid_result(void)
     r = NULL;
     mysql_close(m);
     m = NULL;
-    CHECK(still_serving(), "endpoint stopped serving: %s", g_reason);
-    CHECK(session_gone((unsigned long)cid, 20.0), "%s", g_reason);
+    IT_CHECK(still_serving(), "endpoint stopped serving: %s", it_reason);
+    IT_CHECK(session_gone((unsigned long)cid, 20.0), "%s", it_reason);
     rc = CASE_PASS;
 out:
     if (r)
@@ -333,15 +294,15 @@ static int case_abort_mid_query(void)
     int rc = CASE_FAIL;
     unsigned long long cid = 0;
     MYSQL *m = connect_app();
-    CHECK(m, "%s", g_reason);
-    CHECK(query_ull(m, "SELECT CONNECTION_ID()", &cid), "%s", g_reason);
-    CHECK(mysql_send_query(m, "SELECT SLEEP(3)", 15) == 0, "send_query: %s", mysql_error(m));
+    IT_CHECK(m, "%s", it_reason);
+    IT_CHECK(query_ull(m, "SELECT CONNECTION_ID()", &cid), "%s", it_reason);
+    IT_CHECK(mysql_send_query(m, "SELECT SLEEP(3)", 15) == 0, "send_query: %s", mysql_error(m));
     usleep(300000);
     shutdown((int)mysql_get_socket(m), SHUT_RDWR);
     mysql_close(m);
     m = NULL;
-    CHECK(still_serving(), "endpoint stopped serving: %s", g_reason);
-    CHECK(session_gone((unsigned long)cid, 20.0), "%s", g_reason);
+    IT_CHECK(still_serving(), "endpoint stopped serving: %s", it_reason);
+    IT_CHECK(session_gone((unsigned long)cid, 20.0), "%s", it_reason);
     rc = CASE_PASS;
 out:
     if (m)
@@ -355,7 +316,7 @@ static int tcp_connect(void)
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
     inet_pton(AF_INET, g_host, &a.sin_addr);
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        set_reason("tcp connect: %s", strerror(errno));
+        it_set_reason("tcp connect: %s", strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -368,9 +329,9 @@ static long read_until_close(int fd, int timeout_ms)
 {
     char buf[4096];
     long total = 0;
-    double t0 = now_s();
+    double t0 = it_now_s();
     for (;;) {
-        int left = timeout_ms - (int)((now_s() - t0) * 1000);
+        int left = timeout_ms - (int)((it_now_s() - t0) * 1000);
         if (left <= 0)
             return -1;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -391,10 +352,10 @@ static int case_garbage_handshake(void)
     int fd = -1;
     for (int round = 0; round < 3; round++) {
         fd = tcp_connect();
-        CHECK(fd >= 0, "%s", g_reason);
+        IT_CHECK(fd >= 0, "%s", it_reason);
         char greet[512];
         ssize_t n = read(fd, greet, sizeof greet);
-        CHECK(n > 4 && greet[4] == 10, "no protocol-10 greeting (read %zd)", n);
+        IT_CHECK(n > 4 && greet[4] == 10, "no protocol-10 greeting (read %zd)", n);
         unsigned char junk[300];
         for (size_t i = 0; i < sizeof junk; i++)
             junk[i] = (unsigned char)(i * 37 + (size_t)round * 101);
@@ -409,13 +370,13 @@ static int case_garbage_handshake(void)
             junk[3] = 1;
         }
         ssize_t wn = write(fd, junk, round == 0 ? sizeof junk : 20);
-        CHECK(wn > 0, "write: %s", strerror(errno));
+        IT_CHECK(wn > 0, "write: %s", strerror(errno));
         if (round == 0)
-            CHECK(read_until_close(fd, 15000) >= 0,
-                  "round %d: the connection stayed open 15 s after garbage", round);
+            IT_CHECK(read_until_close(fd, 15000) >= 0,
+                     "round %d: the connection stayed open 15 s after garbage", round);
         close(fd);
         fd = -1;
-        CHECK(still_serving(), "after garbage round %d: %s", round, g_reason);
+        IT_CHECK(still_serving(), "after garbage round %d: %s", round, it_reason);
     }
     rc = CASE_PASS;
 out:
@@ -430,7 +391,7 @@ static int case_abort_in_handshake(void)
     int rc = CASE_FAIL;
     for (int i = 0; i < 50; i++) {
         int fd = tcp_connect();
-        CHECK(fd >= 0, "%s", g_reason);
+        IT_CHECK(fd >= 0, "%s", it_reason);
         if (i % 2) {
             char greet[512];
             ssize_t n = read(fd, greet, sizeof greet);
@@ -438,18 +399,13 @@ static int case_abort_in_handshake(void)
         }
         close(fd);
     }
-    CHECK(still_serving(), "%s", g_reason);
+    IT_CHECK(still_serving(), "%s", it_reason);
     rc = CASE_PASS;
 out:
     return rc;
 }
 
 /* ---------------------------------------------------------------- main */
-
-struct it_case {
-    const char *name;
-    int (*fn)(void);
-};
 
 static const struct it_case CASES[] = {
     {"connection_churn", case_connection_churn},     {"session_isolation", case_session_isolation},
@@ -478,32 +434,9 @@ int main(int argc, char **argv)
     if (mysql_library_init(0, NULL, NULL) != 0)
         return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGALRM, on_alarm);
     signal(SIGPIPE, SIG_IGN);
     printf("# it_stress: %s %s:%u\n", direct ? "direct MariaDB" : "ddlgate", g_host, g_port);
-    int pass = 0, fail = 0;
-    for (size_t i = 0; i < ncases; i++) {
-        bool sel = argc <= 1;
-        for (int a = 1; a < argc; a++)
-            sel = sel || strcmp(argv[a], CASES[i].name) == 0;
-        if (!sel)
-            continue;
-        snprintf(g_alarm_msg, sizeof g_alarm_msg, "not ok - %s: timed out after 120 s\n",
-                 CASES[i].name);
-        g_reason[0] = '\0';
-        double t0 = now_s();
-        alarm(120);
-        int r = CASES[i].fn();
-        alarm(0);
-        if (r == CASE_PASS) {
-            pass++;
-            printf("ok - %s (%.2f s)\n", CASES[i].name, now_s() - t0);
-        } else {
-            fail++;
-            printf("not ok - %s: %s\n", CASES[i].name, g_reason[0] ? g_reason : "failed");
-        }
-    }
-    printf("# it_stress: %d passed, %d failed\n", pass, fail);
+    int rc = it_run_cases("it_stress", CASES, ncases, argc, argv, 120, false);
     mysql_library_end();
-    return fail ? 1 : 0;
+    return rc;
 }
