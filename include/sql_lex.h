@@ -139,8 +139,8 @@ enum lex_flag {
 struct lex_tok {
     uint32_t off;  /* byte offset into the original text */
     uint32_t len;  /* byte length, quotes included */
-    uint16_t kw;   /* enum lex_kw for LEX_IDENT, else KW_NONE */
-    uint16_t op;   /* LEX_OP: byte or enum lex_op */
+    uint16_t kw;   /* enum lex_kw for LEX_IDENT, else KW_NONE (never set otherwise) */
+    uint16_t op;   /* LEX_OP: byte or enum lex_op; 0 for every other type */
     uint8_t type;  /* enum lex_type */
     uint8_t flags; /* enum lex_flag bits */
 };
@@ -203,10 +203,32 @@ extern const uint8_t lex_start_table[256]; /* enum lex_start */
 #define LEX_KW_FOLD 0x2020202020202020ull
 extern uint16_t lex_kw_slots[LEX_KW_SLOTS];
 extern uint64_t lex_kw_word0[KW__COUNT]; /* first 8 folded bytes */
+extern uint64_t lex_kw_word1[KW__COUNT]; /* folded bytes 8..15 (0 past the end) */
 extern uint8_t lex_kw_len[KW__COUNT];
 static inline uint32_t lex_kw_slot(uint64_t w0, uint32_t len)
 {
     return (uint32_t)(((w0 ^ len) * 0x9E3779B97F4A7C15ull) >> 54); /* 10 bits */
+}
+/* Low n bytes of a 64-bit value, n = 0..8. */
+extern const uint64_t lex_kw_mask[9];
+/* Keyword of a folded word of 2..8 bytes: w holds its bytes ORed with 0x20
+ * (LEX_KW_FOLD & lex_kw_mask[n]), little-endian, upper bytes zero. */
+static inline enum lex_kw lex_kw_probe(uint64_t w, uint32_t n)
+{
+    for (uint32_t h = lex_kw_slot(w, n);; h = (h + 1) & (LEX_KW_SLOTS - 1)) {
+        unsigned k = lex_kw_slots[h];
+        if (k == 0 || (lex_kw_word0[k] == w && lex_kw_len[k] == n))
+            return (enum lex_kw)k;
+    }
+}
+/* The same for a word of 9..16 bytes: w0 and w1 fold bytes 0..7 and 8..15. */
+static inline enum lex_kw lex_kw_probe2(uint64_t w0, uint64_t w1, uint32_t n)
+{
+    for (uint32_t h = lex_kw_slot(w0, n);; h = (h + 1) & (LEX_KW_SLOTS - 1)) {
+        unsigned k = lex_kw_slots[h];
+        if (k == 0 || (lex_kw_word0[k] == w0 && lex_kw_len[k] == n && lex_kw_word1[k] == w1))
+            return (enum lex_kw)k;
+    }
 }
 /* Keyword of the scanned word s[0..n); `avail` bytes are readable from s
  * and `back` bytes before it. */
@@ -216,15 +238,6 @@ static inline enum lex_kw lex_kw_find(const unsigned char *s, uint32_t n, uint32
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (n >= 2 && n <= 8 && (avail >= 8 || back + n >= 8)) { /* one load, one probe run */
-        static const uint64_t mask[9] = {0,
-                                         0xFF,
-                                         0xFFFF,
-                                         0xFFFFFF,
-                                         0xFFFFFFFF,
-                                         0xFFFFFFFFFFull,
-                                         0xFFFFFFFFFFFFull,
-                                         0xFFFFFFFFFFFFFFull,
-                                         ~0ull};
         uint64_t w;
         if (avail >= 8) {
             memcpy(&w, s, 8);
@@ -232,12 +245,7 @@ static inline enum lex_kw lex_kw_find(const unsigned char *s, uint32_t n, uint32
             memcpy(&w, s + n - 8, 8);
             w >>= (8u - n) * 8u;
         }
-        w = (w | LEX_KW_FOLD) & mask[n];
-        for (uint32_t h = lex_kw_slot(w, n);; h = (h + 1) & (LEX_KW_SLOTS - 1)) {
-            unsigned k = lex_kw_slots[h];
-            if (k == 0 || (lex_kw_word0[k] == w && lex_kw_len[k] == n))
-                return (enum lex_kw)k;
-        }
+        return lex_kw_probe((w | LEX_KW_FOLD) & lex_kw_mask[n], n);
     }
 #endif
     return lex_kw_find_slow(s, n, avail);

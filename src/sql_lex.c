@@ -48,7 +48,19 @@ struct kw_folded {
 /* Filled once by kw_build(); read by lex_kw_find() (sql_lex.h). */
 uint16_t lex_kw_slots[LEX_KW_SLOTS];
 uint64_t lex_kw_word0[KW__COUNT];
+uint64_t lex_kw_word1[KW__COUNT];
 uint8_t lex_kw_len[KW__COUNT];
+const uint64_t lex_kw_mask[9] = {
+    0,
+    0xFF,
+    0xFFFF,
+    0xFFFFFF,
+    0xFFFFFFFF,
+    0xFFFFFFFFFFull,
+    0xFFFFFFFFFFFFull,
+    0xFFFFFFFFFFFFFFull,
+    ~0ull,
+};
 static struct kw_folded kw_words[KW__COUNT];
 #define kw_slots lex_kw_slots
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
@@ -116,6 +128,7 @@ static void kw_build(void)
             continue; /* never matched: check_sql_lex's keyword_table test fails */
         kw_fold_bytes((const unsigned char *)kw_table[k].name, len, &kw_words[k]);
         lex_kw_word0[k] = kw_words[k].w[0];
+        lex_kw_word1[k] = kw_words[k].w[1];
         lex_kw_len[k] = (uint8_t)len;
         uint32_t h = kw_slot(kw_words[k].w[0], len);
         while (kw_slots[h] != 0)

@@ -14,8 +14,6 @@
  * statements use a malloc'ed array freed before sql_parse() returns. */
 #define SQLP_STACK_TOKENS 512
 
-const struct lex_tok sqlp_eof_tok = {0, 0, KW_NONE, 0, LEX_EOF, 0};
-
 /* ---- token helpers ------------------------------------------------------- */
 
 bool sqlp_fail(struct sqlp *p, const char *msg)
@@ -374,7 +372,12 @@ int sqlp_add_table(struct sqlp *p, const struct sql_name *name, const char *alia
         return -1;
     }
     struct sql_table_ref *r = &st->tables[st->ntables];
-    r->name = *name;
+    /* field by field: the name was just stored so (sqlp_qname()), and a
+     * whole-struct copy's 16-byte loads would stall on store forwarding */
+    r->name.schema = name->schema;
+    r->name.name = name->name;
+    r->name.span = name->span;
+    r->name.schema_written = name->schema_written;
     r->alias = alias;
     r->alias_span = alias_span;
     r->access = access;
@@ -980,27 +983,8 @@ static struct sql_stmt *sqlp_next_stmt(struct sql_script *out, int *cap)
         return NULL;
     }
     struct sql_stmt *st = &out->stmts[out->nstmts];
-    memset(st, 0, sizeof(*st));
+    sqlp_zero(st, sizeof(*st));
     return st;
-}
-
-/* Store a token as two 64-bit words: field by field, the compiler writes
- * it in six stores. */
-static inline void sqlp_tok_store(struct lex_tok *dst, const struct lex_tok *r)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    _Static_assert(sizeof(struct lex_tok) == 16 && offsetof(struct lex_tok, len) == 4 &&
-                       offsetof(struct lex_tok, kw) == 8 && offsetof(struct lex_tok, op) == 10 &&
-                       offsetof(struct lex_tok, type) == 12 &&
-                       offsetof(struct lex_tok, flags) == 13,
-                   "struct lex_tok layout");
-    uint64_t w[2] = {r->off | (uint64_t)r->len << 32, r->kw | (uint64_t)r->op << 16 |
-                                                          (uint64_t)r->type << 32 |
-                                                          (uint64_t)r->flags << 40};
-    memcpy(dst, w, sizeof(w));
-#else
-    *dst = *r;
-#endif
 }
 
 /* First ' or backslash in s[e..n), or n. */
@@ -1025,6 +1009,53 @@ static inline uint32_t sqlp_quote_stop(const unsigned char *s, uint32_t e, uint3
     return e;
 }
 
+/* Byte classes of eight bytes at once (SWAR), exact for every byte value:
+ * bit 7 of each byte of the result says whether that byte is in the
+ * class.  A word or an integer then ends at the first byte outside the
+ * class, found with one count-trailing-zeros instead of a branch per byte
+ * (whose exit the branch predictor guesses wrong for every other length). */
+#define SW_ONES 0x0101010101010101ull
+#define SW_HIGH 0x8080808080808080ull
+
+/* b7: bytes with bit 7 cleared; class: lo <= byte <= hi (both <= 0x7F) */
+static inline uint64_t sw_in_range(uint64_t b7, unsigned lo, unsigned hi)
+{
+    return (b7 + (0x80u - lo) * SW_ONES) & ~(b7 + (0x7Fu - hi) * SW_ONES);
+}
+
+static inline uint64_t sw_equal(uint64_t b7, unsigned c)
+{
+    return ~((b7 ^ c * SW_ONES) + 0x7Fu * SW_ONES);
+}
+
+/* Bytes that are not identifier bytes (lex_cc_table's IDENT | DIGIT:
+ * letters, digits, '_', '$', bytes >= 0x80). */
+static inline uint64_t sw_not_ident(uint64_t v)
+{
+    uint64_t b7 = v & ~SW_HIGH;
+    uint64_t id = v | sw_in_range(b7, '0', '9') | sw_in_range(b7 | 0x20u * SW_ONES, 'a', 'z') |
+                  sw_equal(b7, '_') | sw_equal(b7, '$');
+    return ~id & SW_HIGH;
+}
+
+/* Bytes that are not ASCII digits. */
+static inline uint64_t sw_not_digit(uint64_t v)
+{
+    return ~(sw_in_range(v & ~SW_HIGH, '0', '9') & ~v) & SW_HIGH;
+}
+
+/* Digest state of a fast run in one register: DGS_Q after a literal,
+ * DGS_QCOMMA when a comma after it is held back ("?, ?" stays one '?'). */
+enum sqlp_dg_state {
+    DGS_NONE = 0,
+    DGS_Q = 1,
+    DGS_QCOMMA = 2,
+};
+
+/* The second 64-bit word of a struct lex_tok (little-endian layout, checked
+ * in sqlp_fast_run()): kw, op, type, flags 0. */
+#define SQLP_TOKW1(kw, op, type) ((uint64_t)(kw) | (uint64_t)(op) << 16 | (uint64_t)(type) << 32)
+
 /* The common run of a statement's tokens: plain words, one-byte
  * punctuation, qualifier dots and integers, lexed straight into the token
  * array and digested in one loop with the scanner state in registers (the
@@ -1032,21 +1063,32 @@ static inline uint32_t sqlp_quote_stop(const unsigned char *s, uint32_t e, uint3
  * 'strings'.  Stops before any other token (escapes, comments, ';', an
  * operator that may be longer ...),
  * which the caller takes through lex_next(), or when `room` is used up.
- * Only called outside executable comments.  Returns the tokens added. */
-static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sqlp_digest *d)
+ * Only called outside executable comments.  Returns the tokens added.
+ * Not inlined: on its own it keeps the digest and the cursor in registers
+ * (inside sql_parse() they were spilled, and the digest's multiply chain
+ * waited on the stack). */
+static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room,
+                                                   struct sqlp_digest *d)
 {
+    _Static_assert(sizeof(struct lex_tok) == 16 && offsetof(struct lex_tok, len) == 4 &&
+                       offsetof(struct lex_tok, kw) == 8 && offsetof(struct lex_tok, op) == 10 &&
+                       offsetof(struct lex_tok, type) == 12 &&
+                       offsetof(struct lex_tok, flags) == 13,
+                   "struct lex_tok layout");
     const unsigned char *s = (const unsigned char *)lx->s;
     const uint32_t n = lx->len;
     uint32_t p = lx->pos;
-    uint8_t prev = lx->prev_type;
     uint64_t h = d->h;
-    bool last_q = d->last_q, pend = d->pend_comma;
-    int k = 0;
-    while (k < room) {
+    unsigned q = d->pend_comma ? DGS_QCOMMA : d->last_q ? DGS_Q : DGS_NONE;
+    struct lex_tok *tp = t;
+    /* every token takes at least one byte: starting tokens only before
+     * p0 + room keeps their count within room, with one compare a token */
+    const uint32_t stop = room > 0 && (uint32_t)room < n - p ? p + (uint32_t)room
+                          : room > 0                         ? n
+                                                             : p;
+    while (p < stop) {
         unsigned char c;
         uint8_t st;
-        if (p >= n)
-            break;
         if ((st = lex_start_table[c = s[p]]) == LEX_ST_SPACE) {
             do {
                 if (++p >= n)
@@ -1054,71 +1096,125 @@ static int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room, struct sql
             } while ((st = lex_start_table[c = s[p]]) == LEX_ST_SPACE);
         }
         uint32_t e = p + 1;
-        struct lex_tok r;
+        uint64_t w1;
         if (st == LEX_ST_WORD) {
-            e = lex_word_end(s, e, n);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (n - p >= 8) {
+                uint64_t v, miss;
+                memcpy(&v, s + p, 8);
+                miss = sw_not_ident(v); /* byte 0 is a word byte */
+                e = miss ? p + ((uint32_t)__builtin_ctzll(miss) >> 3) : lex_word_end(s, p + 8, n);
+            } else
+#endif
+                e = lex_word_end(s, e, n);
             if (e < n && (lex_cc_table[s[e]] & LEX_CC_QUOTE)) /* maybe X'..', N'..', _cs'..' */
                 break;
-            r.kw = e - p == 1 ? KW_NONE : (uint16_t)lex_kw_find(s + p, e - p, n - p, p);
-            r.op = 0;
-            r.type = LEX_IDENT;
-            if (pend)
+            uint32_t len = e - p;
+            if (q == DGS_QCOMMA)
                 h = dg_mix(h, DG_TAG_OP | ',');
-            pend = last_q = false;
-            h = r.kw != KW_NONE ? dg_mix(h, DG_TAG_KW | r.kw) : dg_word(h, lx->s, n, p, e - p);
+            q = DGS_NONE;
+            enum lex_kw kw;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (len <= 8 && n - p >= 8) {
+                /* one load for the keyword probe and the digest (the same
+                 * values lex_kw_find() and dg_word() compute); no keyword
+                 * has one letter (table aliases often do) */
+                uint64_t raw, m = lex_kw_mask[len];
+                memcpy(&raw, s + p, 8);
+                raw &= m;
+                kw = len == 1 ? KW_NONE : lex_kw_probe(raw | (LEX_KW_FOLD & m), len);
+                if (kw != KW_NONE) {
+                    h = dg_mix(h, DG_TAG_KW | kw);
+                } else {
+                    h = dg_mix(h, DG_TAG_WORD | len);
+                    h = dg_mix(h, dg_lower8(raw));
+                }
+            } else if (len > 8 && len <= 16 && n - p >= 16) { /* customer_id, DUPLICATE */
+                uint64_t raw0, raw1, m = lex_kw_mask[len - 8];
+                memcpy(&raw0, s + p, 8);
+                memcpy(&raw1, s + p + 8, 8);
+                raw1 &= m;
+                kw = lex_kw_probe2(raw0 | LEX_KW_FOLD, raw1 | (LEX_KW_FOLD & m), len);
+                if (kw != KW_NONE) {
+                    h = dg_mix(h, DG_TAG_KW | kw);
+                } else {
+                    h = dg_mix(h, DG_TAG_WORD | len);
+                    h = dg_mix(h, dg_lower8(raw0));
+                    h = dg_mix(h, dg_lower8(raw1));
+                }
+            } else
+#endif
+            {
+                kw = len == 1 ? KW_NONE : lex_kw_find(s + p, len, n - p, p);
+                h = kw != KW_NONE ? dg_mix(h, DG_TAG_KW | kw) : dg_word(h, lx->s, n, p, len);
+            }
+            w1 = SQLP_TOKW1(kw, 0, LEX_IDENT);
         } else if (st == LEX_ST_PUNCT ||
                    (st == LEX_ST_DOT && (e >= n || !(lex_cc_table[s[e]] & LEX_CC_DIGIT) ||
-                                         prev == LEX_IDENT || prev == LEX_QIDENT))) {
-            r.kw = KW_NONE;
-            r.op = c;
-            r.type = LEX_OP;
-            if (c == ',' && last_q && !pend) {
-                pend = true; /* "?, ?": held back */
+                                         (tp > t ? tp[-1].type : lx->prev_type) == LEX_IDENT ||
+                                         (tp > t ? tp[-1].type : lx->prev_type) == LEX_QIDENT))) {
+            w1 = SQLP_TOKW1(KW_NONE, c, LEX_OP);
+            if (c == ',' && q == DGS_Q) {
+                q = DGS_QCOMMA; /* "?, ?": held back */
             } else {
-                if (pend)
+                if (q == DGS_QCOMMA)
                     h = dg_mix(h, DG_TAG_OP | ',');
-                pend = last_q = false;
+                q = DGS_NONE;
                 h = dg_mix(h, DG_TAG_OP | c);
             }
         } else if (st == LEX_ST_DIGIT || st == LEX_ST_SQUOTE) {
             if (st == LEX_ST_DIGIT) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                if (n - p >= 8) {
+                    uint64_t v, miss;
+                    memcpy(&v, s + p, 8);
+                    miss = sw_not_digit(v);
+                    e = miss ? p + ((uint32_t)__builtin_ctzll(miss) >> 3) : p + 8;
+                }
+#endif
                 while (e < n && (lex_cc_table[s[e]] & LEX_CC_DIGIT))
                     e++;
                 if (e < n && ((lex_cc_table[s[e]] & LEX_CC_IDENT) || s[e] == '.'))
                     break; /* 1.5, 1e3, 0x1F, 1abc ... */
-                r.type = LEX_NUMBER;
+                w1 = SQLP_TOKW1(KW_NONE, 0, LEX_NUMBER);
             } else { /* 'text' without escapes or doubled quotes; others go the full way */
                 e = sqlp_quote_stop(s, e, n);
                 if (e >= n || s[e] != '\'' || (e + 1 < n && s[e + 1] == '\''))
                     break;
                 e++;
-                r.type = LEX_STRING;
+                w1 = SQLP_TOKW1(KW_NONE, 0, LEX_STRING);
             }
-            r.kw = KW_NONE;
-            r.op = 0;
-            if (pend) {
-                pend = false; /* the run stays one '?' */
+            if (q == DGS_QCOMMA) {
+                q = DGS_Q; /* the run stays one '?' */
             } else {
                 h = dg_mix(h, DG_TAG_Q);
-                last_q = true;
+                q = DGS_Q;
             }
         } else {
             break;
         }
-        r.off = p;
-        r.len = e - p;
-        r.flags = 0;
-        sqlp_tok_store(&t[k++], &r);
-        prev = r.type;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t w[2] = {p | (uint64_t)(e - p) << 32, w1};
+        memcpy(tp, w, sizeof(w));
+#else
+        tp->off = p;
+        tp->len = e - p;
+        tp->kw = (uint16_t)w1;
+        tp->op = (uint16_t)(w1 >> 16);
+        tp->type = (uint8_t)(w1 >> 32);
+        tp->flags = 0;
+#endif
+        tp++;
         p = e;
     }
 done:
     lx->pos = p;
-    lx->prev_type = prev;
+    if (tp > t)
+        lx->prev_type = tp[-1].type;
     d->h = h;
-    d->last_q = last_q;
-    d->pend_comma = pend;
-    return k;
+    d->last_q = q != DGS_NONE;
+    d->pend_comma = q == DGS_QCOMMA;
+    return (int)(tp - t);
 }
 
 /* Lex one statement into buf and digest it on the way; returns false at end of text with no tokens. */
@@ -1127,15 +1223,24 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
 {
     size_t text_len = lx->len;
     struct sqlp_compound comp = {0};
-    struct sqlp_digest dg = {DG_SEED, false, false, 0};
     uint32_t last_tok_end = 0, end = 0;
     bool last_exec = false;
     int n = 0;
     memset(sp, 0, sizeof(*sp));
+    /* digested in place: a copy out at the end read it back before the
+     * fast run's byte stores had landed (a store-forwarding stall) */
+    struct sqlp_digest *dg = &sp->dg;
+    dg->h = DG_SEED;
     sp->start = lx->pos;
     lx->osc_marker = false;
-    struct lex_tok tok, *tk = &tok;
-    while (lex_next(lx, &tok)) {
+    struct lex_tok tok = {0, 0, KW_NONE, 0, LEX_EOF, 0}, *tk; /* lex_next() fills it */
+    for (;;) {
+        /* lex straight into the array while it has room: a copy from a
+         * local read the token back before its field stores had landed
+         * (a store-forwarding stall on every slow-path token) */
+        tk = n + SQLP_TOK_PAD < buf->cap ? &buf->t[n] : &tok;
+        if (!lex_next(lx, tk))
+            break;
         if (last_exec && lx->exec_close_end > last_tok_end && !(tk->flags & LEXF_EXEC))
             end = lx->exec_close_end;
         if (comp.active)
@@ -1148,15 +1253,17 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
             }
             break;
         }
-        if (n == buf->cap) {
+        if (tk == &tok) { /* full, counting the EOF padding */
             buf->n = n;
             if (!sqlp_tokbuf_grow(buf)) {
                 *oom = true;
                 return false;
             }
+            buf->t[n] = tok;
+            tk = &buf->t[n];
         }
-        buf->t[n++] = tok;
-        dg_token(&dg, text, text_len, tk);
+        n++;
+        dg_token(dg, text, text_len, tk);
         if (n == 1) {
             sp->first_exec = (tk->flags & LEXF_EXEC) != 0;
             sp->exec_open = lx->exec_open;
@@ -1168,18 +1275,19 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
         last_exec = (tk->flags & LEXF_EXEC) != 0;
         end = last_tok_end;
         if (comp.decided && !comp.active && !last_exec && !lx->in_exec) {
-            int k = sqlp_fast_run(lx, buf->t + n, buf->cap - n, &dg);
+            int k = sqlp_fast_run(lx, buf->t + n, buf->cap - SQLP_TOK_PAD - n, dg);
             if (k > 0) {
                 n += k;
                 last_tok_end = buf->t[n - 1].off + buf->t[n - 1].len;
                 end = last_tok_end;
             }
+            if (lx->pos >= lx->len)
+                break; /* the text ends with the run: lex_next() would only say EOF */
         }
     }
     if (last_exec && lx->exec_close_end > last_tok_end && !lx->in_exec)
         end = end > lx->exec_close_end ? end : lx->exec_close_end;
     buf->n = n;
-    sp->dg = dg;
     sp->last_tok_end = last_tok_end;
     sp->last_exec = last_exec;
     sp->end = end;
@@ -1231,7 +1339,7 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
         st->nparams = sp.dg.nparams;
         struct sqlp p;
         /* everything but the CTE name table, which nctes = 0 guards */
-        memset(&p, 0, offsetof(struct sqlp, ctes));
+        sqlp_zero(&p, offsetof(struct sqlp, ctes));
         p.tab_scope = p.tab_scope_in;
         p.tab_scope_cap = (int)(sizeof(p.tab_scope_in) / sizeof(p.tab_scope_in[0]));
         p.col_scope = p.col_scope_in;
@@ -1242,6 +1350,9 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
         p.text = lx.s;
         p.text_len = lx.len;
         p.sc = out;
+        /* sqlp_tok()'s lookahead ends here: EOF tokens are all zero */
+        _Static_assert(LEX_EOF == 0 && KW_NONE == 0, "an all-zero token is EOF");
+        sqlp_zero(buf.t + buf.n, SQLP_TOK_PAD * sizeof(*buf.t));
         p.t = buf.t;
         p.n = buf.n;
         p.st = st;
@@ -1250,6 +1361,8 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
         sqlp_finish_offsets(&p, &sp);
         if (ok)
             out->nstmts++;
+        if (lx.pos >= lx.len)
+            break; /* all text consumed: another sqlp_collect() would find nothing */
     }
     if (buf.heap)
         free(buf.t);

@@ -550,7 +550,7 @@ static bool alter_spec(struct sqlp *p)
     if (handled)
         return true;
     struct sql_alter_spec opt;
-    memset(&opt, 0, sizeof(opt));
+    sqlp_zero(&opt, sizeof(opt));
     bool known;
     if (!sqlp_table_option(p, &opt, &known))
         return false;
@@ -643,7 +643,7 @@ bool sqlp_create_index(struct sqlp *p, int start)
     ix = &sp->index;
     /* key parts via the shared index parser: build a throwaway "(parts)" */
     struct sql_index parts;
-    memset(&parts, 0, sizeof(parts));
+    sqlp_zero(&parts, sizeof(parts));
     if (!sqlp_is_op(p, 0, '('))
         return sqlp_fail(p, "expected '('");
     if (!sqlp_key_parts(p, &parts))
@@ -756,7 +756,7 @@ static bool create_options(struct sqlp *p)
     struct sql_create_table *c = &p->st->create;
     for (int guard = 0; guard < 256 && p->i < p->n; guard++) {
         struct sql_alter_spec opt;
-        memset(&opt, 0, sizeof(opt));
+        sqlp_zero(&opt, sizeof(opt));
         bool known;
         if (sqlp_is_kw(p, 0, KW_PARTITION) && sqlp_is_kw(p, 1, KW_BY)) {
             c->partitioned = true;

@@ -11,7 +11,7 @@
 
 static void ddl_coldef_init(struct sql_coldef *cd)
 {
-    memset(cd, 0, sizeof(*cd));
+    sqlp_zero(cd, sizeof(*cd));
     cd->length = -1;
     cd->scale = -1;
 }
@@ -29,9 +29,10 @@ struct sql_alter_spec *sqlp_new_spec(struct sqlp *p, enum sql_alter_op op)
         return NULL;
     }
     struct sql_alter_spec *sp = &a->specs[a->nspecs++];
-    memset(sp, 0, sizeof(*sp));
+    sqlp_zero(sp, sizeof(*sp));
     sp->op = op;
-    ddl_coldef_init(&sp->col);
+    sp->col.length = -1; /* ddl_coldef_init() on a zeroed coldef */
+    sp->col.scale = -1;
     return sp;
 }
 
@@ -160,25 +161,28 @@ static bool ddl_data_type(struct sqlp *p, struct sql_coldef *cd)
     if (!type)
         return false;
     p->i++;
-    if (sqlp_accept_word(p, "VARYING") ||
-        (strcmp(type, "LONG") == 0 && sqlp_accept_word(p, "VARCHAR")))
-        type = strcmp(type, "LONG") == 0 ? "MEDIUMTEXT" : "VARCHAR"; /* CHAR[ACTER] VARYING */
-    else if (strcmp(type, "LONG") == 0 && sqlp_accept_word(p, "VARBINARY"))
+    /* first-letter tests first: most columns are INT/VARCHAR/... and the
+     * string compares below showed in the ALTER profile */
+    bool is_long = type[0] == 'L' && strcmp(type, "LONG") == 0;
+    if (sqlp_accept_word(p, "VARYING") || (is_long && sqlp_accept_word(p, "VARCHAR")))
+        type = is_long ? "MEDIUMTEXT" : "VARCHAR"; /* CHAR[ACTER] VARYING */
+    else if (is_long && sqlp_accept_word(p, "VARBINARY"))
         type = "MEDIUMBLOB";
-    else if (strcmp(type, "DOUBLE") == 0)
+    else if (type[0] == 'D' && strcmp(type, "DOUBLE") == 0)
         sqlp_accept_word(p, "PRECISION");
     for (size_t k = 0; k < sizeof(ddl_type_synonyms) / sizeof(ddl_type_synonyms[0]); k++)
         if (type[0] == ddl_type_synonyms[k].alias[0] &&
             strcmp(type, ddl_type_synonyms[k].alias) == 0)
             type = (char *)ddl_type_synonyms[k].base;
-    if (strcmp(type, "SERIAL") == 0) {
+    if (type[0] == 'S' && strcmp(type, "SERIAL") == 0) {
         type = "BIGINT";
         cd->is_unsigned = cd->auto_increment = cd->unique_key = true;
         cd->nullability = SQL_NULL_NO;
     }
     cd->type = type;
     if (sqlp_is_op(p, 0, '(')) {
-        if (strcmp(type, "ENUM") == 0 || strcmp(type, "SET") == 0) {
+        if ((type[0] == 'E' && strcmp(type, "ENUM") == 0) ||
+            (type[0] == 'S' && strcmp(type, "SET") == 0)) {
             if (!ddl_enum_values(p, cd))
                 return false;
         } else {
@@ -426,7 +430,7 @@ bool sqlp_index_options(struct sqlp *p, struct sql_index *ix)
  * FOREIGN KEY | CHECK ...; also the alter spec's IF NOT EXISTS. */
 bool sqlp_index_def(struct sqlp *p, struct sql_index *ix)
 {
-    memset(ix, 0, sizeof(*ix));
+    sqlp_zero(ix, sizeof(*ix));
     const char *cname = NULL;
     if (sqlp_accept_kw(p, KW_CONSTRAINT)) {
         if (sqlp_is_name(sqlp_cur(p)) && !sqlp_is_kw(p, 0, KW_PRIMARY) &&

@@ -184,8 +184,10 @@ bool sqlp_create(struct sqlp *p)
     default:
         break;
     }
+    /* DROP PREPARE is DEALLOCATE PREPARE: no table, no metadata lock */
     if (sqlp_is_word(t, p->text, "USER") || sqlp_is_word(t, p->text, "ROLE") ||
-        sqlp_is_word(t, p->text, "SERVER") || sqlp_is_word(t, p->text, "RESOURCE")) {
+        sqlp_is_word(t, p->text, "SERVER") || sqlp_is_word(t, p->text, "RESOURCE") ||
+        t->kw == KW_PREPARE) {
         obj_set(p, SQL_KIND_OTHER, SQL_DDL_NONE);
         sqlp_skip_to_end(p);
         return true;
@@ -252,8 +254,10 @@ bool sqlp_drop(struct sqlp *p)
     default:
         break;
     }
+    /* DROP PREPARE is DEALLOCATE PREPARE: no table, no metadata lock */
     if (sqlp_is_word(t, p->text, "USER") || sqlp_is_word(t, p->text, "ROLE") ||
-        sqlp_is_word(t, p->text, "SERVER") || sqlp_is_word(t, p->text, "RESOURCE")) {
+        sqlp_is_word(t, p->text, "SERVER") || sqlp_is_word(t, p->text, "RESOURCE") ||
+        t->kw == KW_PREPARE) {
         obj_set(p, SQL_KIND_OTHER, SQL_DDL_NONE);
         sqlp_skip_to_end(p);
         return true;
