@@ -93,14 +93,17 @@ static void note_tables(struct session *s, const struct sql_script *sc)
 static bool txn_has(struct session *s, const char *key);
 
 /* A statement waits behind a fence only if its session does not already
- * hold the table: a transaction the DDL waits for must be able to finish. */
-static bool any_fenced(struct session *s)
+ * hold the table: a transaction the DDL waits for must be able to finish.
+ * Returns the statement's first fenced table, or NULL. */
+static const char *fenced_key(struct session *s)
 {
     for (int i = 0; i < s->ncur_keys; i++)
         if (!txn_has(s, s->cur_keys[i]) && mdlq_fenced(s->cur_keys[i]))
-            return true;
-    return false;
+            return s->cur_keys[i];
+    return NULL;
 }
+
+static bool any_fenced(struct session *s) { return fenced_key(s) != NULL; }
 
 static bool hold_text(struct session *s, const char *text, size_t len)
 {
@@ -114,8 +117,11 @@ static bool hold_text(struct session *s, const char *text, size_t len)
 
 void pipeline_hold_fence(struct session *s)
 {
+    const char *key = fenced_key(s);
+
     s->hold = HOLD_FENCE;
-    mdlq_wait_fence(s->worker, s->id, s->cur_keys[0]);
+    /* no fence left: mdlq_wait_fence() posts the release at once */
+    mdlq_wait_fence(s->worker, s->id, key ? key : s->cur_keys[0]);
 }
 
 /* A DDL that needs an exclusive metadata lock waits in the queue.  text is
@@ -918,6 +924,11 @@ void pipeline_fence_dropped(struct worker *w, uint64_t sid)
 
     if (!s || s->hold != HOLD_FENCE || s->state != SESS_HELD)
         return;
+    /* a statement on several tables waits until none of them is fenced */
+    if (any_fenced(s)) {
+        pipeline_hold_fence(s);
+        return;
+    }
     client_send_held(s);
 }
 
