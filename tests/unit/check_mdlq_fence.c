@@ -1,0 +1,488 @@
+/*
+ * check_mdlq_fence.c - a statement on several tables waits behind the fence
+ * of every one of them, not only of its first table.
+ *
+ * While a queued DDL waits on the server for its metadata lock, ddlgate
+ * holds new statements on that table (the fence) so that they do not queue
+ * on the server behind the DDL.  A join whose fenced table was not the
+ * first one (SELECT ... FROM a JOIN b, fence on b) was once sent at once,
+ * and a join on two fenced tables was sent as soon as the first fence
+ * dropped.
+ *
+ * ddlgate runs in-process (one worker) in front of a fake backend that
+ * accepts several connections, records every statement it is sent and
+ * keeps the DDL on a table unanswered until the test opens that table's
+ * gate: the DDL "waits for its lock" on the server with the fence up.  A
+ * ticker thread plays the main loop's 10 ms scheduler.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "mdlqueue.h"
+#include "rules.h"
+#include "worker.h"
+
+/* MySQL 8.0.36 greeting (caching_sha2_password), as in check_relay.c */
+static const char greeting[] = "\x0a"
+                               "8.0.36\0"
+                               "\x2a\x00\x00\x00"
+                               "abcdefgh"
+                               "\x00"
+                               "\xff\xf7"
+                               "\xff"
+                               "\x02\x00"
+                               "\xff\x95"
+                               "\x15"
+                               "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "ijklmnopqrst\0"
+                               "caching_sha2_password\0";
+static const char response[] =
+    "\x8d\xa2\x2f\x01"
+    "\x00\x00\x00\x01"
+    "\xff"
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    "app\0"
+    "\x20"
+    "0123456789abcdef0123456789abcdef"
+    "test\0"
+    "caching_sha2_password\0";
+static const char fast_ok[] = "\x01\x03";
+static const char ok[] = "\x00\x00\x00\x02\x00\x00\x00";
+
+static const char alter_a[] = "\x03"
+                              "ALTER TABLE test.a ADD COLUMN c2 INT NULL";
+static const char alter_b[] = "\x03"
+                              "ALTER TABLE test.b ADD COLUMN c2 INT NULL";
+/* the fenced table b is the statement's second table */
+static const char join_ab[] = "\x03"
+                              "SELECT * FROM test.a JOIN test.b ON a.id = b.id";
+
+enum {
+    MAX_CONNS = 4,
+    MAX_SEEN = 32,
+    GATE_A = 0,
+    GATE_B = 1,
+    NGATES = 2
+};
+
+/* Which DDL waits for which gate. */
+static const char *const gate_stmt[NGATES] = {
+    [GATE_A] = "ALTER TABLE test.a",
+    [GATE_B] = "ALTER TABLE test.b",
+};
+
+struct fake_conn {
+    struct fake_backend *fb;
+    int fd;
+};
+
+struct fake_backend {
+    int lfd;
+    int nconns; /* connections to accept */
+    pthread_t acceptor;
+    pthread_t threads[MAX_CONNS];
+    struct fake_conn conns[MAX_CONNS];
+    int naccepted;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool open[NGATES];
+    char seen[MAX_SEEN][160]; /* statements received after login, in order */
+    int nseen;
+    char error[256];
+};
+
+static int listen_any(int *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(fd, 16), 0);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static void set_timeout(int fd, int seconds)
+{
+    struct timeval tv = {seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+static bool read_full(int fd, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static bool write_packet(int fd, uint8_t seq, const void *data, size_t len)
+{
+    uint8_t hdr[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), seq};
+    return write(fd, hdr, 4) == 4 && (len == 0 || write(fd, data, len) == (ssize_t)len);
+}
+
+/* One packet into buf (NUL-terminated); its length, or -1. */
+static long read_packet(int fd, uint8_t *buf, size_t cap)
+{
+    uint8_t hdr[4];
+    if (!read_full(fd, hdr, 4))
+        return -1;
+    size_t len = hdr[0] | (hdr[1] << 8) | ((size_t)hdr[2] << 16);
+    if (len + 1 > cap || !read_full(fd, buf, len))
+        return -1;
+    buf[len] = '\0';
+    return (long)len;
+}
+
+static void fb_fail(struct fake_backend *fb, const char *what)
+{
+    pthread_mutex_lock(&fb->mu);
+    if (!fb->error[0])
+        snprintf(fb->error, sizeof(fb->error), "%s", what);
+    pthread_mutex_unlock(&fb->mu);
+}
+
+/* Record a statement; a DDL behind a closed gate waits for it (at most 20 s). */
+static void fb_statement(struct fake_backend *fb, const char *sql)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock(&fb->mu);
+    if (fb->nseen < MAX_SEEN)
+        snprintf(fb->seen[fb->nseen++], sizeof(fb->seen[0]), "%s", sql);
+    for (int g = 0; g < NGATES; g++) {
+        if (!strstr(sql, gate_stmt[g]))
+            continue;
+        int rc = 0;
+        while (!fb->open[g] && rc == 0)
+            rc = pthread_cond_timedwait(&fb->cv, &fb->mu, &until);
+        if (!fb->open[g] && !fb->error[0])
+            snprintf(fb->error, sizeof(fb->error), "gate of \"%s\" never opened", gate_stmt[g]);
+    }
+    pthread_mutex_unlock(&fb->mu);
+}
+
+/* One ddlgate session's backend connection: log in, answer OK to anything. */
+static void *fake_conn_main(void *arg)
+{
+    struct fake_conn *fc = arg;
+    uint8_t buf[4096];
+    int fd = fc->fd;
+
+    set_timeout(fd, 30);
+    if (!write_packet(fd, 0, greeting, sizeof(greeting) - 1) ||
+        read_packet(fd, buf, sizeof(buf)) <= 0 || !write_packet(fd, 2, fast_ok, 2) ||
+        !write_packet(fd, 3, ok, sizeof(ok) - 1)) {
+        fb_fail(fc->fb, "login failed");
+        close(fd);
+        return NULL;
+    }
+    for (int i = 0; i < 64; i++) {
+        long n = read_packet(fd, buf, sizeof(buf));
+        if (n <= 0 || buf[0] == 0x01) /* closed, or COM_QUIT */
+            break;
+        if (buf[0] == 0x03)
+            fb_statement(fc->fb, (const char *)buf + 1);
+        if (!write_packet(fd, 1, ok, sizeof(ok) - 1))
+            break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void *fake_acceptor_main(void *arg)
+{
+    struct fake_backend *fb = arg;
+
+    set_timeout(fb->lfd, 20); /* accept() gives up too */
+    for (int i = 0; i < fb->nconns; i++) {
+        int fd = accept(fb->lfd, NULL, NULL);
+        if (fd < 0) {
+            fb_fail(fb, "accept failed");
+            break;
+        }
+        fb->conns[i] = (struct fake_conn){.fb = fb, .fd = fd};
+        pthread_create(&fb->threads[i], NULL, fake_conn_main, &fb->conns[i]);
+        fb->naccepted++;
+    }
+    return NULL;
+}
+
+static void fb_open(struct fake_backend *fb, int gate)
+{
+    pthread_mutex_lock(&fb->mu);
+    fb->open[gate] = true;
+    pthread_cond_broadcast(&fb->cv);
+    pthread_mutex_unlock(&fb->mu);
+}
+
+static bool fb_seen(struct fake_backend *fb, const char *want)
+{
+    bool found = false;
+    pthread_mutex_lock(&fb->mu);
+    for (int i = 0; i < fb->nseen && !found; i++)
+        found = strstr(fb->seen[i], want) != NULL;
+    pthread_mutex_unlock(&fb->mu);
+    return found;
+}
+
+/* What the backend was sent, for failure messages. */
+static const char *fb_log(struct fake_backend *fb)
+{
+    static char out[1024];
+    size_t off = 0;
+
+    out[0] = '\0';
+    pthread_mutex_lock(&fb->mu);
+    for (int i = 0; i < fb->nseen && off < sizeof(out) - 1; i++) {
+        int n = snprintf(out + off, sizeof(out) - off, "%s[%s]", i ? " " : "", fb->seen[i]);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    pthread_mutex_unlock(&fb->mu);
+    return out;
+}
+
+/* Bounded polls (10 ms steps). */
+static bool wait_seen(struct fake_backend *fb, const char *want, int ms)
+{
+    for (int i = 0; i <= ms / 10; i++) {
+        if (fb_seen(fb, want))
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
+static uint64_t fenced_count(void)
+{
+    struct mdlq_stats st;
+    mdlq_stats_get(&st);
+    return st.fenced_statements;
+}
+
+static bool wait_fenced(uint64_t at_least, int ms)
+{
+    for (int i = 0; i <= ms / 10; i++) {
+        if (fenced_count() >= at_least)
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
+static atomic_bool ticking;
+
+static void *ticker_main(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 6000 && atomic_load(&ticking); i++) { /* at most 60 s */
+        mdlq_tick();
+        usleep(10 * 1000);
+    }
+    return NULL;
+}
+
+struct env {
+    struct fake_backend fb;
+    int proxy_port;
+    pthread_t ticker;
+};
+
+/* ddlgate with one worker, the fake backend expecting nconns sessions. */
+static void env_start(struct env *e, int nconns, int max_concurrent_ddl)
+{
+    struct conf *c = calloc(1, sizeof(*c));
+    char err[256];
+    int backend_port;
+
+    log_set_level(getenv("DG_TEST_DEBUG") ? LOG_TRACE : LOG_ERROR);
+    memset(e, 0, sizeof(*e));
+    pthread_mutex_init(&e->fb.mu, NULL);
+    pthread_cond_init(&e->fb.cv, NULL);
+    e->fb.lfd = listen_any(&backend_port);
+    e->fb.nconns = nconns;
+    int tmp = listen_any(&e->proxy_port);
+    close(tmp);
+    conf_defaults(c);
+    snprintf(c->backend_host, sizeof(c->backend_host), "127.0.0.1");
+    c->backend_port = backend_port;
+    c->backend_tls = TLS_MODE_DISABLED;
+    c->admin_host[0] = '\0';
+    c->ddl_queue_deadline_s = 60;
+    /* the fence of a sent DDL lasts up to lock_wait_timeout: far longer
+     * than the test keeps a DDL waiting */
+    c->lock_wait_timeout_s = 30;
+    c->max_concurrent_ddl = max_concurrent_ddl;
+    conf_swap(c);
+    rules_reset();
+    /* without table definitions (no monitor) the classifier assumes a copy:
+     * the copy-only rule would ask for approval instead of queueing */
+    rules_set_mode(14, RULE_OFF, NULL, NULL);
+    ck_assert_msg(workers_create(1, err, sizeof(err)), "%s", err);
+    ck_assert_msg(workers_start("127.0.0.1", e->proxy_port, err, sizeof(err)), "%s", err);
+    pthread_create(&e->fb.acceptor, NULL, fake_acceptor_main, &e->fb);
+    atomic_store(&ticking, true);
+    pthread_create(&e->ticker, NULL, ticker_main, NULL);
+}
+
+/* A logged-in client connection through ddlgate. */
+static int client_connect(struct env *e)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)e->proxy_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    uint8_t buf[4096];
+
+    ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect: %s",
+                  strerror(errno));
+    set_timeout(fd, 15);
+    ck_assert_int_gt(read_packet(fd, buf, sizeof(buf)), 0); /* greeting */
+    ck_assert(write_packet(fd, 1, response, sizeof(response) - 1));
+    ck_assert_int_eq(read_packet(fd, buf, sizeof(buf)), 2); /* fast auth */
+    ck_assert_int_gt(read_packet(fd, buf, sizeof(buf)), 0);
+    ck_assert_uint_eq(buf[0], 0x00);
+    return fd;
+}
+
+static void client_send(int fd, const char *com_query, size_t len)
+{
+    ck_assert(write_packet(fd, 0, com_query, len));
+}
+
+/* The client's answer must be an OK (within the 15 s read timeout). */
+static void client_expect_ok(struct env *e, int fd, const char *what)
+{
+    uint8_t buf[4096];
+    long n = read_packet(fd, buf, sizeof(buf));
+
+    ck_assert_msg(n > 0, "no answer to %s (backend saw: %s)", what, fb_log(&e->fb));
+    ck_assert_msg(buf[0] == 0x00, "%s answered with error %d: %s", what,
+                  n > 3 ? buf[1] | (buf[2] << 8) : 0, n > 9 ? (const char *)buf + 9 : "");
+}
+
+static void env_stop(struct env *e, int *fds, int nfds)
+{
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+    atomic_store(&ticking, false);
+    pthread_join(e->ticker, NULL);
+    pthread_join(e->fb.acceptor, NULL);
+    workers_close_all();
+    workers_stop();
+    workers_free();
+    for (int i = 0; i < e->fb.naccepted; i++)
+        pthread_join(e->fb.threads[i], NULL);
+    close(e->fb.lfd);
+    ck_assert_msg(e->fb.error[0] == '\0', "fake backend: %s", e->fb.error);
+}
+
+/* Send a DDL and wait until the backend has it (the queue released it and
+ * the fence is up while it "waits for its lock"). */
+static int start_ddl(struct env *e, const char *com_query, size_t len, const char *table_stmt)
+{
+    int fd = client_connect(e);
+
+    client_send(fd, com_query, len);
+    ck_assert_msg(wait_seen(&e->fb, table_stmt, 15000),
+                  "the queue never sent \"%s\" (backend saw: %s)", table_stmt, fb_log(&e->fb));
+    return fd;
+}
+
+/* Fence on b only: SELECT ... FROM a JOIN b waits although a is free. */
+START_TEST(fence_on_second_table_holds_the_join)
+{
+    struct env e;
+    int fds[2];
+
+    env_start(&e, 2, 1);
+    fds[0] = start_ddl(&e, alter_b, sizeof(alter_b) - 1, "ALTER TABLE test.b");
+    uint64_t fenced0 = fenced_count();
+    fds[1] = client_connect(&e);
+    client_send(fds[1], join_ab, sizeof(join_ab) - 1);
+    ck_assert_msg(wait_fenced(fenced0 + 1, 10000),
+                  "the join was not held behind the fence on test.b (backend saw: %s)",
+                  fb_log(&e.fb));
+    usleep(300 * 1000);
+    ck_assert_msg(!fb_seen(&e.fb, "JOIN"), "the join reached the server behind the DDL: %s",
+                  fb_log(&e.fb));
+
+    fb_open(&e.fb, GATE_B); /* the DDL gets its lock and finishes */
+    client_expect_ok(&e, fds[0], "the ALTER on b");
+    client_expect_ok(&e, fds[1], "the join");
+    ck_assert(fb_seen(&e.fb, "JOIN"));
+    env_stop(&e, fds, 2);
+}
+END_TEST
+
+/* Fences on a and b: the join waits until both dropped, not only a's. */
+START_TEST(join_waits_for_every_fence)
+{
+    struct env e;
+    int fds[3];
+
+    env_start(&e, 3, 2);
+    fds[0] = start_ddl(&e, alter_a, sizeof(alter_a) - 1, "ALTER TABLE test.a");
+    fds[1] = start_ddl(&e, alter_b, sizeof(alter_b) - 1, "ALTER TABLE test.b");
+    uint64_t fenced0 = fenced_count();
+    fds[2] = client_connect(&e);
+    client_send(fds[2], join_ab, sizeof(join_ab) - 1);
+    ck_assert_msg(wait_fenced(fenced0 + 1, 10000), "the join was not held (backend saw: %s)",
+                  fb_log(&e.fb));
+
+    fb_open(&e.fb, GATE_A); /* a's fence drops, b's stands */
+    client_expect_ok(&e, fds[0], "the ALTER on a");
+    ck_assert_msg(wait_fenced(fenced0 + 2, 10000),
+                  "the join did not go back to wait behind the fence on test.b (backend saw: %s)",
+                  fb_log(&e.fb));
+    usleep(300 * 1000);
+    ck_assert_msg(!fb_seen(&e.fb, "JOIN"), "the join reached the server behind the DDL on b: %s",
+                  fb_log(&e.fb));
+
+    fb_open(&e.fb, GATE_B);
+    client_expect_ok(&e, fds[1], "the ALTER on b");
+    client_expect_ok(&e, fds[2], "the join");
+    ck_assert(fb_seen(&e.fb, "JOIN"));
+    env_stop(&e, fds, 3);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("mdlq_fence");
+    TCase *tc = tcase_create("fence");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, fence_on_second_table_holds_the_join);
+    tcase_add_test(tc, join_waits_for_every_fence);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
