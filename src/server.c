@@ -692,4 +692,5 @@ out:
     sess_flush_client(s);
     sess_push(s);
     sess_backpressure(s);
+    sess_backend_kick(s);
 }

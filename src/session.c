@@ -500,6 +500,44 @@ static void flush_server(struct session *s)
         sess_log(s, LOG_ERROR, "backend compression failed");
 }
 
+/* What waits to reach the client: staged plain bytes and the leg's output. */
+static size_t client_pending(const struct session *s)
+{
+    if (!s->cbev)
+        return 0;
+    size_t n = evbuffer_get_length(bufferevent_get_output(s->cbev));
+    return s->client_compress ? n + evbuffer_get_length(s->cout) : n;
+}
+
+/* A compressed packet can hold up to 16 MiB and compressible rows inflate
+ * a hundredfold, so decoding everything a read brought in would defeat
+ * backpressure: decode one packet at a time, only while less than one
+ * whole inspectable packet is decoded ahead, and none while the client is
+ * behind.  What stays compressed is picked up by sess_backpressure() when
+ * the client catches up. */
+#define SESS_DECODE_AHEAD (SESS_INSPECT_MAX + PKT_HDR_LEN + 1)
+
+void sess_backend_kick(struct session *s)
+{
+    /* compressed bytes already read may be all that is left: no read event
+     * would come for them */
+    uint8_t h[3];
+
+    if (!s->backend_compress || !s->sbev || s->spaused)
+        return;
+    /* only a whole compressed packet: a partial one waits for its read
+     * event (kicking for it would spin) */
+    struct evbuffer *raw = bufferevent_get_input(s->sbev);
+    size_t have = evbuffer_get_length(raw);
+    if (have < CMP_HDR_LEN || evbuffer_copyout(raw, h, sizeof(h)) != (ev_ssize_t)sizeof(h) ||
+        have < CMP_HDR_LEN + ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16))
+        return;
+    if (s->srev)
+        event_active(s->srev, EV_READ, 0); /* runs from the loop, not nested */
+    else
+        bufferevent_trigger(s->sbev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
 bool sess_backend_decompress(struct session *s)
 {
     char err[128];
@@ -508,9 +546,10 @@ bool sess_backend_decompress(struct session *s)
     if (!s->backend_compress || !s->sbev)
         return true;
     raw = bufferevent_get_input(s->sbev);
-    if (evbuffer_get_length(raw) == 0)
+    if (evbuffer_get_length(raw) == 0 || evbuffer_get_length(s->sin) >= SESS_DECODE_AHEAD ||
+        client_pending(s) > SESS_HIGH_WATER)
         return true;
-    if (cmp_decode(&s->scmp, raw, s->sin, 0, err, sizeof(err)) < 0) {
+    if (cmp_decode(&s->scmp, raw, s->sin, 1, err, sizeof(err)) < 0) {
         sess_log(s, LOG_WARN, "bad compressed packet from the backend: %s", err);
         return false;
     }
@@ -601,6 +640,7 @@ void sess_backpressure(struct session *s)
         if (s->spaused && cpending <= SESS_LOW_WATER) {
             s->spaused = false;
             sess_leg_read(s, s->sbev, true);
+            sess_backend_kick(s);
         }
         if (s->cpaused && spending <= SESS_LOW_WATER) {
             s->cpaused = false;
@@ -682,6 +722,8 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg, bool clien
     evbuffer_unfreeze(in, 0);
     ssize_t r = leg_fill(in, fd);
     evbuffer_freeze(in, 0);
+    if (r == -2 && !client && s->backend_compress && evbuffer_get_length(in) > 0)
+        r = 1; /* woken to decode what was read before (sess_backpressure) */
     if (r == -2)
         return;
     if (r > 0) {

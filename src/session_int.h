@@ -49,8 +49,12 @@ bool sess_client_decompress(struct session *s);
 /* Backend leg compression (backend.compression), after the auth OK: from
  * then on s->sin / s->sout are plain staging buffers around the codec. */
 bool sess_backend_compress_start(struct session *s);
-/* Decompress what the backend sent into s->sin.  False on corrupt input. */
+/* Decompress what the backend sent into s->sin, a little at a time (see
+ * session.c).  False on corrupt input. */
 bool sess_backend_decompress(struct session *s);
+/* Compressed backend input left undecoded and the leg not paused: process
+ * it again from the event loop. */
+void sess_backend_kick(struct session *s);
 /* ddlgate is about to send a new command to the backend: plain and
  * compressed sequence ids restart at 0. */
 void sess_server_command_start(struct session *s);
