@@ -479,6 +479,27 @@ static bool holder_blocks(const struct holder *h, double now, int64_t now_ms, in
     return *idle_ms >= HOLDER_IDLE_GRACE_MS || now - h->since >= HOLDER_MAX_AGE_S;
 }
 
+/* One of ddlgate's own sessions held a table of e since before e was sent
+ * and blocks now: e cannot have its exclusive metadata lock yet, so it is
+ * waiting on the server even if the monitor has not looked since (a monitor
+ * busy reading table definitions would let the fenced statements stall for
+ * the whole lock_wait_timeout).  Should the holder have ended just before,
+ * the DDL is interrupted and queued again, which is safe.  Caller holds
+ * mdlq_lock. */
+static bool own_holder_predates_locked(const struct entry *e, double now)
+{
+    int64_t now_ms = mdlq_now_ms(), idle_ms;
+
+    for (int k = 0; k < e->nkeys; k++) {
+        struct mdl_table *t = table_get(e->keys[k], false);
+        for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
+            if (h->sid != e->sid && h->since < e->sent_at &&
+                holder_blocks(h, now, now_ms, &idle_ms))
+                return true;
+    }
+    return false;
+}
+
 static bool external_blocks(const struct mdlq_external *x)
 {
     return x->idle_ms >= HOLDER_IDLE_GRACE_MS || x->trx_seconds >= (int)HOLDER_MAX_AGE_S ||
@@ -651,9 +672,9 @@ void mdlq_tick(void)
          * server behind one that went idle: pull it back now (KILL QUERY
          * through the monitor) instead of stalling the fenced statements
          * for the whole lock_wait_timeout. */
-        if (e->state == ENTRY_SENT && e->fenced && e->server_waiting && !e->abort_requested &&
-            now - e->sent_at >= 0.05 && nkills < MDLQ_MAX_KILLS &&
-            blockers_locked(e, e->blockers, sizeof(e->blockers), NULL)) {
+        if (e->state == ENTRY_SENT && e->fenced && !e->abort_requested &&
+            (e->server_waiting || own_holder_predates_locked(e, now)) && now - e->sent_at >= 0.05 &&
+            nkills < MDLQ_MAX_KILLS && blockers_locked(e, e->blockers, sizeof(e->blockers), NULL)) {
             e->abort_requested = true;
             kills[nkills++] = e->server_thread | KILL_QUERY_ONLY;
             log_info("queue: DDL %llu waits on the server behind %s; pulling it back",
