@@ -635,6 +635,26 @@ static void on_command_packet(struct session *s, uint32_t len, uint8_t seq)
     }
 }
 
+/* The common case of a result set: a whole row packet whose sequence id
+ * needs no change moves, header and all, in one call; anything that could
+ * end the result (ERR, EOF / OK-as-EOF), a split packet or a renumbered one
+ * takes on_command_packet's way. */
+static bool relay_row_fast(struct session *s, struct evbuffer *in, uint32_t len, uint8_t seq)
+{
+    uint8_t h[PKT_HDR_LEN + 1];
+
+    if (s->resp != RESP_ROWS || s->internal != INT_NONE || len == 0 || len >= PKT_MAX_PAYLOAD ||
+        client_seq(s, seq) != seq || evbuffer_get_length(in) < (size_t)len + PKT_HDR_LEN ||
+        evbuffer_copyout(in, h, sizeof(h)) != (ev_ssize_t)sizeof(h))
+        return false;
+    if (h[PKT_HDR_LEN] == 0xff || is_eof_packet(s, h[PKT_HDR_LEN], len))
+        return false;
+    evbuffer_remove_buffer(in, s->cout, (size_t)len + PKT_HDR_LEN);
+    s->worker->stats.bytes_to_clients += (uint64_t)len + PKT_HDR_LEN;
+    s->cseq_next = (uint8_t)(seq + 1);
+    return true;
+}
+
 void server_process(struct session *s)
 {
     uint32_t len;
@@ -674,6 +694,8 @@ void server_process(struct session *s)
             break;
         case SESS_COMMAND:
         case SESS_LOCAL_INFILE: {
+            if (relay_row_fast(s, in, len, seq))
+                break;
             size_t before = evbuffer_get_length(in);
             on_command_packet(s, len, seq);
             if (s->state != SESS_CLOSING && s->sbev && evbuffer_get_length(s->sin) == before)
