@@ -34,33 +34,7 @@
 #include "mdlqueue.h"
 #include "rules.h"
 #include "worker.h"
-
-/* MySQL 8.0.36 greeting (caching_sha2_password), as in check_relay.c */
-static const char greeting[] = "\x0a"
-                               "8.0.36\0"
-                               "\x2a\x00\x00\x00"
-                               "abcdefgh"
-                               "\x00"
-                               "\xff\xf7"
-                               "\xff"
-                               "\x02\x00"
-                               "\xff\x95"
-                               "\x15"
-                               "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-                               "ijklmnopqrst\0"
-                               "caching_sha2_password\0";
-static const char response[] =
-    "\x8d\xa2\x2f\x01"
-    "\x00\x00\x00\x01"
-    "\xff"
-    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-    "app\0"
-    "\x20"
-    "0123456789abcdef0123456789abcdef"
-    "test\0"
-    "caching_sha2_password\0";
-static const char fast_ok[] = "\x01\x03";
-static const char ok[] = "\x00\x00\x00\x02\x00\x00\x00";
+#include "queue_fixture.h"
 
 static const char alter_a[] = "\x03"
                               "ALTER TABLE test.a ADD COLUMN c2 INT NULL";
@@ -104,57 +78,6 @@ struct fake_backend {
     char error[256];
 };
 
-static int listen_any(int *port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(fd, 16), 0);
-    getsockname(fd, (struct sockaddr *)&sa, &len);
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
-
-static void set_timeout(int fd, int seconds)
-{
-    struct timeval tv = {seconds, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
-
-static bool read_full(int fd, uint8_t *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r <= 0)
-            return false;
-        got += (size_t)r;
-    }
-    return true;
-}
-
-static bool write_packet(int fd, uint8_t seq, const void *data, size_t len)
-{
-    uint8_t hdr[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), seq};
-    return write(fd, hdr, 4) == 4 && (len == 0 || write(fd, data, len) == (ssize_t)len);
-}
-
-/* One packet into buf (NUL-terminated); its length, or -1. */
-static long read_packet(int fd, uint8_t *buf, size_t cap)
-{
-    uint8_t hdr[4];
-    if (!read_full(fd, hdr, 4))
-        return -1;
-    size_t len = hdr[0] | (hdr[1] << 8) | ((size_t)hdr[2] << 16);
-    if (len + 1 > cap || !read_full(fd, buf, len))
-        return -1;
-    buf[len] = '\0';
-    return (long)len;
-}
-
 static void fb_fail(struct fake_backend *fb, const char *what)
 {
     pthread_mutex_lock(&fb->mu);
@@ -192,21 +115,19 @@ static void *fake_conn_main(void *arg)
     uint8_t buf[4096];
     int fd = fc->fd;
 
-    set_timeout(fd, 30);
-    if (!write_packet(fd, 0, greeting, sizeof(greeting) - 1) ||
-        read_packet(fd, buf, sizeof(buf)) <= 0 || !write_packet(fd, 2, fast_ok, 2) ||
-        !write_packet(fd, 3, ok, sizeof(ok) - 1)) {
+    qf_set_timeout(fd, 30);
+    if (!qf_backend_login(fd)) {
         fb_fail(fc->fb, "login failed");
         close(fd);
         return NULL;
     }
     for (int i = 0; i < 64; i++) {
-        long n = read_packet(fd, buf, sizeof(buf));
+        long n = qf_read_packet(fd, buf, sizeof(buf));
         if (n <= 0 || buf[0] == 0x01) /* closed, or COM_QUIT */
             break;
         if (buf[0] == 0x03)
             fb_statement(fc->fb, (const char *)buf + 1);
-        if (!write_packet(fd, 1, ok, sizeof(ok) - 1))
+        if (!qf_write_packet(fd, 1, qf_ok, sizeof(qf_ok) - 1))
             break;
     }
     close(fd);
@@ -217,7 +138,7 @@ static void *fake_acceptor_main(void *arg)
 {
     struct fake_backend *fb = arg;
 
-    set_timeout(fb->lfd, 20); /* accept() gives up too */
+    qf_set_timeout(fb->lfd, 20); /* accept() gives up too */
     for (int i = 0; i < fb->nconns; i++) {
         int fd = accept(fb->lfd, NULL, NULL);
         if (fd < 0) {
@@ -295,18 +216,6 @@ static bool wait_fenced(uint64_t at_least, int ms)
     return false;
 }
 
-static atomic_bool ticking;
-
-static void *ticker_main(void *arg)
-{
-    (void)arg;
-    for (int i = 0; i < 6000 && atomic_load(&ticking); i++) { /* at most 60 s */
-        mdlq_tick();
-        usleep(10 * 1000);
-    }
-    return NULL;
-}
-
 struct env {
     struct fake_backend fb;
     int proxy_port;
@@ -324,9 +233,9 @@ static void env_start(struct env *e, int nconns, int max_concurrent_ddl)
     memset(e, 0, sizeof(*e));
     pthread_mutex_init(&e->fb.mu, NULL);
     pthread_cond_init(&e->fb.cv, NULL);
-    e->fb.lfd = listen_any(&backend_port);
+    e->fb.lfd = qf_listen_any(&backend_port);
     e->fb.nconns = nconns;
-    int tmp = listen_any(&e->proxy_port);
+    int tmp = qf_listen_any(&e->proxy_port);
     close(tmp);
     conf_defaults(c);
     snprintf(c->backend_host, sizeof(c->backend_host), "127.0.0.1");
@@ -346,40 +255,23 @@ static void env_start(struct env *e, int nconns, int max_concurrent_ddl)
     ck_assert_msg(workers_create(1, err, sizeof(err)), "%s", err);
     ck_assert_msg(workers_start("127.0.0.1", e->proxy_port, err, sizeof(err)), "%s", err);
     pthread_create(&e->fb.acceptor, NULL, fake_acceptor_main, &e->fb);
-    atomic_store(&ticking, true);
-    pthread_create(&e->ticker, NULL, ticker_main, NULL);
+    atomic_store(&qf_ticking, true);
+    pthread_create(&e->ticker, NULL, qf_ticker_main, NULL);
 }
 
 /* A logged-in client connection through ddlgate. */
-static int client_connect(struct env *e)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)e->proxy_port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    uint8_t buf[4096];
-
-    ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect: %s",
-                  strerror(errno));
-    set_timeout(fd, 15);
-    ck_assert_int_gt(read_packet(fd, buf, sizeof(buf)), 0); /* greeting */
-    ck_assert(write_packet(fd, 1, response, sizeof(response) - 1));
-    ck_assert_int_eq(read_packet(fd, buf, sizeof(buf)), 2); /* fast auth */
-    ck_assert_int_gt(read_packet(fd, buf, sizeof(buf)), 0);
-    ck_assert_uint_eq(buf[0], 0x00);
-    return fd;
-}
+static int client_connect(struct env *e) { return qf_client_login(e->proxy_port, 15); }
 
 static void client_send(int fd, const char *com_query, size_t len)
 {
-    ck_assert(write_packet(fd, 0, com_query, len));
+    ck_assert(qf_write_packet(fd, 0, com_query, len));
 }
 
 /* The client's answer must be an OK (within the 15 s read timeout). */
 static void client_expect_ok(struct env *e, int fd, const char *what)
 {
     uint8_t buf[4096];
-    long n = read_packet(fd, buf, sizeof(buf));
+    long n = qf_read_packet(fd, buf, sizeof(buf));
 
     ck_assert_msg(n > 0, "no answer to %s (backend saw: %s)", what, fb_log(&e->fb));
     ck_assert_msg(buf[0] == 0x00, "%s answered with error %d: %s", what,
@@ -390,7 +282,7 @@ static void env_stop(struct env *e, int *fds, int nfds)
 {
     for (int i = 0; i < nfds; i++)
         close(fds[i]);
-    atomic_store(&ticking, false);
+    atomic_store(&qf_ticking, false);
     pthread_join(e->ticker, NULL);
     pthread_join(e->fb.acceptor, NULL);
     workers_close_all();

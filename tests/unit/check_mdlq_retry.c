@@ -33,89 +33,13 @@
 #include "mdlqueue.h"
 #include "rules.h"
 #include "worker.h"
+#include "queue_fixture.h"
 
-/* MySQL 8.0.36 greeting (caching_sha2_password), as in check_relay.c */
-static const char greeting[] = "\x0a"
-                               "8.0.36\0"
-                               "\x2a\x00\x00\x00"
-                               "abcdefgh"
-                               "\x00"
-                               "\xff\xf7"
-                               "\xff"
-                               "\x02\x00"
-                               "\xff\x95"
-                               "\x15"
-                               "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-                               "ijklmnopqrst\0"
-                               "caching_sha2_password\0";
-static const char response[] =
-    "\x8d\xa2\x2f\x01"
-    "\x00\x00\x00\x01"
-    "\xff"
-    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-    "app\0"
-    "\x20"
-    "0123456789abcdef0123456789abcdef"
-    "test\0"
-    "caching_sha2_password\0";
-static const char fast_ok[] = "\x01\x03";
-static const char ok[] = "\x00\x00\x00\x02\x00\x00\x00";
 static const char lock_wait_timeout[] = "\xff\xb5\x04#HY000Lock wait timeout exceeded; "
                                         "try restarting transaction";
 static const char ddl[] = "\x03"
                           "ALTER TABLE test.t ADD COLUMN c2 INT NULL";
 static const char ping[] = "\x0e";
-
-static int listen_any(int *port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(fd, 16), 0);
-    getsockname(fd, (struct sockaddr *)&sa, &len);
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
-
-static void set_timeout(int fd, int seconds)
-{
-    struct timeval tv = {seconds, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
-
-static bool read_full(int fd, uint8_t *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r <= 0)
-            return false;
-        got += (size_t)r;
-    }
-    return true;
-}
-
-static bool write_packet(int fd, uint8_t seq, const void *data, size_t len)
-{
-    uint8_t hdr[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), seq};
-    return write(fd, hdr, 4) == 4 && (len == 0 || write(fd, data, len) == (ssize_t)len);
-}
-
-/* One packet into buf (NUL-terminated); its length, or -1. */
-static long read_packet(int fd, uint8_t *buf, size_t cap)
-{
-    uint8_t hdr[4];
-    if (!read_full(fd, hdr, 4))
-        return -1;
-    size_t len = hdr[0] | (hdr[1] << 8) | ((size_t)hdr[2] << 16);
-    if (len + 1 > cap || !read_full(fd, buf, len))
-        return -1;
-    buf[len] = '\0';
-    return (long)len;
-}
 
 /* One statement the fake server expects (a substring) and its answer. */
 struct exchange {
@@ -143,7 +67,7 @@ struct fake_server {
 static bool serve(struct fake_server *fs, int fd, const struct exchange *ex)
 {
     uint8_t buf[4096];
-    long n = read_packet(fd, buf, sizeof(buf));
+    long n = qf_read_packet(fd, buf, sizeof(buf));
 
     if (n > 0 && fs->nseen < 8)
         snprintf(fs->seen[fs->nseen++], sizeof(fs->seen[0]), "%s", (const char *)buf + 1);
@@ -153,7 +77,7 @@ static bool serve(struct fake_server *fs, int fd, const struct exchange *ex)
         return false;
     }
     usleep((useconds_t)ex->delay_ms * 1000);
-    return write_packet(fd, 1, ex->reply, ex->reply_len);
+    return qf_write_packet(fd, 1, ex->reply, ex->reply_len);
 }
 
 static void *fake_server_main(void *arg)
@@ -166,10 +90,8 @@ static void *fake_server_main(void *arg)
         snprintf(fs->error, sizeof(fs->error), "accept failed");
         return NULL;
     }
-    set_timeout(fd, 10);
-    if (!write_packet(fd, 0, greeting, sizeof(greeting) - 1) ||
-        read_packet(fd, buf, sizeof(buf)) <= 0 || !write_packet(fd, 2, fast_ok, 2) ||
-        !write_packet(fd, 3, ok, sizeof(ok) - 1)) {
+    qf_set_timeout(fd, 10);
+    if (!qf_backend_login(fd)) {
         snprintf(fs->error, sizeof(fs->error), "login failed");
         close(fd);
         return NULL;
@@ -178,26 +100,14 @@ static void *fake_server_main(void *arg)
     for (int i = 0; i < fs->nex && good; i++)
         good = serve(fs, fd, &fs->ex[i]);
     if (good) { /* then the client's COM_PING */
-        long n = read_packet(fd, buf, sizeof(buf));
+        long n = qf_read_packet(fd, buf, sizeof(buf));
         if (n != 1 || buf[0] != 0x0e)
             snprintf(fs->error, sizeof(fs->error), "expected COM_PING, got %s",
                      n < 0 ? "nothing" : "another packet");
         else
-            write_packet(fd, 1, ok, sizeof(ok) - 1);
+            qf_write_packet(fd, 1, qf_ok, sizeof(qf_ok) - 1);
     }
     close(fd);
-    return NULL;
-}
-
-static atomic_bool ticking;
-
-static void *ticker_main(void *arg)
-{
-    (void)arg;
-    for (int i = 0; i < 3000 && atomic_load(&ticking); i++) { /* at most 30 s */
-        mdlq_tick();
-        usleep(10 * 1000);
-    }
     return NULL;
 }
 
@@ -212,8 +122,8 @@ static void run_ddl(const struct exchange *ex, int nex, int deadline_s, uint8_t 
     int backend_port, proxy_port;
 
     log_set_level(getenv("DG_TEST_DEBUG") ? LOG_TRACE : LOG_ERROR);
-    int lfd = listen_any(&backend_port);
-    int tmp = listen_any(&proxy_port);
+    int lfd = qf_listen_any(&backend_port);
+    int tmp = qf_listen_any(&proxy_port);
     close(tmp);
     conf_defaults(c);
     snprintf(c->backend_host, sizeof(c->backend_host), "127.0.0.1");
@@ -235,37 +145,26 @@ static void run_ddl(const struct exchange *ex, int nex, int deadline_s, uint8_t 
     struct fake_server fs = {.lfd = lfd, .ex = ex, .nex = nex};
     pthread_t server, ticker;
     pthread_create(&server, NULL, fake_server_main, &fs);
-    atomic_store(&ticking, true);
-    pthread_create(&ticker, NULL, ticker_main, NULL);
+    atomic_store(&qf_ticking, true);
+    pthread_create(&ticker, NULL, qf_ticker_main, NULL);
 
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)proxy_port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect: %s",
-                  strerror(errno));
-    set_timeout(fd, 8);
+    int fd = qf_client_login(proxy_port, 8);
     uint8_t buf[4096];
-    ck_assert_int_gt(read_packet(fd, buf, sizeof(buf)), 0); /* greeting */
-    ck_assert(write_packet(fd, 1, response, sizeof(response) - 1));
-    ck_assert_int_eq(read_packet(fd, buf, sizeof(buf)), 2); /* fast auth */
-    ck_assert_int_gt(read_packet(fd, buf, sizeof(buf)), 0);
-    ck_assert_uint_eq(buf[0], 0x00);
 
-    ck_assert(write_packet(fd, 0, ddl, sizeof(ddl) - 1));
-    long n = read_packet(fd, buf, sizeof(buf));
+    ck_assert(qf_write_packet(fd, 0, ddl, sizeof(ddl) - 1));
+    long n = qf_read_packet(fd, buf, sizeof(buf));
     ck_assert_msg(n > 0, "no answer to the DDL within 8 s (server saw: %s | %s | %s | %s)",
                   fs.nseen > 0 ? fs.seen[0] : "-", fs.nseen > 1 ? fs.seen[1] : "-",
                   fs.nseen > 2 ? fs.seen[2] : "-", fs.nseen > 3 ? fs.seen[3] : "-");
     *first = buf[0];
     *code = n > 3 && buf[0] == 0xff ? buf[1] | (buf[2] << 8) : 0;
     /* the session still works */
-    ck_assert(write_packet(fd, 0, ping, 1));
-    ck_assert_int_gt(read_packet(fd, buf, sizeof(buf)), 0);
+    ck_assert(qf_write_packet(fd, 0, ping, 1));
+    ck_assert_int_gt(qf_read_packet(fd, buf, sizeof(buf)), 0);
     ck_assert_uint_eq(buf[0], 0x00);
 
     close(fd);
-    atomic_store(&ticking, false);
+    atomic_store(&qf_ticking, false);
     pthread_join(ticker, NULL);
     pthread_join(server, NULL);
     workers_close_all();
@@ -284,9 +183,9 @@ static void run_ddl(const struct exchange *ex, int nex, int deadline_s, uint8_t 
 START_TEST(deadline_during_restore_reaches_the_client)
 {
     static const struct exchange ex[] = {
-        EXCHANGE("SET @ddlgate_lwt", 0, ok),
+        EXCHANGE("SET @ddlgate_lwt", 0, qf_ok),
         EXCHANGE("ADD COLUMN c2", 1300, lock_wait_timeout),    /* past the 1 s deadline */
-        EXCHANGE("lock_wait_timeout = @ddlgate_lwt", 300, ok), /* the scheduler ticks */
+        EXCHANGE("lock_wait_timeout = @ddlgate_lwt", 300, qf_ok), /* the scheduler ticks */
     };
     uint8_t first;
     int code;
@@ -306,12 +205,12 @@ END_TEST
 START_TEST(release_during_restore_is_not_lost)
 {
     static const struct exchange ex[] = {
-        EXCHANGE("SET @ddlgate_lwt", 0, ok),
+        EXCHANGE("SET @ddlgate_lwt", 0, qf_ok),
         EXCHANGE("ADD COLUMN c2", 50, lock_wait_timeout),
-        EXCHANGE("lock_wait_timeout = @ddlgate_lwt", 400, ok), /* longer than the backoff */
-        EXCHANGE("SET @ddlgate_lwt", 0, ok),
-        EXCHANGE("ADD COLUMN c2", 0, ok),
-        EXCHANGE("lock_wait_timeout = @ddlgate_lwt", 0, ok),
+        EXCHANGE("lock_wait_timeout = @ddlgate_lwt", 400, qf_ok), /* longer than the backoff */
+        EXCHANGE("SET @ddlgate_lwt", 0, qf_ok),
+        EXCHANGE("ADD COLUMN c2", 0, qf_ok),
+        EXCHANGE("lock_wait_timeout = @ddlgate_lwt", 0, qf_ok),
     };
     uint8_t first;
     int code;
