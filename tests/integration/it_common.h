@@ -386,4 +386,20 @@ static inline unsigned it_db_exec(MYSQL *m, const char *sql, bool with_sql, char
     return 0;
 }
 
+/* First column of the first row as a number; -1 on error or no row. */
+static inline long long it_db_int(MYSQL *m, const char *sql)
+{
+    long long v = -1;
+    if (mysql_query(m, sql) != 0)
+        return -1;
+    MYSQL_RES *r = mysql_store_result(m);
+    if (!r)
+        return -1;
+    MYSQL_ROW row = mysql_fetch_row(r);
+    if (row && row[0])
+        v = atoll(row[0]);
+    mysql_free_result(r);
+    return v;
+}
+
 #endif

@@ -167,21 +167,7 @@ static unsigned db_exec(MYSQL *m, const char *sql, char *err, size_t errlen)
     return it_db_exec(m, sql, true, err, errlen);
 }
 
-/* First column of the first row as a number; -1 on error or no row. */
-static long long db_int(MYSQL *m, const char *sql)
-{
-    long long v = -1;
-    if (mysql_query(m, sql) != 0)
-        return -1;
-    MYSQL_RES *r = mysql_store_result(m);
-    if (!r)
-        return -1;
-    MYSQL_ROW row = mysql_fetch_row(r);
-    if (row && row[0])
-        v = atoll(row[0]);
-    mysql_free_result(r);
-    return v;
-}
+static long long db_int(MYSQL *m, const char *sql) { return it_db_int(m, sql); }
 
 static unsigned g_mport;
 

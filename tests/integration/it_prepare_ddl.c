@@ -51,198 +51,56 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "it_common.h"
+
 #define ADMIN_USER "admin"
 #define ADMIN_PASS "it-prepddl-secret"
-#define MAX_INST 4
 #define OVERALL_TIMEOUT_S 240
 #define HOLD_S 2.0 /* how long A keeps its transaction open while B waits */
 
-static int g_pass, g_fail;
+static struct it_tally g_tally = {.prefix = "prepddl_"};
 static unsigned g_mport;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
+static double now_s(void) { return it_now_s(); }
+static void sleep_s(double s) { it_sleep_s(s); }
 
 __attribute__((format(printf, 3, 4))) static bool check(bool cond, const char *name,
                                                         const char *fmt, ...)
 {
-    char why[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    bool r = it_vcheck(&g_tally, cond, name, fmt, ap);
     va_end(ap);
-    if (cond) {
-        g_pass++;
-        printf("ok - prepddl_%s\n", name);
-    } else {
-        g_fail++;
-        printf("not ok - prepddl_%s: %s\n", name, why);
-    }
-    fflush(stdout);
-    return cond;
+    return r;
 }
 
 /* ---- ddlgate instances ------------------------------------------------------------ */
 
-struct dg_inst {
-    pid_t pid;
-    unsigned port, admin_port;
-    char log[512];
-};
-
-static struct dg_inst *g_insts[MAX_INST];
-static int g_ninsts;
-
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    unsigned port = 0;
-    if (fd < 0)
-        return 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static bool port_open(unsigned port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-static void dg_stop(struct dg_inst *d)
-{
-    int st;
-    if (d->pid <= 0)
-        return;
-    kill(d->pid, SIGTERM);
-    for (int i = 0; i < 100; i++) { /* <= 10 s */
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-            d->pid = 0;
-            return;
-        }
-        sleep_s(0.1);
-    }
-    kill(d->pid, SIGKILL);
-    waitpid(d->pid, &st, 0);
-    d->pid = 0;
-}
+static void dg_stop(struct it_dg *d) { it_dg_stop(d, 10); }
 
 /* Start ddlgate in front of MariaDB with the extra "--set k=v" values. */
-static bool dg_start(struct dg_inst *d, const char *tag, const char *const *sets, int nsets)
+static bool dg_start(struct it_dg *d, const char *tag, const char *const *sets, int nsets)
 {
-    const char *bin = getenv("DDLGATE_BIN");
     const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
-    char listen[64], backend[64], admin[64];
-    const char *argv[64];
-    int n = 0;
-
-    memset(d, 0, sizeof *d);
-    if (!bin)
-        return false;
-    d->port = free_port();
-    do
-        d->admin_port = free_port();
-    while (d->admin_port == d->port);
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", d->port);
-    snprintf(backend, sizeof backend, "127.0.0.1:%u", g_mport);
-    snprintf(admin, sizeof admin, "127.0.0.1:%u", d->admin_port);
-    snprintf(d->log, sizeof d->log, "%s/it_prepare_ddl-%s-%d.log", work, tag, (int)getpid());
-    argv[n++] = bin;
-    argv[n++] = "--listen";
-    argv[n++] = listen;
-    argv[n++] = "--backend";
-    argv[n++] = backend;
-    argv[n++] = "--admin";
-    argv[n++] = admin;
     static const char *const base[] = {
         "admin.user=" ADMIN_USER,          "admin.password=" ADMIN_PASS,
         "backend.monitor_user=monitor",    "backend.monitor_password=monpass",
         "backend.monitor_interval_ms=250",
     };
-    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
-        argv[n++] = "--set";
-        argv[n++] = base[i];
-    }
-    for (int i = 0; i < nsets && n < 60; i++) {
-        argv[n++] = "--set";
-        argv[n++] = sets[i];
-    }
-    argv[n++] = "--log-level";
-    argv[n++] = "info";
-    argv[n] = NULL;
+    const char *all[5 + 24];
+    int n = 0;
 
-    pid_t pid = fork();
-    if (pid < 0)
-        return false;
-    if (pid == 0) {
-        int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    d->pid = pid;
-    if (g_ninsts < MAX_INST)
-        g_insts[g_ninsts++] = d;
-    for (int i = 0; i < 200; i++) { /* <= 20 s */
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            d->pid = 0;
-            return false;
-        }
-        if (port_open(d->port) && port_open(d->admin_port))
-            return true;
-        sleep_s(0.1);
-    }
-    dg_stop(d);
-    return false;
-}
-
-static void stop_all(void)
-{
-    for (int i = 0; i < g_ninsts; i++)
-        if (g_insts[i]->pid > 0) {
-            kill(g_insts[i]->pid, SIGKILL);
-            waitpid(g_insts[i]->pid, NULL, 0);
-            g_insts[i]->pid = 0;
-        }
-}
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "not ok - prepddl_overall: timed out\n";
-    (void)sig;
-    ssize_t w = write(1, msg, sizeof msg - 1);
-    (void)w;
-    for (int i = 0; i < g_ninsts; i++)
-        if (g_insts[i]->pid > 0)
-            kill(g_insts[i]->pid, SIGKILL);
-    _exit(1);
+    memset(d, 0, sizeof *d);
+    d->port = it_free_port();
+    do
+        d->admin_port = it_free_port();
+    while (d->admin_port == d->port);
+    snprintf(d->log, sizeof d->log, "%s/it_prepare_ddl-%s-%d.log", work, tag, (int)getpid());
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+        all[n++] = base[i];
+    for (int i = 0; i < nsets && i < 24; i++)
+        all[n++] = sets[i];
+    return it_dg_launch(d, all, n, false);
 }
 
 /* ---- client helpers --------------------------------------------------------------- */
@@ -250,54 +108,16 @@ static void on_alarm(int sig)
 static MYSQL *db_connect(unsigned port, const char *user, const char *pass, const char *db,
                          char *err, size_t errlen)
 {
-    MYSQL *m = mysql_init(NULL);
-    unsigned cto = 10, rto = 60;
-    if (!m) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &cto);
-    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rto);
-    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rto);
-    if (!mysql_real_connect(m, "127.0.0.1", user, pass, db, port, NULL, 0)) {
-        snprintf(err, errlen, "connect to %u as %s: %u %s", port, user, mysql_errno(m),
-                 mysql_error(m));
-        mysql_close(m);
-        return NULL;
-    }
-    return m;
+    return it_db_connect(port, user, pass, db, 60, NULL, err, errlen);
 }
 
 /* Run a statement and discard its result; 0 or the error number. */
 static unsigned db_exec(MYSQL *m, const char *sql, char *err, size_t errlen)
 {
-    if (mysql_query(m, sql) != 0) {
-        snprintf(err, errlen, "%s: %u %s", sql, mysql_errno(m), mysql_error(m));
-        return mysql_errno(m) ? mysql_errno(m) : 1;
-    }
-    do {
-        MYSQL_RES *r = mysql_store_result(m);
-        if (r)
-            mysql_free_result(r);
-    } while (mysql_next_result(m) == 0);
-    return 0;
+    return it_db_exec(m, sql, true, err, errlen);
 }
 
-/* First column of the first row as a number; -1 on error or no row. */
-static long long db_int(MYSQL *m, const char *sql)
-{
-    long long v = -1;
-    if (mysql_query(m, sql) != 0)
-        return -1;
-    MYSQL_RES *r = mysql_store_result(m);
-    if (!r)
-        return -1;
-    MYSQL_ROW row = mysql_fetch_row(r);
-    if (row && row[0])
-        v = atoll(row[0]);
-    mysql_free_result(r);
-    return v;
-}
+static long long db_int(MYSQL *m, const char *sql) { return it_db_int(m, sql); }
 
 static MYSQL *app_conn(unsigned port, char *err, size_t errlen)
 {
@@ -525,12 +345,12 @@ static long long admin_stat(MYSQL *adm, const char *name)
 struct ctx {
     const char *name;
     char table[48];
-    struct dg_inst *dg;
+    struct it_dg *dg;
     MYSQL *adm, *a, *b;
     char err[512];
 };
 
-static bool ctx_open(struct ctx *x, const char *name, struct dg_inst *dg)
+static bool ctx_open(struct ctx *x, const char *name, struct it_dg *dg)
 {
     memset(x, 0, sizeof *x);
     x->name = name;
@@ -598,7 +418,7 @@ static MYSQL_STMT *prepare(MYSQL *m, const char *sql, unsigned *err, char *msg, 
 
 /* ---- scenarios -------------------------------------------------------------------- */
 
-static void scen_rewrite(struct dg_inst *dg)
+static void scen_rewrite(struct it_dg *dg)
 {
     struct ctx x;
     char sql[256], msg[512], rules[128] = "", action[32] = "";
@@ -638,7 +458,7 @@ out:
     ctx_close(&x);
 }
 
-static void scen_refused(struct dg_inst *dg)
+static void scen_refused(struct it_dg *dg)
 {
     struct ctx x;
     char sql[256], msg[512];
@@ -667,7 +487,7 @@ out:
     ctx_close(&x);
 }
 
-static void scen_queued(struct dg_inst *dg)
+static void scen_queued(struct it_dg *dg)
 {
     struct ctx x;
     struct exec_job j;
@@ -721,7 +541,7 @@ out:
     ctx_close(&x);
 }
 
-static void scen_sqlprepare(struct dg_inst *dg)
+static void scen_sqlprepare(struct it_dg *dg)
 {
     struct ctx x;
     struct exec_job j;
@@ -804,7 +624,7 @@ out:
     ctx_close(&x);
 }
 
-static void scen_deadline(struct dg_inst *dg, int deadline_s)
+static void scen_deadline(struct it_dg *dg, int deadline_s)
 {
     struct ctx x;
     struct exec_job j;
@@ -837,7 +657,7 @@ out:
     ctx_close(&x);
 }
 
-static void scen_cancel(struct dg_inst *dg)
+static void scen_cancel(struct it_dg *dg)
 {
     struct ctx x;
     struct exec_job j;
@@ -873,7 +693,7 @@ out:
     ctx_close(&x);
 }
 
-static void scen_dg030(struct dg_inst *dg)
+static void scen_dg030(struct it_dg *dg)
 {
     struct ctx x;
     char sql[256], err[512], rules[128] = "", action[32] = "";
@@ -908,7 +728,7 @@ out:
     ctx_close(&x);
 }
 
-static void scen_dg031(struct dg_inst *dg, bool reject)
+static void scen_dg031(struct it_dg *dg, bool reject)
 {
     struct ctx x;
     struct exec_job j;
@@ -962,12 +782,13 @@ int main(void)
     }
     g_mport = (unsigned)atoi(mp);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGALRM, on_alarm);
+    snprintf(it_alarm_msg, sizeof it_alarm_msg, "not ok - prepddl_overall: timed out\n");
+    signal(SIGALRM, it_on_alarm);
     alarm(OVERALL_TIMEOUT_S);
-    atexit(stop_all);
+    atexit(it_dg_kill_all);
     mysql_library_init(0, NULL, NULL);
 
-    static struct dg_inst dg_main, dg_short, dg_long, dg_longr;
+    static struct it_dg dg_main, dg_short, dg_long, dg_longr;
     const char *main_sets[] = {"limits.ddl_queue_deadline_s=60"};
     const int deadline_s = 3;
     const char *short_sets[] = {"limits.ddl_queue_deadline_s=3"};
@@ -992,9 +813,9 @@ int main(void)
     if (check(dg_start(&dg_longr, "longr", longr_sets, 3), "ddlgate_start_longr", "log %s",
               dg_longr.log))
         scen_dg031(&dg_longr, true);
-    for (int i = 0; i < g_ninsts; i++) /* SIGTERM: a clean shutdown (sanitizer builds report) */
-        dg_stop(g_insts[i]);
+    for (int i = 0; i < it_ninsts; i++) /* SIGTERM: a clean shutdown (sanitizer builds report) */
+        dg_stop(it_insts[i]);
     mysql_library_end();
-    printf("# it_prepare_ddl: %d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    printf("# it_prepare_ddl: %d passed, %d failed\n", g_tally.pass, g_tally.fail);
+    return g_tally.fail ? 1 : 0;
 }
