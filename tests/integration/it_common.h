@@ -402,4 +402,57 @@ static inline long long it_db_int(MYSQL *m, const char *sql)
     return v;
 }
 
+/* ---- ddlgate's admin console ----------------------------------------------------------- */
+
+/* The first SHOW QUEUE row it_admin_queue() matched. */
+struct queue_row {
+    long long id;
+    char table[160];
+    char state[32];
+    char blockers[512];
+    char statement[256];
+};
+
+/* Rows of SHOW QUEUE whose statement mentions `needle`; -1 on error. */
+static inline int it_admin_queue(MYSQL *adm, const char *needle, struct queue_row *out)
+{
+    if (mysql_query(adm, "SHOW QUEUE") != 0)
+        return -1;
+    MYSQL_RES *r = mysql_store_result(adm);
+    if (!r)
+        return -1;
+    int n = 0;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(r))) {
+        if (mysql_num_fields(r) < 9 || !row[8] || (needle && !strstr(row[8], needle)))
+            continue;
+        if (n++ == 0 && out) {
+            out->id = row[0] ? atoll(row[0]) : -1;
+            snprintf(out->table, sizeof out->table, "%s", row[3] ? row[3] : "");
+            snprintf(out->state, sizeof out->state, "%s", row[4] ? row[4] : "");
+            snprintf(out->blockers, sizeof out->blockers, "%s", row[5] ? row[5] : "");
+            snprintf(out->statement, sizeof out->statement, "%s", row[8]);
+        }
+    }
+    mysql_free_result(r);
+    return n;
+}
+
+/* A SHOW STATS counter; -1 when absent. */
+static inline long long it_admin_stat(MYSQL *adm, const char *name)
+{
+    long long v = -1;
+    if (mysql_query(adm, "SHOW STATS") != 0)
+        return -1;
+    MYSQL_RES *r = mysql_store_result(adm);
+    if (!r)
+        return -1;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(r)))
+        if (row[0] && row[1] && strcmp(row[0], name) == 0)
+            v = atoll(row[1]);
+    mysql_free_result(r);
+    return v;
+}
+
 #endif

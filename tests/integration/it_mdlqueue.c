@@ -405,39 +405,6 @@ static void ddl_end(struct ddl_job *j)
 
 /* ---- the admin console ------------------------------------------------------------ */
 
-struct queue_row {
-    long long id;
-    char table[160];
-    char state[32];
-    char blockers[512];
-    char statement[256];
-};
-
-/* Rows of SHOW QUEUE whose statement mentions `needle`; -1 on error. */
-static int admin_queue(MYSQL *adm, const char *needle, struct queue_row *out)
-{
-    if (mysql_query(adm, "SHOW QUEUE") != 0)
-        return -1;
-    MYSQL_RES *r = mysql_store_result(adm);
-    if (!r)
-        return -1;
-    int n = 0;
-    MYSQL_ROW row;
-    while ((row = mysql_fetch_row(r))) {
-        if (mysql_num_fields(r) < 9 || !row[8] || (needle && !strstr(row[8], needle)))
-            continue;
-        if (n++ == 0 && out) {
-            out->id = row[0] ? atoll(row[0]) : -1;
-            snprintf(out->table, sizeof out->table, "%s", row[3] ? row[3] : "");
-            snprintf(out->state, sizeof out->state, "%s", row[4] ? row[4] : "");
-            snprintf(out->blockers, sizeof out->blockers, "%s", row[5] ? row[5] : "");
-            snprintf(out->statement, sizeof out->statement, "%s", row[8]);
-        }
-    }
-    mysql_free_result(r);
-    return n;
-}
-
 /* Poll SHOW QUEUE until the wanted count of matching rows (bounded). */
 static int admin_queue_wait(MYSQL *adm, const char *needle, bool want_present, double max_s,
                             struct queue_row *out)
@@ -445,28 +412,12 @@ static int admin_queue_wait(MYSQL *adm, const char *needle, bool want_present, d
     double t0 = it_now_s();
     int n;
     do {
-        n = admin_queue(adm, needle, out);
+        n = it_admin_queue(adm, needle, out);
         if (n < 0 || (want_present ? n > 0 : n == 0))
             return n;
         it_sleep_s(0.05);
     } while (it_now_s() - t0 < max_s);
     return n;
-}
-
-static long long admin_stat(MYSQL *adm, const char *name)
-{
-    long long v = -1;
-    if (mysql_query(adm, "SHOW STATS") != 0)
-        return -1;
-    MYSQL_RES *r = mysql_store_result(adm);
-    if (!r)
-        return -1;
-    MYSQL_ROW row;
-    while ((row = mysql_fetch_row(r)))
-        if (row[0] && row[1] && strcmp(row[0], name) == 0)
-            v = atoll(row[1]);
-    mysql_free_result(r);
-    return v;
 }
 
 /* ---- scenarios -------------------------------------------------------------------- */
@@ -675,8 +626,8 @@ static void scen_queued(const char *name, struct it_dg *dg, enum path a_path, do
     struct queue_row q = {0};
     if (!scen_open(&x, name, dg, a_path, a_idle_s))
         goto out;
-    long long released0 = admin_stat(x.adm, "queue_released");
-    long long retries0 = admin_stat(x.adm, "queue_retries");
+    long long released0 = it_admin_stat(x.adm, "queue_released");
+    long long retries0 = it_admin_stat(x.adm, "queue_retries");
     if (!scen_send_ddl(&x, "c_new"))
         goto out;
     int nq = admin_queue_wait(x.adm, x.table, true, 3.0, &q);
@@ -691,7 +642,7 @@ static void scen_queued(const char *name, struct it_dg *dg, enum path a_path, do
     snprintf(tid, sizeof tid, "%u", x.a_thread);
     for (int i = 0; i < 60 && nq == 1 && !strstr(q.blockers, tid); i++) {
         it_sleep_s(0.05);
-        nq = admin_queue(x.adm, x.table, &q);
+        nq = it_admin_queue(x.adm, x.table, &q);
     }
     snprintf(cname, sizeof cname, "%s_queue_names_blocker", name);
     check(nq == 1 && strstr(q.blockers, tid) && strstr(q.blockers, "app@"), cname,
@@ -718,13 +669,13 @@ static void scen_queued(const char *name, struct it_dg *dg, enum path a_path, do
     snprintf(cname, sizeof cname, "%s_reader_flowed_while_queued", name);
     check(during > 0, cname, "C completed %zu statements while B was queued", during);
     snprintf(cname, sizeof cname, "%s_stats", name);
-    long long released1 = admin_stat(x.adm, "queue_released");
-    long long waiting = admin_stat(x.adm, "queue_waiting");
+    long long released1 = it_admin_stat(x.adm, "queue_released");
+    long long waiting = it_admin_stat(x.adm, "queue_waiting");
     check(released1 >= released0 + 1 && waiting == 0, cname,
           "queue_released %lld -> %lld, queue_waiting %lld", released0, released1, waiting);
     /* a retry means B was sent while A still held t: C then queued on the
      * server behind it for up to lock_wait_timeout */
-    long long retries1 = admin_stat(x.adm, "queue_retries");
+    long long retries1 = it_admin_stat(x.adm, "queue_retries");
     snprintf(cname, sizeof cname, "%s_never_sent_early", name);
     if (strict)
         check(retries1 == retries0, cname, "queue_retries %lld -> %lld", retries0, retries1);
@@ -754,7 +705,7 @@ static void scen_deadline(struct it_dg *dg, int deadline_s)
     summary_b(&x, "error %u", x.b.err);
     int col = column_exists(x.table, "c_never");
     check(col == 0, "deadline_table_unchanged", "column c_never after 7200: %d (want 0)", col);
-    check(admin_queue(x.adm, x.table, NULL) == 0, "deadline_queue_empty",
+    check(it_admin_queue(x.adm, x.table, NULL) == 0, "deadline_queue_empty",
           "SHOW QUEUE rows for B after 7200");
     /* B's session must still be usable after the refusal */
     char err[256];
@@ -764,7 +715,7 @@ static void scen_deadline(struct it_dg *dg, int deadline_s)
     col = column_exists(x.table, "c_never");
     check(col == 0, "deadline_never_runs_later", "column c_never 1 s after A ended: %d (want 0)",
           col);
-    long long to = admin_stat(x.adm, "queue_timeouts");
+    long long to = it_admin_stat(x.adm, "queue_timeouts");
     check(to >= 1, "deadline_stats", "queue_timeouts %lld", to);
     if (g_tally.fail > fail0)
         dg_log_tail(dg, "queue");
@@ -799,7 +750,7 @@ static bool disc_send_and_leave(struct ctx *x, struct it_dg *dg, const char *nam
     /* DISC_SENT: wait (bounded) until B is on the server */
     for (int i = 0; mode == DISC_SENT && nq == 1 && !strstr(q.state, "server") && i < 30; i++) {
         it_sleep_s(0.02);
-        nq = admin_queue(x->adm, x->table, &q);
+        nq = it_admin_queue(x->adm, x->table, &q);
     }
     snprintf(cname, sizeof cname, "%s_queued", name);
     check(nq == 1, cname, "SHOW QUEUE: %d row(s) for %s", nq, x->table);
@@ -821,7 +772,7 @@ static void scen_disconnect(struct it_dg *dg, const char *name, enum disc_mode m
     memset(&a_job, 0, sizeof a_job);
     if (!scen_open(&x, name, dg, PATH_DDLGATE, mode == DISC_SENT ? 0.0 : A_IDLE_S))
         goto out;
-    long long ab0 = admin_stat(x.adm, "queue_abandoned");
+    long long ab0 = it_admin_stat(x.adm, "queue_abandoned");
     if (mode == DISC_SENT) {
         scen_end_a(&x, true);
         snprintf(sql, sizeof sql, "SELECT SLEEP(%.1f), id FROM %s LIMIT 1", g_hold_s, x.table);
@@ -844,7 +795,7 @@ static void scen_disconnect(struct it_dg *dg, const char *name, enum disc_mode m
     int col = column_exists(x.table, "c_gone");
     snprintf(cname, sizeof cname, "%s_alter_never_ran", name);
     check(col == 0, cname, "column c_gone 1 s after A ended: %d (want 0)", col);
-    long long ab1 = admin_stat(x.adm, "queue_abandoned");
+    long long ab1 = it_admin_stat(x.adm, "queue_abandoned");
     snprintf(cname, sizeof cname, "%s_stats", name);
     check(ab1 == ab0 + 1, cname, "queue_abandoned %lld -> %lld", ab0, ab1);
     if (g_tally.fail > fail0)
@@ -863,7 +814,7 @@ static void scen_kill(struct it_dg *dg, const char *name, enum path a_path, doub
     char cname[64], err[256];
     if (!scen_open(&x, name, dg, a_path, a_idle_s))
         goto out;
-    long long k0 = admin_stat(x.adm, "queue_killed_blockers");
+    long long k0 = it_admin_stat(x.adm, "queue_killed_blockers");
     if (!scen_send_ddl(&x, "c_kill"))
         goto out;
     bool b_done = ddl_wait(&x.b, 20.0);
@@ -876,7 +827,7 @@ static void scen_kill(struct it_dg *dg, const char *name, enum path a_path, doub
     snprintf(cname, sizeof cname, "%s_after_policy_delay", name);
     check(b_done && waited >= 1.5, cname, "B ran after %.2f s (A idle 2 s + kill_wait 1 s)",
           waited);
-    long long k1 = admin_stat(x.adm, "queue_killed_blockers");
+    long long k1 = it_admin_stat(x.adm, "queue_killed_blockers");
     snprintf(cname, sizeof cname, "%s_stats", name);
     /* one blocker, one kill */
     check(k1 == k0 + 1, cname, "queue_killed_blockers %lld -> %lld", k0, k1);
@@ -953,7 +904,7 @@ static void scen_cancel(struct it_dg *dg)
     summary_b(&x, "error %u", x.b.err);
     rc = db_exec(x.adm, cmd, err, sizeof err);
     check(rc == 7301, "cancel_twice_not_found", "second %s gave %u (want 7301): %s", cmd, rc, err);
-    check(admin_queue(x.adm, x.table, NULL) == 0, "cancel_queue_empty",
+    check(it_admin_queue(x.adm, x.table, NULL) == 0, "cancel_queue_empty",
           "SHOW QUEUE rows for B after 7201");
     scen_end_a(&x, true);
     it_sleep_s(1.0);

@@ -253,44 +253,13 @@ static void exec_end(struct exec_job *j)
 
 /* ---- the admin console ------------------------------------------------------------ */
 
-struct queue_row {
-    long long id;
-    char state[32];
-    char blockers[512];
-    char statement[256];
-};
-
-/* Rows of SHOW QUEUE whose statement mentions `needle`; -1 on error. */
-static int admin_queue(MYSQL *adm, const char *needle, struct queue_row *out)
-{
-    if (mysql_query(adm, "SHOW QUEUE") != 0)
-        return -1;
-    MYSQL_RES *r = mysql_store_result(adm);
-    if (!r)
-        return -1;
-    int n = 0;
-    MYSQL_ROW row;
-    while ((row = mysql_fetch_row(r))) {
-        if (mysql_num_fields(r) < 9 || !row[8] || (needle && !strstr(row[8], needle)))
-            continue;
-        if (n++ == 0 && out) {
-            out->id = row[0] ? atoll(row[0]) : -1;
-            snprintf(out->state, sizeof out->state, "%s", row[4] ? row[4] : "");
-            snprintf(out->blockers, sizeof out->blockers, "%s", row[5] ? row[5] : "");
-            snprintf(out->statement, sizeof out->statement, "%s", row[8]);
-        }
-    }
-    mysql_free_result(r);
-    return n;
-}
-
 static int admin_queue_wait(MYSQL *adm, const char *needle, double max_s, struct queue_row *out,
                             const char *blocker_needle)
 {
     double t0 = now_s();
     int n;
     do {
-        n = admin_queue(adm, needle, out);
+        n = it_admin_queue(adm, needle, out);
         if (n < 0 || (n > 0 && (!blocker_needle || strstr(out->blockers, blocker_needle))))
             return n;
         sleep_s(0.05);
@@ -322,22 +291,6 @@ static bool admin_verdict(MYSQL *adm, const char *needle, const char *rule_needl
     }
     mysql_free_result(r);
     return found;
-}
-
-static long long admin_stat(MYSQL *adm, const char *name)
-{
-    long long v = -1;
-    if (mysql_query(adm, "SHOW STATS") != 0)
-        return -1;
-    MYSQL_RES *r = mysql_store_result(adm);
-    if (!r)
-        return -1;
-    MYSQL_ROW row;
-    while ((row = mysql_fetch_row(r)))
-        if (row[0] && row[1] && strcmp(row[0], name) == 0)
-            v = atoll(row[1]);
-    mysql_free_result(r);
-    return v;
 }
 
 /* ---- a scenario's furniture: table, admin, A's open transaction --------------------- */
@@ -432,7 +385,7 @@ static void scen_rewrite(struct it_dg *dg)
     check(v && strstr(rules, "DG010") && strcmp(action, "rewrite") == 0, "rewrite_verdict",
           "SHOW VERDICTS for the prepared ALTER: %s rules '%s' action '%s'",
           v ? "found" : "not found", v ? rules : "", v ? action : "");
-    long long q0 = admin_stat(x.adm, "queue_queued");
+    long long q0 = it_admin_stat(x.adm, "queue_queued");
     if (st) {
         bool ok = mysql_stmt_execute(st) == 0;
         check(ok, "rewrite_execute_ok", "execute: %u %s", mysql_stmt_errno(st),
@@ -448,7 +401,7 @@ static void scen_rewrite(struct it_dg *dg)
         ok3 += mysql_stmt_execute(st) == 0;
     if (st)
         mysql_stmt_close(st);
-    long long q1 = admin_stat(x.adm, "queue_queued");
+    long long q1 = it_admin_stat(x.adm, "queue_queued");
     check(ok3 == 3 && q0 >= 0 && q1 - q0 == 4, "rewrite_each_execute_queued",
           "%d of 3 executes ok (%u %s); queue_queued %lld -> %lld (want +4)", ok3, err, msg, q0,
           q1);
@@ -532,7 +485,7 @@ static void scen_queued(struct it_dg *dg)
     check(done && j.err == 0, "queued_runs_after_commit", "B %s: %u %s",
           done ? "finished" : "still waiting 15 s after COMMIT", j.err, j.msg);
     check(column_is(x.table, "c_late", "int"), "queued_column_added", "column c_late missing");
-    check(admin_queue(x.adm, "c_late", NULL) == 0, "queued_queue_empty",
+    check(it_admin_queue(x.adm, "c_late", NULL) == 0, "queued_queue_empty",
           "entry left in SHOW QUEUE");
 out:
     exec_end(&j);
@@ -609,12 +562,12 @@ static void scen_sqlprepare(struct it_dg *dg)
     rc = db_exec(x.b, sql, err, sizeof err);
     check(rc == 7101 && strstr(err, "DG014"), "immediate_copy_refused", "%u %s", rc,
           rc ? err : "accepted");
-    long long q0 = admin_stat(x.adm, "queue_queued");
+    long long q0 = it_admin_stat(x.adm, "queue_queued");
     snprintf(sql, sizeof sql, "EXECUTE IMMEDIATE 'ALTER TABLE %s ADD COLUMN c_imm INT NULL'",
              x.table);
     rc = db_exec(x.b, sql, err, sizeof err);
     v = admin_verdict(x.adm, "c_imm", NULL, rules, sizeof rules, action, sizeof action);
-    long long q1 = admin_stat(x.adm, "queue_queued");
+    long long q1 = it_admin_stat(x.adm, "queue_queued");
     check(rc == 0 && v && strcmp(action, "rewrite") == 0 && q1 - q0 == 1 &&
               column_is(x.table, "c_imm", "int"),
           "immediate_rewritten_and_queued", "rc %u %s; verdict %s; queue_queued +%lld", rc,
