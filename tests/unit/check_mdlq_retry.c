@@ -184,7 +184,7 @@ START_TEST(deadline_during_restore_reaches_the_client)
 {
     static const struct exchange ex[] = {
         EXCHANGE("SET @ddlgate_lwt", 0, qf_ok),
-        EXCHANGE("ADD COLUMN c2", 1300, lock_wait_timeout),    /* past the 1 s deadline */
+        EXCHANGE("ADD COLUMN c2", 1300, lock_wait_timeout),       /* past the 1 s deadline */
         EXCHANGE("lock_wait_timeout = @ddlgate_lwt", 300, qf_ok), /* the scheduler ticks */
     };
     uint8_t first;
