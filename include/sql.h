@@ -368,6 +368,10 @@ struct sql_column_ref {
     int16_t table_idx; /* index into stmt->tables, -1 unresolved */
     uint8_t ctx;       /* enum sql_col_ctx */
     bool star;         /* t.* or * */
+    /* Appended for DG081: a top-level conjunct of the statement's own
+     * WHERE (UPDATE/DELETE) compares this column with =, <=>, IN (...) or
+     * BETWEEN, so the statement touches only the rows that match it. */
+    bool where_pin;
 };
 
 /* ---- one statement ----------------------------------------------------- */
@@ -403,6 +407,18 @@ struct sql_stmt {
     bool insert_select; /* INSERT/REPLACE ... SELECT */
     bool for_update;    /* SELECT ... FOR UPDATE / LOCK IN SHARE MODE */
     int nparams;        /* '?' placeholders (prepared statements) */
+
+    /* Appended: MariaDB's `SET STATEMENT var=expr [, ...] FOR <stmt>` is
+     * modelled as <stmt> itself (kind, tables, DDL detail, spans in the
+     * original text; span still covers the whole text).  set_statement is
+     * the prefix from SET through FOR (nested prefixes included), len 0
+     * when there is none; body_off is <stmt>'s first byte (span.off when
+     * there is no prefix). */
+    struct sql_span set_statement;
+    uint32_t body_off;
+    /* Appended for DG081 (UPDATE/DELETE): OR, XOR or || joins the top-level
+     * conditions of the statement's own WHERE (then no column is pinned). */
+    bool where_or;
 };
 
 /* ---- a parsed query (one COM_QUERY may carry several statements) -------- */

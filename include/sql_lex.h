@@ -340,6 +340,14 @@ static inline bool lex_next(struct lex *lx, struct lex_tok *tok)
     return true;
 }
 
+/* MariaDB's `SET STATEMENT var=expr [, ...] FOR <stmt>`: when *t (just
+ * read from lx) is the SET of such a prefix, read on past its FOR (nested
+ * prefixes too) and leave <stmt>'s first token in *t, so that a look at
+ * the leading keyword sees the statement that runs.  Returns false, lx and
+ * *t untouched, when there is no such prefix (the parser's reading of it:
+ * sql_stmt.set_statement). */
+bool lex_skip_set_statement(struct lex *lx, struct lex_tok *t);
+
 /* Keyword lookup of s[0..n), case-insensitive; KW_NONE if not a keyword. */
 enum lex_kw lex_keyword(const char *s, size_t n);
 const char *lex_kw_name(enum lex_kw kw);

@@ -545,60 +545,33 @@ bool gate_rules_osc(struct gate_ctx *c)
 
 /* ---- DML ------------------------------------------------------------------- */
 
-/* A WHERE that pins the key: `key = x`, `key IN (...)`, `key BETWEEN a AND b`
- * with no OR anywhere.  The key is the table's key columns when known,
- * else a column named id. */
+/* A WHERE that pins the key: a top-level conjunct `key = x`, `key <=> x`,
+ * `key IN (...)` or `key BETWEEN a AND b` with no OR joining the top-level
+ * conditions (the parser marks those columns: sql_column_ref.where_pin).
+ * The key is the table's key columns when known, else a column named id. */
 static bool gate_where_bounded(struct gate_ctx *c)
 {
     const struct sql_stmt *st = c->st;
-    uint32_t end = st->span.off + st->span.len;
     const struct gate_table_info *ti = NULL;
-    bool looked = false, pinned = false;
-    for (int i = 0; i < st->ncolumns && !pinned; i++) {
+    bool looked = false;
+    for (int i = 0; i < st->ncolumns; i++) {
         const struct sql_column_ref *r = &st->columns[i];
-        if (r->ctx != SQL_COLCTX_WHERE || !r->name)
+        if (!r->where_pin || !r->name)
             continue;
         if (!looked && c->tables && c->tables->lookup && c->table) {
             ti = c->tables->lookup(c->tables->ctx, c->schema, c->table);
             looked = true;
         }
-        bool key = false;
-        for (int k = 0; ti && k < ti->nkey_cols; k++)
-            key |= ti->key_cols[k] && strcasecmp(ti->key_cols[k], r->name) == 0;
-        if (!ti || ti->nkey_cols == 0)
-            key = strcasecmp(r->name, "id") == 0;
-        if (!key)
+        if (!ti || ti->nkey_cols == 0) {
+            if (strcasecmp(r->name, "id") == 0)
+                return true;
             continue;
-        uint32_t p = r->span.off + r->span.len;
-        while (p < end && (c->text[p] == ' ' || c->text[p] == '\t' || c->text[p] == '`' ||
-                           c->text[p] == '\n' || c->text[p] == '\r'))
-            p++;
-        char word[16];
-        gate_next_word(c->text, p, end, word, sizeof word);
-        pinned = (p < end && c->text[p] == '=') ||
-                 (p + 2 < end && strncmp(c->text + p, "<=>", 3) == 0) ||
-                 strcasecmp(word, "IN") == 0 || strcasecmp(word, "BETWEEN") == 0;
+        }
+        for (int k = 0; k < ti->nkey_cols; k++)
+            if (ti->key_cols[k] && strcasecmp(ti->key_cols[k], r->name) == 0)
+                return true;
     }
-    if (!pinned)
-        return false;
-    /* an OR anywhere after WHERE can widen the key equality to the table.
-     * WHERE comes after the table names and the SET columns: start there */
-    uint32_t from = st->span.off, first_where = end;
-    for (int i = 0; i < st->ncolumns; i++)
-        if (st->columns[i].ctx == SQL_COLCTX_WHERE && st->columns[i].span.off < first_where)
-            first_where = st->columns[i].span.off;
-    for (int i = 0; i < st->ntables; i++) {
-        uint32_t e = st->tables[i].name.span.off + st->tables[i].name.span.len;
-        if (e > from && e <= first_where)
-            from = e;
-    }
-    for (int i = 0; i < st->ncolumns; i++) {
-        uint32_t e = st->columns[i].span.off + st->columns[i].span.len;
-        if (st->columns[i].ctx != SQL_COLCTX_WHERE && e > from && e <= first_where)
-            from = e;
-    }
-    long w = gate_find_word(c->text, from, end, "WHERE");
-    return w >= 0 && gate_find_word(c->text, (uint32_t)w, end, "OR") < 0;
+    return false;
 }
 
 void gate_rules_dml(struct gate_ctx *c)
@@ -668,6 +641,9 @@ static void gate_create_table(struct gate_ctx *c)
     const struct sql_stmt *st = c->st;
     const struct sql_create_table *ct = &st->create;
     gate_rules_table_name(c, c->table);
+    if (ct->or_replace && !ct->temporary) /* MariaDB: a DROP TABLE first */
+        gate_fire(c, 5, "CREATE OR REPLACE drops the table %s if it exists",
+                  c->table ? c->table : "");
     if (ct->like)
         return; /* copies the definition of an existing table */
     if (!ct->has_primary_key && !ct->temporary)

@@ -9,7 +9,9 @@
 #include "sql_lex.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- keyword table ------------------------------------------------------ */
 
@@ -64,6 +66,17 @@ const uint64_t lex_kw_mask[9] = {
 static struct kw_folded kw_words[KW__COUNT];
 #define kw_slots lex_kw_slots
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+/* Set (release) once kw_build() has run: lex_init() runs per query, and a
+ * pthread_once() call there showed in the profile; a loaded flag is enough
+ * after the first time. */
+static _Atomic bool kw_ready;
+
+static void kw_build_once(void);
+static inline void kw_ensure(void)
+{
+    if (!atomic_load_explicit(&kw_ready, memory_order_acquire))
+        kw_build_once();
+}
 
 /* ASCII upper-casing as a table: one load per byte. */
 #define U4(b) (b), (b) + 1, (b) + 2, (b) + 3
@@ -137,6 +150,12 @@ static void kw_build(void)
     }
 }
 
+static void kw_build_once(void)
+{
+    pthread_once(&kw_once, kw_build);
+    atomic_store_explicit(&kw_ready, true, memory_order_release);
+}
+
 static inline enum lex_kw kw_probe(const struct kw_folded *f, uint32_t n)
 {
     uint32_t h = kw_slot(f->w[0], n);
@@ -171,7 +190,7 @@ enum lex_kw lex_kw_find_slow(const unsigned char *s, uint32_t n, uint32_t avail)
 
 enum lex_kw lex_keyword(const char *s, size_t n)
 {
-    pthread_once(&kw_once, kw_build);
+    kw_ensure();
     if (n < 2 || n > KW_MAX_LEN)
         return KW_NONE;
     /* callers may pass any bytes: only words made of identifier bytes can
@@ -284,7 +303,7 @@ void lex_init(struct lex *lx, const char *text, size_t len, const struct sql_par
         lx->ansi_quotes = opts->ansi_quotes;
         lx->no_backslash_escapes = opts->no_backslash_escapes;
     }
-    pthread_once(&kw_once, kw_build);
+    kw_ensure();
 }
 
 /* ---- comments ------------------------------------------------------------- */
@@ -712,4 +731,47 @@ bool lex_next_slow(struct lex *lx, struct lex_tok *t)
     lx->pos = p;
     lx->prev_type = type;
     return true;
+}
+
+static bool lex_is_statement_word(const struct lex *lx, const struct lex_tok *t)
+{
+    return t->type == LEX_IDENT && t->len == 9 && strncasecmp(lx->s + t->off, "STATEMENT", 9) == 0;
+}
+
+bool lex_skip_set_statement(struct lex *lx, struct lex_tok *t)
+{
+    if (t->type != LEX_IDENT || t->kw != KW_SET)
+        return false;
+    struct lex save = *lx;
+    struct lex_tok t0 = *t, u;
+    bool any = false;
+    /* bounded: every round consumes tokens, and the text is finite */
+    while (t->type == LEX_IDENT && t->kw == KW_SET) {
+        struct lex at = *lx;
+        if (!lex_next(lx, &u) || !lex_is_statement_word(lx, &u)) {
+            *lx = at;
+            break;
+        }
+        int depth = 0;
+        for (;;) { /* the values, to the FOR at depth 0 (sqlp_set_statement()) */
+            if (!lex_next(lx, &u) || u.type == LEX_EOF || (u.type == LEX_OP && u.op == ';'))
+                goto none;
+            if (u.type == LEX_OP && u.op == '(')
+                depth++;
+            else if (u.type == LEX_OP && u.op == ')' && --depth < 0)
+                goto none;
+            else if (depth == 0 && u.type == LEX_IDENT && u.kw == KW_FOR)
+                break;
+        }
+        if (!lex_next(lx, &u) || u.type == LEX_EOF)
+            goto none;
+        *t = u;
+        any = true;
+    }
+    if (any)
+        return true;
+none:
+    *lx = save;
+    *t = t0;
+    return false;
 }

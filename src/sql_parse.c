@@ -409,6 +409,7 @@ void sqlp_add_column_slow(struct sqlp *p, const char *qualifier, const char *nam
     c->table_idx = -1;
     c->ctx = p->ctx;
     c->star = star;
+    c->where_pin = false;
 }
 
 /* Find the table a column belongs to: qualified by alias, else by table
@@ -457,6 +458,17 @@ void sqlp_resolve_columns(struct sqlp *p)
 {
     struct sql_stmt *st = p->st;
     const struct sql_table_ref *only = st->ntables == 1 ? &st->tables[0] : NULL;
+    if (only && p->nscopes == 1) {
+        /* one query block, one table (the point query): every column is
+         * that table's, unless its qualifier names something else */
+        const char *tn = only->name.name, *an = only->alias ? only->alias : tn;
+        for (int k = 0; k < st->ncolumns; k++) {
+            struct sql_column_ref *c = &st->columns[k];
+            const char *q = c->qualifier;
+            c->table_idx = (int16_t)(!q || sqlp_nameeq(an, q) || sqlp_nameeq(tn, q) ? 0 : -1);
+        }
+        return;
+    }
     for (int k = 0; k < st->ncolumns; k++) {
         struct sql_column_ref *c = &st->columns[k];
         int idx;
@@ -711,6 +723,112 @@ static bool sqlp_set(struct sqlp *p)
     return true;
 }
 
+/* The flow-control statements that open a compound statement. */
+static inline bool sqlp_compound_lead(const char *text, const struct lex_tok *t)
+{
+    if (t->type != LEX_IDENT)
+        return false;
+    if (t->kw != KW_NONE) /* SELECT, INSERT ...: one compare */
+        return t->kw == KW_IF || t->kw == KW_CASE;
+    return sqlp_is_word(t, text, "LOOP") || sqlp_is_word(t, text, "WHILE") ||
+           sqlp_is_word(t, text, "REPEAT");
+}
+
+/* Does a statement inside this compound statement start at token k?  After
+ * ';' and the words that open a statement list. */
+static bool sqlp_inner_start(const struct sqlp *p, int k)
+{
+    if (k == 0)
+        return false;
+    const struct lex_tok *b = &p->t[k - 1];
+    if (b->type == LEX_OP)
+        return b->op == ';';
+    return b->type == LEX_IDENT &&
+           (b->kw == KW_THEN || b->kw == KW_ELSE || b->kw == KW_DO || b->kw == KW_ATOMIC ||
+            b->kw == KW_BEGIN || sqlp_is_word(b, p->text, "LOOP") ||
+            sqlp_is_word(b, p->text, "REPEAT"));
+}
+
+/* A compound statement run as one query (MariaDB BEGIN NOT ATOMIC ... END,
+ * IF, CASE, LOOP, REPEAT, WHILE): its inner statements are not modelled,
+ * so one that is DDL or dynamic SQL (which may be) makes the whole an
+ * unparsed DDL, which the gate refuses (DG900), instead of passing it as
+ * OTHER. */
+static bool sqlp_compound_body(struct sqlp *p)
+{
+    struct sql_stmt *st = p->st;
+    st->kind = SQL_KIND_OTHER;
+    for (int k = p->i + 1; k < p->n; k++) {
+        const struct lex_tok *t = &p->t[k];
+        if (t->type != LEX_IDENT || !sqlp_inner_start(p, k))
+            continue;
+        switch ((enum lex_kw)t->kw) {
+        case KW_ALTER:
+        case KW_CREATE:
+        case KW_DROP:
+        case KW_RENAME:
+        case KW_TRUNCATE:
+        case KW_OPTIMIZE:
+        case KW_REPAIR:
+        case KW_LOCK:
+        case KW_FLUSH:
+        case KW_EXECUTE:
+        case KW_PREPARE:
+            st->kind = SQL_KIND_DDL;
+            st->ddl = SQL_DDL_OTHER;
+            sqlp_skip_to_end(p);
+            return sqlp_fail(p, "DDL or dynamic SQL inside a compound statement");
+        default:
+            break;
+        }
+    }
+    sqlp_skip_to_end(p);
+    return true;
+}
+
+/* Is the cursor at MariaDB's `SET STATEMENT name`? (STATEMENT is no
+ * keyword, and `SET statement = 1` sets a variable of that name.) */
+static bool sqlp_at_set_statement(const struct sqlp *p)
+{
+    return sqlp_is_kw(p, 0, KW_SET) && sqlp_is_word(sqlp_tok(p, 1), p->text, "STATEMENT") &&
+           (sqlp_is_name(sqlp_tok(p, 2)) || sqlp_tok(p, 2)->type == LEX_SYSVAR);
+}
+
+/* MariaDB's `SET STATEMENT var=expr [, var=expr ...] FOR <stmt>` runs
+ * <stmt> with those variables: the statement is <stmt> to everything that
+ * judges it, so the prefix (nested ones too) is stepped over here and
+ * recorded in stmt->set_statement.  The values are arbitrary expressions;
+ * a FOR inside one is always within parentheses (SUBSTRING(a FROM 1 FOR
+ * 2), a subquery's FOR UPDATE), so the list ends at the first FOR at
+ * depth 0.  MySQL has no such statement (the server refuses it); it is
+ * read the same way there, which judges what it would run. */
+static bool sqlp_set_statement(struct sqlp *p)
+{
+    struct sql_stmt *st = p->st;
+    int first = p->i;
+    while (sqlp_at_set_statement(p)) {
+        p->i += 2;
+        int depth = 0, values = 0;
+        for (; !sqlp_eof(p); p->i++) {
+            const struct lex_tok *t = sqlp_cur(p);
+            if (t->type == LEX_OP && t->op == '(')
+                depth++;
+            else if (t->type == LEX_OP && t->op == ')' && --depth < 0)
+                break;
+            else if (depth == 0 && t->type == LEX_IDENT && t->kw == KW_FOR)
+                break;
+            values++;
+        }
+        if (depth != 0 || values < 3 || !sqlp_accept_kw(p, KW_FOR))
+            return sqlp_fail(p, "SET STATEMENT without FOR");
+    }
+    st->set_statement = sqlp_span_from(p, first);
+    if (sqlp_eof(p))
+        return sqlp_fail(p, "SET STATEMENT ... FOR without a statement");
+    st->body_off = sqlp_cur(p)->off;
+    return true;
+}
+
 static bool sqlp_dispatch(struct sqlp *p)
 {
     struct sql_stmt *st = p->st;
@@ -767,11 +885,8 @@ static bool sqlp_dispatch(struct sqlp *p)
     case KW_FLUSH:
         return sqlp_flush(p);
     case KW_BEGIN:
-        if (sqlp_is_kw(p, 1, KW_NOT)) { /* BEGIN NOT ATOMIC: compound statement */
-            st->kind = SQL_KIND_OTHER;
-            sqlp_skip_to_end(p);
-            return true;
-        }
+        if (sqlp_is_kw(p, 1, KW_NOT)) /* BEGIN NOT ATOMIC: compound statement */
+            return sqlp_compound_body(p);
         return sqlp_txn(p, KW_BEGIN);
     case KW_START:
         if (!sqlp_is_kw(p, 1, KW_TRANSACTION)) {
@@ -787,7 +902,16 @@ static bool sqlp_dispatch(struct sqlp *p)
     case KW_XA:
         return sqlp_txn(p, (enum lex_kw)t->kw);
     case KW_SET:
-        return sqlp_set(p);
+        if (!sqlp_at_set_statement(p))
+            return sqlp_set(p);
+        if (!sqlp_set_statement(p)) {
+            st->kind = SQL_KIND_SET;
+            return false;
+        }
+        return sqlp_dispatch(p); /* once: the prefixes are behind */
+    case KW_IF:
+    case KW_CASE:
+        return sqlp_compound_body(p);
     case KW_SHOW:
     case KW_USE:
     case KW_CALL:
@@ -820,6 +944,8 @@ static bool sqlp_dispatch(struct sqlp *p)
         "CACHE",    "CHANGE",  "CLONE", "GET",       "IMPORT", "ITERATE", "LEAVE",      "OPTIMIZE",
         "RESIGNAL", "RESTART", "STOP",  "UNINSTALL", "BACKUP", "BINLOG",  "DEALLOCATE",
     };
+    if (sqlp_compound_lead(p->text, t))
+        return sqlp_compound_body(p);
     st->kind = SQL_KIND_OTHER;
     for (size_t k = 0; k < sizeof(other_words) / sizeof(other_words[0]); k++) {
         if (sqlp_is_word(t, p->text, other_words[k])) {
@@ -850,6 +976,8 @@ static void sqlp_finish_offsets(struct sqlp *p, const struct sqlp_split *sp)
     uint32_t start = sp->first_exec ? sp->exec_open : p->t[0].off;
     st->span.off = start;
     st->span.len = sp->end - start;
+    if (!st->set_statement.len)
+        st->body_off = start;
     if (st->ddl == SQL_DDL_ALTER_TABLE || st->ddl == SQL_DDL_CREATE_INDEX ||
         st->ddl == SQL_DDL_DROP_INDEX) {
         /* inside the comment when the whole statement is conditional,
@@ -897,10 +1025,17 @@ static bool sqlp_compound_object(const struct lex_tok *t)
 
 /* Decide, from the first tokens, whether this is a compound statement:
  * CREATE ... TRIGGER|PROCEDURE|FUNCTION|EVENT or BEGIN NOT ATOMIC. */
-static void sqlp_compound_step(struct sqlp_compound *c, const struct lex_tok *toks, int n)
+static void sqlp_compound_step(struct sqlp_compound *c, const char *text,
+                               const struct lex_tok *toks, int n)
 {
     const struct lex_tok *t = &toks[n - 1];
-    if (n == 1 && !(t->type == LEX_IDENT && (t->kw == KW_CREATE || t->kw == KW_BEGIN))) {
+    if (n == 1 && sqlp_compound_lead(text, t)) {
+        /* MariaDB runs IF/CASE/LOOP/REPEAT/WHILE as one compound statement
+         * outside stored programs too: one statement to its END (the
+         * counting below never closes it: END IF/LOOP/... are not counted) */
+        c->decided = c->active = true;
+        c->depth = 1;
+    } else if (n == 1 && !(t->type == LEX_IDENT && (t->kw == KW_CREATE || t->kw == KW_BEGIN))) {
         c->decided = true;
     } else if (n == 2 && toks[0].kw == KW_BEGIN) {
         c->decided = true;
@@ -1172,7 +1307,9 @@ static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_to
             } else
 #endif
                 e = lex_word_end(s, e, n);
-            if (e < n && (lex_cc_table[s[e]] & LEX_CC_QUOTE)) /* maybe X'..', N'..', _cs'..' */
+            /* maybe X'..', N'..', _cs'..': two compares, not a table load
+             * behind the byte load (the word's end is on the critical path) */
+            if (e < n && (s[e] == '\'' || s[e] == '"'))
                 break;
             uint32_t len = e - p;
             if (q == DGS_QCOMMA)
@@ -1335,7 +1472,7 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
             sp->comment_version = sp->first_exec ? lx->exec_version : 0;
         }
         if (!comp.decided)
-            sqlp_compound_step(&comp, buf->t, n);
+            sqlp_compound_step(&comp, text, buf->t, n);
         last_tok_end = tk->off + tk->len;
         last_exec = (tk->flags & LEXF_EXEC) != 0;
         end = last_tok_end;

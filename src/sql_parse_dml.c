@@ -122,18 +122,28 @@ static bool dml_subquery(struct sqlp *p)
 
 /* name[.name[.name|*]]: the last part is the column, the one before it the
  * qualifier. */
-static void dml_column_ref(struct sqlp *p)
+static __attribute__((noinline)) void dml_column_ref_q(struct sqlp *p);
+
+/* The usual bare name inline in the caller; a qualified one out of line
+ * (its walk made every call save and restore registers). */
+SQLP_INLINE void dml_column_ref(struct sqlp *p)
+{
+    const struct lex_tok *col = &p->t[p->i];
+    if (sqlp_is_op(p, 1, '.')) {
+        dml_column_ref_q(p);
+        return;
+    }
+    p->i++;
+    const char *name = sqlp_tok_str(p, col);
+    if (name)
+        sqlp_add_column(p, NULL, name, (struct sql_span){col->off, col->len}, false);
+}
+
+static void dml_column_ref_q(struct sqlp *p)
 {
     const struct lex_tok *parts[3];
     int np = 0;
     parts[np++] = &p->t[p->i++];
-    if (!sqlp_is_op(p, 0, '.')) { /* the usual bare name: no qualifier walk */
-        const struct lex_tok *col = parts[0];
-        const char *name = sqlp_tok_str(p, col);
-        if (name)
-            sqlp_add_column(p, NULL, name, (struct sql_span){col->off, col->len}, false);
-        return;
-    }
     const struct lex_tok *t1 = sqlp_tok(p, 1);
     if (sqlp_is_name(t1) && !sqlp_is_op(p, 2, '.')) { /* the usual q.name */
         p->i += 2;
@@ -316,6 +326,117 @@ static bool dml_limit(struct sqlp *p)
     return true;
 }
 
+static void dml_unpin(struct sql_stmt *st, int from, int to)
+{
+    for (int j = from; j < to; j++)
+        st->columns[j].where_pin = false;
+}
+
+/* Does the query at token k start a subquery: SELECT/WITH/VALUES/TABLE
+ * after any number of '('? */
+static bool dml_query_at(const struct sqlp *p, int k, int end)
+{
+    while (k < end && p->t[k].type == LEX_OP && p->t[k].op == '(')
+        k++;
+    const struct lex_tok *t = &p->t[k];
+    return k < end && t->type == LEX_IDENT &&
+           (t->kw == KW_SELECT || t->kw == KW_WITH || t->kw == KW_VALUES || t->kw == KW_TABLE);
+}
+
+/* DG081's facts about an UPDATE/DELETE's own WHERE, from its tokens
+ * [a, b) and its column refs from c0 on (a walk over the tokens the parse
+ * just read, not over the text): where_pin on every column that a
+ * top-level conjunct compares with =, <=>, IN or BETWEEN; where_or when
+ * OR, XOR or || joins top-level conditions.  Parentheses that only group
+ * AND-ed conditions pass their pins up; other parentheses (function
+ * arguments, IN lists, subqueries, NOT (...), operands) and groups with an
+ * OR keep none.  A condition starts the WHERE, or follows AND (not the AND
+ * of BETWEEN), && or '('. */
+static void dml_where_facts(struct sqlp *p, int a, int b, int c0)
+{
+    struct sql_stmt *st = p->st;
+    struct {
+        int col0;        /* first column ref inside the group */
+        bool grouping;   /* ( conditions ) at a condition's start */
+        bool or ;        /* OR / XOR / || at this level */
+        bool between;    /* a BETWEEN waits for its AND */
+    } g[SQLP_MAX_DEPTH]; /* sqlp_expr() allows deeper nesting: those groups pin nothing */
+    int d = 0, over = 0, c = c0;
+    bool at_start = true;
+    g[0].col0 = c0;
+    g[0].grouping = true;
+    g[0].or = g[0].between = false;
+    for (int k = a; k < b; k++) {
+        const struct lex_tok *t = &p->t[k];
+        bool s = at_start;
+        at_start = false;
+        while (c < st->ncolumns && st->columns[c].span.off < t->off)
+            c++;
+        if (t->type == LEX_OP) {
+            if (t->op == '(') {
+                at_start = true;
+                if (d + 1 >= SQLP_MAX_DEPTH || over) {
+                    over++;
+                    continue;
+                }
+                d++;
+                g[d].col0 = c;
+                g[d].grouping = s && !dml_query_at(p, k + 1, b);
+                g[d].or = g[d].between = false;
+            } else if (t->op == ')') {
+                if (over) {
+                    over--;
+                    continue;
+                }
+                if (d == 0)
+                    break;
+                if (!g[d].grouping || g[d].or)
+                    dml_unpin(st, g[d].col0, c);
+                d--;
+            } else if (t->op == LEX_OP_OROR) {
+                g[d].or = true;
+            } else if (t->op == LEX_OP_ANDAND) {
+                at_start = true;
+            }
+            continue;
+        }
+        if (t->type != LEX_IDENT && t->type != LEX_QIDENT)
+            continue;
+        if (t->kw == KW_OR || t->kw == KW_XOR) {
+            g[d].or = true;
+            continue;
+        }
+        if (t->kw == KW_BETWEEN) {
+            g[d].between = true;
+            continue;
+        }
+        if (t->kw == KW_AND) {
+            at_start = !g[d].between;
+            g[d].between = false;
+            continue;
+        }
+        if (!s || over)
+            continue;
+        int e = k; /* [schema.][table.]column */
+        while (e + 2 < b && p->t[e + 1].type == LEX_OP && p->t[e + 1].op == '.' &&
+               sqlp_is_name(&p->t[e + 2]))
+            e += 2;
+        const struct lex_tok *nx = &p->t[e + 1];
+        bool cmp =
+            e + 1 < b && ((nx->type == LEX_OP && (nx->op == '=' || nx->op == LEX_OP_NSEQ)) ||
+                          (nx->type == LEX_IDENT && (nx->kw == KW_IN || nx->kw == KW_BETWEEN)));
+        if (!cmp)
+            continue;
+        for (int j = c; j < st->ncolumns && st->columns[j].span.off <= p->t[e].off; j++)
+            if (st->columns[j].span.off == p->t[e].off)
+                st->columns[j].where_pin = true;
+        k = e;
+    }
+    st->where_or = g[0].or ;
+    if (g[0].or)
+        dml_unpin(st, c0, st->ncolumns);
+}
+
 static bool dml_where(struct sqlp *p)
 {
     if (!sqlp_accept_kw(p, KW_WHERE))
@@ -346,6 +467,17 @@ static bool dml_where(struct sqlp *p)
     if (ok && p->i == before)
         return sqlp_fail(p, "expected an expression after WHERE");
     return ok;
+}
+
+/* An UPDATE/DELETE's own WHERE, with DG081's facts (dml_where_facts()). */
+static bool dml_where_dml(struct sqlp *p)
+{
+    int w = p->i, c0 = p->st->ncolumns;
+    if (!dml_where(p))
+        return false;
+    if (p->top && p->i > w)
+        dml_where_facts(p, w + 1, p->i, c0);
+    return true;
 }
 
 /* FOR UPDATE / FOR SHARE [OF t] [NOWAIT|SKIP LOCKED] / LOCK IN SHARE MODE */
@@ -856,7 +988,7 @@ bool sqlp_update(struct sqlp *p)
         for (int j = 0; j < st->ntables; j++)
             if (p->tab_scope[j] == 0)
                 st->tables[j].access = SQL_ACCESS_WRITE;
-    if (!dml_where(p))
+    if (!dml_where_dml(p))
         return false;
     if (sqlp_accept_kw2(p, KW_ORDER, KW_BY) && !dml_order_list(p))
         return false;
@@ -903,7 +1035,7 @@ bool sqlp_delete(struct sqlp *p)
             if (!sqlp_skip_parens(p))
                 return false;
         }
-        if (!dml_where(p))
+        if (!dml_where_dml(p))
             return false;
         if (sqlp_accept_kw2(p, KW_ORDER, KW_BY) && !dml_order_list(p))
             return false;
@@ -918,7 +1050,7 @@ bool sqlp_delete(struct sqlp *p)
         return false;
     for (int k = 0; k < ntargets; k++)
         dml_mark_written(p, targets[k]);
-    return dml_where(p);
+    return dml_where_dml(p);
 }
 
 bool sqlp_with(struct sqlp *p)

@@ -42,8 +42,11 @@ bool sql_arena_grow_slow(struct sql_script *s, void **arr, int *cap, int n, size
 static inline void *sql_arena_alloc(struct sql_script *s, size_t n)
 {
     if (!s->blocks && n <= sizeof(s->inline_mem)) {
-        /* inline_mem sits at an 8-aligned offset; keep 8-byte alignment */
-        size_t off = (s->used + 7u) & ~(size_t)7u, r = SQL_ARENA_ROUND(n);
+        /* inline_mem sits at an 8-aligned offset, and every inline
+         * allocation is a multiple of 16 bytes (here and in
+         * sql_arena_alloc_slow()), so used stays 8-aligned: no rounding */
+        size_t off = s->used, r = SQL_ARENA_ROUND(n);
+        assert((off & 7u) == 0);
         if (off + r <= sizeof(s->inline_mem)) {
             s->used = off + r;
             return s->inline_mem + off;
@@ -241,6 +244,7 @@ static inline void sqlp_add_column(struct sqlp *p, const char *qualifier, const 
     c->table_idx = -1;
     c->ctx = p->ctx;
     c->star = star;
+    c->where_pin = false;
     st->ncolumns = k + 1;
 }
 int sqlp_new_scope(struct sqlp *p);

@@ -681,6 +681,47 @@ out:
     ctx_close(&x);
 }
 
+/* MariaDB's SET STATEMENT ... FOR <DDL> is judged, rewritten and queued
+ * like the bare DDL (it used to pass the gate untouched) */
+static void scen_set_statement(struct it_dg *dg)
+{
+    struct ctx x;
+    char sql[320], err[512], rules[128] = "", action[32] = "";
+    if (!ctx_open(&x, "setstmt", dg))
+        goto out;
+    snprintf(sql, sizeof sql, "SET STATEMENT max_statement_time=0 FOR DROP TABLE %s", x.table);
+    unsigned rc = db_exec(x.b, sql, err, sizeof err);
+    check(rc == 7101 && strstr(err, "DG005"), "setstmt_drop_held", "rc %u %s", rc, err);
+    check(column_is(x.table, "v", "int"), "setstmt_table_kept", "the table is gone");
+    snprintf(sql, sizeof sql, "SET STATEMENT max_statement_time=0 FOR DELETE FROM %s", x.table);
+    rc = db_exec(x.b, sql, err, sizeof err);
+    check(rc == 7100 && strstr(err, "DG008"), "setstmt_delete_refused", "rc %u %s", rc, err);
+    long long q0 = it_admin_stat(x.adm, "queue_queued");
+    snprintf(sql, sizeof sql,
+             "SET STATEMENT max_statement_time=0, sql_mode=CONCAT(@@sql_mode, '') FOR "
+             "ALTER TABLE %s ADD COLUMN c_ss INT NULL",
+             x.table);
+    rc = db_exec(x.b, sql, err, sizeof err);
+    bool v = admin_verdict(x.adm, "c_ss", NULL, rules, sizeof rules, action, sizeof action);
+    long long q1 = it_admin_stat(x.adm, "queue_queued");
+    check(rc == 0 && v && strstr(rules, "DG010") && strcmp(action, "rewrite") == 0,
+          "setstmt_alter_rewritten", "rc %u %s; SHOW VERDICTS %s '%s' '%s'", rc, rc ? err : "",
+          v ? "found" : "none", rules, action);
+    check(q0 >= 0 && q1 - q0 == 1, "setstmt_alter_queued", "queue_queued %lld -> %lld", q0, q1);
+    check(column_is(x.table, "c_ss", "int"), "setstmt_column_added", "c_ss missing");
+    /* a statement lock_wait_timeout above the cap is capped in the text */
+    snprintf(sql, sizeof sql,
+             "SET STATEMENT lock_wait_timeout=600 FOR ALTER TABLE %s ADD COLUMN c_ss2 INT NULL",
+             x.table);
+    rc = db_exec(x.b, sql, err, sizeof err);
+    v = admin_verdict(x.adm, "c_ss2", NULL, rules, sizeof rules, action, sizeof action);
+    check(rc == 0 && v && strstr(rules, "DG030"), "setstmt_dg030", "rc %u %s; rules '%s'", rc,
+          rc ? err : "", rules);
+    check(column_is(x.table, "c_ss2", "int"), "setstmt_column2_added", "c_ss2 missing");
+out:
+    ctx_close(&x);
+}
+
 static void scen_dg031(struct it_dg *dg, bool reject)
 {
     struct ctx x;
@@ -756,6 +797,7 @@ int main(void)
         scen_sqlprepare(&dg_main);
         scen_cancel(&dg_main);
         scen_dg030(&dg_main);
+        scen_set_statement(&dg_main);
     }
     if (check(dg_start(&dg_short, "short", short_sets, 1), "ddlgate_start_short", "log %s",
               dg_short.log))

@@ -143,6 +143,8 @@ static void render_stmt(struct render *r, const char *pre, const char *text,
         pre, sql_ddl_name(st->ddl), pre, txn_names[st->txn], pre, st->parsed, pre,
         str(st->parse_error));
     put_span(r, pre, "span", text, st->span);
+    put_span(r, pre, "set_statement", text, st->set_statement);
+    put(r, "%sbody=%s\n", pre, text + st->body_off);
     put(r, "%scomment_version=%u\n%sosc_marker=%d\n", pre, st->comment_version, pre,
         st->osc_marker);
     put(r, "%sntables=%d\n%sncolumns=%d\n", pre, st->ntables, pre, st->ncolumns);
@@ -162,6 +164,7 @@ static void render_stmt(struct render *r, const char *pre, const char *text,
         put(r, "%s.ctx=%s\n%s.table=%d\n%s.star=%d\n", p2, ctx_names[c->ctx], p2, c->table_idx, p2,
             c->star);
         put(r, "%s.text=%.*s\n", p2, (int)c->span.len, text + c->span.off);
+        put(r, "%s.where_pin=%d\n", p2, c->where_pin);
     }
     put(r, "%sif_exists=%d\n%stemporary=%d\n%sflush_with_read_lock=%d\n%slock_for_write=%d\n", pre,
         st->if_exists, pre, st->temporary, pre, st->flush_with_read_lock, pre, st->lock_for_write);
@@ -170,6 +173,7 @@ static void render_stmt(struct render *r, const char *pre, const char *text,
         "snparams=%d\n",
         pre, st->has_where, pre, st->where_trivial, pre, st->has_limit, pre, st->insert_select, pre,
         st->for_update, pre, st->nparams);
+    put(r, "%swhere_or=%d\n", pre, st->where_or);
     if (st->kind == SQL_KIND_DDL)
         render_alter(r, pre, text, &st->alter);
     if (st->ddl == SQL_DDL_CREATE_TABLE) {
