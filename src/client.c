@@ -187,7 +187,7 @@ void client_command_done(struct session *s)
         return;
     }
     /* a pipelining client may already have sent the next command */
-    if (s->state == SESS_IDLE && evbuffer_get_length(s->cin) > 0)
+    if (s->state == SESS_IDLE && sess_client_has_input(s))
         client_process(s);
 }
 
@@ -564,19 +564,13 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
 
 /* ---- driving ---------------------------------------------------------------------- */
 
-void client_process(struct session *s)
+/* Consume the plain packets in s->cin as far as the session's state lets. */
+static void client_consume(struct session *s)
 {
     uint32_t len;
     uint8_t seq;
     const uint8_t *p;
 
-    if (s->state == SESS_CLOSING || !s->cbev)
-        return;
-    if (!sess_client_decompress(s)) {
-        s->worker->stats.protocol_errors++;
-        session_close(s, DGE_PROTOCOL, "ddlgate: malformed compressed packet");
-        return;
-    }
     while (s->state != SESS_CLOSING) {
         struct evbuffer *in = s->cin;
         if (s->c2s_left) {
@@ -593,29 +587,29 @@ void client_process(struct session *s)
         switch (s->state) {
         case SESS_WAIT_HELLO:
             if (evbuffer_get_length(in) < (size_t)len + PKT_HDR_LEN)
-                goto out;
+                return;
             if (len > 4096) {
                 session_close(s, DGE_PROTOCOL, "ddlgate: handshake response too large");
                 return;
             }
             p = evbuffer_pullup(in, (ev_ssize_t)len + PKT_HDR_LEN) + PKT_HDR_LEN;
             on_hello(s, p, len, seq);
-            goto out; /* the response waits for the backend leg */
+            return; /* the response waits for the backend leg */
         case SESS_AUTH:
             if (evbuffer_get_length(in) < (size_t)len + PKT_HDR_LEN)
-                goto out;
+                return;
             sess_relay_packet(s, in, server_out(s), len, 0, false);
             break;
         case SESS_IDLE:
             if (!on_command(s, len, seq))
-                goto out;
+                return;
             break;
         case SESS_COMMAND:
             if (s->resp != RESP_AUTH)
-                goto out; /* pipelined: waits for the current response */
+                return; /* pipelined: waits for the current response */
             /* COM_CHANGE_USER: the client's auth answers go to the server */
             if (evbuffer_get_length(in) < (size_t)len + PKT_HDR_LEN)
-                goto out;
+                return;
             sess_relay_packet(s, in, server_out(s), len, 0, false);
             s->cseq_next = (uint8_t)(seq + 1); /* the server answers after it */
             break;
@@ -627,12 +621,30 @@ void client_process(struct session *s)
                 session_set_state(s, SESS_COMMAND);
             break;
         default:
-            goto out; /* handshake in progress or statement held */
+            return; /* handshake in progress or statement held */
         }
     }
-out:
-    if (s->state == SESS_CLOSING)
+}
+
+void client_process(struct session *s)
+{
+    if (s->state == SESS_CLOSING || !s->cbev)
         return;
+    /* a compressed leg is decoded a packet at a time, between consumptions,
+     * so that what waits decoded stays bounded (sess_client_decode) */
+    for (;;) {
+        client_consume(s);
+        if (s->state == SESS_CLOSING)
+            return;
+        int r = sess_client_decode(s);
+        if (r < 0) {
+            s->worker->stats.protocol_errors++;
+            session_close(s, DGE_PROTOCOL, "ddlgate: malformed compressed packet");
+            return;
+        }
+        if (r == 0)
+            break;
+    }
     sess_flush_client(s);
     sess_push(s);
     sess_backpressure(s);

@@ -232,19 +232,24 @@ static void queue_tick_cb(evutil_socket_t fd, short what, void *arg)
  * TRIM_MIN_DROP sessions (about 5 KiB each) since the last trim and has
  * stopped falling: trimming while sessions are still closing would leave
  * the last ones' memory behind (a halving rule once left 2.3 MiB in one
- * worker's arena). */
+ * worker's arena).  Sessions of a burst can close in waves on a loaded
+ * machine: after a burst's trim, a further stable low is trimmed too, else
+ * a last wave of fewer than TRIM_MIN_DROP would stay behind untrimmed. */
 #define TRIM_MIN_DROP 64
 static void trim_after_burst(void)
 {
-    static int high, last;
+    static int high, last, trimmed_at = -1;
     int now = workers_sessions_total();
 
     if (now > high)
         high = now;
-    if (high - now >= TRIM_MIN_DROP && now >= last) {
+    bool stable = now >= last;
+    bool straggler = trimmed_at >= 0 && now < trimmed_at;
+    if (stable && (high - now >= TRIM_MIN_DROP || straggler)) {
         malloc_trim(0);
         log_debug("malloc_trim after %d sessions closed (%d open)", high - now, now);
         high = now;
+        trimmed_at = now;
     }
     last = now;
 }
@@ -293,6 +298,11 @@ static int run(void)
     const struct conf *rc = conf_acquire();
 
     evmem_install(); /* before libevent allocates anything */
+    /* A fixed threshold: buffers of big statements and packets (a 1 MiB
+     * INSERT pulled up whole) are mapped and unmapped.  glibc's default
+     * raises the threshold to the largest block freed, after which such
+     * buffers come from the heap and stay there after their session. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
     main_base = event_base_new();

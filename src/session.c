@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -288,6 +289,34 @@ void sess_send_err(struct session *s, uint8_t seq, int code, const char *msg)
         sess_log(s, LOG_ERROR, "cannot queue error packet");
     pkt_w_free(&w);
     sess_flush_client(s);
+}
+
+/* One write of what `out` holds.  A single chain (the usual answer or
+ * query) goes out with send(), which skips the file layer writev() takes;
+ * errors are left for the write event, which reports them. */
+#define SESS_WRITE_IOV 64
+static void leg_write(struct evbuffer *out, evutil_socket_t fd)
+{
+    struct evbuffer_iovec v[SESS_WRITE_IOV];
+    int n = evbuffer_peek(out, -1, NULL, v, SESS_WRITE_IOV);
+    ssize_t r;
+
+    if (n <= 0)
+        return;
+    if (n == 1) {
+        r = send(fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL);
+    } else {
+        struct iovec iov[SESS_WRITE_IOV];
+        if (n > SESS_WRITE_IOV)
+            n = SESS_WRITE_IOV;
+        for (int i = 0; i < n; i++) {
+            iov[i].iov_base = v[i].iov_base;
+            iov[i].iov_len = v[i].iov_len;
+        }
+        r = writev(fd, iov, n);
+    }
+    if (r > 0)
+        evbuffer_drain(out, (size_t)r);
 }
 
 static void push_leg(struct bufferevent *bev);
@@ -566,18 +595,97 @@ void sess_server_command_start(struct session *s)
     s->sseq_next = 0;
 }
 
-/* Decompress what the client sent into s->cin.  False on corrupt input. */
-bool sess_client_decompress(struct session *s)
+/* What waits to reach the backend: staged plain bytes and the leg's output. */
+static size_t server_pending(const struct session *s)
+{
+    if (!s->sbev)
+        return 0;
+    size_t n = evbuffer_get_length(bufferevent_get_output(s->sbev));
+    return s->backend_compress ? n + evbuffer_get_length(s->sout) : n;
+}
+
+/* How much client input may wait for ddlgate.  Like the backend's output,
+ * it is capped: a client that pipelines commands behind a slow one, or
+ * sends compressed packets that inflate a thousandfold, is not read (or
+ * decoded) further once SESS_HIGH_WATER waits, or the whole command at the
+ * front when ddlgate must see it whole and it is bigger.  A command of
+ * several 16 MiB frames is bounded by its own size limit (command_size). */
+static size_t client_input_cap(const struct session *s)
+{
+    uint8_t h[PKT_HDR_LEN];
+
+    if (s->c2s_left || evbuffer_copyout(s->cin, h, sizeof(h)) != (ev_ssize_t)sizeof(h))
+        return SESS_HIGH_WATER;
+    size_t len = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
+    if (len == PKT_MAX_PAYLOAD)
+        return SIZE_MAX;
+    return len + PKT_HDR_LEN > SESS_HIGH_WATER ? len + PKT_HDR_LEN : SESS_HIGH_WATER;
+}
+
+static size_t compressed_packet_size(struct evbuffer *raw)
+{
+    uint8_t h[3];
+
+    if (evbuffer_copyout(raw, h, sizeof(h)) != (ev_ssize_t)sizeof(h))
+        return 0;
+    return CMP_HDR_LEN + ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16);
+}
+
+/* Compressed client bytes read but not decoded are capped too: at
+ * SESS_HIGH_WATER, or the whole compressed packet at the front (up to
+ * 16 MiB), which must be read entirely before it can be decoded. */
+static bool client_raw_full(const struct session *s)
+{
+    if (!s->client_compress || !s->cbev)
+        return false;
+    struct evbuffer *raw = bufferevent_get_input(s->cbev);
+    size_t have = evbuffer_get_length(raw), need = compressed_packet_size(raw);
+    return have >= SESS_HIGH_WATER && have >= need;
+}
+
+/* May one more compressed packet of the client's be decoded now?  The same
+ * condition gates sess_client_kick(), so a kick always makes progress. */
+static bool client_may_decode(const struct session *s)
+{
+    return s->client_compress && s->cbev && evbuffer_get_length(s->cin) < client_input_cap(s) &&
+           server_pending(s) <= SESS_HIGH_WATER;
+}
+
+int sess_client_decode(struct session *s)
 {
     char err[128];
 
-    if (!s->client_compress)
-        return true;
-    if (cmp_decode(&s->ccmp, bufferevent_get_input(s->cbev), s->cin, 0, err, sizeof(err)) < 0) {
+    if (!client_may_decode(s) || evbuffer_get_length(bufferevent_get_input(s->cbev)) == 0)
+        return 0;
+    int n = cmp_decode(&s->ccmp, bufferevent_get_input(s->cbev), s->cin, 1, err, sizeof(err));
+    if (n < 0) {
         sess_log(s, LOG_WARN, "bad compressed packet: %s", err);
-        return false;
+        return -1;
     }
-    return true;
+    return n > 0;
+}
+
+/* Compressed client bytes already read may be all that is left: no read
+ * event would come for them. */
+static void sess_client_kick(struct session *s)
+{
+    if (!client_may_decode(s))
+        return;
+    struct evbuffer *raw = bufferevent_get_input(s->cbev);
+    size_t need = compressed_packet_size(raw);
+    if (need == 0 || evbuffer_get_length(raw) < need)
+        return;
+    if (s->crev)
+        event_active(s->crev, EV_READ, 0); /* runs from the loop, not nested */
+    else
+        bufferevent_trigger(s->cbev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+bool sess_client_has_input(const struct session *s)
+{
+    return evbuffer_get_length(s->cin) > 0 ||
+           (s->client_compress && s->cbev &&
+            evbuffer_get_length(bufferevent_get_input(s->cbev)) > 0);
 }
 
 /* ---- writing -------------------------------------------------------------------- */
@@ -597,7 +705,7 @@ static void push_leg(struct bufferevent *bev)
     /* a socket bufferevent freezes the front of its output so that only it
      * drains it; it unfreezes around its own writes, and so do we */
     evbuffer_unfreeze(out, 1);
-    evbuffer_write(out, bufferevent_getfd(bev));
+    leg_write(out, bufferevent_getfd(bev));
     evbuffer_freeze(out, 1);
     if (evbuffer_get_length(out) > 0)
         bufferevent_enable(bev, EV_WRITE);
@@ -625,16 +733,16 @@ void sess_push(struct session *s)
  * peer's write callback once its output fell below the low watermark. */
 void sess_backpressure(struct session *s)
 {
-    if (s->sbev && s->cbev) {
+    if (!s->cbev)
+        return;
+    size_t spending = server_pending(s);
+    /* the client leg also stops while ddlgate does not take its input in */
+    bool cin_full = evbuffer_get_length(s->cin) >= client_input_cap(s) || client_raw_full(s);
+    if (s->sbev) {
         size_t cpending = evbuffer_get_length(bufferevent_get_output(s->cbev));
-        size_t spending = evbuffer_get_length(bufferevent_get_output(s->sbev));
         if (cpending > SESS_HIGH_WATER && !s->spaused) {
             sess_leg_read(s, s->sbev, false);
             s->spaused = true;
-        }
-        if (spending > SESS_HIGH_WATER && !s->cpaused) {
-            sess_leg_read(s, s->cbev, false);
-            s->cpaused = true;
         }
         /* a direct write may already have drained what paused a leg */
         if (s->spaused && cpending <= SESS_LOW_WATER) {
@@ -642,11 +750,16 @@ void sess_backpressure(struct session *s)
             sess_leg_read(s, s->sbev, true);
             sess_backend_kick(s);
         }
-        if (s->cpaused && spending <= SESS_LOW_WATER) {
-            s->cpaused = false;
-            sess_leg_read(s, s->cbev, true);
-        }
     }
+    if ((spending > SESS_HIGH_WATER || cin_full) && !s->cpaused) {
+        sess_leg_read(s, s->cbev, false);
+        s->cpaused = true;
+    }
+    if (s->cpaused && spending <= SESS_LOW_WATER && !cin_full) {
+        s->cpaused = false;
+        sess_leg_read(s, s->cbev, true);
+    }
+    sess_client_kick(s);
 }
 
 /* ---- direct reads --------------------------------------------------------------- */
@@ -681,7 +794,8 @@ static ssize_t leg_fill(struct evbuffer *in, evutil_socket_t fd)
             iov[i].iov_len = v[i].iov_len;
             room += v[i].iov_len;
         }
-        ssize_t r = readv(fd, iov, nv);
+        /* recv() for the usual single free region: no file-layer detour */
+        ssize_t r = nv == 1 ? recv(fd, iov[0].iov_base, iov[0].iov_len, 0) : readv(fd, iov, nv);
         if (r <= 0) {
             evbuffer_commit_space(in, v, 0);
             if (r == 0)
@@ -722,8 +836,9 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg, bool clien
     evbuffer_unfreeze(in, 0);
     ssize_t r = leg_fill(in, fd);
     evbuffer_freeze(in, 0);
-    if (r == -2 && !client && s->backend_compress && evbuffer_get_length(in) > 0)
-        r = 1; /* woken to decode what was read before (sess_backpressure) */
+    if (r == -2 && (client ? s->client_compress : s->backend_compress) &&
+        evbuffer_get_length(in) > 0)
+        r = 1; /* woken to decode what was read before (a kick) */
     if (r == -2)
         return;
     if (r > 0) {

@@ -45,7 +45,11 @@ bool sess_backend_tls_start(struct session *s, enum tls_mode mode, const char *h
 void sess_tls_error(struct bufferevent *bev, char *buf, size_t len);
 
 bool sess_client_compress_start(struct session *s, enum cmp_algo algo, int level);
-bool sess_client_decompress(struct session *s);
+/* Decode one more compressed packet of the client's into s->cin when the
+ * input cap and the backend's backlog allow: 1 decoded, 0 not now, -1 corrupt. */
+int sess_client_decode(struct session *s);
+/* Is client input waiting (plain, or compressed not yet decoded)? */
+bool sess_client_has_input(const struct session *s);
 /* Backend leg compression (backend.compression), after the auth OK: from
  * then on s->sin / s->sout are plain staging buffers around the codec. */
 bool sess_backend_compress_start(struct session *s);

@@ -31,10 +31,12 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 
 HOST = "127.0.0.1"
 CLIENT_CAPS = (0x00000001 | 0x00000004 | 0x00000008 | 0x00000200 | 0x00002000 | 0x00008000
                | 0x00020000 | 0x00080000)
+CLIENT_COMPRESS = 0x00000020
 RESULTS = {"passed": 0, "failed": 0}
 # FAULTS_NO_QUIT=1: clients close without COM_QUIT (by default half of them
 # end with COM_QUIT, as most drivers do; a COM_QUIT once freed the session
@@ -104,12 +106,13 @@ class Conn:
     """A minimal MySQL-protocol client: mysql_native_password, text queries."""
 
     def __init__(self, port, user="app", password="apppass", db="test", timeout=10.0,
-                 handshake=True, tls=None):
+                 handshake=True, tls=None, caps=CLIENT_CAPS):
         """tls: an ssl.SSLContext to upgrade with (SSLRequest) before logging in."""
         self.sock = socket.create_connection((HOST, port), timeout=timeout)
         self.buf = b""
         self.seq = 0
         self.tls = tls
+        self.caps = caps
         if handshake:
             self.greeting = self.read_packet()
             if self.greeting[:1] == b"\xff":  # ddlgate's or the server's refusal
@@ -171,7 +174,7 @@ class Conn:
     def login(self, user, password, db):
         salt = self.salt_of(self.greeting)
         auth = scramble(password, salt)
-        payload = (struct.pack("<IIB", CLIENT_CAPS, 1 << 24, 45) + b"\0" * 23 + user.encode() + b"\0"
+        payload = (struct.pack("<IIB", self.caps, 1 << 24, 45) + b"\0" * 23 + user.encode() + b"\0"
                    + bytes([len(auth)]) + auth + db.encode() + b"\0" + b"mysql_native_password\0")
         self.send_packet(payload, 2 if self.tls is not None else 1)
         for _ in range(4):
@@ -222,6 +225,41 @@ class Conn:
     def query(self, sql):
         self.send_query(sql)
         return self.read_result()
+
+
+class ZConn(Conn):
+    """Conn over the compressed protocol (zlib) once logged in."""
+
+    def __init__(self, port, **kw):
+        self.z = False
+        self.plain = b""
+        super().__init__(port, caps=CLIENT_CAPS | CLIENT_COMPRESS, **kw)
+        self.z = True
+
+    def read_packet(self):
+        if not self.z:
+            return super().read_packet()
+        while len(self.plain) < 4 or len(self.plain) < 4 + (int.from_bytes(self.plain[:3], "little")):
+            h = self.recv_exact(7)
+            body = self.recv_exact(int.from_bytes(h[:3], "little"))
+            ulen = int.from_bytes(h[4:7], "little")
+            self.plain += zlib.decompress(body) if ulen else body
+        n = int.from_bytes(self.plain[:3], "little")
+        self.seq = (self.plain[3] + 1) & 0xff
+        out, self.plain = self.plain[4:4 + n], self.plain[4 + n:]
+        return out
+
+    @staticmethod
+    def frame(payload):
+        """One command as one compressed packet (both sequence ids 0)."""
+        plain = struct.pack("<I", len(payload))[:3] + b"\0" + payload
+        body = zlib.compress(plain)
+        return struct.pack("<I", len(body))[:3] + b"\0" + struct.pack("<I", len(plain))[:3] + body
+
+    def send_packet(self, payload, seq=None):
+        if not self.z:
+            return super().send_packet(payload, seq)
+        self.sock.sendall(self.frame(payload))
 
 
 # ---- the ddlgate and sandbox under test -------------------------------------------------
@@ -413,6 +451,51 @@ def case_stops_reading(env):
           during - before < 16 * 1024,
           "RSS grew %d KiB with a stalled reader" % (during - before),
           "RSS %d -> %d KiB" % (before, during))
+
+
+def pipelined_flood(env, c, wire):
+    """Behind a 2-second statement, the client pipelines 40 statements of 1 MiB
+    each (`wire`: their bytes as sent).  ddlgate must stop taking them in
+    once a bounded amount waits, not buffer (or inflate) all 40 MiB; then
+    every answer must arrive, in order."""
+    before = env.rss_kb()
+    c.send_query("SELECT SLEEP(2)")
+    sender = threading.Thread(target=lambda: c.sock.sendall(wire), daemon=True)
+    sender.start()
+    time.sleep(1.5)
+    during = env.rss_kb()
+    answers = [c.read_result()]
+    answers += [c.read_result() for _ in range(40)]
+    sender.join(10)
+    return before, during, answers
+
+
+def flood_statements():
+    return [b"\x03SELECT 1 /*" + bytes([65 + i % 26]) * (1 << 20) + b"*/" for i in range(40)]
+
+
+def case_pipelined_flood(env):
+    c = Conn(env.port, timeout=30)
+    wire = b"".join(struct.pack("<I", len(p))[:3] + b"\0" + p for p in flood_statements())
+    before, during, answers = pipelined_flood(env, c, wire)
+    c.close()
+    check("a client pipelining 40 MiB behind a slow statement is read no further than a bounded"
+          " amount, and every answer arrives",
+          during - before < 8 * 1024 and answers == [1] * 41,
+          "RSS %d -> %d KiB, answers %s" % (before, during, answers[:5]),
+          "RSS %d -> %d KiB, 41 answers" % (before, during))
+
+
+def case_compressed_flood(env):
+    c = ZConn(env.port, timeout=30)
+    wire = b"".join(ZConn.frame(p) for p in flood_statements())  # ~40 KiB inflating to 40 MiB
+    before, during, answers = pipelined_flood(env, c, wire)
+    c.close()
+    check("compressed: 40 KiB that inflate to 40 MiB of pipelined statements are decoded only as"
+          " far as a bounded amount, and every answer arrives",
+          during - before < 8 * 1024 and answers == [1] * 41,
+          "RSS %d -> %d KiB (wire %d bytes), answers %s" % (before, during, len(wire), answers[:5]),
+          "RSS %d -> %d KiB, wire %d bytes, 41 answers" % (before, during, len(wire)))
 
 
 def burst(env, n=1000):
@@ -839,6 +922,10 @@ def main():
     client_cases = [("garbage", case_garbage), ("truncated", case_truncated),
                     ("16MiB", case_huge_never_arrives), ("stops-reading", case_stops_reading),
                     ("1000-conns", lambda e: case_thousand(e, baseline_conns + 1)),
+                    # after the bursts, whose residue is measured against the heap
+                    # the cases before left (big statements fragment it)
+                    ("pipelined-flood", case_pipelined_flood),
+                    ("compressed-flood", case_compressed_flood),
                     ("slow-loris", lambda e: case_slowloris(e, baseline_conns + 1))]
     for name, fn in client_cases:
         w = Watcher(env)
