@@ -639,8 +639,8 @@ static bool client_raw_full(const struct session *s)
     if (!s->client_compress || !s->cbev)
         return false;
     struct evbuffer *raw = bufferevent_get_input(s->cbev);
-    size_t have = evbuffer_get_length(raw), need = compressed_packet_size(raw);
-    return have >= SESS_HIGH_WATER && have >= need;
+    size_t have = evbuffer_get_length(raw);
+    return have >= SESS_HIGH_WATER && have >= compressed_packet_size(raw);
 }
 
 /* May one more compressed packet of the client's be decoded now?  The same
@@ -737,7 +737,9 @@ void sess_backpressure(struct session *s)
         return;
     size_t spending = server_pending(s);
     /* the client leg also stops while ddlgate does not take its input in */
-    bool cin_full = evbuffer_get_length(s->cin) >= client_input_cap(s) || client_raw_full(s);
+    size_t cin_len = evbuffer_get_length(s->cin); /* the cap is never below SESS_HIGH_WATER */
+    bool cin_full =
+        (cin_len >= SESS_HIGH_WATER && cin_len >= client_input_cap(s)) || client_raw_full(s);
     if (s->sbev) {
         size_t cpending = evbuffer_get_length(bufferevent_get_output(s->cbev));
         if (cpending > SESS_HIGH_WATER && !s->spaused) {

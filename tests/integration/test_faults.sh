@@ -67,7 +67,7 @@ wait_listen() {
 }
 COMMON=(--backend "127.0.0.1:$MARIADB_PORT" --admin off
     --set ddlgate.handshake_timeout_ms=1000 --set backend.connect_timeout_ms=2000
-    --set ddlgate.workers=2 --log-level warn)
+    --set ddlgate.workers=2 --log-level "${FAULTS_LOG_LEVEL:-warn}")
 DG_PORT=$(free_port)
 "$DDLGATE_BIN" --listen "127.0.0.1:$DG_PORT" "${COMMON[@]}" --set backend.tls=disabled \
     > "$WORK/ddlgate.log" 2>&1 &
