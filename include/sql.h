@@ -380,8 +380,11 @@ struct sql_stmt {
     enum sql_kind kind;
     enum sql_ddl_kind ddl;
     enum sql_txn_kind txn;
-    struct sql_span span;     /* the statement within the text, no ';' */
-    uint64_t digest;          /* normalized-token hash: literals -> ?, case-folded */
+    struct sql_span span; /* the statement within the text, no ';' */
+    /* normalized-token hash: literals -> ?, case-folded.  Computed on
+     * demand (most statements never need it): read it through
+     * sql_stmt_digest(); the field holds it only when digest_valid. */
+    uint64_t digest;
     bool parsed;              /* false: kind from the leading keyword only */
     const char *parse_error;  /* static message when !parsed, else NULL */
     unsigned comment_version; /* DDL came from /x!NNNNN x/, 0 otherwise */
@@ -419,6 +422,12 @@ struct sql_stmt {
     /* Appended for DG081 (UPDATE/DELETE): OR, XOR or || joins the top-level
      * conditions of the statement's own WHERE (then no column is pinned). */
     bool where_or;
+    /* Appended for the on-demand digest: the first token's offset (span.off
+     * is the opening of an executable comment when the statement starts in
+     * one) and whether that token lay inside an executable comment. */
+    uint32_t digest_from;
+    bool digest_exec;
+    bool digest_valid; /* digest holds the value */
 };
 
 /* ---- a parsed query (one COM_QUERY may carry several statements) -------- */
@@ -451,6 +460,17 @@ void sql_script_free(struct sql_script *s);
  * parse_error set.  Returns false only on memory exhaustion. */
 bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
                struct sql_script *out);
+
+/* The digest of st, a statement sql_parse(opts, text, len) produced: the
+ * same opts (server version, ANSI_QUOTES, NO_BACKSLASH_ESCAPES) and text
+ * must be passed.  Returns st->digest when digest_valid, else re-lexes the
+ * statement's own tokens (a few hundred ns for a typical statement).  The
+ * value is stable across versions: approvals are stored by it. */
+uint64_t sql_stmt_digest(const struct sql_parse_opts *opts, const char *text, size_t len,
+                         const struct sql_stmt *st);
+/* The same, stored in st->digest (digest_valid set) for later readers. */
+uint64_t sql_stmt_digest_fill(const struct sql_parse_opts *opts, const char *text, size_t len,
+                              struct sql_stmt *st);
 
 const char *sql_kind_name(enum sql_kind k);
 const char *sql_ddl_name(enum sql_ddl_kind k);

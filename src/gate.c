@@ -199,13 +199,9 @@ static void gate_stmt(struct gate_ctx *c, const struct sql_stmt *st, struct gate
     gate_target(c);
     if (st->kind == SQL_KIND_EMPTY)
         return;
-    if (st->kind == SQL_KIND_DDL || st->ddl != SQL_DDL_NONE) {
-        if (gate_needs_mdl(st, &c->opts->server))
-            v->needs_mdl = true;
-        v->digest = st->digest;
-    } else if (v->digest == 0) {
-        v->digest = st->digest;
-    }
+    if ((st->kind == SQL_KIND_DDL || st->ddl != SQL_DDL_NONE) &&
+        gate_needs_mdl(st, &c->opts->server))
+        v->needs_mdl = true;
     if (gate_rules_osc(c))
         return;
     if (!st->parsed) {
@@ -297,7 +293,7 @@ static void gate_message(struct gate_ctx *c, const struct gate_fire *f, struct g
 
 static void gate_approval(struct gate_ctx *c, const struct gate_fire *f, struct gate_verdict *v)
 {
-    uint64_t digest = f->stmt ? f->stmt->digest : v->digest;
+    uint64_t digest = f->stmt ? sql_stmt_digest(c->opts, c->text, c->len, f->stmt) : v->digest;
     if (approval_consume(digest)) {
         v->action = v->rewritten ? GATE_REWRITE : GATE_WARN;
         snprintf(v->note, sizeof v->note, "approved: DG%03u held digest %016llx", f->id,
@@ -384,6 +380,32 @@ static void gate_finish(struct gate_ctx *c, struct gate_verdict *v)
     }
 }
 
+/* The verdict's digest: the last DDL statement's, else the first
+ * statement's.  Digests are made on demand (sql_stmt_digest()), so only
+ * for the verdicts that are logged or recorded: a rule fired, a DDL, or a
+ * statement the parser could not read.  A plain pass leaves it 0. */
+static void gate_digest(const struct gate_ctx *c, struct sql_script *script, struct gate_verdict *v)
+{
+    struct sql_stmt *own = NULL;
+    bool need = c->nfired > 0;
+    for (int i = 0; i < script->nstmts; i++) {
+        struct sql_stmt *st = &script->stmts[i];
+        if (st->kind == SQL_KIND_EMPTY)
+            continue;
+        bool ddl = st->kind == SQL_KIND_DDL || st->ddl != SQL_DDL_NONE;
+        if (ddl || !own)
+            own = st;
+        need = need || ddl || !st->parsed;
+    }
+    if (!need || !own)
+        return;
+    /* stored, so gate_approval() and later readers do not lex again */
+    for (int i = 0; i < script->nstmts; i++)
+        if (script->stmts[i].kind != SQL_KIND_EMPTY)
+            sql_stmt_digest_fill(c->opts, c->text, c->len, &script->stmts[i]);
+    v->digest = own->digest;
+}
+
 void gate_check(const struct sql_parse_opts *opts, const struct gate_session *sess,
                 const struct gate_tables *tables, const char *text, size_t len,
                 struct sql_script *script, struct gate_verdict *out)
@@ -425,5 +447,6 @@ void gate_check(const struct sql_parse_opts *opts, const struct gate_session *se
         gate_fire(&c, 901, "DDL inside /*!%u ... */ that this server ignores (statement is empty)",
                   cv);
     gate_rewrite_apply(&c, script, out);
+    gate_digest(&c, script, out);
     gate_finish(&c, out);
 }

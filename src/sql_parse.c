@@ -630,6 +630,39 @@ static uint64_t dg_finish(struct sqlp_digest *d)
     return d->h;
 }
 
+/* The statement's tokens are lexed again from its first one, with the
+ * lexer state sql_parse() had there: the same options, and inside an
+ * executable comment when that token was (the comment may have opened in
+ * an earlier statement).  Every token that starts before the span's end
+ * is the statement's: sqlp_collect() stopped at the ';' after it. */
+uint64_t sql_stmt_digest(const struct sql_parse_opts *opts, const char *text, size_t len,
+                         const struct sql_stmt *st)
+{
+    static const struct sql_parse_opts defaults;
+    if (st->digest_valid)
+        return st->digest;
+    struct lex lx;
+    lex_init(&lx, text ? text : "", text ? len : 0, opts ? opts : &defaults);
+    uint32_t end = st->span.off + st->span.len;
+    struct sqlp_digest d = {DG_SEED, false, false, 0};
+    struct lex_tok t;
+    if (st->digest_from > lx.len || end > lx.len)
+        return dg_finish(&d); /* not this text's statement */
+    lx.pos = st->digest_from;
+    lx.in_exec = st->digest_exec;
+    while (lex_next(&lx, &t) && t.off < end)
+        dg_token(&d, lx.s, lx.len, &t);
+    return dg_finish(&d);
+}
+
+uint64_t sql_stmt_digest_fill(const struct sql_parse_opts *opts, const char *text, size_t len,
+                              struct sql_stmt *st)
+{
+    st->digest = sql_stmt_digest(opts, text, len, st);
+    st->digest_valid = true;
+    return st->digest;
+}
+
 /* ---- dispatch --------------------------------------------------------------- */
 
 static bool sqlp_txn(struct sqlp *p, enum lex_kw lead)
@@ -734,6 +767,24 @@ static inline bool sqlp_compound_lead(const char *text, const struct lex_tok *t)
            sqlp_is_word(t, text, "REPEAT");
 }
 
+/* A block label, `lbl:` (or `` `lbl`: ``), before BEGIN NOT ATOMIC, LOOP,
+ * WHILE, REPEAT or FOR. */
+static inline bool sqlp_label_at(const struct lex_tok *t)
+{
+    return ((t[0].type == LEX_IDENT && t[0].kw == KW_NONE) || t[0].type == LEX_QIDENT) &&
+           t[1].type == LEX_OP && t[1].op == ':';
+}
+
+/* Does a compound statement open at t (after its label, if any)?  FOR is
+ * MariaDB's cursor/range loop: as a statement's first word it is nothing
+ * else. */
+static inline bool sqlp_compound_open(const char *text, const struct lex_tok *t)
+{
+    return sqlp_compound_lead(text, t) || (t[0].type == LEX_IDENT && t[0].kw == KW_FOR) ||
+           (t[0].type == LEX_IDENT && t[0].kw == KW_BEGIN && t[1].type == LEX_IDENT &&
+            t[1].kw == KW_NOT);
+}
+
 /* Does a statement inside this compound statement start at token k?  After
  * ';' and the words that open a statement list. */
 static bool sqlp_inner_start(const struct sqlp *p, int k)
@@ -836,6 +887,10 @@ static bool sqlp_dispatch(struct sqlp *p)
     if (t->type == LEX_OP && t->op == '(') {
         st->kind = SQL_KIND_SELECT;
         return sqlp_query(p);
+    }
+    if (t->type == LEX_QIDENT && sqlp_label_at(t) && sqlp_compound_open(p->text, t + 2)) {
+        p->i += 2;
+        return sqlp_compound_body(p);
     }
     if (t->type != LEX_IDENT) {
         st->kind = SQL_KIND_OTHER;
@@ -946,6 +1001,12 @@ static bool sqlp_dispatch(struct sqlp *p)
     };
     if (sqlp_compound_lead(p->text, t))
         return sqlp_compound_body(p);
+    if (t->kw == KW_FOR)
+        return sqlp_compound_body(p);
+    if (sqlp_label_at(t) && sqlp_compound_open(p->text, t + 2)) {
+        p->i += 2; /* the label: the block is judged like an unlabelled one */
+        return sqlp_compound_body(p);
+    }
     st->kind = SQL_KIND_OTHER;
     for (size_t k = 0; k < sizeof(other_words) / sizeof(other_words[0]); k++) {
         if (sqlp_is_word(t, p->text, other_words[k])) {
@@ -959,7 +1020,7 @@ static bool sqlp_dispatch(struct sqlp *p)
 /* ---- one statement ------------------------------------------------------------ */
 
 struct sqlp_split {
-    struct sqlp_digest dg; /* fed as tokens arrive */
+    int nparams; /* '?' placeholders */
     unsigned comment_version;
     bool osc_marker;
     uint32_t start;  /* offset where the statement text begins */
@@ -1029,7 +1090,29 @@ static void sqlp_compound_step(struct sqlp_compound *c, const char *text,
                                const struct lex_tok *toks, int n)
 {
     const struct lex_tok *t = &toks[n - 1];
-    if (n == 1 && sqlp_compound_lead(text, t)) {
+    if (n <= 2 &&
+        ((t->type == LEX_IDENT && t->kw == KW_NONE) || t->type == LEX_QIDENT ||
+         (n == 2 && t->type == LEX_OP && t->op == ':')) &&
+        !(n == 1 && sqlp_compound_lead(text, t))) {
+        /* maybe a block label: decided by what follows `lbl:` */
+        if (n == 2 && !(t->type == LEX_OP && t->op == ':'))
+            c->decided = true;
+        return;
+    }
+    if (n >= 3 && n <= 4 && sqlp_label_at(toks)) {
+        const struct lex_tok *b = &toks[2];
+        if (n == 3 && b->type == LEX_IDENT && b->kw == KW_BEGIN)
+            return; /* BEGIN NOT ATOMIC, or not a compound statement */
+        c->decided = true;
+        if ((n == 3 &&
+             (sqlp_compound_lead(text, b) || (b->type == LEX_IDENT && b->kw == KW_FOR))) ||
+            (n == 4 && b->kw == KW_BEGIN && t->type == LEX_IDENT && t->kw == KW_NOT)) {
+            c->active = true;
+            c->depth = 1;
+        }
+        return;
+    }
+    if (n == 1 && (sqlp_compound_lead(text, t) || (t->type == LEX_IDENT && t->kw == KW_FOR))) {
         /* MariaDB runs IF/CASE/LOOP/REPEAT/WHILE as one compound statement
          * outside stored programs too: one statement to its END (the
          * counting below never closes it: END IF/LOOP/... are not counted) */
@@ -1053,35 +1136,41 @@ static void sqlp_compound_step(struct sqlp_compound *c, const char *text,
     }
 }
 
-static bool sqlp_end_closer_word(const char *text, const struct lex_tok *t)
+/* Does a statement start after token b (inside a compound statement)?
+ * After ';', a block label's ':' and the words that open a statement list. */
+static bool sqlp_stmt_starts_after(const char *text, const struct lex_tok *b)
 {
-    return t->type == LEX_IDENT &&
-           (t->kw == KW_IF || sqlp_is_word(t, text, "LOOP") || sqlp_is_word(t, text, "WHILE") ||
-            sqlp_is_word(t, text, "REPEAT"));
+    if (b->type == LEX_OP)
+        return b->op == ';' || b->op == ':';
+    return b->type == LEX_IDENT &&
+           (b->kw == KW_THEN || b->kw == KW_ELSE || b->kw == KW_DO || b->kw == KW_ATOMIC ||
+            b->kw == KW_BEGIN || sqlp_is_word(b, text, "LOOP") || sqlp_is_word(b, text, "REPEAT"));
 }
 
-/* Called for each token in a compound statement before it is appended:
- * resolves a pending END, then counts openers. */
+/* Called for each token in a compound statement before it is appended
+ * (prev: the token before it).  BEGIN, CASE, and IF/LOOP/WHILE/REPEAT/FOR
+ * where a statement starts open a level; END closes one, and the word
+ * after it (END IF, END LOOP, END CASE ...) opens nothing. */
 static void sqlp_compound_token(struct sqlp_compound *c, const char *text, const struct lex_tok *t,
-                                bool first)
+                                const struct lex_tok *prev)
 {
     if (!c->active)
         return;
-    bool counted_case = false;
     if (c->pending_end) {
         c->pending_end = false;
-        if (!sqlp_end_closer_word(text, t)) {
-            if (c->depth > 0)
-                c->depth--;
-            counted_case = t->type == LEX_IDENT && t->kw == KW_CASE; /* END CASE */
-        }
+        if (c->depth > 0)
+            c->depth--;
+        return; /* the closer word, a label, ';' ... */
     }
     if (t->type != LEX_IDENT)
         return;
-    if ((t->kw == KW_BEGIN && !first) || (t->kw == KW_CASE && !counted_case))
-        c->depth++;
-    else if (t->kw == KW_END)
+    if (t->kw == KW_END)
         c->pending_end = true;
+    else if ((t->kw == KW_BEGIN && prev) || t->kw == KW_CASE)
+        c->depth++;
+    else if (prev && sqlp_stmt_starts_after(text, prev) &&
+             (sqlp_compound_lead(text, t) || t->kw == KW_FOR))
+        c->depth++;
 }
 
 struct sqlp_tokbuf {
@@ -1233,31 +1322,21 @@ static inline uint64_t sw_not_digit(uint64_t v)
     return ~(sw_in_range(v & ~SW_HIGH, '0', '9') & ~v) & SW_HIGH;
 }
 
-/* Digest state of a fast run in one register: DGS_Q after a literal,
- * DGS_QCOMMA when a comma after it is held back ("?, ?" stays one '?'). */
-enum sqlp_dg_state {
-    DGS_NONE = 0,
-    DGS_Q = 1,
-    DGS_QCOMMA = 2,
-};
-
 /* The second 64-bit word of a struct lex_tok (little-endian layout, checked
  * in sqlp_fast_run()): kw, op, type, flags 0. */
 #define SQLP_TOKW1(kw, op, type) ((uint64_t)(kw) | (uint64_t)(op) << 16 | (uint64_t)(type) << 32)
 
 /* The common run of a statement's tokens: plain words, one-byte
  * punctuation, qualifier dots and integers, lexed straight into the token
- * array and digested in one loop with the scanner state in registers (the
- * same tokens and digest steps as lex_next() + dg_token()); also plain
- * 'strings'.  Stops before any other token (escapes, comments, ';', an
+ * array in one loop with the scanner state in registers (the same tokens
+ * as lex_next()); also plain 'strings'.  Stops before any other token (escapes, comments, ';', an
  * operator that may be longer ...),
  * which the caller takes through lex_next(), or when `room` is used up.
  * Only called outside executable comments.  Returns the tokens added.
- * Not inlined: on its own it keeps the digest and the cursor in registers
- * (inside sql_parse() they were spilled, and the digest's multiply chain
- * waited on the stack). */
-static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room,
-                                                   struct sqlp_digest *d)
+ * Not inlined: on its own it keeps the cursor in registers (inside
+ * sql_parse() it was spilled).  The digest is not computed here: it is
+ * made on demand (sql_stmt_digest()) from lex_next()'s tokens. */
+static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_tok *t, int room)
 {
     _Static_assert(sizeof(struct lex_tok) == 16 && offsetof(struct lex_tok, len) == 4 &&
                        offsetof(struct lex_tok, kw) == 8 && offsetof(struct lex_tok, op) == 10 &&
@@ -1267,8 +1346,6 @@ static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_to
     const unsigned char *s = (const unsigned char *)lx->s;
     const uint32_t n = lx->len;
     uint32_t p = lx->pos;
-    uint64_t h = d->h;
-    unsigned q = d->pend_comma ? DGS_QCOMMA : d->last_q ? DGS_Q : DGS_NONE;
     struct lex_tok *tp = t;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     uint32_t wb = p - 64; /* the word window s[wb..wb+64): none yet */
@@ -1289,6 +1366,10 @@ static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_to
             } while ((st = lex_start_table[c = s[p]]) == LEX_ST_SPACE);
         }
         uint32_t e = p + 1;
+        /* 1 when a blank follows the token: skipped with it, from the byte
+         * already at hand, instead of a turn through the loop head (one
+         * blank between tokens is the usual spacing) */
+        uint32_t blank = 0;
         uint64_t w1;
         if (st == LEX_ST_WORD) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -1309,46 +1390,31 @@ static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_to
                 e = lex_word_end(s, e, n);
             /* maybe X'..', N'..', _cs'..': two compares, not a table load
              * behind the byte load (the word's end is on the critical path) */
-            if (e < n && (s[e] == '\'' || s[e] == '"'))
-                break;
+            if (e < n) {
+                unsigned char nb = s[e];
+                if (nb == '\'' || nb == '"')
+                    break;
+                blank = nb == ' ';
+            }
             uint32_t len = e - p;
-            if (q == DGS_QCOMMA)
-                h = dg_mix(h, DG_TAG_OP | ',');
-            q = DGS_NONE;
             enum lex_kw kw;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             if (len <= 8 && n - p >= 8) {
-                /* one load for the keyword probe and the digest (the same
-                 * values lex_kw_find() and dg_word() compute); no keyword
-                 * has one letter (table aliases often do) */
+                /* one load for the keyword probe (the value lex_kw_find()
+                 * computes); no keyword has one letter (table aliases
+                 * often do) */
                 uint64_t raw, m = lex_kw_mask[len];
                 memcpy(&raw, s + p, 8);
-                raw &= m;
-                kw = len == 1 ? KW_NONE : lex_kw_probe(raw | (LEX_KW_FOLD & m), len);
-                if (kw != KW_NONE) {
-                    h = dg_mix(h, DG_TAG_KW | kw);
-                } else {
-                    h = dg_mix(h, DG_TAG_WORD | len);
-                    h = dg_mix(h, dg_lower8(raw));
-                }
+                kw = len == 1 ? KW_NONE : lex_kw_probe((raw | LEX_KW_FOLD) & m, len);
             } else if (len > 8 && len <= 16 && n - p >= 16) { /* customer_id, DUPLICATE */
                 uint64_t raw0, raw1, m = lex_kw_mask[len - 8];
                 memcpy(&raw0, s + p, 8);
                 memcpy(&raw1, s + p + 8, 8);
-                raw1 &= m;
-                kw = lex_kw_probe2(raw0 | LEX_KW_FOLD, raw1 | (LEX_KW_FOLD & m), len);
-                if (kw != KW_NONE) {
-                    h = dg_mix(h, DG_TAG_KW | kw);
-                } else {
-                    h = dg_mix(h, DG_TAG_WORD | len);
-                    h = dg_mix(h, dg_lower8(raw0));
-                    h = dg_mix(h, dg_lower8(raw1));
-                }
+                kw = lex_kw_probe2(raw0 | LEX_KW_FOLD, (raw1 | LEX_KW_FOLD) & m, len);
             } else
 #endif
             {
                 kw = len == 1 ? KW_NONE : lex_kw_find(s + p, len, n - p, p);
-                h = kw != KW_NONE ? dg_mix(h, DG_TAG_KW | kw) : dg_word(h, lx->s, n, p, len);
             }
             w1 = SQLP_TOKW1(kw, 0, LEX_IDENT);
         } else if (st == LEX_ST_PUNCT ||
@@ -1356,14 +1422,6 @@ static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_to
                                          (tp > t ? tp[-1].type : lx->prev_type) == LEX_IDENT ||
                                          (tp > t ? tp[-1].type : lx->prev_type) == LEX_QIDENT))) {
             w1 = SQLP_TOKW1(KW_NONE, c, LEX_OP);
-            if (c == ',' && q == DGS_Q) {
-                q = DGS_QCOMMA; /* "?, ?": held back */
-            } else {
-                if (q == DGS_QCOMMA)
-                    h = dg_mix(h, DG_TAG_OP | ',');
-                q = DGS_NONE;
-                h = dg_mix(h, DG_TAG_OP | c);
-            }
         } else if (st == LEX_ST_DIGIT || st == LEX_ST_SQUOTE) {
             if (st == LEX_ST_DIGIT) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -1386,12 +1444,6 @@ static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_to
                 e++;
                 w1 = SQLP_TOKW1(KW_NONE, 0, LEX_STRING);
             }
-            if (q == DGS_QCOMMA) {
-                q = DGS_Q; /* the run stays one '?' */
-            } else {
-                h = dg_mix(h, DG_TAG_Q);
-                q = DGS_Q;
-            }
         } else {
             break;
         }
@@ -1407,32 +1459,24 @@ static __attribute__((noinline)) int sqlp_fast_run(struct lex *lx, struct lex_to
         tp->flags = 0;
 #endif
         tp++;
-        p = e;
+        p = e + blank;
     }
 done:
     lx->pos = p;
     if (tp > t)
         lx->prev_type = tp[-1].type;
-    d->h = h;
-    d->last_q = q != DGS_NONE;
-    d->pend_comma = q == DGS_QCOMMA;
     return (int)(tp - t);
 }
 
-/* Lex one statement into buf and digest it on the way; returns false at end of text with no tokens. */
+/* Lex one statement into buf; returns false at end of text with no tokens. */
 static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *buf,
                          struct sqlp_split *sp, bool *oom)
 {
-    size_t text_len = lx->len;
     struct sqlp_compound comp = {0};
     uint32_t last_tok_end = 0, end = 0;
     bool last_exec = false;
     int n = 0;
     memset(sp, 0, sizeof(*sp));
-    /* digested in place: a copy out at the end read it back before the
-     * fast run's byte stores had landed (a store-forwarding stall) */
-    struct sqlp_digest *dg = &sp->dg;
-    dg->h = DG_SEED;
     sp->start = lx->pos;
     lx->osc_marker = false;
     struct lex_tok tok = {0, 0, KW_NONE, 0, LEX_EOF, 0}, *tk; /* lex_next() fills it */
@@ -1446,7 +1490,7 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
         if (last_exec && lx->exec_close_end > last_tok_end && !(tk->flags & LEXF_EXEC))
             end = lx->exec_close_end;
         if (comp.active)
-            sqlp_compound_token(&comp, text, tk, n == 0);
+            sqlp_compound_token(&comp, text, tk, n ? &buf->t[n - 1] : NULL);
         if (tk->type == LEX_OP && tk->op == ';' && comp.depth <= 0) {
             if (n == 0) {
                 sp->start = lx->pos;
@@ -1465,7 +1509,7 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
             tk = &buf->t[n];
         }
         n++;
-        dg_token(dg, text, text_len, tk);
+        sp->nparams += tk->type == LEX_PARAM; /* never from the fast run */
         if (n == 1) {
             sp->first_exec = (tk->flags & LEXF_EXEC) != 0;
             sp->exec_open = lx->exec_open;
@@ -1477,7 +1521,7 @@ static bool sqlp_collect(struct lex *lx, const char *text, struct sqlp_tokbuf *b
         last_exec = (tk->flags & LEXF_EXEC) != 0;
         end = last_tok_end;
         if (comp.decided && !comp.active && !last_exec && !lx->in_exec) {
-            int k = sqlp_fast_run(lx, buf->t + n, buf->cap - SQLP_TOK_PAD - n, dg);
+            int k = sqlp_fast_run(lx, buf->t + n, buf->cap - SQLP_TOK_PAD - n);
             if (k > 0) {
                 n += k;
                 last_tok_end = buf->t[n - 1].off + buf->t[n - 1].len;
@@ -1525,6 +1569,7 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
                     empty->parsed = true;
                     empty->osc_marker = lx.osc_marker;
                     empty->span.off = sp.start;
+                    empty->digest_valid = true; /* no tokens: digest 0 */
                     out->nstmts++;
                 }
             }
@@ -1537,8 +1582,9 @@ bool sql_parse(const struct sql_parse_opts *opts, const char *text, size_t len,
         }
         st->comment_version = sp.comment_version;
         st->osc_marker = sp.osc_marker;
-        st->digest = dg_finish(&sp.dg);
-        st->nparams = sp.dg.nparams;
+        st->nparams = sp.nparams;
+        st->digest_from = buf.t[0].off;
+        st->digest_exec = sp.first_exec;
         struct sqlp p;
         /* everything but the CTE name table, which nctes = 0 guards */
         sqlp_zero(&p, offsetof(struct sqlp, ctes));

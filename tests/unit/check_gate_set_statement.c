@@ -494,6 +494,12 @@ START_TEST(test_other_wrappers)
         {"CREATE OR REPLACE TABLE t (id INT PRIMARY KEY)", 5, GATE_APPROVAL},
         {"CREATE OR REPLACE TEMPORARY TABLE t (id INT PRIMARY KEY)", 0, GATE_PASS},
         {"SELECT IF(1, 2, 3), CASE WHEN 1 THEN 2 END", 0, GATE_PASS},
+        /* labelled blocks and MariaDB's FOR loop are the same statements */
+        {"lbl: BEGIN NOT ATOMIC ALTER TABLE t ADD c INT NOT NULL; END", 900, GATE_REJECT},
+        {"`l2`: LOOP DROP TABLE t; LEAVE l2; END LOOP l2", 900, GATE_REJECT},
+        {"x: WHILE @i > 0 DO SET @i = @i - 1; END WHILE x", 0, GATE_PASS},
+        {"FOR i IN 1..3 DO TRUNCATE t; END FOR", 900, GATE_REJECT},
+        {"lbl: FOR i IN 1..3 DO SELECT i; END FOR lbl", 0, GATE_PASS},
     };
     struct gate_verdict v;
     gate_verdict_init(&v);

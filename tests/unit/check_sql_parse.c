@@ -372,7 +372,7 @@ static uint64_t digest_of(const char *sql)
     sql_script_init(&s);
     ck_assert(sql_parse(&o, sql, strlen(sql), &s));
     ck_assert_int_eq(s.nstmts, 1);
-    uint64_t d = s.stmts[0].digest;
+    uint64_t d = sql_stmt_digest(&o, sql, strlen(sql), &s.stmts[0]);
     sql_script_free(&s);
     return d;
 }
