@@ -3,6 +3,13 @@
 #
 #   bench/soak.sh            env: DDLGATE_BIN (./build/ddlgate)  SOAK_TIME (600 s)
 #                                 SOAK_THREADS (64)  SOAK_DDLGATE_ARGS (more options)
+#                                 SOAK_DDL (all)  SOAK_DIRECT (0)
+#
+# SOAK_DDL chooses the ALTERs of the loop: instant (ADD/DROP COLUMN only),
+# index (CREATE/DROP INDEX only), all (both: index builds every 5th round),
+# none (rule toggles only).  SOAK_DIRECT=1 runs sysbench (and the loop's
+# ALTERs) directly against MariaDB: the baseline of what the workload
+# produces without ddlgate.
 #
 # sysbench oltp_read_write through ddlgate for SOAK_TIME seconds while a loop
 # toggles rules on the admin port and runs online ALTERs on the benchmark's
@@ -28,6 +35,9 @@ DDLGATE_BIN=${DDLGATE_BIN:-$ROOT/build/ddlgate}
 TIME=${SOAK_TIME:-600}
 THREADS=${SOAK_THREADS:-64}
 DEADLINE=120 # limits.ddl_queue_deadline_s
+DDL=${SOAK_DDL:-all}
+DIRECT=${SOAK_DIRECT:-0}
+case $DDL in instant | index | all | none) ;; *) echo "soak: SOAK_DDL=instant|index|all|none" >&2; exit 1 ;; esac
 
 [[ -x $DDLGATE_BIN ]] || { echo "soak: no ddlgate at $DDLGATE_BIN (build first)" >&2; exit 1; }
 command -v sysbench > /dev/null || { echo "soak: sysbench missing (scripts/deps.sh)" >&2; exit 1; }
@@ -64,7 +74,9 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 
-SB=(sysbench oltp_read_write --mysql-host=127.0.0.1 --mysql-port="$PORT" --mysql-user=root
+SBPORT=$PORT
+((DIRECT)) && SBPORT=$MARIADB_PORT
+SB=(sysbench oltp_read_write --mysql-host=127.0.0.1 --mysql-port="$SBPORT" --mysql-user=root
     --mysql-db=test --tables=4 --table-size=20000 --threads="$THREADS" ${SOAK_SYSBENCH_ARGS:-})
 "${SB[@]}" prepare > "$W/prepare.log" 2>&1
 
@@ -72,7 +84,7 @@ admin() { mariadb --no-defaults -h127.0.0.1 -P"$APORT" -uadmin -psoak -e "$1" > 
 # one ALTER, bounded; its outcome goes to outcomes.log: "ok", "ERROR <code>" or "NO ANSWER"
 app() {
     local out rc
-    out=$(timeout "$((DEADLINE + 60))" mariadb --no-defaults -h127.0.0.1 -P"$PORT" -uroot test \
+    out=$(timeout "$((DEADLINE + 60))" mariadb --no-defaults -h127.0.0.1 -P"$SBPORT" -uroot test \
         -e "$1" 2>&1) && rc=0 || rc=$?
     printf '%s %s\n%s\n' "$(date +%T)" "$1" "$out" >> "$W/alter.log"
     if ((rc == 124)); then
@@ -92,10 +104,12 @@ app() {
         t=sbtest$((i % 4 + 1))
         admin "SET RULE DG016 = $([[ $((i % 2)) == 0 ]] && echo off || echo warn)"
         admin "SET RULE DG010 = rewrite"
-        app "ALTER TABLE $t ADD COLUMN soak_c$i INT NULL"
-        admin "SHOW QUEUE"
-        app "ALTER TABLE $t DROP COLUMN soak_c$i, ALGORITHM=INSTANT"
-        if ((i % 5 == 0)); then
+        if [[ $DDL == all || $DDL == instant ]]; then
+            app "ALTER TABLE $t ADD COLUMN soak_c$i INT NULL"
+            admin "SHOW QUEUE"
+            app "ALTER TABLE $t DROP COLUMN soak_c$i, ALGORITHM=INSTANT"
+        fi
+        if [[ $DDL == index ]] || [[ $DDL == all && $((i % 5)) == 0 ]]; then
             app "CREATE INDEX soak_i$i ON $t (c)"
             app "DROP INDEX soak_i$i ON $t"
         fi
@@ -108,10 +122,11 @@ LOOP_PID=$!
 # InnoDB's own counters, to tell the kinds of errors sysbench retried apart
 innodb_metric() { bash "$ROOT/scripts/mariadb-sandbox.sh" sql "$W/db" -N -e \
     "SELECT COUNT FROM information_schema.INNODB_METRICS WHERE NAME = '$1'"; }
+: > "$W/outcomes.log"
 DL0=$(innodb_metric lock_deadlocks)
 LT0=$(innodb_metric lock_timeouts)
 RSS0=$(rss_kib)
-echo "soak: $THREADS threads for $TIME s; ddlgate RSS at start ${RSS0} KiB"
+echo "soak: $THREADS threads for $TIME s, ALTERs: $DDL, sysbench $( ((DIRECT)) && echo directly on MariaDB || echo through ddlgate); ddlgate RSS at start ${RSS0} KiB"
 "${SB[@]}" --time="$TIME" --report-interval=60 run > "$W/run.log" 2>&1 &
 SB_PID=$!
 while kill -0 "$SB_PID" 2> /dev/null; do
@@ -136,7 +151,7 @@ OUTCOMES=$( (sort "$W/outcomes.log" 2> /dev/null || true) | uniq -c |
 STALLS=$(grep -c '^NO ANSWER' "$W/outcomes.log" 2> /dev/null || true)
 echo "soak: ddlgate RSS start ${RSS0} KiB, end ${RSS1} KiB"
 echo "soak: sysbench errors it retried: ${ERRORS:-?} (InnoDB deadlocks $DL, InnoDB lock wait" \
-    "timeouts $LT, others $((${ERRORS:-0} - DL - LT))); errors that stopped a sysbench thread:" \
+    "timeouts $LT, others (metadata-lock deadlocks, which InnoDB does not count) $((${ERRORS:-0} - DL - LT))); errors that stopped a sysbench thread:" \
     "${FATAL:-none}"
 echo "soak: $ALTERS ALTER statements: ${OUTCOMES:-none} (details: $W/alter.log)"
 mariadb --no-defaults -h127.0.0.1 -P"$APORT" -uadmin -psoak -e "SHOW STATS" 2> /dev/null |

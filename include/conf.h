@@ -93,6 +93,7 @@ struct conf {
     int kill_idle_after_s;
     int kill_wait_s;
     int long_transaction_s; /* DG031: a blocker's transaction open this long is "long" */
+    int ddl_fence_max_ms;   /* a DDL that is not INSTANT keeps its fence this long at most */
 
     /* [rules]: DGnnn = mode, the configured default for each rule */
     int nrule_modes;

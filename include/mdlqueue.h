@@ -11,8 +11,12 @@
  *  - holders: ddlgate's own sessions register the tables their open
  *    transaction (or statement in flight) touched; the monitor adds what the
  *    server shows about other connections (metadata_locks views);
- *  - fences: while a released DDL may be waiting on the server, new
- *    statements on its table are held in ddlgate, not on the server.
+ *  - fences: from just before a DDL is released until it has its lock (an
+ *    INSTANT DDL: until it is answered), new statements on its table are
+ *    held in ddlgate, not on the server.  Before the DDL is sent, the fence
+ *    drains the table: transactions already on it finish first, so none of
+ *    them asks for a stronger lock while the DDL waits for its exclusive one
+ *    (the server would break that cycle with a deadlock error, 1213).
  *
  * Concurrency rule: everything here is behind one mutex (mdlq_lock).  A
  * session takes it when its transaction first touches a table and when the
@@ -36,15 +40,19 @@ struct event_base;
 #define MDLQ_MAX_KEYS 8  /* tables one queued statement waits for */
 
 /* X(name, description) */
-#define MDLQ_STATS(X)                                               \
-    X(queued, "DDL statements held in the queue (total)")           \
-    X(waiting, "DDL statements in the queue now")                   \
-    X(released, "queued DDL statements sent to the server")         \
-    X(retries, "lock wait timeouts retried")                        \
-    X(timeouts, "queued DDL statements that passed the deadline")   \
-    X(cancelled, "queued DDL statements cancelled by an admin")     \
-    X(abandoned, "queued DDL statements whose client disconnected") \
-    X(fenced_statements, "statements held behind a DDL's fence")    \
+#define MDLQ_STATS(X)                                                \
+    X(queued, "DDL statements held in the queue (total)")            \
+    X(waiting, "DDL statements in the queue now")                    \
+    X(released, "queued DDL statements sent to the server")          \
+    X(retries, "lock wait timeouts retried")                         \
+    X(timeouts, "queued DDL statements that passed the deadline")    \
+    X(cancelled, "queued DDL statements cancelled by an admin")      \
+    X(abandoned, "queued DDL statements whose client disconnected")  \
+    X(fenced_statements, "statements held behind a DDL's fence")     \
+    X(fenced_ms, "milliseconds statements waited behind fences")     \
+    X(fence_wait_max_ms, "longest wait of one statement at a fence") \
+    X(drains, "fences raised to let a table's transactions end")     \
+    X(drains_abandoned, "drains given up (a transaction went idle)") \
     X(killed_blockers, "idle blocking transactions killed by policy")
 
 struct mdlq_stats {
@@ -81,6 +89,12 @@ int64_t mdlq_now_ms(void);
 void mdlq_unhold(uint64_t sid, const char *key);
 /* Is a fence up on this table?  One atomic load when no fence exists. */
 bool mdlq_fenced(const char *key);
+/* mdlq_hold() unless a fence is up on key, in one step under the lock: a
+ * transaction's statement either counts as a holder the fence waits for, or
+ * waits at the fence.  False: fenced, nothing registered. */
+bool mdlq_hold_unless_fenced(uint64_t sid, uint32_t server_thread, const char *user,
+                             const char *peer, const _Atomic int64_t *idle_since_ms,
+                             const char *key);
 /* Park a session until the fence on key drops: the worker gets
  * fn(w, sid) on its thread then. */
 void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key);
@@ -91,9 +105,18 @@ void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key);
  * entry id.  deadline_s: from configuration. */
 uint64_t mdlq_enqueue(struct worker *w, uint64_t sid, uint32_t server_thread, const char *user,
                       const char *const *keys, int nkeys, const char *stmt, size_t stmt_len);
-/* The session sent the released DDL: the fence is up until
- * mdlq_lock_acquired/mdlq_finished/mdlq_retry. */
+/* The DDL is INSTANT (the classifier's verdict with the ALGORITHM it will
+ * run with): it keeps its fence until it is answered, since it needs its
+ * exclusive lock again at once after the shared upgradable one.  Others
+ * keep it at most limits.ddl_fence_max_ms once running. */
+void mdlq_set_instant(uint64_t id, bool instant);
+/* The session sent the released DDL: the fence is up until the monitor
+ * sees it running (mdlq_lock_acquired; see mdlq_set_instant), or
+ * mdlq_finished / mdlq_fence_drop / mdlq_retry. */
 void mdlq_sent(uint64_t id);
+/* The DDL is known not to wait on the server any more (it was answered
+ * with a lock wait timeout and will be retried): drop its fence. */
+void mdlq_fence_drop(uint64_t id);
 /* The DDL finished (any answer but a lock wait timeout). */
 void mdlq_finished(uint64_t id);
 /* The server answered lock wait timeout: back to waiting, with backoff. */
@@ -119,10 +142,13 @@ struct mdlq_external {
 
 /* The monitor connection is up (snapshots will come) or down. */
 void mdlq_set_monitor(bool up);
+/* The monitor starts the query for the next snapshot (its time is the
+ * snapshot's: mdlq_set_external without it takes the time of the call). */
+void mdlq_snapshot_begin(void);
 /* Replace the snapshot of locks held by connections (the monitor thread). */
 void mdlq_set_external(const struct mdlq_external *list, int n, const char *visibility);
-/* Server thread ids of released DDLs still waiting for their fence to
- * drop, for the monitor to watch in the processlist. */
+/* Server thread ids of DDLs sent and not yet answered, for the monitor to
+ * watch in the processlist (waiting for their lock, or running). */
 int mdlq_watch_threads(uint64_t *ids, uint32_t *threads, int max);
 /* The monitor saw the DDL running (not waiting for the MDL any more). */
 void mdlq_lock_acquired(uint64_t id);

@@ -112,6 +112,7 @@ static const struct conf_key conf_keys[] = {
     {"limits", "kill_idle_after_s", CT_INT, F(kill_idle_after_s), 0, "60", 1, 604800, NULL, true},
     {"limits", "kill_wait_s", CT_INT, F(kill_wait_s), 0, "30", 0, 604800, NULL, true},
     {"limits", "long_transaction_s", CT_INT, F(long_transaction_s), 0, "30", 1, 31536000, NULL, true},
+    {"limits", "ddl_fence_max_ms", CT_INT, F(ddl_fence_max_ms), 0, "2000", 0, 3600000, NULL, true},
 };
 /* clang-format on */
 

@@ -52,13 +52,22 @@ struct mdl_table {
     struct mdl_table *next;
 };
 
+/* WAITING -> DRAINING (fence up, the table's transactions end) ->
+ * RELEASED (the session sends it) -> SENT (on the server) -> removed when
+ * answered; SENT -> WAITING on a lock wait timeout (retry). */
 enum entry_state {
     ENTRY_WAITING,
+    ENTRY_DRAINING,
     ENTRY_RELEASED,
     ENTRY_SENT
 };
 
-static const char *const entry_state_names[] = {"waiting", "released", "waiting on server"};
+static const char *const entry_state_names[] = {
+    [ENTRY_WAITING] = "waiting",
+    [ENTRY_DRAINING] = "fenced, draining",
+    [ENTRY_RELEASED] = "released",
+    [ENTRY_SENT] = "waiting on server",
+};
 
 struct entry {
     uint64_t id;
@@ -71,8 +80,11 @@ struct entry {
     char stmt[200];
     time_t since;
     double deadline, next_check, fence_until, blocked_since, enqueued_at, sent_at;
+    double fence_since;   /* when the fence went up (drain start, or again) */
     bool server_waiting;  /* the monitor saw it wait for its metadata lock */
     bool abort_requested; /* ddlgate asked the monitor to KILL QUERY it */
+    bool instant;         /* keeps its fence until answered (mdlq_set_instant) */
+    bool ran;             /* the monitor saw it past a metadata lock wait */
     int attempts;
     bool dg031;  /* DG031 named it (a long transaction blocks it) */
     bool fenced; /* holds a fence on its keys */
@@ -84,6 +96,7 @@ struct entry {
 struct fence_waiter {
     struct worker *w;
     uint64_t sid;
+    int64_t since_ms; /* for the fenced_ms / fence_wait_max_ms counters */
     char key[MDLQ_KEY_MAX];
 };
 
@@ -104,6 +117,20 @@ static uint32_t kills[MDLQ_MAX_KILLS]; /* bit 31 set: KILL QUERY only */
 static int nkills;
 static struct fence_waiter waiters[MDLQ_MAX_FENCE_WAITERS];
 static int nwaiters;
+static double snapshot_started; /* the monitor's query for the next snapshot began */
+
+/* Server threads of ddlgate's sessions that hold a table now (how many
+ * tables): the registry, not the monitor's snapshot, judges them.  A
+ * snapshot is a little old when it arrives; it still shows the tables a
+ * session of ddlgate held while the query ran, and a session whose
+ * transaction ended since would look like a connection outside ddlgate
+ * holding the table. */
+struct own_thread {
+    uint32_t thread;
+    int count;
+    struct own_thread *next;
+};
+static struct own_thread *own_threads[MDLQ_BUCKETS];
 
 static double now_s(void)
 {
@@ -188,25 +215,76 @@ int64_t mdlq_now_ms(void)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+/* caller holds mdlq_lock: one more (delta 1) or one less (-1) table held by
+ * a session on this server thread */
+static void own_thread_add(uint32_t thread, int delta)
+{
+    struct own_thread **pp = &own_threads[thread % MDLQ_BUCKETS];
+    while (*pp && (*pp)->thread != thread)
+        pp = &(*pp)->next;
+    if (!*pp) {
+        if (delta < 0 || !(*pp = calloc(1, sizeof(**pp))))
+            return;
+        (*pp)->thread = thread;
+    }
+    (*pp)->count += delta;
+    if ((*pp)->count <= 0) {
+        struct own_thread *o = *pp;
+        *pp = o->next;
+        free(o);
+    }
+}
+
+/* caller holds mdlq_lock */
+static bool own_thread_locked(uint32_t thread)
+{
+    for (struct own_thread *o = own_threads[thread % MDLQ_BUCKETS]; o; o = o->next)
+        if (o->thread == thread)
+            return true;
+    return false;
+}
+
+/* caller holds mdlq_lock */
+static void hold_locked(struct mdl_table *t, uint64_t sid, uint32_t server_thread, const char *user,
+                        const char *peer, const _Atomic int64_t *idle_since_ms)
+{
+    struct holder *h = calloc(1, sizeof(*h));
+    if (!h)
+        return;
+    h->sid = sid;
+    h->server_thread = server_thread;
+    snprintf(h->user, sizeof(h->user), "%s", user);
+    snprintf(h->peer, sizeof(h->peer), "%s", peer);
+    h->since = now_s();
+    h->idle_since_ms = idle_since_ms;
+    h->next = t->holders;
+    t->holders = h;
+    own_thread_add(server_thread, 1);
+}
+
 void mdlq_hold(uint64_t sid, uint32_t server_thread, const char *user, const char *peer,
                const _Atomic int64_t *idle_since_ms, const char *key)
 {
     pthread_mutex_lock(&mdlq_lock);
     struct mdl_table *t = table_get(key, true);
-    if (t) {
-        struct holder *h = calloc(1, sizeof(*h));
-        if (h) {
-            h->sid = sid;
-            h->server_thread = server_thread;
-            snprintf(h->user, sizeof(h->user), "%s", user);
-            snprintf(h->peer, sizeof(h->peer), "%s", peer);
-            h->since = now_s();
-            h->idle_since_ms = idle_since_ms;
-            h->next = t->holders;
-            t->holders = h;
-        }
-    }
+    if (t)
+        hold_locked(t, sid, server_thread, user, peer, idle_since_ms);
     pthread_mutex_unlock(&mdlq_lock);
+}
+
+bool mdlq_hold_unless_fenced(uint64_t sid, uint32_t server_thread, const char *user,
+                             const char *peer, const _Atomic int64_t *idle_since_ms,
+                             const char *key)
+{
+    bool fenced;
+
+    pthread_mutex_lock(&mdlq_lock);
+    struct mdl_table *t = table_get(key, true);
+    fenced = t && t->fences > 0;
+    if (t && !fenced)
+        hold_locked(t, sid, server_thread, user, peer, idle_since_ms);
+    pthread_mutex_unlock(&mdlq_lock);
+    return !fenced;
 }
 
 void mdlq_unhold(uint64_t sid, const char *key)
@@ -218,6 +296,7 @@ void mdlq_unhold(uint64_t sid, const char *key)
             if ((*pp)->sid == sid) {
                 struct holder *h = *pp;
                 *pp = h->next;
+                own_thread_add(h->server_thread, -1);
                 free(h);
                 break;
             }
@@ -249,6 +328,7 @@ void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key)
     if (t && t->fences > 0 && nwaiters < MDLQ_MAX_FENCE_WAITERS) {
         waiters[nwaiters].w = w;
         waiters[nwaiters].sid = sid;
+        waiters[nwaiters].since_ms = mdlq_now_ms();
         snprintf(waiters[nwaiters].key, sizeof(waiters[nwaiters].key), "%s", key);
         nwaiters++;
         stats.fenced_statements++;
@@ -307,12 +387,18 @@ static void post(struct worker *w, worker_fn fn, uint64_t sid, uint64_t id, int 
 static void wake_waiters_locked(void)
 {
     int kept = 0;
+    int64_t now_ms = mdlq_now_ms();
     for (int i = 0; i < nwaiters; i++) {
         struct mdl_table *t = table_get(waiters[i].key, false);
         if (t && t->fences > 0) {
             waiters[kept++] = waiters[i];
             continue;
         }
+        uint64_t waited =
+            now_ms > waiters[i].since_ms ? (uint64_t)(now_ms - waiters[i].since_ms) : 0;
+        stats.fenced_ms += waited;
+        if (waited > stats.fence_wait_max_ms)
+            stats.fence_wait_max_ms = waited;
         post(waiters[i].w, job_fence, waiters[i].sid, 0, 0, NULL);
     }
     nwaiters = kept;
@@ -324,6 +410,8 @@ static void fence_locked(struct entry *e, bool up)
     if (e->fenced == up)
         return;
     e->fenced = up;
+    if (up)
+        e->fence_since = now_s();
     for (int i = 0; i < e->nkeys; i++) {
         struct mdl_table *t = table_get(e->keys[i], up);
         if (!t)
@@ -409,6 +497,15 @@ uint64_t mdlq_enqueue(struct worker *w, uint64_t sid, uint32_t server_thread, co
     return e->id;
 }
 
+void mdlq_set_instant(uint64_t id, bool instant)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e)
+        e->instant = instant;
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
 void mdlq_sent(uint64_t id)
 {
     const struct conf *c = conf_acquire();
@@ -422,9 +519,19 @@ void mdlq_sent(uint64_t id)
         e->sent_at = now_s();
         e->server_waiting = false;
         e->abort_requested = false;
+        e->ran = false;
         /* at the latest the server gives up after lock_wait_timeout */
         e->fence_until = now_s() + fence_s + 0.2;
     }
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+void mdlq_fence_drop(uint64_t id)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    if (e)
+        fence_locked(e, false);
     pthread_mutex_unlock(&mdlq_lock);
 }
 
@@ -500,9 +607,11 @@ static bool own_holder_predates_locked(const struct entry *e, double now)
     return false;
 }
 
+/* trx_seconds is a difference of whole seconds (INNODB_TRX.trx_started has
+ * no fraction): 1 may be a transaction a millisecond old */
 static bool external_blocks(const struct mdlq_external *x)
 {
-    return x->idle_ms >= HOLDER_IDLE_GRACE_MS || x->trx_seconds >= (int)HOLDER_MAX_AGE_S ||
+    return x->idle_ms >= HOLDER_IDLE_GRACE_MS || x->trx_seconds > (int)HOLDER_MAX_AGE_S ||
            x->run_seconds >= (int)HOLDER_MAX_AGE_S;
 }
 
@@ -537,14 +646,9 @@ static bool blockers_locked(struct entry *e, char *buf, size_t len, double *olde
         }
         for (int i = 0; i < nexternal; i++) {
             const struct mdlq_external *x = &external[i];
+            /* a ddlgate session is judged above, by the registry */
             if (strcmp(x->key, e->keys[k]) != 0 || x->thread_id == e->server_thread ||
-                !external_blocks(x))
-                continue;
-            bool ours = false; /* a ddlgate session: judged above */
-            for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
-                if (h->server_thread == x->thread_id)
-                    ours = true;
-            if (ours)
+                !external_blocks(x) || own_thread_locked(x->thread_id))
                 continue;
             count++;
             if (x->trx_seconds > age_max)
@@ -594,9 +698,8 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
             }
         }
         for (int i = 0; i < nexternal; i++) {
-            bool ours = false; /* ddlgate's own holders were judged above */
-            for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
-                ours |= h->server_thread == external[i].thread_id;
+            /* ddlgate's own holders were judged above */
+            bool ours = own_thread_locked(external[i].thread_id);
             if (!ours && strcmp(external[i].key, e->keys[k]) == 0 &&
                 external[i].idle_ms >= (int64_t)c->kill_idle_after_s * 1000 &&
                 external[i].thread_id != e->server_thread && nkills < MDLQ_MAX_KILLS) {
@@ -652,6 +755,61 @@ static bool long_transaction_locked(struct entry *e, double oldest, const struct
     return true;
 }
 
+/* Does anyone still work on e's tables: one of ddlgate's sessions whose
+ * transaction touched one (registered before its statement is sent), or a
+ * connection outside ddlgate in a snapshot taken since the fence went up?
+ * Caller holds mdlq_lock. */
+static bool table_in_use_locked(const struct entry *e)
+{
+    for (int k = 0; k < e->nkeys; k++) {
+        struct mdl_table *t = table_get(e->keys[k], false);
+        for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
+            if (h->sid != e->sid)
+                return true;
+        if (!monitor_up || external_at < e->fence_since)
+            continue;
+        for (int i = 0; i < nexternal; i++)
+            if (strcmp(external[i].key, e->keys[k]) == 0 &&
+                external[i].thread_id != e->server_thread &&
+                !own_thread_locked(external[i].thread_id))
+                return true;
+    }
+    return false;
+}
+
+static void release_locked(struct entry *e, const struct conf *c, double now)
+{
+    e->state = ENTRY_RELEASED;
+    e->fence_until = now + c->lock_wait_timeout_s + 5; /* until it is sent */
+    stats.released++;
+    post(e->w, job_release, e->sid, e->id, 0, NULL);
+}
+
+/* The fence is up and holds new transactions on e's tables.  Wait for the
+ * ones already there to end: released behind them, the DDL would wait for
+ * its exclusive lock while they ask for a stronger shared one (SELECT, then
+ * UPDATE) - a cycle the server breaks by failing the transaction with a
+ * deadlock error.  They are busy (else they would block it), so this takes
+ * one transaction's time.  One that goes idle or runs long blocks the DDL:
+ * the fence drops and the DDL waits as before.  Connections outside
+ * ddlgate that keep coming (the fence cannot hold them) do not starve it:
+ * after lock_wait_timeout it is sent anyway.  Caller holds mdlq_lock. */
+static void drain_step_locked(struct entry *e, const struct conf *c, double now)
+{
+    if (!table_in_use_locked(e) || now - e->fence_since >= c->lock_wait_timeout_s) {
+        release_locked(e, c, now);
+        return;
+    }
+    if (!blockers_locked(e, e->blockers, sizeof(e->blockers), NULL))
+        return;
+    log_info("queue: DDL %llu: drain given up after %.0f ms, the fence drops: %s",
+             (unsigned long long)e->id, (now - e->fence_since) * 1000, e->blockers);
+    fence_locked(e, false);
+    e->state = ENTRY_WAITING;
+    e->next_check = now + MDLQ_CHECK_INTERVAL;
+    stats.drains_abandoned++;
+}
+
 void mdlq_tick(void)
 {
     const struct conf *c;
@@ -665,14 +823,16 @@ void mdlq_tick(void)
     for (struct entry *e = queue_head; e; e = e->next) {
         if (e->state != ENTRY_WAITING)
             running++;
-        /* a fence lasts at most until the server must have answered */
+        /* a fence lasts at most until the server must have answered, or
+         * (not INSTANT, running) limits.ddl_fence_max_ms */
         if (e->state == ENTRY_SENT && e->fenced && now >= e->fence_until)
             fence_locked(e, false);
-        /* Released because its holders looked busy, but waiting on the
-         * server behind one that went idle: pull it back now (KILL QUERY
-         * through the monitor) instead of stalling the fenced statements
-         * for the whole lock_wait_timeout. */
-        if (e->state == ENTRY_SENT && e->fenced && !e->abort_requested &&
+        /* Released because its holders looked busy (or a drain gave up),
+         * but waiting on the server behind one that went idle: pull it back
+         * now (KILL QUERY through the monitor) instead of stalling the
+         * fenced statements for the whole lock_wait_timeout.  Not a long
+         * DDL that already ran: that would throw its work away. */
+        if (e->state == ENTRY_SENT && e->fenced && !e->abort_requested && (!e->ran || e->instant) &&
             (e->server_waiting || own_holder_predates_locked(e, now)) && now - e->sent_at >= 0.05 &&
             nkills < MDLQ_MAX_KILLS && blockers_locked(e, e->blockers, sizeof(e->blockers), NULL)) {
             e->abort_requested = true;
@@ -684,9 +844,9 @@ void mdlq_tick(void)
     struct entry *next;
     for (struct entry *e = queue_head; e; e = next) {
         next = e->next;
-        if (e->state != ENTRY_WAITING)
+        if (e->state != ENTRY_WAITING && e->state != ENTRY_DRAINING)
             continue;
-        if (now >= e->deadline) {
+        if (e->state == ENTRY_WAITING && now >= e->deadline) {
             char msg[512];
             snprintf(
                 msg, sizeof(msg),
@@ -700,13 +860,17 @@ void mdlq_tick(void)
             entry_remove_locked(e);
             continue;
         }
+        if (e->state == ENTRY_DRAINING) {
+            drain_step_locked(e, c, now);
+            continue;
+        }
         if (now < e->next_check || earlier_on_table_locked(e))
             continue;
         /* with a monitor, judge only on a snapshot taken after the DDL came */
         if (monitor_up && external_at < e->enqueued_at)
             continue;
         if (running >= (c->max_concurrent_ddl > 0 ? c->max_concurrent_ddl : 1))
-            break;
+            continue; /* later entries still get their deadline and drain steps */
         double oldest = 0;
         if (blockers_locked(e, e->blockers, sizeof(e->blockers), &oldest)) {
             if (!e->dg031 && oldest >= c->long_transaction_s &&
@@ -720,13 +884,13 @@ void mdlq_tick(void)
             e->next_check = now + MDLQ_CHECK_INTERVAL;
             continue;
         }
-        /* nobody holds the table: fence it and let the session send the DDL */
-        e->state = ENTRY_RELEASED;
+        /* nobody blocks: fence the table; once the transactions on it
+         * have ended (at once when there are none) the DDL is sent */
+        e->state = ENTRY_DRAINING;
         fence_locked(e, true);
-        e->fence_until = now + c->lock_wait_timeout_s + 5; /* until it is sent */
+        stats.drains++;
         running++;
-        stats.released++;
-        post(e->w, job_release, e->sid, e->id, 0, NULL);
+        drain_step_locked(e, c, now);
     }
     pthread_mutex_unlock(&mdlq_lock);
     conf_release(c);
@@ -761,9 +925,18 @@ void mdlq_set_external(const struct mdlq_external *list, int n, const char *vis)
     free(external);
     external = copy;
     nexternal = n;
-    external_at = now_s();
+    /* what the server showed when the query began, at the latest */
+    external_at = snapshot_started > 0 ? snapshot_started : now_s();
+    snapshot_started = 0;
     if (vis)
         snprintf(visibility, sizeof(visibility), "%s", vis);
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
+void mdlq_snapshot_begin(void)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    snapshot_started = now_s();
     pthread_mutex_unlock(&mdlq_lock);
 }
 
@@ -772,7 +945,7 @@ int mdlq_watch_threads(uint64_t *ids, uint32_t *threads, int max)
     int n = 0;
     pthread_mutex_lock(&mdlq_lock);
     for (struct entry *e = queue_head; e && n < max; e = e->next) {
-        if (e->state == ENTRY_SENT && e->fenced) {
+        if (e->state == ENTRY_SENT) {
             ids[n] = e->id;
             threads[n] = e->server_thread;
             n++;
@@ -803,10 +976,32 @@ bool mdlq_abort_requested(uint64_t id)
 
 void mdlq_lock_acquired(uint64_t id)
 {
+    const struct conf *c = conf_acquire();
+    double fence_max = c->ddl_fence_max_ms / 1000.0, lwt = c->lock_wait_timeout_s;
+    conf_release(c);
+
     pthread_mutex_lock(&mdlq_lock);
     struct entry *e = entry_find_locked(id);
-    if (e && e->state == ENTRY_SENT)
-        fence_locked(e, false);
+    if (e && e->state == ENTRY_SENT && e->fenced) {
+        double now = now_s();
+        if (e->instant) {
+            /* done in a moment, but the shared upgradable lock it has is
+             * upgraded to the exclusive one at once: the fence stays until
+             * the answer, bounded by one more lock wait */
+            if (!e->ran || e->server_waiting)
+                e->fence_until = now + lwt + 0.2;
+        } else {
+            /* an index build may run for hours: the traffic goes on after
+             * limits.ddl_fence_max_ms (a short one is answered before) */
+            e->fence_until = e->sent_at + fence_max;
+            if (now >= e->fence_until)
+                fence_locked(e, false);
+        }
+    }
+    if (e && e->state == ENTRY_SENT) {
+        e->ran = true;
+        e->server_waiting = false;
+    }
     pthread_mutex_unlock(&mdlq_lock);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "conf.h"
@@ -145,6 +146,7 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
              "LEFT JOIN information_schema.INNODB_TRX x ON x.trx_mysql_thread_id = h.id "
              "WHERE h.id <> CONNECTION_ID()",
              idle_ms, holders);
+    mdlq_snapshot_begin();
     if (mysql_query(m, sql) != 0 || !(r = mysql_store_result(m))) {
         log_debug("monitor: metadata lock query failed: %s", mysql_error(m));
         mdlq_set_external(NULL, 0, NULL); /* this round sees nothing */
@@ -164,6 +166,28 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
     }
     mysql_free_result(r);
     mdlq_set_external(ext, n, mdl_source_text[src]);
+}
+
+/* Processlist states of a statement that has not taken its metadata lock
+ * yet (it opens its tables first): not "running".  An index build seen in
+ * one of them and taken as running would lose its fence while it still
+ * waits for its lock. */
+static const char *const mdl_prelock_states[] = {
+    "",
+    "starting",
+    "init",
+    "checking permissions",
+    "Opening tables",
+    "After opening tables",
+    "System lock",
+};
+
+static bool mdl_prelock_state(const char *state)
+{
+    for (size_t i = 0; i < sizeof(mdl_prelock_states) / sizeof(mdl_prelock_states[0]); i++)
+        if (strcasecmp(state, mdl_prelock_states[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Has a released DDL got its lock?  Then the fence can drop. */
@@ -186,7 +210,7 @@ static void mon_mdl_watch(MYSQL *m)
         if ((row = mysql_fetch_row(r)) && row[0] && strcmp(row[0], "Query") == 0 && row[1]) {
             if (strstr(row[1], "metadata lock"))
                 mdlq_server_waiting(ids[i]);
-            else if (!strstr(row[1], "Waiting for table"))
+            else if (!strstr(row[1], "Waiting for table") && !mdl_prelock_state(row[1]))
                 mdlq_lock_acquired(ids[i]);
         }
         mysql_free_result(r);

@@ -91,6 +91,7 @@ static void note_tables(struct session *s, const struct sql_script *sc)
 }
 
 static bool txn_has(struct session *s, const char *key);
+static bool hold_key_unless_fenced(struct session *s, const char *key);
 
 /* A statement waits behind a fence only if its session does not already
  * hold the table: a transaction the DDL waits for must be able to finish.
@@ -103,7 +104,25 @@ static const char *fenced_key(struct session *s)
     return NULL;
 }
 
-static bool any_fenced(struct session *s) { return fenced_key(s) != NULL; }
+/* Should the statement about to be sent wait at a fence?  Inside a
+ * transaction its new tables are registered as held in the same step, before
+ * it is sent: a DDL whose fence goes up meanwhile then waits for this
+ * transaction to end (the drain) instead of being sent while this statement
+ * runs - after which the transaction's next statement on the table would ask
+ * for a lock the waiting DDL blocks (a server-side deadlock, error 1213). */
+static bool must_wait_at_fence(struct session *s)
+{
+    bool txn = s->in_transaction || s->locked_tables || !s->autocommit;
+
+    for (int i = 0; i < s->ncur_keys; i++) {
+        const char *key = s->cur_keys[i];
+        if (txn_has(s, key))
+            continue;
+        if (txn ? !hold_key_unless_fenced(s, key) : mdlq_fenced(key))
+            return true;
+    }
+    return false;
+}
 
 static bool hold_text(struct session *s, const char *text, size_t len)
 {
@@ -128,7 +147,7 @@ void pipeline_hold_fence(struct session *s)
  * what will be sent, shown what SHOW QUEUE shows (the prepared statement
  * behind an EXECUTE). */
 static enum pipeline_decision queue_ddl(struct session *s, const char *text, size_t len,
-                                        const char *shown, size_t shown_len)
+                                        const char *shown, size_t shown_len, bool instant)
 {
     const char *keys[MDLQ_MAX_KEYS];
     int n = 0;
@@ -144,8 +163,21 @@ static enum pipeline_decision queue_ddl(struct session *s, const char *text, siz
         s->held_text = NULL;
         return PIPELINE_FORWARD;
     }
+    mdlq_set_instant(s->mdlq_id, instant);
     s->hold = HOLD_DDL;
     return PIPELINE_HOLD;
+}
+
+/* Will the server run this DDL with ALGORITHM=INSTANT?  The classifier's
+ * best is INSTANT and the statement asks for no other algorithm (DEFAULT
+ * picks the best), or it asks for INSTANT (the server refuses it if not). */
+static bool runs_instant(const struct sql_stmt *st, const struct gate_verdict *v)
+{
+    enum sql_algorithm asked = st->alter.algorithm;
+
+    if (asked == SQL_ALG_INSTANT)
+        return true;
+    return v->algorithm == SQL_ALG_INSTANT && (asked == SQL_ALG_NONE || asked == SQL_ALG_DEFAULT);
 }
 
 /* Cheap look at the first keyword: could this text be DDL?  Only then is
@@ -157,6 +189,9 @@ static bool maybe_ddl(const char *text, size_t len, const struct sql_parse_opts 
 
     lex_init(&lx, text, len, opts);
     if (!lex_next(&lx, &t) || t.type != LEX_IDENT)
+        return false;
+    lex_skip_set_statement(&lx, &t); /* SET STATEMENT ... FOR <DDL> */
+    if (t.type != LEX_IDENT)
         return false;
     switch (t.kw) {
     case KW_ALTER:
@@ -233,6 +268,7 @@ static bool sqlprep_look(const char *text, size_t len, const struct sql_parse_op
     lex_init(&lx, text, len, opts);
     if (!lex_next(&lx, &t) || t.type != LEX_IDENT)
         return false;
+    lex_skip_set_statement(&lx, &t); /* SET STATEMENT ... FOR EXECUTE IMMEDIATE ... */
     if (t.kw == KW_PREPARE)
         sp->kind = SQLP_PREPARE;
     else if (t.kw == KW_EXECUTE)
@@ -631,7 +667,7 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     const char *send = d == PIPELINE_REWRITE ? v->rewritten : text;
     size_t send_len = d == PIPELINE_REWRITE ? v->rewritten_len : len;
     if (v->needs_mdl && cmd == COM_QUERY && w->script.nstmts == 1 && sp.kind != SQLP_PREPARE)
-        return queue_ddl(s, send, send_len, send, send_len);
+        return queue_ddl(s, send, send_len, send, send_len, runs_instant(&w->script.stmts[0], v));
     if (sp.kind == SQLP_EXECUTE || sp.kind == SQLP_DEALLOCATE) {
         struct sess_prep *p = prep_named(s, sp.name);
         if (p && sp.kind == SQLP_DEALLOCATE) {
@@ -643,11 +679,11 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
             if (p->ddl) {
                 s->ddl_in_flight = true;
                 w->stats.ddl++;
-                return queue_ddl(s, send, send_len, p->text, p->text_len);
+                return queue_ddl(s, send, send_len, p->text, p->text_len, false);
             }
         }
     }
-    if (any_fenced(s) && hold_text(s, send, send_len)) {
+    if (must_wait_at_fence(s) && hold_text(s, send, send_len)) {
         pipeline_hold_fence(s);
         return PIPELINE_HOLD;
     }
@@ -664,20 +700,38 @@ static bool txn_has(struct session *s, const char *key)
     return false;
 }
 
+static bool txn_keys_room(struct session *s)
+{
+    if (s->ntxn_keys < s->txn_keys_cap)
+        return true;
+    int cap = s->txn_keys_cap ? s->txn_keys_cap * 2 : 8;
+    char(*nk)[160] = realloc(s->txn_keys, (size_t)cap * sizeof(*nk));
+    if (!nk)
+        return false;
+    s->txn_keys = nk;
+    s->txn_keys_cap = cap;
+    return true;
+}
+
 static void hold_key(struct session *s, const char *key)
 {
-    if (txn_has(s, key))
+    if (txn_has(s, key) || !txn_keys_room(s))
         return;
-    if (s->ntxn_keys == s->txn_keys_cap) {
-        int cap = s->txn_keys_cap ? s->txn_keys_cap * 2 : 8;
-        char(*nk)[160] = realloc(s->txn_keys, (size_t)cap * sizeof(*nk));
-        if (!nk)
-            return;
-        s->txn_keys = nk;
-        s->txn_keys_cap = cap;
-    }
     mdlq_key_copy(s->txn_keys[s->ntxn_keys++], key);
     mdlq_hold(s->id, s->server_conn_id, s->user, s->peer_str, &s->idle_since_ms, key);
+}
+
+/* Register key as held by the transaction unless a fence is up on it; the
+ * caller checked txn_has().  False: fenced. */
+static bool hold_key_unless_fenced(struct session *s, const char *key)
+{
+    if (!txn_keys_room(s)) /* not registered: noted when its answer ends */
+        return !mdlq_fenced(key);
+    if (!mdlq_hold_unless_fenced(s->id, s->server_conn_id, s->user, s->peer_str, &s->idle_since_ms,
+                                 key))
+        return false;
+    mdlq_key_copy(s->txn_keys[s->ntxn_keys++], key);
+    return true;
 }
 
 static void release_keys(struct session *s)
@@ -779,7 +833,7 @@ enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id)
         s->ddl_in_flight = true;
         return PIPELINE_EXEC_QUEUE;
     }
-    return any_fenced(s) ? PIPELINE_EXEC_FENCE : PIPELINE_EXEC_FORWARD;
+    return must_wait_at_fence(s) ? PIPELINE_EXEC_FENCE : PIPELINE_EXEC_FORWARD;
 }
 
 bool pipeline_queue_execute(struct session *s, uint32_t stmt_id)
@@ -875,7 +929,7 @@ void pipeline_internal_done(struct session *s)
              * the entry waits again only after the restore (INT_RESTORE): a
              * release or deadline decided before would find this session in
              * COMMAND state and be lost, leaving it held for good */
-            mdlq_lock_acquired(s->mdlq_id);
+            mdlq_fence_drop(s->mdlq_id);
         } else {
             mdlq_finished(s->mdlq_id);
         }
@@ -925,7 +979,7 @@ void pipeline_fence_dropped(struct worker *w, uint64_t sid)
     if (!s || s->hold != HOLD_FENCE || s->state != SESS_HELD)
         return;
     /* a statement on several tables waits until none of them is fenced */
-    if (any_fenced(s)) {
+    if (must_wait_at_fence(s)) {
         pipeline_hold_fence(s);
         return;
     }

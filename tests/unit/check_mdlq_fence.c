@@ -14,12 +14,19 @@
  * keeps the DDL on a table unanswered until the test opens that table's
  * gate: the DDL "waits for its lock" on the server with the fence up.  A
  * ticker thread plays the main loop's 10 ms scheduler.
+ *
+ * It once failed about one run in 25 under load: "Received signal 13 (Broken
+ * pipe)" after the last check.  The workers run in the test process, and
+ * when the test closes its sockets a worker may still write to one; the
+ * daemon ignores SIGPIPE (main.c), the test did not.  Reproduced 3 times in
+ * 40 rounds with three CPU hogs running; none in 40 since.
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,6 +373,9 @@ END_TEST
 
 int main(void)
 {
+    /* as the daemon (main.c): a write to a socket the peer closed is an
+     * error, not a signal - the workers run in this process */
+    signal(SIGPIPE, SIG_IGN);
     Suite *s = suite_create("mdlq_fence");
     TCase *tc = tcase_create("fence");
     tcase_set_timeout(tc, 60);

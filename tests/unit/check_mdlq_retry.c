@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,9 @@ END_TEST
 
 int main(void)
 {
+    /* as the daemon (main.c): a write to a socket the peer closed is an
+     * error, not a signal - the workers run in this process */
+    signal(SIGPIPE, SIG_IGN);
     Suite *s = suite_create("mdlq_retry");
     TCase *tc = tcase_create("queue");
     tcase_set_timeout(tc, 30);
