@@ -546,25 +546,38 @@ static size_t client_pending(const struct session *s)
  * the client catches up. */
 #define SESS_DECODE_AHEAD (SESS_INSPECT_MAX + PKT_HDR_LEN + 1)
 
-void sess_backend_kick(struct session *s)
+/* Size of the compressed packet at the front of raw, header included; 0
+ * until its length has arrived. */
+static size_t compressed_packet_size(struct evbuffer *raw)
 {
-    /* compressed bytes already read may be all that is left: no read event
-     * would come for them */
     uint8_t h[3];
 
-    if (!s->backend_compress || !s->sbev || s->spaused)
+    if (evbuffer_copyout(raw, h, sizeof(h)) != (ev_ssize_t)sizeof(h))
+        return 0;
+    return CMP_HDR_LEN + ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16);
+}
+
+/* Compressed bytes already read may be all that is left of a leg's input:
+ * no read event would come for them.  Run the leg's read callback from the
+ * loop (not nested) when a whole compressed packet waits; a partial one
+ * waits for its read event (kicking for it would spin). */
+static void leg_kick(struct bufferevent *bev, struct event *rev)
+{
+    struct evbuffer *raw = bufferevent_get_input(bev);
+    size_t need = compressed_packet_size(raw);
+
+    if (need == 0 || evbuffer_get_length(raw) < need)
         return;
-    /* only a whole compressed packet: a partial one waits for its read
-     * event (kicking for it would spin) */
-    struct evbuffer *raw = bufferevent_get_input(s->sbev);
-    size_t have = evbuffer_get_length(raw);
-    if (have < CMP_HDR_LEN || evbuffer_copyout(raw, h, sizeof(h)) != (ev_ssize_t)sizeof(h) ||
-        have < CMP_HDR_LEN + ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16))
-        return;
-    if (s->srev)
-        event_active(s->srev, EV_READ, 0); /* runs from the loop, not nested */
+    if (rev)
+        event_active(rev, EV_READ, 0);
     else
-        bufferevent_trigger(s->sbev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+void sess_backend_kick(struct session *s)
+{
+    if (s->backend_compress && s->sbev && !s->spaused)
+        leg_kick(s->sbev, s->srev);
 }
 
 bool sess_backend_decompress(struct session *s)
@@ -622,15 +635,6 @@ static size_t client_input_cap(const struct session *s)
     return len + PKT_HDR_LEN > SESS_HIGH_WATER ? len + PKT_HDR_LEN : SESS_HIGH_WATER;
 }
 
-static size_t compressed_packet_size(struct evbuffer *raw)
-{
-    uint8_t h[3];
-
-    if (evbuffer_copyout(raw, h, sizeof(h)) != (ev_ssize_t)sizeof(h))
-        return 0;
-    return CMP_HDR_LEN + ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16);
-}
-
 /* Compressed client bytes read but not decoded are capped too: at
  * SESS_HIGH_WATER, or the whole compressed packet at the front (up to
  * 16 MiB), which must be read entirely before it can be decoded. */
@@ -665,20 +669,11 @@ int sess_client_decode(struct session *s)
     return n > 0;
 }
 
-/* Compressed client bytes already read may be all that is left: no read
- * event would come for them. */
+/* Only when a decode may run: a kick must make progress. */
 static void sess_client_kick(struct session *s)
 {
-    if (!client_may_decode(s))
-        return;
-    struct evbuffer *raw = bufferevent_get_input(s->cbev);
-    size_t need = compressed_packet_size(raw);
-    if (need == 0 || evbuffer_get_length(raw) < need)
-        return;
-    if (s->crev)
-        event_active(s->crev, EV_READ, 0); /* runs from the loop, not nested */
-    else
-        bufferevent_trigger(s->cbev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+    if (client_may_decode(s))
+        leg_kick(s->cbev, s->crev);
 }
 
 bool sess_client_has_input(const struct session *s)

@@ -52,159 +52,15 @@ static const char join_ab[] = "\x03"
                               "SELECT * FROM test.a JOIN test.b ON a.id = b.id";
 
 enum {
-    MAX_CONNS = 4,
-    MAX_SEEN = 32,
     GATE_A = 0,
     GATE_B = 1,
-    NGATES = 2
 };
 
-/* Which DDL waits for which gate. */
-static const char *const gate_stmt[NGATES] = {
+/* Which DDL waits for which gate of the fake backend. */
+static const char *const gate_stmt[] = {
     [GATE_A] = "ALTER TABLE test.a",
     [GATE_B] = "ALTER TABLE test.b",
 };
-
-struct fake_conn {
-    struct fake_backend *fb;
-    int fd;
-};
-
-struct fake_backend {
-    int lfd;
-    int nconns; /* connections to accept */
-    pthread_t acceptor;
-    pthread_t threads[MAX_CONNS];
-    struct fake_conn conns[MAX_CONNS];
-    int naccepted;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool open[NGATES];
-    char seen[MAX_SEEN][160]; /* statements received after login, in order */
-    int nseen;
-    char error[256];
-};
-
-static void fb_fail(struct fake_backend *fb, const char *what)
-{
-    pthread_mutex_lock(&fb->mu);
-    if (!fb->error[0])
-        snprintf(fb->error, sizeof(fb->error), "%s", what);
-    pthread_mutex_unlock(&fb->mu);
-}
-
-/* Record a statement; a DDL behind a closed gate waits for it (at most 20 s). */
-static void fb_statement(struct fake_backend *fb, const char *sql)
-{
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 20;
-    pthread_mutex_lock(&fb->mu);
-    if (fb->nseen < MAX_SEEN)
-        snprintf(fb->seen[fb->nseen++], sizeof(fb->seen[0]), "%s", sql);
-    for (int g = 0; g < NGATES; g++) {
-        if (!strstr(sql, gate_stmt[g]))
-            continue;
-        int rc = 0;
-        while (!fb->open[g] && rc == 0)
-            rc = pthread_cond_timedwait(&fb->cv, &fb->mu, &until);
-        if (!fb->open[g] && !fb->error[0])
-            snprintf(fb->error, sizeof(fb->error), "gate of \"%s\" never opened", gate_stmt[g]);
-    }
-    pthread_mutex_unlock(&fb->mu);
-}
-
-/* One ddlgate session's backend connection: log in, answer OK to anything. */
-static void *fake_conn_main(void *arg)
-{
-    struct fake_conn *fc = arg;
-    uint8_t buf[4096];
-    int fd = fc->fd;
-
-    qf_set_timeout(fd, 30);
-    if (!qf_backend_login(fd)) {
-        fb_fail(fc->fb, "login failed");
-        close(fd);
-        return NULL;
-    }
-    for (int i = 0; i < 64; i++) {
-        long n = qf_read_packet(fd, buf, sizeof(buf));
-        if (n <= 0 || buf[0] == 0x01) /* closed, or COM_QUIT */
-            break;
-        if (buf[0] == 0x03)
-            fb_statement(fc->fb, (const char *)buf + 1);
-        if (!qf_write_packet(fd, 1, qf_ok, sizeof(qf_ok) - 1))
-            break;
-    }
-    close(fd);
-    return NULL;
-}
-
-static void *fake_acceptor_main(void *arg)
-{
-    struct fake_backend *fb = arg;
-
-    qf_set_timeout(fb->lfd, 20); /* accept() gives up too */
-    for (int i = 0; i < fb->nconns; i++) {
-        int fd = accept(fb->lfd, NULL, NULL);
-        if (fd < 0) {
-            fb_fail(fb, "accept failed");
-            break;
-        }
-        fb->conns[i] = (struct fake_conn){.fb = fb, .fd = fd};
-        pthread_create(&fb->threads[i], NULL, fake_conn_main, &fb->conns[i]);
-        fb->naccepted++;
-    }
-    return NULL;
-}
-
-static void fb_open(struct fake_backend *fb, int gate)
-{
-    pthread_mutex_lock(&fb->mu);
-    fb->open[gate] = true;
-    pthread_cond_broadcast(&fb->cv);
-    pthread_mutex_unlock(&fb->mu);
-}
-
-static bool fb_seen(struct fake_backend *fb, const char *want)
-{
-    bool found = false;
-    pthread_mutex_lock(&fb->mu);
-    for (int i = 0; i < fb->nseen && !found; i++)
-        found = strstr(fb->seen[i], want) != NULL;
-    pthread_mutex_unlock(&fb->mu);
-    return found;
-}
-
-/* What the backend was sent, for failure messages. */
-static const char *fb_log(struct fake_backend *fb)
-{
-    static char out[1024];
-    size_t off = 0;
-
-    out[0] = '\0';
-    pthread_mutex_lock(&fb->mu);
-    for (int i = 0; i < fb->nseen && off < sizeof(out) - 1; i++) {
-        int n = snprintf(out + off, sizeof(out) - off, "%s[%s]", i ? " " : "", fb->seen[i]);
-        if (n < 0)
-            break;
-        off += (size_t)n;
-    }
-    pthread_mutex_unlock(&fb->mu);
-    return out;
-}
-
-/* Bounded polls (10 ms steps). */
-static bool wait_seen(struct fake_backend *fb, const char *want, int ms)
-{
-    for (int i = 0; i <= ms / 10; i++) {
-        if (fb_seen(fb, want))
-            return true;
-        usleep(10 * 1000);
-    }
-    return false;
-}
 
 static uint64_t fenced_count(void)
 {
@@ -224,7 +80,7 @@ static bool wait_fenced(uint64_t at_least, int ms)
 }
 
 struct env {
-    struct fake_backend fb;
+    struct qf_backend fb;
     int proxy_port;
     pthread_t ticker;
 };
@@ -238,10 +94,10 @@ static void env_start(struct env *e, int nconns, int max_concurrent_ddl)
 
     log_set_level(getenv("DG_TEST_DEBUG") ? LOG_TRACE : LOG_ERROR);
     memset(e, 0, sizeof(*e));
-    pthread_mutex_init(&e->fb.mu, NULL);
-    pthread_cond_init(&e->fb.cv, NULL);
-    e->fb.lfd = qf_listen_any(&backend_port);
-    e->fb.nconns = nconns;
+    qf_backend_start(&e->fb, nconns);
+    e->fb.gate[GATE_A] = gate_stmt[GATE_A];
+    e->fb.gate[GATE_B] = gate_stmt[GATE_B];
+    backend_port = e->fb.port;
     int tmp = qf_listen_any(&e->proxy_port);
     close(tmp);
     conf_defaults(c);
@@ -261,7 +117,6 @@ static void env_start(struct env *e, int nconns, int max_concurrent_ddl)
     rules_set_mode(14, RULE_OFF, NULL, NULL);
     ck_assert_msg(workers_create(1, err, sizeof(err)), "%s", err);
     ck_assert_msg(workers_start("127.0.0.1", e->proxy_port, err, sizeof(err)), "%s", err);
-    pthread_create(&e->fb.acceptor, NULL, fake_acceptor_main, &e->fb);
     atomic_store(&qf_ticking, true);
     pthread_create(&e->ticker, NULL, qf_ticker_main, NULL);
 }
@@ -280,7 +135,7 @@ static void client_expect_ok(struct env *e, int fd, const char *what)
     uint8_t buf[4096];
     long n = qf_read_packet(fd, buf, sizeof(buf));
 
-    ck_assert_msg(n > 0, "no answer to %s (backend saw: %s)", what, fb_log(&e->fb));
+    ck_assert_msg(n > 0, "no answer to %s (backend saw: %s)", what, qf_seen_log(&e->fb));
     ck_assert_msg(buf[0] == 0x00, "%s answered with error %d: %s", what,
                   n > 3 ? buf[1] | (buf[2] << 8) : 0, n > 9 ? (const char *)buf + 9 : "");
 }
@@ -291,14 +146,11 @@ static void env_stop(struct env *e, int *fds, int nfds)
         close(fds[i]);
     atomic_store(&qf_ticking, false);
     pthread_join(e->ticker, NULL);
-    pthread_join(e->fb.acceptor, NULL);
     workers_close_all();
     workers_stop();
     workers_free();
-    for (int i = 0; i < e->fb.naccepted; i++)
-        pthread_join(e->fb.threads[i], NULL);
-    close(e->fb.lfd);
-    ck_assert_msg(e->fb.error[0] == '\0', "fake backend: %s", e->fb.error);
+    const char *err = qf_backend_stop(&e->fb);
+    ck_assert_msg(err[0] == '\0', "fake backend: %s", err);
 }
 
 /* Send a DDL and wait until the backend has it (the queue released it and
@@ -308,8 +160,8 @@ static int start_ddl(struct env *e, const char *com_query, size_t len, const cha
     int fd = client_connect(e);
 
     client_send(fd, com_query, len);
-    ck_assert_msg(wait_seen(&e->fb, table_stmt, 15000),
-                  "the queue never sent \"%s\" (backend saw: %s)", table_stmt, fb_log(&e->fb));
+    ck_assert_msg(qf_wait_seen(&e->fb, table_stmt, 15000),
+                  "the queue never sent \"%s\" (backend saw: %s)", table_stmt, qf_seen_log(&e->fb));
     return fd;
 }
 
@@ -326,15 +178,15 @@ START_TEST(fence_on_second_table_holds_the_join)
     client_send(fds[1], join_ab, sizeof(join_ab) - 1);
     ck_assert_msg(wait_fenced(fenced0 + 1, 10000),
                   "the join was not held behind the fence on test.b (backend saw: %s)",
-                  fb_log(&e.fb));
+                  qf_seen_log(&e.fb));
     usleep(300 * 1000);
-    ck_assert_msg(!fb_seen(&e.fb, "JOIN"), "the join reached the server behind the DDL: %s",
-                  fb_log(&e.fb));
+    ck_assert_msg(qf_seen_at(&e.fb, "JOIN") < 0, "the join reached the server behind the DDL: %s",
+                  qf_seen_log(&e.fb));
 
-    fb_open(&e.fb, GATE_B); /* the DDL gets its lock and finishes */
+    qf_gate_open(&e.fb, GATE_B); /* the DDL gets its lock and finishes */
     client_expect_ok(&e, fds[0], "the ALTER on b");
     client_expect_ok(&e, fds[1], "the join");
-    ck_assert(fb_seen(&e.fb, "JOIN"));
+    ck_assert(qf_seen_at(&e.fb, "JOIN") >= 0);
     env_stop(&e, fds, 2);
 }
 END_TEST
@@ -352,21 +204,21 @@ START_TEST(join_waits_for_every_fence)
     fds[2] = client_connect(&e);
     client_send(fds[2], join_ab, sizeof(join_ab) - 1);
     ck_assert_msg(wait_fenced(fenced0 + 1, 10000), "the join was not held (backend saw: %s)",
-                  fb_log(&e.fb));
+                  qf_seen_log(&e.fb));
 
-    fb_open(&e.fb, GATE_A); /* a's fence drops, b's stands */
+    qf_gate_open(&e.fb, GATE_A); /* a's fence drops, b's stands */
     client_expect_ok(&e, fds[0], "the ALTER on a");
     ck_assert_msg(wait_fenced(fenced0 + 2, 10000),
                   "the join did not go back to wait behind the fence on test.b (backend saw: %s)",
-                  fb_log(&e.fb));
+                  qf_seen_log(&e.fb));
     usleep(300 * 1000);
-    ck_assert_msg(!fb_seen(&e.fb, "JOIN"), "the join reached the server behind the DDL on b: %s",
-                  fb_log(&e.fb));
+    ck_assert_msg(qf_seen_at(&e.fb, "JOIN") < 0,
+                  "the join reached the server behind the DDL on b: %s", qf_seen_log(&e.fb));
 
-    fb_open(&e.fb, GATE_B);
+    qf_gate_open(&e.fb, GATE_B);
     client_expect_ok(&e, fds[1], "the ALTER on b");
     client_expect_ok(&e, fds[2], "the join");
-    ck_assert(fb_seen(&e.fb, "JOIN"));
+    ck_assert(qf_seen_at(&e.fb, "JOIN") >= 0);
     env_stop(&e, fds, 3);
 }
 END_TEST

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sql.h"
+#include "test_files.h"
 
 /* opts bits: 1 MariaDB 10.11.19 (else MySQL 8.0.36), 2 ANSI_QUOTES,
  * 4 NO_BACKSLASH_ESCAPES, 8 server version unknown (every versioned
@@ -131,23 +132,6 @@ END_TEST
 
 /* ---- corpus ------------------------------------------------------------------- */
 
-static char *read_file(const char *rel)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", DDLGATE_SOURCE_DIR, rel);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* \n, \t, \\ and \xHH, as the corpus files write them; returns the length */
 static size_t unescape(const char *in, size_t n, char *out)
 {
@@ -212,7 +196,7 @@ static int check_text(const char *text, size_t len)
 
 static int check_corpus(const char *rel, const char *lead)
 {
-    char *buf = read_file(rel);
+    char *buf = ut_read_file(rel);
     size_t ll = strlen(lead);
     int checked = 0;
     static char text[70000];

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sql_lex.h"
+#include "test_files.h"
 
 static const char *const type_names[] = {"EOF", "ID",    "QID", "STR",    "NUM",
                                          "HEX", "PARAM", "VAR", "SYSVAR", "OP"};
@@ -28,22 +29,6 @@ static void render_tokens(const char *text, const struct sql_parse_opts *o, char
         n += (size_t)snprintf(out + n, cap - n, "%s%s(%.*s)@%u%s", n ? " | " : "", ty, (int)t.len,
                               text + t.off, t.off, t.flags & LEXF_EXEC ? "!" : "");
     }
-}
-
-static char *read_file(const char *rel)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", DDLGATE_SOURCE_DIR, rel);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 static void unescape(char *s)
@@ -68,7 +53,7 @@ static void unescape(char *s)
 
 START_TEST(lex_cases_file)
 {
-    char *data = read_file("tests/data/sql/lex-cases.txt");
+    char *data = ut_read_file("tests/data/sql/lex-cases.txt");
     char text[4096], got[16384];
     struct sql_parse_opts o;
     int ncases = 0, nfail = 0, line_no = 0;

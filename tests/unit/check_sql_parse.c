@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sql.h"
+#include "test_files.h"
 
 #define MAX_TEXT (64 * 1024)
 #define MAX_RENDER (256 * 1024)
@@ -216,23 +217,6 @@ static void render_script(struct render *r, const char *text, const struct sql_s
 
 /* ---- data-driven cases -------------------------------------------------------- */
 
-static char *read_file(const char *rel)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", DDLGATE_SOURCE_DIR, rel);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static void apply_opt(struct sql_parse_opts *o, const char *opt, char *schema_buf)
 {
     if (strncmp(opt, "server=", 7) == 0)
@@ -268,7 +252,7 @@ static void unescape(char *s)
 
 START_TEST(parse_cases_file)
 {
-    char *data = read_file("tests/data/sql/parse-cases.txt");
+    char *data = ut_read_file("tests/data/sql/parse-cases.txt");
     char *text = malloc(MAX_TEXT);
     struct render r = {malloc(MAX_RENDER), 0};
     char schema[256], needle[4096];
@@ -326,8 +310,8 @@ END_TEST
 /* Every statement of the shared DDL corpus parses, with the expected kind. */
 START_TEST(ddl_cases_corpus)
 {
-    char *cases = read_file("tests/data/ddl-cases.tsv");
-    char *kinds = read_file("tests/data/sql/ddl-cases-kinds.tsv");
+    char *cases = ut_read_file("tests/data/ddl-cases.tsv");
+    char *kinds = ut_read_file("tests/data/sql/ddl-cases-kinds.tsv");
     struct sql_script script;
     int n = 0;
     sql_script_init(&script);
