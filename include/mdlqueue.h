@@ -142,6 +142,8 @@ struct mdlq_external {
 
 /* The monitor connection is up (snapshots will come) or down. */
 void mdlq_set_monitor(bool up);
+/* What the monitor can see of other connections' locks (SHOW BACKEND). */
+void mdlq_set_visibility(const char *text);
 /* The monitor starts the query for the next snapshot (its time is the
  * snapshot's: mdlq_set_external without it takes the time of the call). */
 void mdlq_snapshot_begin(void);

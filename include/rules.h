@@ -43,6 +43,8 @@ bool rules_parse_mode(const char *s, enum rule_mode *out); /* accepts "queue" to
 enum rule_mode rules_mode(uint16_t id, const char *schema, const char *table);
 /* set the global mode (schema == NULL) or a per-table override */
 bool rules_set_mode(uint16_t id, enum rule_mode m, const char *schema, const char *table);
+/* drop one schema or table override (table NULL: the schema-wide one); false if none */
+bool rules_clear_override(uint16_t id, const char *schema, const char *table);
 /* drop every override and restore default modes (used by config reload) */
 void rules_reset(void);
 void rules_hit(uint16_t id);

@@ -908,6 +908,13 @@ void mdlq_set_monitor(bool up)
     pthread_mutex_unlock(&mdlq_lock);
 }
 
+void mdlq_set_visibility(const char *text)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    snprintf(visibility, sizeof(visibility), "%s", text);
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
 void mdlq_set_external(const struct mdlq_external *list, int n, const char *vis)
 {
     struct mdlq_external *copy = NULL;

@@ -238,13 +238,18 @@ static void mon_mdl_kills(MYSQL *m)
 static enum mdl_source mon_src = MDL_SRC_NONE;
 static bool mon_src_known;
 
+static void mon_probe_source(MYSQL *m)
+{
+    mon_src = mdl_source_probe(m);
+    mon_src_known = true;
+    log_info("monitor: metadata lock visibility: %s", mdl_source_text[mon_src]);
+    mdlq_set_visibility(mdl_source_text[mon_src]);
+}
+
 static void mon_mdl_round(MYSQL *m)
 {
-    if (!mon_src_known) {
-        mon_src = mdl_source_probe(m);
-        mon_src_known = true;
-        log_info("monitor: metadata lock visibility: %s", mdl_source_text[mon_src]);
-    }
+    if (!mon_src_known)
+        mon_probe_source(m);
     mon_mdl_watch(m);
     mon_mdl_kills(m);
     mon_mdl_holders(m, mon_src);
@@ -300,6 +305,8 @@ static void *mon_main(void *arg)
             mon_src_known = false; /* probe again on a new connection */
             tablecache_set_monitor_state(m ? 2 : 0);
             mdlq_set_monitor(m != NULL);
+            if (m)
+                mon_probe_source(m); /* SHOW BACKEND says what it sees before any DDL */
         }
         conf_release(c);
         if (!m) {

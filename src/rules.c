@@ -407,6 +407,29 @@ bool rules_set_mode(uint16_t id, enum rule_mode m, const char *schema, const cha
     return ok;
 }
 
+bool rules_clear_override(uint16_t id, const char *schema, const char *table)
+{
+    bool found = false;
+
+    if (!schema)
+        return false;
+    pthread_mutex_lock(&rules_lock);
+    int n = atomic_load_explicit(&rules_scoped_count, memory_order_relaxed);
+    for (int i = 0; i < n; i++) {
+        struct rules_scoped *e = &rules_scoped_tab[i];
+        if (e->id == id && strcmp(e->schema, schema) == 0 &&
+            strcmp(e->table, table ? table : "") == 0) {
+            /* order does not matter: rules_mode() ranks by scope, not position */
+            *e = rules_scoped_tab[n - 1];
+            atomic_store_explicit(&rules_scoped_count, n - 1, memory_order_release);
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&rules_lock);
+    return found;
+}
+
 void rules_reset(void)
 {
     for (int i = 0; i < RULE_ID_MAX; i++)

@@ -204,6 +204,36 @@ static inline bool it_dg_launch(struct it_dg *d, const char *const *sets, int ns
     return false;
 }
 
+/* it_dg_launch on two fresh ports, with the admin and monitor accounts every
+ * queue test needs, then the caller's "--set" values; logs to
+ * $IT_WORK_DIR/<prog>-<tag>-<pid>.log. */
+static inline bool it_dg_start(struct it_dg *d, const char *prog, const char *tag,
+                               const char *admin_user, const char *admin_pass,
+                               const char *const *sets, int nsets)
+{
+    const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
+    char user[96], pass[160];
+    const char *all[5 + 24];
+    int n = 0;
+
+    memset(d, 0, sizeof *d);
+    d->port = it_free_port();
+    do
+        d->admin_port = it_free_port();
+    while (d->admin_port == d->port);
+    snprintf(d->log, sizeof d->log, "%s/%s-%s-%d.log", work, prog, tag, (int)getpid());
+    snprintf(user, sizeof user, "admin.user=%s", admin_user);
+    snprintf(pass, sizeof pass, "admin.password=%s", admin_pass);
+    all[n++] = user;
+    all[n++] = pass;
+    all[n++] = "backend.monitor_user=monitor";
+    all[n++] = "backend.monitor_password=monpass";
+    all[n++] = "backend.monitor_interval_ms=250";
+    for (int i = 0; i < nsets && i < 24; i++)
+        all[n++] = sets[i];
+    return it_dg_launch(d, all, n, false);
+}
+
 /* Kill every instance still running and reap it (end of program). */
 static inline void it_dg_kill_all(void)
 {

@@ -292,8 +292,6 @@ static const struct it_case CASES[] = {
 int main(int argc, char **argv)
 {
     const char *mp = getenv("MARIADB_PORT");
-    const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
-
     if (!mp || !atoi(mp)) {
         printf("not ok - it_mdl_deadlock: MARIADB_PORT not set (run via "
                "tests/integration/run.sh)\n");
@@ -303,18 +301,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     atexit(it_dg_kill_all);
     mysql_library_init(0, NULL, NULL);
-    static const char *const sets[] = {
-        ("admin.password=" ADMIN_PASS),
-        "backend.monitor_user=monitor",
-        "backend.monitor_password=monpass",
-        "limits.ddl_queue_deadline_s=30",
-    };
-    g_dg.port = it_free_port();
-    do
-        g_dg.admin_port = it_free_port();
-    while (g_dg.admin_port == g_dg.port);
-    snprintf(g_dg.log, sizeof g_dg.log, "%s/it_mdl_deadlock-%d.log", work, (int)getpid());
-    g_dg_up = it_dg_launch(&g_dg, sets, 4, false);
+    static const char *const sets[] = {"limits.ddl_queue_deadline_s=30"};
+    g_dg_up = it_dg_start(&g_dg, "it_mdl_deadlock", "main", "admin", ADMIN_PASS, sets, 1);
     int rc = it_run_cases("it_mdl_deadlock", CASES, sizeof CASES / sizeof CASES[0], argc, argv, 60,
                           false);
     it_dg_stop(&g_dg, 10);

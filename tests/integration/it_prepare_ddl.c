@@ -78,29 +78,9 @@ __attribute__((format(printf, 3, 4))) static bool check(bool cond, const char *n
 
 static void dg_stop(struct it_dg *d) { it_dg_stop(d, 10); }
 
-/* Start ddlgate in front of MariaDB with the extra "--set k=v" values. */
 static bool dg_start(struct it_dg *d, const char *tag, const char *const *sets, int nsets)
 {
-    const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
-    static const char *const base[] = {
-        "admin.user=" ADMIN_USER,          "admin.password=" ADMIN_PASS,
-        "backend.monitor_user=monitor",    "backend.monitor_password=monpass",
-        "backend.monitor_interval_ms=250",
-    };
-    const char *all[5 + 24];
-    int n = 0;
-
-    memset(d, 0, sizeof *d);
-    d->port = it_free_port();
-    do
-        d->admin_port = it_free_port();
-    while (d->admin_port == d->port);
-    snprintf(d->log, sizeof d->log, "%s/it_prepare_ddl-%s-%d.log", work, tag, (int)getpid());
-    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
-        all[n++] = base[i];
-    for (int i = 0; i < nsets && i < 24; i++)
-        all[n++] = sets[i];
-    return it_dg_launch(d, all, n, false);
+    return it_dg_start(d, "it_prepare_ddl", tag, ADMIN_USER, ADMIN_PASS, sets, nsets);
 }
 
 /* ---- client helpers --------------------------------------------------------------- */

@@ -124,6 +124,15 @@ START_TEST(test_modes)
     ck_assert_str_eq(t, "tmp_import");
     ck_assert(!rules_set_mode(9, RULE_WARN, NULL, NULL));
     ck_assert(!rules_set_mode(5, (enum rule_mode)17, NULL, NULL));
+    /* removing the table override falls back to the schema's, then the global mode */
+    ck_assert(!rules_clear_override(5, "shop", "orders"));
+    ck_assert(!rules_clear_override(6, "shop", "tmp_import"));
+    ck_assert(rules_clear_override(5, "shop", "tmp_import"));
+    ck_assert_int_eq(rules_mode(5, "shop", "tmp_import"), RULE_WARN);
+    ck_assert(!rules_clear_override(5, "shop", "tmp_import"));
+    ck_assert(rules_clear_override(5, "shop", NULL));
+    ck_assert_int_eq(rules_mode(5, "shop", "tmp_import"), RULE_REJECT);
+    ck_assert(!rules_scoped_at(0, &id, &m, s, sizeof s, t, sizeof t));
     rules_reset();
     ck_assert_int_eq(rules_mode(5, "shop", "tmp_import"), RULE_APPROVAL);
     ck_assert(!rules_scoped_at(0, &id, &m, s, sizeof s, t, sizeof t));
