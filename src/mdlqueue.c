@@ -109,7 +109,7 @@ static atomic_int fences_up; /* fast path for mdlq_fenced() */
 static atomic_int queue_len;
 static struct mdlq_external *external;
 static int nexternal;
-static char visibility[256] = "monitor not connected: ddlgate sees its own sessions only";
+static char visibility[512] = "monitor not connected: ddlgate sees its own sessions only";
 static bool monitor_up;                /* a monitor connection feeds external snapshots */
 static double external_at;             /* when the last snapshot was taken */
 static uint32_t kills[MDLQ_MAX_KILLS]; /* bit 31 set: KILL QUERY only */

@@ -75,42 +75,60 @@ enum mdl_source {
     MDL_SRC_MLI
 };
 
-static enum mdl_source mdl_source_probe(MYSQL *m)
+/* One probe query: true when it runs and its first row's first column is
+ * "YES" or, with any_row, when it returns a row at all. */
+static bool mon_probe(MYSQL *m, const char *sql, bool any_row)
 {
     MYSQL_RES *r;
     MYSQL_ROW row;
-    enum mdl_source src = MDL_SRC_NONE;
+    bool yes = false;
 
-    /* performance_schema.metadata_locks lists GRANTED and PENDING locks,
-     * on MySQL and on MariaDB when performance_schema and the MDL
-     * instrument are on */
-    if (mysql_query(m, "SELECT ENABLED FROM performance_schema.setup_instruments "
-                       "WHERE NAME = 'wait/lock/metadata/sql/mdl' AND @@performance_schema = 1") ==
-            0 &&
-        (r = mysql_store_result(m))) {
-        if ((row = mysql_fetch_row(r)) && row[0] && strcmp(row[0], "YES") == 0)
-            src = MDL_SRC_PFS;
-        mysql_free_result(r);
-    }
-    if (src == MDL_SRC_NONE &&
-        mysql_query(m, "SELECT 1 FROM information_schema.PLUGINS WHERE PLUGIN_NAME = "
-                       "'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'") == 0 &&
-        (r = mysql_store_result(m))) {
-        if (mysql_fetch_row(r))
-            src = MDL_SRC_MLI;
-        mysql_free_result(r);
-    }
-    return src;
+    if (mysql_query(m, sql) != 0 || !(r = mysql_store_result(m)))
+        return false;
+    if ((row = mysql_fetch_row(r)))
+        yes = any_row || (row[0] && strcmp(row[0], "YES") == 0);
+    mysql_free_result(r);
+    return yes;
 }
 
 static const char *const mdl_source_text[] = {
-    [MDL_SRC_NONE] = "none: neither performance_schema.metadata_locks nor METADATA_LOCK_INFO "
-                     "is available; connections outside ddlgate are covered by short "
+    [MDL_SRC_NONE] = "no metadata lock view: connections outside ddlgate are covered by short "
                      "lock_wait_timeout attempts only",
-    [MDL_SRC_PFS] = "performance_schema.metadata_locks + INNODB_TRX + PROCESSLIST",
-    [MDL_SRC_MLI] =
-        "information_schema.METADATA_LOCK_INFO (granted locks) + INNODB_TRX + PROCESSLIST",
+    [MDL_SRC_PFS] = "using performance_schema.metadata_locks",
+    [MDL_SRC_MLI] = "using information_schema.METADATA_LOCK_INFO (granted locks only)",
 };
+
+/* What the monitor user can see, for SHOW BACKEND: every source the
+ * queue's view of other connections depends on, not just the one in use. */
+static char mon_vis_text[400];
+
+static enum mdl_source mdl_source_probe(MYSQL *m)
+{
+    /* performance_schema.metadata_locks lists GRANTED and PENDING locks,
+     * on MySQL and on MariaDB when performance_schema and the MDL
+     * instrument are on */
+    bool pfs = mon_probe(m,
+                         "SELECT ENABLED FROM performance_schema.setup_instruments WHERE NAME = "
+                         "'wait/lock/metadata/sql/mdl' AND @@performance_schema = 1",
+                         false);
+    bool mli = mon_probe(m,
+                         "SELECT 1 FROM information_schema.PLUGINS WHERE PLUGIN_NAME = "
+                         "'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'",
+                         true);
+    /* INNODB_TRX needs PROCESS, which also opens every thread of the
+     * processlist to the monitor (without it, only its own) */
+    bool trx = mon_probe(m, "SELECT COUNT(*) FROM information_schema.INNODB_TRX", true);
+    enum mdl_source src = pfs ? MDL_SRC_PFS : mli ? MDL_SRC_MLI : MDL_SRC_NONE;
+
+    snprintf(mon_vis_text, sizeof(mon_vis_text),
+             "%s; performance_schema.metadata_locks: %s; METADATA_LOCK_INFO: %s; "
+             "INNODB_TRX: %s; PROCESSLIST: %s",
+             mdl_source_text[src],
+             pfs ? "yes" : "no (performance_schema off or MDL instrument disabled)",
+             mli ? "yes" : "no (plugin not loaded)", trx ? "yes" : "no (needs PROCESS)",
+             trx ? "all threads" : "own threads only (needs PROCESS)");
+    return src;
+}
 
 /* Holders that matter: idle in a transaction, or running for a while.  A
  * statement in flight for milliseconds is left to the short
@@ -124,7 +142,7 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
     int n = 0;
 
     if (src == MDL_SRC_NONE) {
-        mdlq_set_external(NULL, 0, mdl_source_text[src]);
+        mdlq_set_external(NULL, 0, mon_vis_text);
         return;
     }
     const char *holders =
@@ -165,7 +183,7 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
             n++;
     }
     mysql_free_result(r);
-    mdlq_set_external(ext, n, mdl_source_text[src]);
+    mdlq_set_external(ext, n, mon_vis_text);
 }
 
 /* Processlist states of a statement that has not taken its metadata lock
@@ -242,8 +260,8 @@ static void mon_probe_source(MYSQL *m)
 {
     mon_src = mdl_source_probe(m);
     mon_src_known = true;
-    log_info("monitor: metadata lock visibility: %s", mdl_source_text[mon_src]);
-    mdlq_set_visibility(mdl_source_text[mon_src]);
+    log_info("monitor: metadata lock visibility: %s", mon_vis_text);
+    mdlq_set_visibility(mon_vis_text);
 }
 
 static void mon_mdl_round(MYSQL *m)

@@ -154,6 +154,13 @@ start_dg main 30 || exit 1
 start_dg short 4 || exit 1
 P=$PORT_main; AP=$ADMIN_main
 
+# 0. SHOW BACKEND says what the monitor user can see, before any DDL
+vis=$(cli "$AP" admin "$APASS" -N -B -e "SHOW BACKEND" 2> /dev/null | awk -F'\t' '$1 == "mdl_visibility" {print $2}')
+pfs=$(fix -N -B -e "SELECT @@performance_schema")
+if [[ $pfs == 1 ]]; then want="using performance_schema.metadata_locks"; else want="performance_schema.metadata_locks: no"; fi
+[[ $vis == *"$want"* && $vis == *"INNODB_TRX: yes"* && $vis == *"PROCESSLIST: all threads"* ]]
+check show_backend_visibility $? "performance_schema=$pfs, mdl_visibility '$vis'"
+
 # 1. one ALTER queued behind A; everything else on t keeps flowing
 fresh_table
 a_begin "$P"; check a_open $? "session A's transaction: $(cat "$T/a.out")"
