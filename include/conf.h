@@ -33,6 +33,13 @@ enum backend_compression {
     BCOMP_AUTO, /* zstd if offered, else zlib if offered */
 };
 
+/* [admin] auth_plugin: the plugin the admin console names in its greeting
+ * (and in an AuthSwitchRequest); both are always accepted (see admin.h) */
+enum admin_auth_plugin {
+    ADMIN_AUTH_CACHING_SHA2 = 0, /* caching_sha2_password, MySQL 8's default */
+    ADMIN_AUTH_NATIVE,           /* mysql_native_password */
+};
+
 enum log_level {
     LOG_ERROR = 0,
     LOG_WARN,
@@ -80,8 +87,9 @@ struct conf {
     char admin_host[256]; /* "" = admin port disabled */
     int admin_port;
     char admin_user[128];
-    char admin_password[256];   /* resolved secret; never logged */
-    bool admin_listen_explicit; /* admin.listen came from the file or --set */
+    char admin_password[256];                 /* resolved secret; never logged */
+    bool admin_listen_explicit;               /* admin.listen came from the file or --set */
+    enum admin_auth_plugin admin_auth_plugin; /* named in the greeting */
 
     /* [limits] */
     uint64_t table_size_limit; /* bytes: DG004 */

@@ -41,7 +41,7 @@
 enum adm_state {
     ADM_HELLO,   /* greeting sent, waiting for the handshake response */
     ADM_TLS,     /* TLS handshake in progress */
-    ADM_SWITCH,  /* sent AuthSwitchRequest to mysql_native_password */
+    ADM_SWITCH,  /* sent AuthSwitchRequest to switch_plugin; its answer is a bare token */
     ADM_READY,   /* authenticated, waiting for commands */
     ADM_WAITING, /* collecting an answer from the workers */
 };
@@ -49,8 +49,11 @@ enum adm_state {
 struct admin_conn {
     struct bufferevent *bev;
     enum adm_state state;
-    uint8_t scramble[20];
-    char user[64];
+    uint8_t scramble[ADMIN_NONCE_LEN];    /* the nonce of the greeting or of the switch */
+    enum admin_auth_plugin greeted;       /* the plugin the greeting named */
+    enum admin_auth_plugin switch_plugin; /* ADM_SWITCH: the plugin the request named */
+    char user[128];                       /* for logs; may be cut */
+    size_t user_len;                      /* the name's real length */
     char peer[64];
     uint64_t caps;
     bool tls;
@@ -85,10 +88,140 @@ bool admin_native_check(const char *password, const uint8_t scramble[20], const 
 {
     uint8_t want[20];
 
-    if (token_len != 20 || !password[0])
+    if (token_len != ADMIN_NATIVE_TOKEN_LEN || !password[0])
         return false;
     admin_native_token(password, scramble, want);
-    return CRYPTO_memcmp(want, token, 20) == 0;
+    return CRYPTO_memcmp(want, token, ADMIN_NATIVE_TOKEN_LEN) == 0;
+}
+
+/* ---- caching_sha2_password ------------------------------------------------ */
+
+void admin_sha2_token(const char *password, const uint8_t nonce[20], uint8_t out[32])
+{
+    uint8_t stage1[SHA256_DIGEST_LENGTH], stage2[SHA256_DIGEST_LENGTH], mix[32 + 20];
+    uint8_t h[SHA256_DIGEST_LENGTH];
+
+    SHA256((const unsigned char *)password, strlen(password), stage1);
+    SHA256(stage1, sizeof(stage1), stage2);
+    /* native's order reversed: the double hash first, then the nonce */
+    memcpy(mix, stage2, 32);
+    memcpy(mix + 32, nonce, 20);
+    SHA256(mix, sizeof(mix), h);
+    for (int i = 0; i < 32; i++)
+        out[i] = stage1[i] ^ h[i];
+    OPENSSL_cleanse(stage1, sizeof(stage1));
+    OPENSSL_cleanse(stage2, sizeof(stage2));
+}
+
+bool admin_sha2_check(const char *password, const uint8_t nonce[20], const uint8_t *token,
+                      size_t token_len)
+{
+    uint8_t want[ADMIN_SHA2_TOKEN_LEN];
+
+    if (token_len != ADMIN_SHA2_TOKEN_LEN || !password[0])
+        return false;
+    admin_sha2_token(password, nonce, want);
+    bool ok = CRYPTO_memcmp(want, token, sizeof(want)) == 0;
+    OPENSSL_cleanse(want, sizeof(want));
+    return ok;
+}
+
+/* ---- authentication exchange (see admin.h) ---------------------------------
+ * Only the fast path of caching_sha2_password is built.  Its full path
+ * (perform_full_authentication 0x04, then the cleartext password over TLS or
+ * RSA-encrypted) exists for servers that keep only a salted hash and have no
+ * cached entry for the account.  ddlgate has the plaintext password, so it
+ * can always check the scramble itself: a wrong scramble is a wrong password. */
+
+static const char *const adm_plugin_names[] = {
+    [ADMIN_AUTH_CACHING_SHA2] = "caching_sha2_password",
+    [ADMIN_AUTH_NATIVE] = "mysql_native_password",
+};
+#define ADM_NPLUGINS (sizeof(adm_plugin_names) / sizeof(adm_plugin_names[0]))
+
+const char *admin_auth_plugin_name(enum admin_auth_plugin p)
+{
+    return (unsigned)p < ADM_NPLUGINS ? adm_plugin_names[p] : "?";
+}
+
+bool admin_auth_plugin_from(const uint8_t *name, size_t len, enum admin_auth_plugin *p)
+{
+    if (!name) { /* no CLIENT_PLUGIN_AUTH: a 4.1 client speaks native */
+        *p = ADMIN_AUTH_NATIVE;
+        return true;
+    }
+    for (size_t i = 0; i < ADM_NPLUGINS; i++) {
+        if (strlen(adm_plugin_names[i]) == len && memcmp(adm_plugin_names[i], name, len) == 0) {
+            *p = (enum admin_auth_plugin)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+enum admin_auth_step admin_auth_first_step(const uint8_t *plugin, size_t plugin_len,
+                                           size_t token_len, enum admin_auth_plugin greeted,
+                                           enum admin_auth_plugin *p)
+{
+    if (!admin_auth_plugin_from(plugin, plugin_len, p)) {
+        *p = greeted;
+        return ADMIN_AUTH_SWITCH;
+    }
+    if (plugin && *p != greeted && token_len == 0)
+        return ADMIN_AUTH_SWITCH; /* the client waits for its plugin's nonce */
+    return ADMIN_AUTH_VERIFY;
+}
+
+bool admin_auth_check(enum admin_auth_plugin p, const char *password, const uint8_t nonce[20],
+                      const uint8_t *token, size_t token_len)
+{
+    switch (p) {
+    case ADMIN_AUTH_CACHING_SHA2:
+        return admin_sha2_check(password, nonce, token, token_len);
+    case ADMIN_AUTH_NATIVE:
+        return admin_native_check(password, nonce, token, token_len);
+    }
+    return false;
+}
+
+void admin_auth_write_answer(struct pkt_writer *w, enum admin_auth_plugin p, bool accepted)
+{
+    if (!accepted) {
+        pkt_w_err(w, DGE_ADMIN_AUTH, dg_error_sqlstate(DGE_ADMIN_AUTH),
+                  "Access denied for the ddlgate admin console");
+        return;
+    }
+    if (p == ADMIN_AUTH_CACHING_SHA2) {
+        pkt_w_begin(w); /* AuthMoreData: fast_auth_success */
+        pkt_w_u8(w, 0x01);
+        pkt_w_u8(w, 0x03);
+        pkt_w_end(w);
+    }
+    pkt_w_ok(w, 0, 0, SERVER_STATUS_AUTOCOMMIT, 0, NULL);
+}
+
+void admin_auth_write_switch(struct pkt_writer *w, enum admin_auth_plugin p,
+                             const uint8_t nonce[20])
+{
+    pkt_w_begin(w);
+    pkt_w_u8(w, 0xfe);
+    pkt_w_nulstr(w, admin_auth_plugin_name(p));
+    pkt_w_bytes(w, nonce, ADMIN_NONCE_LEN);
+    pkt_w_u8(w, 0);
+    pkt_w_end(w);
+}
+
+/* A fresh nonce: 7-bit, never NUL (clients read it up to a NUL) nor '$'. */
+static bool adm_new_nonce(uint8_t n[ADMIN_NONCE_LEN])
+{
+    if (RAND_bytes(n, ADMIN_NONCE_LEN) != 1)
+        return false;
+    for (int i = 0; i < ADMIN_NONCE_LEN; i++) {
+        n[i] &= 0x7f;
+        if (n[i] == 0 || n[i] == '$')
+            n[i] = (uint8_t)('1' + i);
+    }
+    return true;
 }
 
 /* ---- writing answers -------------------------------------------------------------- */
@@ -213,22 +346,31 @@ static enum rule_mode configured_mode(uint16_t id)
 
 static void cmd_set_rule(struct admin_conn *a, const struct admin_cmd *cmd)
 {
-    char info[200];
+    char info[200], scope[140] = "";
     enum rule_mode m = cmd->mode_default ? configured_mode(cmd->rule_id) : cmd->mode;
     const char *schema = cmd->schema[0] ? cmd->schema : NULL;
     const char *table = cmd->table[0] ? cmd->table : NULL;
+    bool cleared = false;
 
-    if (!rules_set_mode(cmd->rule_id, m, schema, table)) {
+    if (schema)
+        snprintf(scope, sizeof(scope), " for %s.%s", schema, table ? table : "*");
+    if (cmd->mode_default && schema) {
+        /* back to what the wider scope says: the override goes away */
+        cleared = rules_clear_override(cmd->rule_id, schema, table);
+        m = rules_mode(cmd->rule_id, schema, table);
+    } else if (!rules_set_mode(cmd->rule_id, m, schema, table)) {
         adm_err(a, 1, DGE_ADMIN_SYNTAX, "cannot set that rule (too many table overrides?)");
         return;
     }
-    log_info("admin %s: SET RULE DG%03u = %s%s%s%s%s", a->user, (unsigned)cmd->rule_id,
-             rules_mode_name(m), schema ? " FOR " : "", schema ? schema : "", table ? "." : "",
-             table ? table : "");
+    log_info("admin %s: SET RULE DG%03u = %s%s", a->user, (unsigned)cmd->rule_id,
+             cmd->mode_default ? "default" : rules_mode_name(m), scope);
     save_state();
-    snprintf(info, sizeof(info), "DG%03u is now %s%s%s%s%s", (unsigned)cmd->rule_id,
-             rules_mode_name(m), schema ? " for " : "", schema ? schema : "", table ? "." : "",
-             table ? table : "");
+    if (cmd->mode_default && schema)
+        snprintf(info, sizeof(info), "DG%03u%s: %s; it is now %s there", (unsigned)cmd->rule_id,
+                 scope, cleared ? "override removed" : "there was no override", rules_mode_name(m));
+    else
+        snprintf(info, sizeof(info), "DG%03u is now %s%s", (unsigned)cmd->rule_id,
+                 rules_mode_name(m), scope);
     adm_ok(a, 1, info);
 }
 
@@ -383,7 +525,7 @@ static void cmd_show_backend(struct admin_conn *a)
     static const char *const cols[] = {"name", "value"};
     const struct conf *c = conf_acquire();
     struct adm_rs rs;
-    char addr[300], version[128], flavour[64], mon[200], vis[300];
+    char addr[300], version[128], flavour[64], mon[200], vis[512];
     struct sql_server srv;
     uint64_t caps;
 
@@ -735,20 +877,59 @@ static void close_after_flush_cb(struct bufferevent *bev, void *arg)
     conn_close(arg);
 }
 
-static void adm_fail(struct admin_conn *a, uint8_t seq, int code, const char *msg)
+static void adm_close_after_flush(struct admin_conn *a)
 {
-    adm_err(a, seq, code, msg);
     bufferevent_disable(a->bev, EV_READ);
     bufferevent_setcb(a->bev, NULL, close_after_flush_cb, adm_event_cb, a);
 }
 
-static bool adm_auth_ok(struct admin_conn *a, const uint8_t *token, size_t len)
+static void adm_fail(struct admin_conn *a, uint8_t seq, int code, const char *msg)
+{
+    adm_err(a, seq, code, msg);
+    adm_close_after_flush(a);
+}
+
+/* Check the token of plugin p and answer; seq numbers the answer's first
+ * packet. */
+static void adm_verify(struct admin_conn *a, enum admin_auth_plugin p, const uint8_t *token,
+                       size_t len, uint8_t seq)
 {
     const struct conf *c = conf_acquire();
-    bool ok = strcmp(a->user, c->admin_user) == 0 &&
-              admin_native_check(c->admin_password, a->scramble, token, len);
+    /* a->user is cut only for names longer than any admin_user */
+    bool ok = a->user_len == strlen(c->admin_user) &&
+              memcmp(a->user, c->admin_user, a->user_len) == 0 &&
+              admin_auth_check(p, c->admin_password, a->scramble, token, len);
     conf_release(c);
-    return ok;
+    struct pkt_writer w;
+    pkt_w_init(&w, seq);
+    admin_auth_write_answer(&w, p, ok);
+    adm_flush(a, &w);
+    if (!ok) {
+        log_warn("admin: access denied for '%s' from %s (%s)", a->user, a->peer,
+                 admin_auth_plugin_name(p));
+        adm_close_after_flush(a);
+        return;
+    }
+    log_info("admin: %s connected from %s%s (%s)", a->user, a->peer, a->tls ? " (TLS)" : "",
+             admin_auth_plugin_name(p));
+    a->state = ADM_READY;
+}
+
+/* AuthSwitchRequest to plugin p with a fresh nonce (see
+ * admin_auth_first_step for when). */
+static void adm_switch(struct admin_conn *a, enum admin_auth_plugin p, uint8_t seq)
+{
+    if (!adm_new_nonce(a->scramble)) {
+        log_error("admin: RAND_bytes failed; closing %s", a->peer);
+        adm_fail(a, seq, DGE_ADMIN_AUTH, "Access denied for the ddlgate admin console");
+        return;
+    }
+    struct pkt_writer w;
+    pkt_w_init(&w, seq);
+    admin_auth_write_switch(&w, p, a->scramble);
+    adm_flush(a, &w);
+    a->switch_plugin = p;
+    a->state = ADM_SWITCH;
 }
 
 /* Returns true when it consumed the packet itself (TLS upgrade). */
@@ -793,33 +974,18 @@ static bool adm_on_hello(struct admin_conn *a, const uint8_t *p, uint32_t len, u
         return false;
     }
     snprintf(a->user, sizeof(a->user), "%.*s", (int)r.user_len, (const char *)r.user);
+    a->user_len = r.user_len;
     a->caps = r.caps;
     a->deprecate_eof = (r.caps & CLIENT_DEPRECATE_EOF) != 0;
-    bool native =
-        !r.plugin || (r.plugin_len == 21 && memcmp(r.plugin, "mysql_native_password", 21) == 0);
-    if (!native) {
-        /* e.g. caching_sha2_password by default: ask for native instead */
-        struct pkt_writer w;
-        pkt_w_init(&w, (uint8_t)(seq + 1));
-        pkt_w_begin(&w);
-        pkt_w_u8(&w, 0xfe);
-        pkt_w_nulstr(&w, "mysql_native_password");
-        pkt_w_bytes(&w, a->scramble, 20);
-        pkt_w_u8(&w, 0);
-        pkt_w_end(&w);
-        adm_flush(a, &w);
-        a->state = ADM_SWITCH;
-        return false;
+    enum admin_auth_plugin plugin;
+    switch (admin_auth_first_step(r.plugin, r.plugin_len, r.auth_len, a->greeted, &plugin)) {
+    case ADMIN_AUTH_VERIFY:
+        adm_verify(a, plugin, r.auth, r.auth_len, (uint8_t)(seq + 1));
+        break;
+    case ADMIN_AUTH_SWITCH:
+        adm_switch(a, plugin, (uint8_t)(seq + 1));
+        break;
     }
-    if (!adm_auth_ok(a, r.auth, r.auth_len)) {
-        log_warn("admin: access denied for '%s' from %s", a->user, a->peer);
-        adm_fail(a, (uint8_t)(seq + 1), DGE_ADMIN_AUTH,
-                 "Access denied for the ddlgate admin console");
-        return false;
-    }
-    log_info("admin: %s connected from %s%s", a->user, a->peer, a->tls ? " (TLS)" : "");
-    a->state = ADM_READY;
-    adm_ok(a, (uint8_t)(seq + 1), NULL);
     return false;
 }
 
@@ -845,15 +1011,7 @@ static void adm_read_cb(struct bufferevent *bev, void *arg)
                 return; /* TLS: the filter's callbacks take over */
             break;
         case ADM_SWITCH:
-            if (!adm_auth_ok(a, p, len)) {
-                log_warn("admin: access denied for '%s' from %s", a->user, a->peer);
-                adm_fail(a, (uint8_t)(seq + 1), DGE_ADMIN_AUTH,
-                         "Access denied for the ddlgate admin console");
-            } else {
-                log_info("admin: %s connected from %s", a->user, a->peer);
-                a->state = ADM_READY;
-                adm_ok(a, (uint8_t)(seq + 1), NULL);
-            }
+            adm_verify(a, a->switch_plugin, p, len, (uint8_t)(seq + 1));
             break;
         case ADM_READY:
             if (len == 0) {
@@ -926,12 +1084,10 @@ static void adm_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct s
     a->next = adm_conns;
     adm_conns = a;
     sess_format_peer(sa, a->peer, sizeof(a->peer));
-    if (RAND_bytes(a->scramble, sizeof(a->scramble)) != 1)
-        log_warn("admin: RAND_bytes failed");
-    for (int i = 0; i < 20; i++) {
-        a->scramble[i] &= 0x7f; /* printable-ish, never NUL, like servers do */
-        if (a->scramble[i] == 0 || a->scramble[i] == '$')
-            a->scramble[i] = '1' + (uint8_t)i;
+    if (!adm_new_nonce(a->scramble)) {
+        log_error("admin: RAND_bytes failed; closing %s", a->peer);
+        conn_close(a);
+        return;
     }
     memset(&g, 0, sizeof(g));
     snprintf(version, sizeof(version), "8.0.99-ddlgate-%s-admin", DDLGATE_VERSION);
@@ -949,7 +1105,10 @@ static void adm_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct s
         g.caps |= CLIENT_SSL;
     g.charset = 45;
     g.status = SERVER_STATUS_AUTOCOMMIT;
-    g.plugin = "mysql_native_password";
+    const struct conf *c = conf_acquire();
+    a->greeted = c->admin_auth_plugin;
+    conf_release(c);
+    g.plugin = admin_auth_plugin_name(a->greeted);
     g.plugin_len = strlen(g.plugin);
     pkt_w_init(&w, 0);
     hs_write_greeting(&w, &g);

@@ -63,6 +63,9 @@ static const char *const tls_names[] = {"disabled",  "preferred",       "require
 static const char *const bcomp_names[] = {"off", "zlib", "zstd", "auto", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const policy_names[] = {"reject", "pass", NULL};
+/* indexed by enum admin_auth_plugin */
+static const char *const auth_plugin_names[] = {"caching_sha2_password", "mysql_native_password",
+                                                NULL};
 
 #define F(field) offsetof(struct conf, field), sizeof(((struct conf *)0)->field)
 #define GIB (1024ull * 1024 * 1024)
@@ -102,6 +105,7 @@ static const struct conf_key conf_keys[] = {
     {"admin", "listen", CT_LISTEN, F(admin_host), offsetof(struct conf, admin_port), "127.0.0.1:4407", 0, 0, NULL, false},
     {"admin", "user", CT_STRING, F(admin_user), 0, "admin", 0, 0, NULL, true},
     {"admin", "password", CT_SECRET, F(admin_password), 0, "", 0, 0, NULL, true},
+    {"admin", "auth_plugin", CT_ENUM, F(admin_auth_plugin), 0, "caching_sha2_password", 0, 0, auth_plugin_names, true},
 
     {"limits", "table_size_limit", CT_SIZE, F(table_size_limit), 0, "10G", 0, INT64_MAX, NULL, true},
     {"limits", "large_table_rows", CT_U64, F(large_table_rows), 0, "1000000", 0, INT64_MAX, NULL, true},
@@ -132,6 +136,7 @@ static const struct conf_key backend_address = {"backend",
 
 _Static_assert(sizeof(enum tls_mode) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum admin_auth_plugin) == sizeof(int), "enums are stored as int");
 
 static const char *const conf_sections[] = {"ddlgate", "backend", "client_tls", "admin",
                                             "limits",  "rules",   NULL};

@@ -92,8 +92,8 @@ static bool mon_probe(MYSQL *m, const char *sql, bool any_row)
 }
 
 static const char *const mdl_source_text[] = {
-    [MDL_SRC_NONE] = "no metadata lock view: connections outside ddlgate are covered by short "
-                     "lock_wait_timeout attempts only",
+    [MDL_SRC_NONE] = ("no metadata lock view: connections outside ddlgate are covered by "
+                      "short lock_wait_timeout attempts only"),
     [MDL_SRC_PFS] = "using performance_schema.metadata_locks",
     [MDL_SRC_MLI] = "using information_schema.METADATA_LOCK_INFO (granted locks only)",
 };

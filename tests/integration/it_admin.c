@@ -13,6 +13,9 @@
  * Environment: MARIADB_PORT (required), DDLGATE_BIN (required),
  * IT_WORK_DIR (logs and the state file; default /tmp).
  * Usage: it_admin [-v] [case...]   cases: auth syntax dg010 dg001 approval restart
+ *        plugins (login with caching_sha2_password / mysql_native_password /
+ *        an unknown plugin against both admin.auth_plugin greetings, plain and
+ *        TLS when MARIADB_CERTS is set)
  * Output: "ok - admin_<check>" / "not ok - admin_<check>: why", then
  * "it_admin: N passed, M failed".  Exit 1 on any failure.
  */
@@ -507,7 +510,16 @@ static void case_dg001(void)
     rc = db_exec(app, sql, msg, sizeof msg);
     check(rc == 7100, "dg001_other_table_still_rejected", "%s: %u %s", sql, rc, msg);
     snprintf(cmd, sizeof cmd, "SET RULE DG001 = default FOR test.%s", t2);
-    db_exec(a, cmd, msg, sizeof msg);
+    rc = db_exec(a, cmd, msg, sizeof msg);
+    check(rc == 0, "dg001_default_for_table", "%s: %u %s", cmd, rc, msg);
+    /* 'default' for a scope removes the override rather than pinning a mode */
+    t = db_text(a, "SHOW RULES");
+    check(t && !find_line(t, "DG001", scope, line, sizeof line), "dg001_override_removed",
+          "a 'DG001 ... %s' row is still in SHOW RULES: %s", scope, line);
+    free(t);
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN nn3 INT NOT NULL", t2);
+    rc = db_exec(app, sql, msg, sizeof msg);
+    check(rc == 7100, "dg001_table_rejected_again", "%s: %u %s", sql, rc, msg);
     db_exec(a, "SET RULE DG001 = default", msg, sizeof msg);
 out:
     if (a)
@@ -736,6 +748,141 @@ out:
     root_sql(sql);
 }
 
+/* ---- login plugins ---------------------------------------------------------------- */
+
+/* Occurrences of needle in the instance's log. */
+static int log_count(const struct dg_inst *d, const char *needle)
+{
+    FILE *f = fopen(d->dg.log, "r");
+    char line[2048];
+    int n = 0;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* Connect to the admin port with a client default plugin (NULL: the
+ * library's choice, which follows the greeting), TLS verified against ca
+ * when given.  *cipher gets the TLS cipher ("" without TLS). */
+static MYSQL *admin_plugin_conn(const struct dg_inst *d, const char *plugin, const char *pass,
+                                const char *ca, unsigned *errn, char *err, size_t errlen,
+                                char *cipher, size_t clen)
+{
+    MYSQL *m = mysql_init(NULL);
+    unsigned cto = 10, rto = 30;
+    my_bool on = 1;
+    cipher[0] = '\0';
+    if (!m) {
+        *errn = 1;
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &cto);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rto);
+    if (plugin)
+        mysql_options(m, MYSQL_DEFAULT_AUTH, plugin);
+    if (ca) {
+        mysql_options(m, MYSQL_OPT_SSL_CA, ca);
+        mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+        mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+    }
+    if (!mysql_real_connect(m, "127.0.0.1", ADMIN_USER, pass, NULL, d->dg.admin_port, NULL, 0)) {
+        *errn = mysql_errno(m);
+        snprintf(err, errlen, "%u %s", mysql_errno(m), mysql_error(m));
+        mysql_close(m);
+        return NULL;
+    }
+    *errn = 0;
+    const char *c = mysql_get_ssl_cipher(m);
+    snprintf(cipher, clen, "%s", c ? c : "");
+    return m;
+}
+
+/* One instance greeting with `greeting`: every client plugin, right and
+ * wrong password, plain and (with ca) TLS.  The log line of each login
+ * names the plugin ddlgate verified. */
+static void plugins_against(struct dg_inst *d, const char *greeting, const char *ca)
+{
+    static const char *const clients[] = {NULL, "caching_sha2_password", "mysql_native_password",
+                                          "client_ed25519"};
+    static char set_plugin[96], set_cert[600], set_key[600];
+    const char *certs = getenv("MARIADB_CERTS");
+    char name[128];
+
+    snprintf(set_plugin, sizeof set_plugin, "admin.auth_plugin=%s", greeting);
+    d->sets[d->nsets++] = set_plugin;
+    if (ca) {
+        snprintf(set_cert, sizeof set_cert, "client_tls.cert=%s/server.pem", certs);
+        snprintf(set_key, sizeof set_key, "client_tls.key=%s/server-key.pem", certs);
+        d->sets[d->nsets++] = set_cert;
+        d->sets[d->nsets++] = set_key;
+    }
+    snprintf(name, sizeof name, "plugins_%s_start", greeting);
+    if (!check(dg_start(d, greeting), name, "ddlgate with %s did not start (log %s)", set_plugin,
+               d->dg.log)) {
+        dg_log_tail(d, 10);
+        return;
+    }
+    for (int tls = 0; tls <= (ca ? 1 : 0); tls++) {
+        for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
+            const char *cp = clients[i];
+            /* libmariadb follows the greeting unless told; unknown plugins
+             * are switched to the greeting's */
+            const char *want = cp && strcmp(cp, "client_ed25519") != 0 ? cp : greeting;
+            const char *tag = cp ? cp : "default";
+            char err[512], cipher[128];
+            unsigned e;
+
+            int before = log_count(d, want);
+            MYSQL *m = admin_plugin_conn(d, cp, ADMIN_PASS, tls ? ca : NULL, &e, err, sizeof err,
+                                         cipher, sizeof cipher);
+            char *t = m ? db_text(m, "SHOW RULES") : NULL;
+            int after = log_count(d, want);
+            snprintf(name, sizeof name, "plugins_%s_greeting_%s_client%s_ok", greeting, tag,
+                     tls ? "_tls" : "");
+            check(m && t && strstr(t, "DG005") && (!tls || cipher[0]) && after > before, name,
+                  "%s; SHOW RULES %s; cipher '%s'; log lines naming %s %d -> %d",
+                  m ? "connected" : err, t ? "ok" : "failed", cipher, want, before, after);
+            free(t);
+            if (m)
+                mysql_close(m);
+
+            int denied = log_count(d, "access denied");
+            m = admin_plugin_conn(d, cp, ADMIN_PASS "x", tls ? ca : NULL, &e, err, sizeof err,
+                                  cipher, sizeof cipher);
+            snprintf(name, sizeof name, "plugins_%s_greeting_%s_client%s_wrong_password", greeting,
+                     tag, tls ? "_tls" : "");
+            check(!m && e == 1045 && log_count(d, "access denied") == denied + 1, name, "%s",
+                  m ? "connected with a wrong password" : err);
+            if (m)
+                mysql_close(m);
+        }
+    }
+    snprintf(name, sizeof name, "plugins_%s_password_not_logged", greeting);
+    check(log_count(d, ADMIN_PASS) == 0, name, "the admin password appears in %s", d->dg.log);
+    if (g_tally.fail)
+        dg_log_tail(d, 10);
+    dg_stop(d);
+    if (!g_tally.fail)
+        unlink(d->dg.log);
+}
+
+static void case_plugins(void)
+{
+    const char *certs = getenv("MARIADB_CERTS");
+    static char ca[600];
+    if (certs && certs[0])
+        snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    else
+        printf("# plugins: MARIADB_CERTS not set, TLS logins skipped\n");
+    static struct dg_inst sha2, native;
+    plugins_against(&sha2, "caching_sha2_password", ca[0] ? ca : NULL);
+    plugins_against(&native, "mysql_native_password", ca[0] ? ca : NULL);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static bool wanted(int argc, char **argv, int first, const char *name)
@@ -797,6 +944,8 @@ int main(int argc, char **argv)
     }
     if (wanted(argc, argv, first, "restart"))
         case_restart();
+    if (wanted(argc, argv, first, "plugins"))
+        case_plugins();
     root_sql("SET GLOBAL general_log = OFF");
     root_sql("TRUNCATE TABLE mysql.general_log");
     mysql_library_end();

@@ -8,6 +8,9 @@
 #     naming file:line; RELOAD (and SIGHUP) of a broken file fail and the
 #     running configuration keeps working; a fixed file reloads
 #   - admin.listen enabled without admin.password refuses to start
+#   - logins with caching_sha2_password, mysql_native_password and an unknown
+#     plugin (switched) against both admin.auth_plugin greetings, with the
+#     mariadb CLI and PyMySQL; bad auth_plugin values; RELOAD changes it
 # (tests/integration/it_admin.c covers the same ground with the C library,
 # plus a restart with a state file.)
 #
@@ -237,6 +240,102 @@ adm3 -e "RELOAD" 2> "$T/err" || true
 rc=0; cli "$A3" admin "new-$APASS" -e "SHOW STATS" > /dev/null 2> "$T/err" || rc=$?
 rc2=0; adm3 -e "SHOW STATS" > /dev/null 2>&1 || rc2=$?
 [[ $rc -eq 0 && $rc2 -ne 0 ]]; check reload_rereads_secret $? "new password exit $rc, old password exit $rc2: $(head -c 200 "$T/err")"
+
+# 8. login plugins.  The default greeting names caching_sha2_password; both
+# plugins are accepted whatever the greeting says, others are switched.
+greeting_plugin() { # greeting_plugin PORT: the plugin name the greeting ends with
+    /usr/bin/python3 - "$1" << 'PYEOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+buf = b""
+while len(buf) < 4 or len(buf) < 4 + int.from_bytes(buf[:3], "little"):
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+print(buf[4:4 + int.from_bytes(buf[:3], "little")].rstrip(b"\0").rsplit(b"\0", 1)[-1].decode())
+PYEOF
+}
+# login_check NAME PORT LOG WANT_PLUGIN [mariadb args]: right password works and the
+# log gains a line naming WANT_PLUGIN; a wrong one gives 1045
+login_check() {
+    local name=$1 port=$2 log=$3 want=$4 before after rc out; shift 4
+    before=$(grep -c "connected from .*($want)" "$log" || true)
+    out=$(cli "$port" admin "$APASS" "$@" -N -B -e "SHOW RULES" 2> "$T/err") || true
+    after=$(grep -c "connected from .*($want)" "$log" || true)
+    grep -q $'^DG005\t' <<< "$out" && [[ $after -gt $before ]]
+    check "${name}_ok" $? "login lines naming $want: $before -> $after; $(head -c 300 "$T/err")"
+    rc=0; cli "$port" admin "wrong-$APASS" "$@" -e "SHOW RULES" > /dev/null 2> "$T/err" || rc=$?
+    [[ $rc -ne 0 ]] && grep -q "ERROR 1045" "$T/err"; check "${name}_wrong_password" $? "exit $rc: $(head -c 300 "$T/err")"
+}
+[[ $(greeting_plugin "$A1") == caching_sha2_password ]]; check greeting_default_caching_sha2 $? "greeting names '$(greeting_plugin "$A1")'"
+out=$(adm -N -B -e "SHOW CONFIG" 2>&1) || true
+grep -q $'^admin\tauth_plugin\tcaching_sha2_password\tyes' <<< "$out"; check show_config_auth_plugin $? "$(grep auth_plugin <<< "$out")"
+login_check sha2_greeting_plain "$A1" "$LOG1" caching_sha2_password
+login_check sha2_greeting_sha2_client "$A1" "$LOG1" caching_sha2_password --default-auth=caching_sha2_password
+login_check sha2_greeting_native_client "$A1" "$LOG1" mysql_native_password --default-auth=mysql_native_password
+login_check sha2_greeting_ed25519_client "$A1" "$LOG1" caching_sha2_password --default-auth=client_ed25519
+! grep -q -- "$APASS" "$LOG1"; check password_not_logged $? "the admin password is in $LOG1"
+
+P4=$(free_port); A4=$(free_port)
+LOG4=$T/dg4.log
+"$DDLGATE_BIN" --listen "127.0.0.1:$P4" --backend "127.0.0.1:$MARIADB_PORT" --admin "127.0.0.1:$A4" \
+    --set admin.password="$APASS" --set admin.auth_plugin=mysql_native_password --log-level info > "$LOG4" 2>&1 < /dev/null &
+DG4=$!
+PIDS+=("$DG4")
+if wait_port "$DG4" "$A4"; then
+    [[ $(greeting_plugin "$A4") == mysql_native_password ]]; check greeting_native $? "greeting names '$(greeting_plugin "$A4")'"
+    login_check native_greeting_plain "$A4" "$LOG4" mysql_native_password
+    login_check native_greeting_sha2_client "$A4" "$LOG4" caching_sha2_password --default-auth=caching_sha2_password
+    login_check native_greeting_ed25519_client "$A4" "$LOG4" mysql_native_password --default-auth=client_ed25519
+else
+    notok start_native_greeting "$(tail -5 "$LOG4")"
+fi
+
+# PyMySQL implements caching_sha2_password's fast path itself (it follows the greeting)
+if /usr/bin/python3 -c 'import pymysql' 2> /dev/null; then
+    for port in "$A1" "$A4"; do
+        out=$(/usr/bin/python3 - "$port" "$APASS" << 'PYEOF' 2>&1
+import sys, pymysql
+port, pw = int(sys.argv[1]), sys.argv[2]
+c = pymysql.connect(host="127.0.0.1", port=port, user="admin", password=pw, connect_timeout=10)
+cur = c.cursor()
+cur.execute("SHOW RULES")
+rows = cur.fetchall()
+print("plugin=%s rules=%d dg005=%s" % (c._auth_plugin_name, len(rows), any(r[0] == "DG005" for r in rows)))
+c.close()
+try:
+    pymysql.connect(host="127.0.0.1", port=port, user="admin", password=pw + "x", connect_timeout=10)
+    print("wrong=connected")
+except pymysql.err.OperationalError as e:
+    print("wrong=%d" % e.args[0])
+PYEOF
+        ) || true
+        want=$([[ $port == "$A1" ]] && echo caching_sha2_password || echo mysql_native_password)
+        grep -q "plugin=$want rules=[0-9]* dg005=True" <<< "$out" && grep -q "wrong=1045" <<< "$out"
+        check "pymysql_$want" $? "$(head -c 300 <<< "$out")"
+    done
+else
+    echo "# python3-pymysql not installed: PyMySQL logins skipped"
+fi
+
+# a bad auth_plugin value: file:line, and --set
+printf '[admin]\nlisten = 127.0.0.1:%s\npassword = x\nauth_plugin = sha256_password\n' "$(free_port)" > "$T/badplugin.ini"
+rc=0; timeout 20 "$DDLGATE_BIN" -c "$T/badplugin.ini" --backend "127.0.0.1:$MARIADB_PORT" > "$T/badplugin.out" 2>&1 < /dev/null || rc=$?
+[[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "badplugin.ini:4:" "$T/badplugin.out" && grep -q "caching_sha2_password" "$T/badplugin.out"
+check bad_auth_plugin_file $? "exit $rc: $(head -c 300 "$T/badplugin.out")"
+rc=0; timeout 20 "$DDLGATE_BIN" --backend "127.0.0.1:$MARIADB_PORT" --admin off --set admin.auth_plugin=native \
+    > "$T/badplugin2.out" 2>&1 < /dev/null || rc=$?
+[[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "auth_plugin" "$T/badplugin2.out"
+check bad_auth_plugin_set $? "exit $rc: $(head -c 300 "$T/badplugin2.out")"
+
+# auth_plugin is reloadable: the next greeting names the new plugin
+sed -i "s/^password = file:.*/&\nauth_plugin = mysql_native_password/" "$CONF"
+rc=0; cli "$A3" admin "new-$APASS" -e "RELOAD" 2> "$T/err" || rc=$?
+[[ $rc -eq 0 && $(greeting_plugin "$A3") == mysql_native_password ]]
+check reload_auth_plugin $? "exit $rc, greeting names '$(greeting_plugin "$A3")': $(head -c 200 "$T/err")"
+rc=0; cli "$A3" admin "new-$APASS" --default-auth=caching_sha2_password -e "SHOW STATS" > /dev/null 2> "$T/err" || rc=$?
+check reload_auth_plugin_sha2_still_accepted $? "exit $rc: $(head -c 200 "$T/err")"
 
 echo "# test_admin: $PASS passed, $FAIL failed"
 [[ $FAIL -eq 0 ]]

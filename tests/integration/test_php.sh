@@ -4,7 +4,8 @@
 # driven through mysqli and PDO: server-side prepares (binary protocol,
 # long data), multi-results, unbuffered results, the compressed protocol,
 # TLS with verification, LOAD DATA LOCAL, COM_CHANGE_USER, and a ddlgate
-# refusal the driver must surface as an ordinary error.
+# refusal the driver must surface as an ordinary error; a caching_sha2_password
+# login to the admin console.
 # Env (from run.sh): DG_HOST DG_PORT MARIADB_PORT MARIADB_CERTS IT_WORK_DIR.
 set -euo pipefail
 
@@ -196,6 +197,28 @@ check("ddlgate_refusal_is_an_error", function () {
         if (!preg_match("/DG[0-9]{3}/", $e->getMessage())) throw new Exception("no rule id: " . $e->getMessage());
     }
     expect($m->query("SELECT COUNT(*) > 0 FROM php_t")->fetch_row()[0], "1", "connection usable");
+});
+
+// the admin console greets with caching_sha2_password by default: mysqlnd
+// answers with its own fast-path scramble (mysqli and PDO)
+check("admin_caching_sha2_login", function () use ($host) {
+    $aport = (int)getenv("DG_ADMIN_PORT");
+    $auser = getenv("DG_ADMIN_USER") ?: "admin";
+    $apass = getenv("DG_ADMIN_PASSWORD");
+    if (!$aport || !$apass) return "no admin port (DG_TARGET=direct)";
+    $a = new mysqli($host, $auser, $apass, "", $aport);
+    $rules = array_column($a->query("SHOW RULES")->fetch_all(), 0);
+    if (!in_array("DG005", $rules, true)) throw new Exception("SHOW RULES has no DG005 row");
+    $a->close();
+    $pdo = new PDO("mysql:host=$host;port=$aport", $auser, $apass,
+                   [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+    expect($pdo->query("SELECT @@version_comment")->fetchColumn(), "ddlgate admin console", "PDO");
+    try {
+        new mysqli($host, $auser, $apass . "x", "", $aport);
+        throw new Exception("logged in with a wrong password");
+    } catch (mysqli_sql_exception $e) {
+        expect($e->getCode(), 1045, "wrong password error");
+    }
 });
 
 fixture("DROP TABLE IF EXISTS php_t");
