@@ -29,7 +29,9 @@
     X(DGE_QUEUE_FULL, 7202, "HY000", "DDL queue full")                                 \
     X(DGE_ADMIN_SYNTAX, 7300, "42000", "unknown or malformed admin command")           \
     X(DGE_ADMIN_AUTH, 1045, "28000", "admin access denied")                            \
-    X(DGE_ADMIN_NOT_FOUND, 7301, "HY000", "no such object")
+    X(DGE_ADMIN_NOT_FOUND, 7301, "HY000", "no such object")                            \
+    X(DGE_ADMIN_RELOAD, 7302, "HY000", "configuration or state file refused")          \
+    X(DGE_ADMIN_NOT_SAVED, 7303, "HY000", "change applied but not saved")
 
 enum dg_error {
 #define DG_ERR_ENUM(name, code, state, summary) name = code,
