@@ -47,6 +47,13 @@ bool rules_set_mode(uint16_t id, enum rule_mode m, const char *schema, const cha
 bool rules_clear_override(uint16_t id, const char *schema, const char *table);
 /* drop every override and restore default modes (used by config reload) */
 void rules_reset(void);
+/* Build a whole new rule set aside, then publish it at once (a reload):
+ * between begin and commit/abort, rules_set_mode, rules_clear_override and
+ * rules_reset act on the staged set while rules_mode still answers from the
+ * live one.  Main thread only; abort keeps the live set untouched. */
+void rules_stage_begin(void);
+void rules_stage_commit(void);
+void rules_stage_abort(void);
 void rules_hit(uint16_t id);
 uint64_t rules_hits(uint16_t id);
 

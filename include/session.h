@@ -197,6 +197,9 @@ const char *sess_state_name(enum sess_state s);
 void sess_format_peer(const struct sockaddr *sa, char *buf, size_t len);
 /* What the last backend greeting said (for SHOW BACKEND); false if none yet. */
 bool sess_backend_info(char *version, size_t vlen, struct sql_server *srv, uint64_t *caps);
+/* The monitor's connection saw the server first: fill SHOW BACKEND in until
+ * a session's greeting replaces it (no-op once one is known). */
+void sess_backend_info_seed(const char *version, uint64_t caps);
 
 /* Create a session for an accepted client socket (owned by w). */
 struct session *session_new(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen);

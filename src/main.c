@@ -108,22 +108,53 @@ fail:
 }
 
 /* Rule modes: the config's [rules] on top of the defaults, then the
- * admins' runtime changes from the state file (docs/admin.md). */
-static void apply_rules(const struct conf *c, bool load_state)
+ * admins' runtime changes from the state file (docs/admin.md).  Built aside
+ * and published at once, so no statement is judged by the defaults half-way
+ * through a reload.  A refused state file (statefile_load renames it aside)
+ * fails a reload and leaves every rule as it was; at start the
+ * configuration alone applies. */
+static bool stage_rules(const struct conf *c, bool starting, char *err, size_t errlen)
 {
-    char err[256];
     bool missing;
 
-    rules_reset();
-    gate_set_table_size_limit(c->table_size_limit);
-    for (int i = 0; i < c->nrule_modes; i++)
-        rules_set_mode(c->rule_modes[i].id, c->rule_modes[i].mode, NULL, NULL);
-    if (load_state && c->state_file[0]) {
-        if (!statefile_load(c->state_file, &missing, err, sizeof(err)))
-            log_error("state file not applied: %s", err);
-        else if (!missing)
-            log_info("state file %s applied", c->state_file);
+    rules_stage_begin();
+    conf_apply_rules(c);
+    /* statefile_load logs its own verdict */
+    if (c->state_file[0] && !statefile_load(c->state_file, &missing, err, errlen) && !starting) {
+        rules_stage_abort();
+        return false;
     }
+    return true;
+}
+
+static void commit_rules(const struct conf *c)
+{
+    rules_stage_commit();
+    gate_set_table_size_limit(c->table_size_limit);
+}
+
+/* The state file's directory must take new files (temp + rename), or every
+ * admin change would be lost at the next restart. */
+static bool state_dir_ok(const struct conf *c, char *err, size_t errlen)
+{
+    char dir[sizeof(c->state_file)];
+
+    if (!c->state_file[0])
+        return true;
+    snprintf(dir, sizeof(dir), "%s", c->state_file);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "ddlgate.state_file = %s: directory %s is not writable: %s",
+                 c->state_file, dir, strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 static bool setup_tls(const struct conf *c, char *err, size_t errlen)
@@ -168,13 +199,31 @@ bool ddlgate_reload(char *err, size_t errlen)
         log_error("reload refused, running configuration kept: %s", err);
         return false;
     }
-    if (!setup_tls(c, err, errlen)) {
+    if (!state_dir_ok(c, err, errlen)) {
         log_error("reload refused, running configuration kept: %s", err);
         free(c);
         return false;
     }
+    /* the state file first: nothing (TLS contexts included) changes if it is refused */
+    if (!stage_rules(c, false, err, errlen)) {
+        char serr[256];
+        log_error("reload refused (state file), running configuration and rules kept");
+        /* the refused file was moved aside: write what is in force now in its place */
+        const struct conf *cur = conf_acquire();
+        if (cur->state_file[0] && !statefile_save(cur->state_file, cur, serr, sizeof(serr)))
+            log_error("state file not saved: %s", serr);
+        conf_release(cur);
+        free(c);
+        return false;
+    }
+    if (!setup_tls(c, err, errlen)) {
+        rules_stage_abort();
+        log_error("reload refused, running configuration kept: %s", err);
+        free(c);
+        return false;
+    }
+    commit_rules(c);
     log_set_level(c->log_level);
-    apply_rules(c, true);
     const struct conf *old = conf_acquire();
     char restart[512];
     if (conf_restart_needed(old, c, restart, sizeof(restart)) > 0)
@@ -292,7 +341,13 @@ static int run(void)
     nworkers = c->workers > 0 ? c->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (nworkers < 1)
         nworkers = 1;
-    apply_rules(c, true);
+    if (!state_dir_ok(c, err, sizeof(err))) {
+        fprintf(stderr, "ddlgate: %s\n", err);
+        free(c);
+        return 2;
+    }
+    stage_rules(c, true, err, sizeof(err));
+    commit_rules(c);
     conf_swap(c);
     c = NULL;
     const struct conf *rc = conf_acquire();

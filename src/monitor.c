@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "log.h"
 #include "mdlqueue.h"
+#include "session.h"
 #include "tablecache.h"
 
 static pthread_t mon_thread;
@@ -64,6 +65,7 @@ static MYSQL *mon_connect(const struct conf *c)
         return NULL;
     }
     set_state("connected as %s", c->monitor_user);
+    sess_backend_info_seed(mysql_get_server_info(m), m->server_capabilities);
     return m;
 }
 

@@ -257,6 +257,14 @@ static pthread_mutex_t rules_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rules_scoped rules_scoped_tab[RULES_SCOPED_MAX];
 static _Atomic int rules_scoped_count;
 
+/* A rule set being built by a reload (main thread only): rules_set_mode,
+ * rules_clear_override and rules_reset write here until commit, so the
+ * workers never see the defaults half-way through a reload. */
+static bool rules_staging;
+static unsigned char stage_global[RULE_ID_MAX];
+static struct rules_scoped stage_tab[RULES_SCOPED_MAX];
+static int stage_n;
+
 int rules_count(void) { return RULES_N; }
 
 const struct rule_def *rules_at(int i) { return (i >= 0 && i < RULES_N) ? &rules_table[i] : NULL; }
@@ -371,16 +379,43 @@ static void rules_copy_name(char *dst, const char *src)
     snprintf(dst, RULES_NAME_MAX, "%s", src ? src : "");
 }
 
+static bool stage_set(uint16_t id, enum rule_mode m, const char *schema, const char *table)
+{
+    int i;
+
+    if (!schema) {
+        stage_global[id] = (unsigned char)(m + 1);
+        return true;
+    }
+    for (i = 0; i < stage_n; i++)
+        if (stage_tab[i].id == id && strcmp(stage_tab[i].schema, schema) == 0 &&
+            strcmp(stage_tab[i].table, table ? table : "") == 0)
+            break;
+    if (i == stage_n) {
+        if (stage_n == RULES_SCOPED_MAX)
+            return false;
+        stage_tab[i].id = id;
+        rules_copy_name(stage_tab[i].schema, schema);
+        rules_copy_name(stage_tab[i].table, table);
+        stage_n++;
+    }
+    stage_tab[i].mode = m;
+    return true;
+}
+
 bool rules_set_mode(uint16_t id, enum rule_mode m, const char *schema, const char *table)
 {
     if (!rules_find(id) || (unsigned)m > RULE_REJECT)
         return false;
+    if (schema &&
+        (strlen(schema) >= RULES_NAME_MAX || (table && strlen(table) >= RULES_NAME_MAX)))
+        return false;
+    if (rules_staging)
+        return stage_set(id, m, schema, table);
     if (!schema) {
         atomic_store_explicit(&rules_global[id], (unsigned char)(m + 1), memory_order_relaxed);
         return true;
     }
-    if (strlen(schema) >= RULES_NAME_MAX || (table && strlen(table) >= RULES_NAME_MAX))
-        return false;
     bool ok = true;
     pthread_mutex_lock(&rules_lock);
     int n = atomic_load_explicit(&rules_scoped_count, memory_order_relaxed);
@@ -413,6 +448,15 @@ bool rules_clear_override(uint16_t id, const char *schema, const char *table)
 
     if (!schema)
         return false;
+    if (rules_staging) {
+        for (int i = 0; i < stage_n; i++)
+            if (stage_tab[i].id == id && strcmp(stage_tab[i].schema, schema) == 0 &&
+                strcmp(stage_tab[i].table, table ? table : "") == 0) {
+                stage_tab[i] = stage_tab[--stage_n];
+                return true;
+            }
+        return false;
+    }
     pthread_mutex_lock(&rules_lock);
     int n = atomic_load_explicit(&rules_scoped_count, memory_order_relaxed);
     for (int i = 0; i < n; i++) {
@@ -430,8 +474,36 @@ bool rules_clear_override(uint16_t id, const char *schema, const char *table)
     return found;
 }
 
+void rules_stage_begin(void)
+{
+    rules_staging = true;
+    memset(stage_global, 0, sizeof(stage_global));
+    stage_n = 0;
+}
+
+void rules_stage_commit(void)
+{
+    if (!rules_staging)
+        return;
+    rules_staging = false;
+    pthread_mutex_lock(&rules_lock);
+    /* each global mode goes from old to new in one store: never the default between */
+    for (int i = 0; i < RULE_ID_MAX; i++)
+        atomic_store_explicit(&rules_global[i], stage_global[i], memory_order_relaxed);
+    memcpy(rules_scoped_tab, stage_tab, (size_t)stage_n * sizeof(stage_tab[0]));
+    atomic_store_explicit(&rules_scoped_count, stage_n, memory_order_release);
+    pthread_mutex_unlock(&rules_lock);
+}
+
+void rules_stage_abort(void) { rules_staging = false; }
+
 void rules_reset(void)
 {
+    if (rules_staging) {
+        memset(stage_global, 0, sizeof(stage_global));
+        stage_n = 0;
+        return;
+    }
     for (int i = 0; i < RULE_ID_MAX; i++)
         atomic_store_explicit(&rules_global[i], 0, memory_order_relaxed);
     pthread_mutex_lock(&rules_lock);

@@ -134,6 +134,22 @@ bool sess_backend_info(char *version, size_t vlen, struct sql_server *srv, uint6
     return known;
 }
 
+void sess_backend_info_seed(const char *version, uint64_t caps)
+{
+    struct sql_server srv;
+
+    if (!sql_server_from_greeting(version, &srv))
+        return;
+    pthread_mutex_lock(&greet_lock);
+    if (!greet_known) {
+        snprintf(greet_version, sizeof(greet_version), "%s", version);
+        greet_server = srv;
+        greet_caps = caps;
+        greet_known = true;
+    }
+    pthread_mutex_unlock(&greet_lock);
+}
+
 static void on_greeting(struct session *s, const uint8_t *p, uint32_t len)
 {
     struct evbuffer *in = bufferevent_get_input(s->sbev);

@@ -160,6 +160,9 @@ pfs=$(fix -N -B -e "SELECT @@performance_schema")
 if [[ $pfs == 1 ]]; then want="using performance_schema.metadata_locks"; else want="performance_schema.metadata_locks: no"; fi
 [[ $vis == *"$want"* && $vis == *"INNODB_TRX: yes"* && $vis == *"PROCESSLIST: all threads"* ]]
 check show_backend_visibility $? "performance_schema=$pfs, mdl_visibility '$vis'"
+# the monitor's connection already told the flavour: no application has connected yet
+flav=$(cli "$AP" admin "$APASS" -N -B -e "SHOW BACKEND" 2> /dev/null | awk -F'\t' '$1 == "flavour" || $1 == "version" {printf "%s ", $2}')
+[[ $flav == "mariadb 10."* ]]; check show_backend_from_monitor $? "flavour/version before any session: '$flav'"
 
 # 1. one ALTER queued behind A; everything else on t keeps flowing
 fresh_table

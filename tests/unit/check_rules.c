@@ -139,6 +139,42 @@ START_TEST(test_modes)
 }
 END_TEST
 
+START_TEST(test_staged_reload)
+{
+    rules_reset();
+    ck_assert(rules_set_mode(16, RULE_REJECT, NULL, NULL));
+    ck_assert(rules_set_mode(5, RULE_OFF, "shop", "tmp"));
+    /* a reload builds aside: the live set answers until commit */
+    rules_stage_begin();
+    rules_reset();
+    ck_assert(rules_set_mode(16, RULE_OFF, NULL, NULL));
+    ck_assert(rules_set_mode(6, RULE_WARN, "shop", NULL));
+    ck_assert(rules_set_mode(6, RULE_REJECT, "shop", NULL)); /* in place, not twice */
+    ck_assert_int_eq(rules_mode(16, NULL, NULL), RULE_REJECT);
+    ck_assert_int_eq(rules_mode(5, "shop", "tmp"), RULE_OFF);
+    ck_assert_int_eq(rules_mode(6, "shop", "x"), RULE_APPROVAL);
+    ck_assert(!rules_clear_override(5, "shop", "tmp")); /* not in the staged set */
+    rules_stage_commit();
+    ck_assert_int_eq(rules_mode(16, NULL, NULL), RULE_OFF);
+    ck_assert_int_eq(rules_mode(5, "shop", "tmp"), RULE_APPROVAL);
+    ck_assert_int_eq(rules_mode(6, "shop", "x"), RULE_REJECT);
+    int n = 0;
+    while (rules_scoped_at(n, NULL, NULL, NULL, 0, NULL, 0))
+        n++;
+    ck_assert_int_eq(n, 1);
+    /* an aborted reload changes nothing */
+    rules_stage_begin();
+    rules_reset();
+    ck_assert(rules_set_mode(16, RULE_WARN, NULL, NULL));
+    rules_stage_abort();
+    ck_assert_int_eq(rules_mode(16, NULL, NULL), RULE_OFF);
+    ck_assert_int_eq(rules_mode(6, "shop", "x"), RULE_REJECT);
+    ck_assert(rules_set_mode(16, RULE_WARN, NULL, NULL)); /* live again after abort */
+    ck_assert_int_eq(rules_mode(16, NULL, NULL), RULE_WARN);
+    rules_reset();
+}
+END_TEST
+
 #define RT_THREADS 4
 #define RT_HITS 100000
 
@@ -182,6 +218,7 @@ int main(void)
     tcase_add_test(tc, test_sorted_unique);
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_modes);
+    tcase_add_test(tc, test_staged_reload);
     tcase_add_test(tc, test_concurrent_hits);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
