@@ -106,6 +106,7 @@ static const struct conf_key conf_keys[] = {
     {"admin", "user", CT_STRING, F(admin_user), 0, "admin", 0, 0, NULL, true},
     {"admin", "password", CT_SECRET, F(admin_password), 0, "", 0, 0, NULL, true},
     {"admin", "auth_plugin", CT_ENUM, F(admin_auth_plugin), 0, "caching_sha2_password", 0, 0, auth_plugin_names, true},
+    {"admin", "max_connections", CT_INT, F(admin_max_connections), 0, "32", 1, 10000, NULL, true},
 
     {"limits", "table_size_limit", CT_SIZE, F(table_size_limit), 0, "10G", 0, INT64_MAX, NULL, true},
     {"limits", "large_table_rows", CT_U64, F(large_table_rows), 0, "1000000", 0, INT64_MAX, NULL, true},
@@ -577,6 +578,9 @@ void conf_defaults(struct conf *c)
 
 /* ---- the ini file ------------------------------------------------------- */
 
+/* longest configuration line (ddlgate parses those over inih's own limit) */
+#define CONF_MAX_LINE 4096
+
 struct conf_parse {
     struct conf *c;
     const char *path;
@@ -585,6 +589,13 @@ struct conf_parse {
     int lineno;   /* of the line inih is working on */
     int err_line; /* first error we found (0 = none) */
     char err[512];
+    char section[128]; /* the last [section] line, for lines inih never sees */
+    /* keys set so far, "section.key" with their line: a key set twice is an error */
+    struct {
+        char key[160];
+        int line;
+    } seen[256];
+    int nseen;
 };
 
 static void parse_error(struct conf_parse *p, const char *msg)
@@ -614,10 +625,59 @@ static void check_section_line(struct conf_parse *p, const char *line)
     memcpy(name, line + 1, n);
     name[n] = '\0';
     trim(name);
+    snprintf(p->section, sizeof(p->section), "%s", name);
     if (!section_known(name)) {
         snprintf(msg, sizeof(msg), "unknown section [%s]", name);
         parse_error(p, msg);
     }
+}
+
+static int conf_handler(void *user, const char *section, const char *name, const char *value);
+
+/* A line longer than inih's buffer (INI_MAX_LINE is fixed when the library
+ * is built: 200 in Debian's): parsed here the way inih would - comment,
+ * [section], or key = value / key: value with an inline " ;" comment - and
+ * handed to inih as an empty line. */
+static void long_line(struct conf_parse *p, const char *line, size_t n)
+{
+    char *copy = malloc(n + 1), *sep, *key, *val;
+    size_t i;
+
+    if (!copy) {
+        parse_error(p, "out of memory");
+        return;
+    }
+    memcpy(copy, line, n);
+    copy[n] = '\0';
+    if (n && copy[n - 1] == '\r')
+        copy[--n] = '\0';
+    if (copy[0] == ';' || copy[0] == '#') {
+        free(copy);
+        return;
+    }
+    if (copy[0] == '[') {
+        check_section_line(p, copy);
+        free(copy);
+        return;
+    }
+    sep = strpbrk(copy, "=:");
+    if (!sep) {
+        parse_error(p, "syntax error (expected [section], key = value or a comment)");
+        free(copy);
+        return;
+    }
+    *sep = '\0';
+    key = copy;
+    val = sep + 1;
+    for (i = 1; val[0] && val[i - 1] && val[i]; i++)
+        if (val[i] == ';' && (val[i - 1] == ' ' || val[i - 1] == '\t')) {
+            val[i] = '\0';
+            break;
+        }
+    trim(key);
+    trim(val);
+    conf_handler(p, p->section, key, val);
+    free(copy);
 }
 
 /* fgets-like reader over the buffer: exactly one physical line per call, so
@@ -640,9 +700,13 @@ static char *conf_reader(char *str, int num, void *stream)
         ;
     n = end - b;
     if (num < 3 || n + 2 > (size_t)num) {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "line too long (max %d bytes)", num - 3);
-        parse_error(p, msg);
+        if (n > CONF_MAX_LINE) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "line too long (max %d bytes)", CONF_MAX_LINE);
+            parse_error(p, msg);
+        } else {
+            long_line(p, p->data + b, n);
+        }
         str[0] = '\0';
         if (num >= 2)
             strcpy(str, "\n");
@@ -672,6 +736,23 @@ static int conf_handler(void *user, const char *section, const char *name, const
         snprintf(msg, sizeof(msg), "key '%s' in section [%s] has no value", name, section);
         parse_error(p, msg);
         return 0;
+    }
+    char key[160];
+    uint16_t rid = strcasecmp(section, "rules") == 0 ? rules_parse_id(name) : 0;
+    if (rid) /* DG001, dg1 and not-null-column-without-default are one key */
+        snprintf(key, sizeof(key), "rules.DG%03u", (unsigned)rid);
+    else
+        snprintf(key, sizeof(key), "%s.%s", section, name);
+    for (int i = 0; i < p->nseen; i++)
+        if (strcasecmp(p->seen[i].key, key) == 0) {
+            snprintf(msg, sizeof(msg), "key '%s' in section [%s] is set twice (first on line %d)",
+                     name, section, p->seen[i].line);
+            parse_error(p, msg);
+            return 0;
+        }
+    if (p->nseen < (int)(sizeof(p->seen) / sizeof(p->seen[0]))) {
+        snprintf(p->seen[p->nseen].key, sizeof(p->seen[0].key), "%s", key);
+        p->seen[p->nseen++].line = p->lineno;
     }
     if (!conf_set(p->c, section, name, value, msg, sizeof(msg))) {
         parse_error(p, msg);

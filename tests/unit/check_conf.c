@@ -120,9 +120,8 @@ START_TEST(every_type_from_a_file)
                        "large_table_rows = 5\n"
                        "kill_idle_blockers = on\n"
                        "[rules]\n"
-                       "DG001 = warn\n"
-                       "dg5 = queue\n"
-                       "DG001 = off\n");
+                       "DG001 = off\n"
+                       "dg5 = queue\n");
     ck_assert_msg(ok, "%s", err);
     ck_assert_str_eq(c.listen_host, "0.0.0.0");
     ck_assert_int_eq(c.listen_port, 5000);
@@ -143,7 +142,7 @@ START_TEST(every_type_from_a_file)
     ck_assert(c.kill_idle_blockers);
     ck_assert_int_eq(c.nrule_modes, 2);
     ck_assert_uint_eq(c.rule_modes[0].id, 1);
-    ck_assert_int_eq(c.rule_modes[0].mode, RULE_OFF); /* the later line wins */
+    ck_assert_int_eq(c.rule_modes[0].mode, RULE_OFF);
     ck_assert_uint_eq(c.rule_modes[1].id, 5);
     ck_assert_int_eq(c.rule_modes[1].mode, RULE_APPROVAL);
     ck_assert_str_eq(c.path, path);
@@ -207,11 +206,35 @@ END_TEST
 START_TEST(long_lines_and_missing_files)
 {
     struct conf c;
-    char text[600];
+    static char text[6000];
+    char want[400];
 
-    snprintf(text, sizeof(text), "[ddlgate]\nstate_file = /%0300d\n", 0);
+    /* over inih's 200-byte buffer: parsed by ddlgate, value intact */
+    snprintf(text, sizeof(text), "[ddlgate]\n; %0400d\nstate_file = /%0300d ; a comment\n", 0, 0);
+    ck_assert_msg(load(&c, text), "%s", err);
+    snprintf(want, sizeof(want), "/%0300d", 0);
+    ck_assert_str_eq(c.state_file, want);
+    snprintf(text, sizeof(text), "[backend]\n[%0300d]\n", 0);
     ck_assert(!load(&c, text));
-    ck_assert_ptr_nonnull(strstr(err, ":2: line too long"));
+    ck_assert_ptr_nonnull(strstr(err, ":2: unknown section ["));
+    snprintf(text, sizeof(text), "[backend]\nhost %0300d\n", 0);
+    ck_assert(!load(&c, text));
+    assert_err(2, "syntax error (expected [section], key = value or a comment)");
+    /* a long value past a field's size is refused by the key, on its line */
+    snprintf(text, sizeof(text), "[ddlgate]\n\nstate_file = /%01100d\n", 0);
+    ck_assert(!load(&c, text));
+    ck_assert_ptr_nonnull(strstr(err, ":3: "));
+    snprintf(text, sizeof(text), "[ddlgate]\nstate_file = /%05000d\n", 0);
+    ck_assert(!load(&c, text));
+    ck_assert_ptr_nonnull(strstr(err, ":2: line too long (max 4096 bytes)"));
+    /* a key set twice is a mistake, not "last one wins" */
+    ck_assert(!load(&c, "[backend]\nport = 3310\n[ddlgate]\n[backend]\nPORT = 3311\n"));
+    assert_err(5, "key 'PORT' in section [backend] is set twice (first on line 2)");
+    ck_assert(!load(&c, "[rules]\nDG016 = off\nDG005 = warn\nDG016 = warn\n"));
+    assert_err(4, "key 'DG016' in section [rules] is set twice (first on line 2)");
+    ck_assert(!load(&c, "[rules]\ndg1 = off\nnot-null-column-without-default = warn\n"));
+    assert_err(3, "key 'not-null-column-without-default' in section [rules] is set twice (first "
+                  "on line 2)");
     conf_defaults(&c);
     ck_assert(!conf_load_file(&c, "/nonexistent/ddlgate.ini", err, sizeof(err)));
     ck_assert_str_eq(err, "/nonexistent/ddlgate.ini: cannot open: No such file or directory");
