@@ -90,6 +90,7 @@ struct conf {
     char admin_password[256];                 /* resolved secret; never logged */
     bool admin_listen_explicit;               /* admin.listen came from the file or --set */
     enum admin_auth_plugin admin_auth_plugin; /* named in the greeting */
+    int admin_max_connections;                /* admin sockets open at once, logged in or not */
 
     /* [limits] */
     uint64_t table_size_limit; /* bytes: DG004 */

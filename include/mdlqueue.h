@@ -37,7 +37,7 @@ struct event_base;
 
 #define MDLQ_MAX_SHOW 256
 #define MDLQ_KEY_MAX 160 /* "schema.table" */
-#define MDLQ_MAX_KEYS 8  /* tables one queued statement waits for */
+#define MDLQ_MAX_KEYS 32 /* tables one queued statement waits for */
 
 /* X(name, description) */
 #define MDLQ_STATS(X)                                                \
@@ -65,8 +65,9 @@ struct mdlq_info {
     uint64_t id;
     uint64_t session_id;
     char user[64];
-    char table[MDLQ_KEY_MAX];
-    char state[24];
+    char table[512]; /* every table it waits for, ", "-separated */
+    char state
+        [24]; /* "waiting", "fenced, draining", "released", "waiting on server", "running on server" */
     char blockers[256];
     char statement[200];
     time_t since;
@@ -166,7 +167,13 @@ int mdlq_take_kills(uint32_t *threads, bool *query_only, int max);
 
 void mdlq_stats_get(struct mdlq_stats *out);
 int mdlq_list(struct mdlq_info *out, int max);
+/* Cancel a DDL: one still in the queue is refused at once (7201); one
+ * released or on the server is not sent, or is interrupted with KILL QUERY
+ * through the monitor and then refused (unless it finished first).  False:
+ * no such entry. */
 bool mdlq_cancel(uint64_t id, const char *admin);
+/* The worker asks before sending a released DDL: was it cancelled? */
+bool mdlq_cancel_requested(uint64_t id);
 void mdlq_visibility(char *buf, size_t len);
 
 /* ---- the session side (implemented in pipeline.c, run on worker threads) --- */

@@ -69,6 +69,9 @@ static const char *const entry_state_names[] = {
     [ENTRY_SENT] = "waiting on server",
 };
 
+/* SHOW QUEUE's state of a sent DDL the monitor saw past its lock wait */
+#define ENTRY_RUNNING_NAME "running on server"
+
 struct entry {
     uint64_t id;
     struct worker *w;
@@ -80,11 +83,12 @@ struct entry {
     char stmt[200];
     time_t since;
     double deadline, next_check, fence_until, blocked_since, enqueued_at, sent_at;
-    double fence_since;   /* when the fence went up (drain start, or again) */
-    bool server_waiting;  /* the monitor saw it wait for its metadata lock */
-    bool abort_requested; /* ddlgate asked the monitor to KILL QUERY it */
-    bool instant;         /* keeps its fence until answered (mdlq_set_instant) */
-    bool ran;             /* the monitor saw it past a metadata lock wait */
+    double fence_since;    /* when the fence went up (drain start, or again) */
+    bool server_waiting;   /* the monitor saw it wait for its metadata lock */
+    bool abort_requested;  /* ddlgate asked the monitor to KILL QUERY it */
+    bool cancel_requested; /* an admin's CANCEL after it was released */
+    bool instant;          /* keeps its fence until answered (mdlq_set_instant) */
+    bool ran;              /* the monitor saw it past a metadata lock wait */
     int attempts;
     bool dg031;  /* DG031 named it (a long transaction blocks it) */
     bool fenced; /* holds a fence on its keys */
@@ -111,7 +115,6 @@ static struct mdlq_external *external;
 static int nexternal;
 static char visibility[512] = "monitor not connected: ddlgate sees its own sessions only";
 static bool monitor_up;                /* a monitor connection feeds external snapshots */
-static double external_at;             /* when the last snapshot was taken */
 static uint32_t kills[MDLQ_MAX_KILLS]; /* bit 31 set: KILL QUERY only */
 #define KILL_QUERY_ONLY 0x80000000u
 static int nkills;
@@ -128,9 +131,12 @@ static double snapshot_started; /* the monitor's query for the next snapshot beg
 struct own_thread {
     uint32_t thread;
     int count;
+    double since; /* its first table of the current transaction was registered */
     struct own_thread *next;
 };
 static struct own_thread *own_threads[MDLQ_BUCKETS];
+/* when the monitor began the query of the snapshot in `external` */
+static double external_at;
 
 static double now_s(void)
 {
@@ -226,6 +232,7 @@ static void own_thread_add(uint32_t thread, int delta)
         if (delta < 0 || !(*pp = calloc(1, sizeof(**pp))))
             return;
         (*pp)->thread = thread;
+        (*pp)->since = now_s();
     }
     (*pp)->count += delta;
     if ((*pp)->count <= 0) {
@@ -236,12 +243,34 @@ static void own_thread_add(uint32_t thread, int delta)
 }
 
 /* caller holds mdlq_lock */
-static bool own_thread_locked(uint32_t thread)
+static struct own_thread *own_thread_find(uint32_t thread)
 {
     for (struct own_thread *o = own_threads[thread % MDLQ_BUCKETS]; o; o = o->next)
         if (o->thread == thread)
-            return true;
-    return false;
+            return o;
+    return NULL;
+}
+
+static struct mdl_table *table_get(const char *key, bool create);
+
+/* Should a snapshot row (a server thread holding key) be judged as a lock
+ * the registry does not know?  Yes for connections outside ddlgate.  For a
+ * thread of ddlgate's own sessions: not when the registry has that table
+ * for it (the registry judges it, and is newer than any snapshot); yes when
+ * its current transaction had begun before the snapshot was taken - then
+ * the row is a lock of that transaction the parser could not see (a view's
+ * base table, a trigger's or procedure's tables); no otherwise (a lock of a
+ * transaction that ended since).  Caller holds mdlq_lock. */
+static bool external_counts_locked(const struct mdlq_external *x, const char *key)
+{
+    struct own_thread *o = own_thread_find(x->thread_id);
+    if (!o)
+        return true;
+    struct mdl_table *t = table_get(key, false);
+    for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
+        if (h->server_thread == x->thread_id)
+            return false;
+    return o->since < external_at;
 }
 
 /* caller holds mdlq_lock */
@@ -548,7 +577,14 @@ void mdlq_retry(uint64_t id)
 {
     pthread_mutex_lock(&mdlq_lock);
     struct entry *e = entry_find_locked(id);
-    if (e) {
+    if (e && e->cancel_requested) {
+        /* interrupted (or never sent) for an admin's CANCEL: answer, not retry */
+        stats.cancelled++;
+        post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_CANCELLED,
+             "ddlgate: an admin cancelled this DDL; it was interrupted before it finished and "
+             "the table is unchanged");
+        entry_remove_locked(e);
+    } else if (e) {
         fence_locked(e, false);
         e->state = ENTRY_WAITING;
         e->attempts++;
@@ -648,7 +684,7 @@ static bool blockers_locked(struct entry *e, char *buf, size_t len, double *olde
             const struct mdlq_external *x = &external[i];
             /* a ddlgate session is judged above, by the registry */
             if (strcmp(x->key, e->keys[k]) != 0 || x->thread_id == e->server_thread ||
-                !external_blocks(x) || own_thread_locked(x->thread_id))
+                !external_blocks(x) || !external_counts_locked(x, e->keys[k]))
                 continue;
             count++;
             if (x->trx_seconds > age_max)
@@ -699,8 +735,8 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
         }
         for (int i = 0; i < nexternal; i++) {
             /* ddlgate's own holders were judged above */
-            bool ours = own_thread_locked(external[i].thread_id);
-            if (!ours && strcmp(external[i].key, e->keys[k]) == 0 &&
+            if (strcmp(external[i].key, e->keys[k]) == 0 &&
+                external_counts_locked(&external[i], e->keys[k]) &&
                 external[i].idle_ms >= (int64_t)c->kill_idle_after_s * 1000 &&
                 external[i].thread_id != e->server_thread && nkills < MDLQ_MAX_KILLS) {
                 log_warn("queue: killing idle blocker thread %u %s@%s for DDL %llu",
@@ -771,7 +807,7 @@ static bool table_in_use_locked(const struct entry *e)
         for (int i = 0; i < nexternal; i++)
             if (strcmp(external[i].key, e->keys[k]) == 0 &&
                 external[i].thread_id != e->server_thread &&
-                !own_thread_locked(external[i].thread_id))
+                external_counts_locked(&external[i], e->keys[k]))
                 return true;
     }
     return false;
@@ -1046,8 +1082,14 @@ int mdlq_list(struct mdlq_info *out, int max)
         i->id = e->id;
         i->session_id = e->sid;
         snprintf(i->user, sizeof(i->user), "%s", e->user);
-        snprintf(i->table, sizeof(i->table), "%s", e->keys[0]);
-        snprintf(i->state, sizeof(i->state), "%s", entry_state_names[e->state]);
+        size_t tl = 0;
+        for (int k = 0; k < e->nkeys && tl < sizeof(i->table); k++)
+            tl += (size_t)snprintf(i->table + tl, sizeof(i->table) - tl, "%s%s", k ? ", " : "",
+                                   e->keys[k]);
+        snprintf(i->state, sizeof(i->state), "%s",
+                 e->state == ENTRY_SENT && e->ran && !e->server_waiting
+                     ? ENTRY_RUNNING_NAME
+                     : entry_state_names[e->state]);
         snprintf(i->blockers, sizeof(i->blockers), "%s", e->blockers);
         snprintf(i->statement, sizeof(i->statement), "%s", e->stmt);
         i->since = e->since;
@@ -1059,11 +1101,11 @@ int mdlq_list(struct mdlq_info *out, int max)
 
 bool mdlq_cancel(uint64_t id, const char *admin)
 {
-    bool ok = false;
+    bool ok = false, kick = false;
 
     pthread_mutex_lock(&mdlq_lock);
     struct entry *e = entry_find_locked(id);
-    if (e && e->state == ENTRY_WAITING) {
+    if (e && (e->state == ENTRY_WAITING || e->state == ENTRY_DRAINING)) {
         log_info("queue: DDL %llu cancelled by admin %s", (unsigned long long)id, admin);
         stats.cancelled++;
         post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_CANCELLED,
@@ -1071,9 +1113,32 @@ bool mdlq_cancel(uint64_t id, const char *admin)
              "unchanged");
         entry_remove_locked(e);
         ok = true;
+    } else if (e && !e->cancel_requested) {
+        /* released or on the server: a DDL not yet sent is not sent
+         * (mdlq_cancel_requested); one sent is interrupted with KILL QUERY,
+         * and its answer becomes 7201 (mdlq_retry) unless it finished first */
+        e->cancel_requested = true;
+        if (e->state == ENTRY_SENT && nkills < MDLQ_MAX_KILLS) {
+            e->abort_requested = true;
+            kills[nkills++] = e->server_thread | KILL_QUERY_ONLY;
+        }
+        log_info("queue: DDL %llu (%s) cancelled by admin %s: interrupting it",
+                 (unsigned long long)id, entry_state_names[e->state], admin);
+        ok = kick = true;
     }
     pthread_mutex_unlock(&mdlq_lock);
+    if (kick)
+        monitor_kick(); /* the KILL QUERY goes out now, not at the next poll */
     return ok;
+}
+
+bool mdlq_cancel_requested(uint64_t id)
+{
+    pthread_mutex_lock(&mdlq_lock);
+    struct entry *e = entry_find_locked(id);
+    bool r = e && e->cancel_requested;
+    pthread_mutex_unlock(&mdlq_lock);
+    return r;
 }
 
 void mdlq_visibility(char *buf, size_t len)

@@ -64,14 +64,15 @@ wait_port() {
     return 1
 }
 # start_dg NAME DEADLINE: sets PORT_<NAME>, ADMIN_<NAME>, LOG_<NAME>
-start_dg() {
+start_dg() { # start_dg NAME DEADLINE [--set k=v ...]
     local name=$1 deadline=$2 p a log pid i
+    shift 2
     p=$(free_port); a=$(free_port)
     log=$T/dg-$name.log
     "$DDLGATE_BIN" --listen "127.0.0.1:$p" --backend "127.0.0.1:$MARIADB_PORT" --admin "127.0.0.1:$a" \
         --set admin.password="$APASS" --set backend.monitor_user=monitor \
         --set backend.monitor_password=monpass --set backend.monitor_interval_ms=250 \
-        --set limits.ddl_queue_deadline_s="$deadline" --log-level info > "$log" 2>&1 < /dev/null &
+        --set limits.ddl_queue_deadline_s="$deadline" --log-level info "$@" > "$log" 2>&1 < /dev/null &
     pid=$!
     PIDS+=("$pid")
     if ! wait_port "$pid" "$p" || ! wait_port "$pid" "$a"; then
@@ -94,7 +95,8 @@ column_count() { # column_count COL...: how many of these columns t has
 
 # Session A: an idle transaction that read t, kept open through a fifo.
 A_PID=""
-a_begin() { # a_begin PORT
+a_begin() { # a_begin PORT [SQL]: BEGIN, then SQL (default: a read of t), then idle
+    local first=${2:-SELECT COUNT(*) FROM $TBL}
     rm -f "$T/a.fifo" "$T/a.out"
     mkfifo "$T/a.fifo"
     timeout 120 mariadb --no-defaults -h127.0.0.1 -P"$1" -uapp -papppass test -N -B --unbuffered \
@@ -102,7 +104,7 @@ a_begin() { # a_begin PORT
     A_PID=$!
     BG+=("$A_PID")
     exec 3> "$T/a.fifo"
-    echo "BEGIN; SELECT COUNT(*) FROM $TBL;" >&3
+    echo "BEGIN; $first; SELECT 1;" >&3
     local i
     for ((i = 0; i < 100; i++)); do
         if grep -q '^[0-9]' "$T/a.out" 2> /dev/null; then
@@ -150,6 +152,7 @@ fresh_table() {
 }
 
 PORT_main="" ADMIN_main="" LOG_main="" PORT_short="" ADMIN_short="" LOG_short=""
+PORT_blind="" ADMIN_blind="" LOG_blind=""
 start_dg main 30 || exit 1
 start_dg short 4 || exit 1
 P=$PORT_main; AP=$ADMIN_main
@@ -237,6 +240,51 @@ grep -q "ERROR 7301" <<< "$out"; check cancel_again_7301 $? "$out"
 a_end COMMIT
 sleep 1
 [[ $(column_count b5) == 0 ]]; check cancel_table_unchanged $? "column b5 exists"
+
+# 6. a transaction through ddlgate that read t only through a view holds t: the
+#    parser sees the view, the server's metadata locks show t (the monitor)
+fix -e "CREATE OR REPLACE VIEW ${TBL}_v AS SELECT id, v FROM $TBL"
+a_begin "$P" "SELECT COUNT(*) FROM ${TBL}_v" || notok a_open6 "$(cat "$T/a.out")"
+bg_ddl b6 "$P" "ALTER TABLE $TBL ADD COLUMN b6 INT NULL"
+wait_queue "$AP" 1; check view_holder_queued $? "SHOW QUEUE: $(queue_rows "$AP")"
+max=0
+for i in $(seq 10); do
+    t0=$(ms); cli "$P" app apppass test -N -B -e "SELECT v FROM $TBL WHERE id = $i" > /dev/null 2>&1; t1=$(ms)
+    ((t1 - t0 > max)) && max=$((t1 - t0))
+done
+[[ $max -lt 1500 && ! -s $T/b6.rc ]]; check view_holder_reads_flow $? "slowest point SELECT ${max} ms; B: $(cat "$T/b6.out" 2> /dev/null)"
+grep -q "app@" <<< "$(queue_rows "$AP" | cut -f6)"; check view_holder_named $? "blockers '$(queue_rows "$AP" | cut -f6)'"
+a_end COMMIT
+bg_wait b6 10
+[[ $(cat "$T/b6.rc" 2> /dev/null) == 0 && $(column_count b6) == 1 ]]
+check view_holder_ddl_after_commit $? "exit $(cat "$T/b6.rc" 2> /dev/null): $(head -c 300 "$T/b6.out")"
+fix -e "DROP VIEW IF EXISTS ${TBL}_v"
+
+# 7. CANCEL of a DDL already on the server.  An instance whose monitor user
+#    sees no metadata locks (app: no PROCESS, no performance_schema) cannot
+#    see A connected straight to MariaDB: it sends the ALTER, which waits on
+#    the server (lock_wait_timeout 20 s here); CANCEL interrupts it with KILL
+#    QUERY: 7201, the table unchanged
+start_dg blind 60 --set backend.monitor_user=app --set backend.monitor_password=apppass \
+    --set limits.lock_wait_timeout_s=20 || exit 1
+a_begin "$MARIADB_PORT" || notok a_open7 "$(cat "$T/a.out")"
+bg_ddl b7 "$PORT_blind" "ALTER TABLE $TBL ADD COLUMN b7 INT NULL"
+state=""
+for _ in $(seq 100); do
+    state=$(queue_rows "$ADMIN_blind" | cut -f5)
+    [[ $state == "waiting on server" ]] && break
+    sleep 0.05
+done
+[[ $state == "waiting on server" ]]; check sent_ddl_listed $? "SHOW QUEUE state '$state'"
+id=$(queue_rows "$ADMIN_blind" | cut -f1)
+out=$(cli "$ADMIN_blind" admin "$APASS" -e "CANCEL $id" 2>&1); rc=$?
+check cancel_sent_ok $rc "CANCEL '$id': $out"
+bg_wait b7 10
+grep -q "ERROR 7201" "$T/b7.out"; check cancel_sent_7201 $? "$(head -c 300 "$T/b7.out")"
+a_end ROLLBACK
+[[ $(column_count b7) == 0 ]]; check cancel_sent_table_unchanged $? "column b7 exists"
+wait_queue "$ADMIN_blind" 0; check cancel_sent_queue_empty $? "SHOW QUEUE: $(queue_rows "$ADMIN_blind")"
+[[ $(stat "$ADMIN_blind" queue_cancelled) == 1 ]]; check cancel_sent_counted $? "queue_cancelled '$(stat "$ADMIN_blind" queue_cancelled)'"
 
 if [[ $FAIL -gt 0 ]]; then
     grep -h "queue" "$LOG_main" "$LOG_short" | tail -15 | sed 's/^/#   ddlgate.log: /'
