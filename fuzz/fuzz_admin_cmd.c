@@ -1,6 +1,7 @@
 /* fuzz_admin_cmd.c - libFuzzer target: the admin command parser must never
  * crash, read past the input or leave unterminated strings, and a failure
- * always carries a message. */
+ * always carries a message; the prepared-statement column set and the log
+ * escaping hold their bounds on any input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((c.kind == ADMIN_APPROVE || c.kind == ADMIN_DENY || c.kind == ADMIN_CANCEL) &&
             c.id == 0)
             abort();
+        /* the columns COM_STMT_PREPARE announces: bounded, terminated */
+        const char *names[ADMIN_MAX_COLS];
+        int n = admin_cmd_columns(&c, names, ADMIN_MAX_COLS);
+        if (n < 0 || n > ADMIN_MAX_COLS || (c.kind == ADMIN_SELECT && n != c.nitems))
+            abort();
+        for (int i = 0; i < n; i++)
+            if (!names[i] || !memchr(names[i], '\0', ADMIN_NAME_MAX + 64))
+                abort();
     } else if (err[0] == '\0' || !memchr(err, '\0', sizeof(err))) {
         abort();
     }
+    /* log escaping: terminated, within the buffer, no control bytes left */
+    char esc[512];
+    admin_cmd_escape(q, size, esc, sizeof(esc));
+    size_t el = strnlen(esc, sizeof(esc));
+    if (el == sizeof(esc))
+        abort();
+    for (size_t i = 0; i < el; i++)
+        if ((unsigned char)esc[i] < 0x20 || esc[i] == 0x7f)
+            abort();
     free(q);
     return 0;
 }

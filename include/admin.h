@@ -1,8 +1,12 @@
 /*
  * admin.h - the admin console: a second listener that speaks the MySQL
  * protocol itself (greeting, caching_sha2_password / mysql_native_password
- * check, COM_QUERY), so admins use `mariadb -P<admin port>` or any client
- * library.  Commands are parsed by admin_cmd.c; answers are real result sets.
+ * check, COM_QUERY, COM_STMT_PREPARE/EXECUTE with binary result sets,
+ * COM_STATISTICS, COM_CHANGE_USER ...), so admins use `mariadb -P<admin
+ * port>` or any client library.  Commands are parsed by admin_cmd.c;
+ * answers are real result sets.  Logins have a deadline
+ * (ddlgate.handshake_timeout_ms), a refused one is answered late, and
+ * [admin] max_connections caps the sockets (docs/admin.md).
  *
  * Runs on the main thread's event loop.  Data owned by workers (sessions)
  * is collected with worker_post() and answered when every worker replied.
@@ -75,6 +79,20 @@ void admin_auth_write_answer(struct pkt_writer *w, enum admin_auth_plugin p, boo
 /* AuthSwitchRequest: 0xfe, plugin name NUL, the 20-byte nonce, NUL. */
 void admin_auth_write_switch(struct pkt_writer *w, enum admin_auth_plugin p,
                              const uint8_t nonce[20]);
+
+/* COM_CHANGE_USER's payload (after the command byte), as far as the
+ * console needs it; pointers into p.  plugin is NULL when the client sent
+ * none (then it speaks mysql_native_password).  False when truncated. */
+struct admin_change_user {
+    const uint8_t *user;
+    size_t user_len;
+    const uint8_t *auth; /* made with the greeting's nonce: not trusted */
+    size_t auth_len;
+    const uint8_t *plugin;
+    size_t plugin_len;
+};
+bool admin_change_user_parse(const uint8_t *p, size_t len, uint64_t caps,
+                             struct admin_change_user *cu);
 
 /* Implemented in main.c: reload the configuration (RELOAD, SIGHUP). */
 bool ddlgate_reload(char *err, size_t errlen);

@@ -101,6 +101,24 @@ bool admin_cmd_parse(const char *q, size_t len, struct admin_cmd *out, char *err
 
 const char *admin_cmd_kind_name(enum admin_cmd_kind k);
 
+/* The result columns a command answers with, shared by COM_QUERY and the
+ * prepared-statement path (COM_STMT_PREPARE announces them before the
+ * command runs).  Fills names[0..n) (static strings, or c->items[i].column
+ * for SELECT: valid while *c lives) and returns n, at most max; 0 means the
+ * command answers with OK or ERR, not a result set. */
+#define ADMIN_MAX_COLS ADMIN_SEL_MAX /* SELECT probes have the most */
+int admin_cmd_columns(const struct admin_cmd *c, const char **names, int max);
+/* The same for a kind whose columns do not depend on the command's text
+ * (every kind but SELECT): *names points at a static array; 0 for SELECT
+ * and the kinds that answer OK/ERR. */
+int admin_cmd_kind_columns(enum admin_cmd_kind k, const char *const **names);
+
+/* Copy len bytes of client text into out (always NUL-terminated, cut to
+ * outlen) for a log line: bytes below 0x20, 0x7f, '\\' and bytes that are
+ * not part of valid UTF-8 are written as \xNN, so a client cannot forge
+ * log lines or put raw control bytes into them.  Returns out. */
+char *admin_cmd_escape(const char *in, size_t len, char *out, size_t outlen);
+
 /* One line per command for HELP: returns false past the end. */
 bool admin_cmd_help_at(int i, const char **syntax, const char **what);
 

@@ -1,8 +1,10 @@
 /*
  * approval.h - pending approvals for statements a rule holds (RULE_APPROVAL).
  *
- * A held statement is refused with a pending id and its digest; an admin's
- * APPROVE <id> lets that exact digest through for a window.  Shared by all
+ * A held statement is refused with a pending id and its approval digest
+ * (sql_stmt_exact_digest: the exact statement in the session's schema);
+ * an admin's APPROVE <id> lets that key through for a window.  The
+ * `digest` arguments and fields below are that key.  Shared by all
  * workers under one mutex: these calls happen only for statements a rule
  * already stopped, never on the plain relay path.
  */
@@ -35,6 +37,9 @@ struct approval_info {
     char decided_by[64];   /* admin user */
     time_t created, decided, expires;
     bool once; /* consumed by the first statement that uses it */
+    /* Appended: the session's default schema when it was asked ("" none):
+     * part of the key, shown by SHOW PENDING */
+    char schema[65];
 };
 
 /* true when digest has a live approval; consumes it when it is a once-approval */
@@ -64,4 +69,26 @@ const char *approval_state_name(enum approval_state s); /* "pending" ... */
 /* a counter bumped by every change the state file must record (request,
  * approve, deny, a once-approval used); see statefile_save_if_changed */
 uint64_t approval_changes(void);
+
+/* Added for exact, schema-scoped approvals and per-execute checks: */
+/* approval_consume(), and *id (if not NULL) gets the id of the approval
+ * used.  Requests still pending for the same key are closed (state used):
+ * the statement they asked for has run. */
+bool approval_use(uint64_t digest, uint64_t *id);
+/* Is there a live approval for digest?  Nothing is consumed: a prepare
+ * checks it, each execute uses it (approval_use). */
+bool approval_live(uint64_t digest, uint64_t *id);
+/* approval_request() that also records the session's schema (may be NULL) */
+uint64_t approval_request_in(uint64_t digest, uint16_t rule, const char *stmt, size_t len,
+                             const char *requested_by, const char *schema);
+/* The id the next request gets; ids are never reused, even across a
+ * restart: the state file saves it, and a refused file still raises it
+ * above every id it mentions (approval_raise_next_id never lowers it). */
+uint64_t approval_next_id(void);
+void approval_raise_next_id(uint64_t next);
+/* Called (outside the table's lock, on the thread that made it) after a
+ * change the state file must record: a worker using a once-approval wakes
+ * the main loop to save it at once (statefile_autosave_start).  NULL: none. */
+typedef void (*approval_notify_fn)(void *arg);
+void approval_set_notify(approval_notify_fn fn, void *arg);
 #endif

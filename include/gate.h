@@ -89,6 +89,10 @@ struct gate_session {
      * with ([limits] lock_wait_timeout_s; `lint --lock-wait-cap`). */
     int64_t lock_wait_timeout_s;
     int lock_wait_cap_s;
+    /* Appended for approvals: the text is being prepared (COM_STMT_PREPARE,
+     * PREPARE ... FROM).  An approval is then only checked, not used: each
+     * execute uses one (gate_approval_execute). */
+    bool prepare;
 };
 
 enum gate_action {
@@ -128,6 +132,14 @@ struct gate_verdict {
      * statement).  The text is unchanged, so alone it leaves action at
      * GATE_WARN; rewritten stays the text rewrite (or NULL). */
     int lock_wait_cap_s;
+    /* Appended for approvals: a rule in approval mode decided.  approval_key
+     * is the statement's approval digest (sql_stmt_exact_digest, shown in
+     * the 7101/7104 message and SHOW PENDING; digest above stays the
+     * normalised one), approval_rule that rule, approval_id the approval it
+     * ran on (action warn/rewrite) or the pending/denied id (refused). */
+    uint64_t approval_key;
+    uint64_t approval_id;
+    uint16_t approval_rule;
 };
 
 void gate_verdict_init(struct gate_verdict *v);
@@ -138,7 +150,9 @@ void gate_verdict_clear(struct gate_verdict *v); /* frees rewritten */
  * parsed statements stay available to the caller after the verdict.
  * `out` must have been set up once with gate_verdict_init(); every call
  * clears it first (freeing the previous rewrite).  sess and tables may be
- * NULL.  Rules in approval mode call approval_consume()/approval_request(). */
+ * NULL.  Rules in approval mode call approval_use() (approval_live() for a
+ * prepare, sess->prepare) and approval_request_in(), keyed by the statement's
+ * sql_stmt_exact_digest() in the session's schema. */
 void gate_check(const struct sql_parse_opts *opts, const struct gate_session *sess,
                 const struct gate_tables *tables, const char *text, size_t len,
                 struct sql_script *script, struct gate_verdict *out);
@@ -147,6 +161,15 @@ void gate_check(const struct sql_parse_opts *opts, const struct gate_session *se
  * rule's size test.  Set from conf [limits] table_size_limit at start and
  * reload; read with a relaxed atomic load. */
 void gate_set_table_size_limit(uint64_t bytes);
+
+/* An execute of a prepared statement whose prepare needed an approval
+ * (verdict.approval_key/rule of the prepare; text the prepared text, schema
+ * the session's at prepare): use a live approval for key, else refuse with
+ * 7101 and a pending id (7104 if denied).  out is cleared first; on a pass
+ * its action is GATE_WARN with approval_id set, else GATE_APPROVAL with
+ * the ERR to send. */
+void gate_approval_execute(uint64_t key, uint16_t rule, const char *text, size_t len,
+                           const char *schema, const char *user, struct gate_verdict *out);
 
 /* ---- session lock_wait_timeout (DG030), gate_session.c ------------------- */
 

@@ -172,6 +172,8 @@ int mdlq_list(struct mdlq_info *out, int max);
  * through the monitor and then refused (unless it finished first).  False:
  * no such entry. */
 bool mdlq_cancel(uint64_t id, const char *admin);
+/* Shutdown: refuse every DDL still waiting in the queue (7008, not sent). */
+void mdlq_shutdown(void);
 /* The worker asks before sending a released DDL: was it cancelled? */
 bool mdlq_cancel_requested(uint64_t id);
 void mdlq_visibility(char *buf, size_t len);

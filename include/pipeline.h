@@ -36,9 +36,17 @@ enum pipeline_exec {
     PIPELINE_EXEC_FORWARD = 0, /* send it */
     PIPELINE_EXEC_FENCE,       /* wait for the fence on its tables (pipeline_hold_fence) */
     PIPELINE_EXEC_QUEUE,       /* a prepared DDL: hold it in the DDL queue */
+    PIPELINE_EXEC_REFUSE,      /* needs an approval it has not got: answer v's ERR */
 };
-/* COM_STMT_EXECUTE: note its tables and say what to do with it. */
-enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id);
+/* COM_STMT_EXECUTE: note its tables and say what to do with it.  A
+ * statement prepared under an approval uses one per execute (a once
+ * approval is spent here); without one it is refused (v: 7101/7104 with
+ * a pending id).  v must have been set up with gate_verdict_init(); the
+ * caller clears it. */
+enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id, struct gate_verdict *v);
+/* Does an execute of stmt_id need an approval?  (Then the caller must have
+ * the whole packet before pipeline_execute, which uses the approval.) */
+bool pipeline_execute_gated(const struct session *s, uint32_t stmt_id);
 /* PIPELINE_EXEC_QUEUE: the execute packet is in s->held_text/held_cmd;
  * queue it like a COM_QUERY DDL.  False: it could not be queued (send it). */
 bool pipeline_queue_execute(struct session *s, uint32_t stmt_id);

@@ -36,6 +36,14 @@ struct sess_prep {
     char *text; /* the prepared text as sent to the server (DDL only), malloc'ed */
     size_t text_len;
     char *name; /* SQL-level PREPARE name, malloc'ed; NULL for COM_STMT_PREPARE */
+    /* Appended for approvals (pipeline.c): the prepare needed an approval
+     * (approval_key != 0; text is then kept too): every execute uses one
+     * (gate_approval_execute).  digest is the normalised one, for the
+     * verdicts; schema the session's at prepare time (part of the key). */
+    uint64_t approval_key;
+    uint64_t approval_digest;
+    uint16_t approval_rule;
+    char approval_schema[65];
 };
 struct evbuffer;
 struct event;

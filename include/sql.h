@@ -401,6 +401,7 @@ struct sql_stmt {
     bool if_exists;                 /* DROP ... IF EXISTS */
     bool temporary;                 /* DROP TEMPORARY TABLE */
     bool flush_with_read_lock;      /* FLUSH TABLES ... WITH READ LOCK */
+    bool repair;                    /* REPAIR TABLE (SQL_DDL_REPAIR_CHECK also has CHECK) */
     bool lock_for_write;            /* LOCK TABLES with a WRITE lock */
 
     /* DML detail */
@@ -471,6 +472,14 @@ uint64_t sql_stmt_digest(const struct sql_parse_opts *opts, const char *text, si
 /* The same, stored in st->digest (digest_valid set) for later readers. */
 uint64_t sql_stmt_digest_fill(const struct sql_parse_opts *opts, const char *text, size_t len,
                               struct sql_stmt *st);
+/* The key approvals are stored by (sql_exact.c): st's tokens with comments,
+ * whitespace, keyword case and identifier quoting dropped, but identifier
+ * case and every literal kept, mixed with the tables st names and with
+ * opts->default_schema (the session's schema).  st NULL: the whole text.
+ * Unlike sql_stmt_digest() it tells `DROP TABLE Tc` from `DROP TABLE tc`
+ * and VARCHAR(2) from VARCHAR(10). */
+uint64_t sql_stmt_exact_digest(const struct sql_parse_opts *opts, const char *text, size_t len,
+                               const struct sql_stmt *st);
 
 const char *sql_kind_name(enum sql_kind k);
 const char *sql_ddl_name(enum sql_ddl_kind k);

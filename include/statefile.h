@@ -13,7 +13,9 @@
  * last line "end <FNV-1a 64 of every byte before it, 16 hex digits>".  The
  * file is replaced atomically (temp file in the same directory, fsync,
  * rename, fsync of the directory); a truncated or corrupted file fails the
- * checksum and is refused as a whole, never half applied.
+ * checksum and is refused as a whole, never half applied.  Records "next
+ * <id>" (the next approval id) and an approval's trailing schema field were
+ * added within version 1; files without them still load.
  */
 #ifndef DDLGATE_STATEFILE_H
 #define DDLGATE_STATEFILE_H
@@ -40,11 +42,28 @@ bool statefile_save_if_changed(const char *path, const struct conf *c, char *err
 
 /* Verify and apply path on top of the modes in force.  A missing file is
  * not an error (nothing was saved yet): returns true and sets *missing if
- * missing is not NULL.  A bad file is refused with err set, nothing applied. */
+ * missing is not NULL.  A bad file (torn, corrupted, too large) is refused
+ * with err set and nothing applied; it is first renamed aside to
+ * <path>.refused-YYYYmmddTHHMMSS (UTC; err says where), so the next save
+ * cannot overwrite it, and read leniently for the approval ids it holds so
+ * that new ids stay above them.  A file that cannot be opened (permissions)
+ * is left in place.  Logs the refusal itself, once: callers should not log
+ * err again (they did before, hence each refusal appeared twice). */
 bool statefile_load(const char *path, bool *missing, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* The same check and apply on a buffer (tests, fuzzing). */
 bool statefile_parse(const char *data, size_t len, bool apply, char *err, size_t errlen);
+
+/* Prompt saves: an event on base (the main loop's) that workers make active
+ * when they change an approval (a once-approval used, a request opened), so
+ * the state file is written within the loop's next turn instead of at the
+ * next janitor tick.  Its callback runs statefile_save_if_changed() with
+ * the configuration in force.  Call start once the base exists (libevent
+ * threading enabled), stop after the workers have stopped, before the base
+ * is freed: stop also saves once more what changed since the last save. */
+struct event_base;
+bool statefile_autosave_start(struct event_base *base);
+void statefile_autosave_stop(void);
 
 #endif

@@ -26,6 +26,10 @@ struct verdict_entry {
     char algorithm[12];
     char statement[200]; /* truncated */
     bool unparsed;       /* the parser could not read it (it passed) */
+    /* Appended: the approval it ran on (action warn/rewrite) or the pending
+     * or denied id it was refused with (action approval); 0 none.  The
+     * rules text says it too ("DG005 on approval 12"), for SHOW VERDICTS. */
+    uint64_t approval_id;
 };
 
 void verdicts_record(uint64_t session_id, const char *user, const char *text, size_t len,

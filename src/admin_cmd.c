@@ -27,6 +27,7 @@ enum atok_kind {
     AT_QID,   /* `...` */
     AT_VAR,   /* @@name / @name, dots included */
     AT_PUNCT, /* one character: = ; , . ( ) * */
+    AT_PARAM, /* '?': a prepared-statement placeholder (never accepted) */
     AT_BAD,   /* unterminated quote/comment or stray byte */
 };
 
@@ -137,6 +138,8 @@ static void next(struct aparse *a)
             q++;
         a->t = (struct atok){q - s > 1 && !(q - s == 2 && s[1] == '@') ? AT_VAR : AT_BAD, s,
                              (size_t)(q - s)};
+    } else if (c == '?') {
+        a->t = (struct atok){AT_PARAM, s, 1};
     } else if (c != 0 && strchr("=;,.()*", (int)c)) {
         a->t = (struct atok){AT_PUNCT, s, 1};
     } else {
@@ -188,7 +191,7 @@ static bool tok_text(const struct atok *t, char *dst, size_t dstlen)
 static const char accepted[] =
     "accepted: SHOW RULES|VERDICTS|SESSIONS|BACKEND|PENDING|QUEUE|STATS|CONFIG; "
     "SET RULE <id> = off|warn|rewrite|approval|reject|default [FOR schema[.table]]; "
-    "APPROVE <id> [FOR <n> MINUTES] [ONCE|WINDOW]; DENY <id>; CANCEL <id>; RELOAD; "
+    "APPROVE <id> [FOR <n> MINUTES|HOURS] [ONCE|WINDOW]; DENY <id>; CANCEL <id>; RELOAD; "
     "HELP (or SHOW HELP)";
 
 static bool perr(struct aparse *a, const char *f, ...) DG_PRINTF(2, 3);
@@ -225,6 +228,11 @@ static const char *tok_show(const struct atok *t, char *buf, size_t len)
 static bool unexpected(struct aparse *a, const char *expected)
 {
     char b[48];
+    if (a->t.kind == AT_PARAM)
+        return perr(a,
+                    "parameters ('?') are not supported by the admin console: write the "
+                    "values into the command (expected %s)",
+                    expected);
     if (a->t.kind == AT_BAD)
         return perr(a, "unterminated quote or comment, or stray character at %s (expected %s)",
                     tok_show(&a->t, b, sizeof(b)), expected);
@@ -362,7 +370,7 @@ static bool cmd_set(struct aparse *a, struct admin_cmd *c)
     /* SET NAMES utf8mb4, SET autocommit=1, SET @@session.x = 'y', ...:
      * nothing to do on the admin port, but refuse broken text */
     for (int guard = 0; a->t.kind != AT_END && guard < 1000; guard++) {
-        if (a->t.kind == AT_BAD)
+        if (a->t.kind == AT_BAD || a->t.kind == AT_PARAM)
             return unexpected(a, "a value");
         next(a);
     }
@@ -632,6 +640,131 @@ const char *admin_cmd_kind_name(enum admin_cmd_kind k)
     return (unsigned)k < ADMIN_CMD_NKINDS ? kind_names[k] : "?";
 }
 
+/* ---- result columns ------------------------------------------------------ */
+
+static const char *const cols_rules[] = {"id",   "name",    "mode",      "scope",
+                                         "hits", "default", "configured"};
+static const char *const cols_verdicts[] = {"seq",   "at",     "session",   "user",   "digest",
+                                            "rules", "action", "algorithm", "parsed", "statement"};
+static const char *const cols_sessions[] = {"id",    "client",         "user",  "schema",
+                                            "state", "in_transaction", "since", "statement"};
+static const char *const cols_pending[] = {"id",           "digest",  "rule",       "state",
+                                           "requested_by", "created", "decided_by", "expires",
+                                           "once",         "schema",  "statement"};
+static const char *const cols_queue[] = {"id",       "session",  "user",          "table",
+                                         "state",    "blockers", "waiting_since", "attempts",
+                                         "statement"};
+static const char *const cols_stats[] = {"name", "value", "description"};
+static const char *const cols_config[] = {"section", "key", "value", "reloadable"};
+static const char *const cols_backend[] = {"name", "value"};
+static const char *const cols_warnings[] = {"Level", "Code", "Message"};
+static const char *const cols_help[] = {"command", "what it does"};
+
+#define ADMIN_COLS(a)                      \
+    {                                      \
+        a, (int)(sizeof(a) / sizeof(a[0])) \
+    }
+/* indexed by kind; kinds absent here answer OK/ERR (SELECT is built from
+ * its items) */
+static const struct {
+    const char *const *names;
+    int n;
+} kind_columns[ADMIN_CMD_NKINDS] = {
+    [ADMIN_SHOW_RULES] = ADMIN_COLS(cols_rules),
+    [ADMIN_SHOW_VERDICTS] = ADMIN_COLS(cols_verdicts),
+    [ADMIN_SHOW_SESSIONS] = ADMIN_COLS(cols_sessions),
+    [ADMIN_SHOW_BACKEND] = ADMIN_COLS(cols_backend),
+    [ADMIN_SHOW_PENDING] = ADMIN_COLS(cols_pending),
+    [ADMIN_SHOW_QUEUE] = ADMIN_COLS(cols_queue),
+    [ADMIN_SHOW_STATS] = ADMIN_COLS(cols_stats),
+    [ADMIN_SHOW_CONFIG] = ADMIN_COLS(cols_config),
+    [ADMIN_SHOW_WARNINGS] = ADMIN_COLS(cols_warnings),
+    [ADMIN_HELP] = ADMIN_COLS(cols_help),
+};
+
+int admin_cmd_kind_columns(enum admin_cmd_kind k, const char *const **names)
+{
+    if ((unsigned)k >= ADMIN_CMD_NKINDS || !kind_columns[k].names) {
+        *names = NULL;
+        return 0;
+    }
+    *names = kind_columns[k].names;
+    return kind_columns[k].n;
+}
+
+int admin_cmd_columns(const struct admin_cmd *c, const char **names, int max)
+{
+    const char *const *fixed;
+    int n = 0, total;
+
+    if (c->kind == ADMIN_SELECT) {
+        for (; n < c->nitems && n < max; n++)
+            names[n] = c->items[n].column;
+        return n;
+    }
+    total = admin_cmd_kind_columns(c->kind, &fixed);
+    for (; n < total && n < max; n++)
+        names[n] = fixed[n];
+    return n;
+}
+
+/* ---- log escaping -------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (at most left bytes), 0 if none:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    size_t n;
+    uint32_t cp;
+
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1fu;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0fu;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07u;
+    else
+        return 0;
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+char *admin_cmd_escape(const char *in, size_t len, char *out, size_t outlen)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t o = 0, i = 0;
+
+    if (!outlen)
+        return out;
+    while (i < len) {
+        size_t n = p[i] >= 0x80 ? utf8_seq(p + i, len - i) : 1;
+        bool esc = n == 0 || p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\';
+        size_t need = esc ? 4 : n;
+        if (o + need >= outlen)
+            break; /* cut at a whole character */
+        if (esc) {
+            snprintf(out + o, outlen - o, "\\x%02x", p[i]);
+            i++;
+        } else {
+            memcpy(out + o, p + i, n);
+            i += n;
+        }
+        o += need;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static const struct {
     const char *syntax, *what;
 } help_lines[] = {
@@ -645,7 +778,7 @@ static const struct {
     {"SHOW CONFIG", "configuration in force (secrets shown as ***)"},
     {"SET RULE <id> = <mode> [FOR <schema>[.<table>]]",
      "mode: off|warn|rewrite|approval|reject, or default (back to the configured mode)"},
-    {"APPROVE <id> [FOR <n> MINUTES] [ONCE|WINDOW]",
+    {"APPROVE <id> [FOR <n> MINUTES|HOURS] [ONCE|WINDOW]",
      "let a held statement through (ONCE: one run; WINDOW: any number until it expires)"},
     {"DENY <id>", "refuse a held statement"},
     {"CANCEL <id>", "cancel a queued DDL"},

@@ -22,10 +22,13 @@
 
 static pthread_mutex_t approval_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct approval_info approval_tab[APPROVAL_MAX];
-static int approval_n;                /* used entries, packed at the front */
-static uint64_t approval_next_id = 1; /* never reused, even across approval_reset */
+static int approval_n;       /* used entries, packed at the front */
+static uint64_t next_id = 1; /* never reused, even across approval_reset */
 /* bumped on every change worth persisting (statefile_save_if_changed) */
 static atomic_uint_fast64_t approval_change_count;
+/* who hears of those changes (the state file's prompt save) */
+static _Atomic(approval_notify_fn) approval_notify;
+static void *_Atomic approval_notify_arg;
 
 static const char *const approval_state_names[] = {
     [APPROVAL_PENDING] = "pending", [APPROVAL_APPROVED] = "approved", [APPROVAL_DENIED] = "denied",
@@ -49,6 +52,23 @@ static void copy_display(char *dst, size_t dstlen, const char *src, size_t len)
         }
     }
     dst[n] = '\0';
+}
+
+void approval_set_notify(approval_notify_fn fn, void *arg)
+{
+    atomic_store(&approval_notify_arg, arg);
+    atomic_store(&approval_notify, fn);
+}
+
+/* A change the state file must record was made: count it (with the lock
+ * held) and, after unlocking, tell the listener. */
+static void changed_locked(void) { atomic_fetch_add(&approval_change_count, 1); }
+
+static void notify(void)
+{
+    approval_notify_fn fn = atomic_load(&approval_notify);
+    if (fn)
+        fn(atomic_load(&approval_notify_arg));
 }
 
 /* Mark approvals whose window passed.  Called with the lock held. */
@@ -110,12 +130,9 @@ static struct approval_info *slot_locked(void)
     return &approval_tab[approval_n - 1];
 }
 
-bool approval_consume(uint64_t digest)
+/* The live approval for digest, or NULL (expiring the stale ones met). */
+static struct approval_info *live_locked(uint64_t digest, time_t now)
 {
-    time_t now = time(NULL);
-    bool ok = false;
-
-    pthread_mutex_lock(&approval_lock);
     for (int i = 0; i < approval_n; i++) {
         struct approval_info *a = &approval_tab[i];
         if (a->digest != digest || a->state != APPROVAL_APPROVED)
@@ -124,20 +141,76 @@ bool approval_consume(uint64_t digest)
             a->state = APPROVAL_EXPIRED;
             continue;
         }
+        return a;
+    }
+    return NULL;
+}
+
+bool approval_use(uint64_t digest, uint64_t *id)
+{
+    time_t now = time(NULL);
+    uint64_t used = 0, closed[8];
+    int nclosed = 0, more = 0;
+    bool save = false;
+
+    pthread_mutex_lock(&approval_lock);
+    struct approval_info *a = live_locked(digest, now);
+    if (a) {
+        used = a->id;
         if (a->once) {
             a->state = APPROVAL_USED;
-            /* must reach the state file, or a restart would revive it */
-            atomic_fetch_add(&approval_change_count, 1);
+            save = true; /* must reach the state file, or a restart would revive it */
         }
-        ok = true;
-        break;
+        /* the statement other requests asked for has run: they are done */
+        for (int i = 0; i < approval_n; i++) {
+            struct approval_info *o = &approval_tab[i];
+            if (o->digest != digest || o->state != APPROVAL_PENDING)
+                continue;
+            o->state = APPROVAL_USED;
+            o->decided = now;
+            save = true;
+            if (nclosed < (int)(sizeof(closed) / sizeof(closed[0])))
+                closed[nclosed++] = o->id;
+            else
+                more++;
+        }
+        if (save)
+            changed_locked();
     }
     pthread_mutex_unlock(&approval_lock);
-    return ok;
+    for (int i = 0; i < nclosed; i++)
+        log_info("approval %" PRIu64 ": closed, its statement ran on approval %" PRIu64, closed[i],
+                 used);
+    if (more)
+        log_info("approval %" PRIu64 ": %d more pending request(s) for it closed", used, more);
+    if (save)
+        notify();
+    if (id)
+        *id = used;
+    return a != NULL;
+}
+
+bool approval_consume(uint64_t digest) { return approval_use(digest, NULL); }
+
+bool approval_live(uint64_t digest, uint64_t *id)
+{
+    pthread_mutex_lock(&approval_lock);
+    struct approval_info *a = live_locked(digest, time(NULL));
+    uint64_t found = a ? a->id : 0;
+    pthread_mutex_unlock(&approval_lock);
+    if (id)
+        *id = found;
+    return found != 0;
 }
 
 uint64_t approval_request(uint64_t digest, uint16_t rule, const char *stmt, size_t len,
                           const char *requested_by)
+{
+    return approval_request_in(digest, rule, stmt, len, requested_by, NULL);
+}
+
+uint64_t approval_request_in(uint64_t digest, uint16_t rule, const char *stmt, size_t len,
+                             const char *requested_by, const char *schema)
 {
     struct approval_info req;
     time_t now = time(NULL);
@@ -151,6 +224,7 @@ uint64_t approval_request(uint64_t digest, uint16_t rule, const char *stmt, size
     copy_display(req.statement, sizeof(req.statement), stmt, len);
     copy_display(req.requested_by, sizeof(req.requested_by), requested_by,
                  requested_by ? strlen(requested_by) : 0);
+    copy_display(req.schema, sizeof(req.schema), schema, schema ? strlen(schema) : 0);
 
     pthread_mutex_lock(&approval_lock);
     expire_locked(now);
@@ -164,12 +238,15 @@ uint64_t approval_request(uint64_t digest, uint16_t rule, const char *stmt, size
             return id;
         }
     }
-    req.id = approval_next_id++;
+    req.id = next_id++;
     *slot_locked() = req;
-    atomic_fetch_add(&approval_change_count, 1);
+    changed_locked();
     pthread_mutex_unlock(&approval_lock);
-    log_info("approval %" PRIu64 " requested by %s for DG%03u (digest %016" PRIx64 "): %s", req.id,
-             req.requested_by[0] ? req.requested_by : "?", (unsigned)rule, digest, req.statement);
+    log_info("approval %" PRIu64 " requested by %s in schema %s for DG%03u (approval digest "
+             "%016" PRIx64 "): %s",
+             req.id, req.requested_by[0] ? req.requested_by : "?",
+             req.schema[0] ? req.schema : "(none)", (unsigned)rule, digest, req.statement);
+    notify();
     return req.id;
 }
 
@@ -196,7 +273,7 @@ bool approval_approve(uint64_t id, const char *admin, int minutes, bool once)
     a->expires = now + (time_t)minutes * 60;
     a->once = once;
     memcpy(a->decided_by, who, sizeof(a->decided_by));
-    atomic_fetch_add(&approval_change_count, 1);
+    changed_locked();
     pthread_mutex_unlock(&approval_lock);
     log_info("approval %" PRIu64 ": approved by %s for %d minute(s), %s", id, who[0] ? who : "?",
              minutes, once ? "once" : "any number of times in the window");
@@ -220,7 +297,7 @@ bool approval_deny(uint64_t id, const char *admin)
         a->decided = now;
         a->expires = 0;
         memcpy(a->decided_by, who, sizeof(a->decided_by));
-        atomic_fetch_add(&approval_change_count, 1);
+        changed_locked();
         ok = true;
     }
     pthread_mutex_unlock(&approval_lock);
@@ -279,6 +356,8 @@ bool approval_restore(const struct approval_info *in)
     if (in->id == 0 || (unsigned)in->state > APPROVAL_EXPIRED)
         return false;
     pthread_mutex_lock(&approval_lock);
+    if (in->id >= next_id) /* even when it cannot be kept: ids never go back */
+        next_id = in->id + 1;
     /* an entry still in memory is newer than the file (a once-approval may
      * have been used since the last save): keep it */
     if (find_id_locked(in->id)) {
@@ -300,8 +379,7 @@ bool approval_restore(const struct approval_info *in)
         a->statement[sizeof(a->statement) - 1] = '\0';
         a->requested_by[sizeof(a->requested_by) - 1] = '\0';
         a->decided_by[sizeof(a->decided_by) - 1] = '\0';
-        if (in->id >= approval_next_id)
-            approval_next_id = in->id + 1;
+        a->schema[sizeof(a->schema) - 1] = '\0';
     }
     expire_locked(time(NULL));
     pthread_mutex_unlock(&approval_lock);
@@ -309,6 +387,22 @@ bool approval_restore(const struct approval_info *in)
 }
 
 uint64_t approval_changes(void) { return atomic_load(&approval_change_count); }
+
+uint64_t approval_next_id(void)
+{
+    pthread_mutex_lock(&approval_lock);
+    uint64_t next = next_id;
+    pthread_mutex_unlock(&approval_lock);
+    return next;
+}
+
+void approval_raise_next_id(uint64_t next)
+{
+    pthread_mutex_lock(&approval_lock);
+    if (next > next_id)
+        next_id = next;
+    pthread_mutex_unlock(&approval_lock);
+}
 
 void approval_reset(void)
 {

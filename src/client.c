@@ -386,23 +386,61 @@ void client_send_held(struct session *s)
     sess_push(s);
 }
 
+/* An execute refused for want of an approval: answered, nothing sent. */
+static void refuse_execute(struct session *s, uint32_t len, uint8_t seq,
+                           const struct gate_verdict *v)
+{
+    if (len >= PKT_MAX_PAYLOAD) {
+        /* its continuation frames would be read as commands */
+        session_close(s, v->err_code, "%s", v->message);
+        return;
+    }
+    evbuffer_drain(s->cin, (size_t)len + PKT_HDR_LEN);
+    sess_send_err(s, (uint8_t)(seq + 1), v->err_code, v->message);
+    s->stmt[0] = '\0';
+    s->ncur_keys = 0;
+    s->ddl_in_flight = false;
+}
+
 /* COM_STMT_EXECUTE of a prepared DDL waits in the DDL queue like a
- * COM_QUERY DDL; one on a table behind a DDL's fence waits for the fence. */
-static bool hold_execute(struct session *s, uint32_t len, uint8_t seq, bool *wait_more)
+ * COM_QUERY DDL; one on a table behind a DDL's fence waits for the fence.
+ * An execute of a statement prepared under an approval uses one (or is
+ * refused here): checked for COM_STMT_BULK_EXECUTE too, which is never
+ * held. */
+static bool hold_execute(struct session *s, uint8_t cmd, uint32_t len, uint8_t seq, bool *wait_more)
 {
     uint8_t head[PKT_HDR_LEN + 5];
 
     *wait_more = false;
-    if (len < 5 || len > 1024 * 1024)
-        return false; /* huge executes are not held */
+    if (len < 5)
+        return false;
     if (evbuffer_copyout(s->cin, head, sizeof(head)) < (ev_ssize_t)sizeof(head)) {
         *wait_more = true;
         return false;
     }
     uint32_t stmt_id = (uint32_t)head[5] | ((uint32_t)head[6] << 8) | ((uint32_t)head[7] << 16) |
                        ((uint32_t)head[8] << 24);
-    enum pipeline_exec e = pipeline_execute(s, stmt_id);
-    if (e == PIPELINE_EXEC_FORWARD)
+    bool gated = pipeline_execute_gated(s, stmt_id);
+    /* the approval is used once per execute: only with the whole packet
+     * here, so that asking again for more bytes cannot use a second one */
+    if (gated && evbuffer_get_length(s->cin) <
+                     (size_t)(len < PKT_MAX_PAYLOAD ? len : PKT_MAX_PAYLOAD) + PKT_HDR_LEN) {
+        *wait_more = true;
+        return false;
+    }
+    if (!gated && (len > 1024 * 1024 || cmd != COM_STMT_EXECUTE))
+        return false; /* huge executes are not held */
+    struct gate_verdict v;
+    gate_verdict_init(&v);
+    enum pipeline_exec e = pipeline_execute(s, stmt_id, &v);
+    if (e == PIPELINE_EXEC_REFUSE) {
+        s->worker->stats.executes++;
+        refuse_execute(s, len, seq, &v);
+        gate_verdict_clear(&v);
+        return true;
+    }
+    gate_verdict_clear(&v);
+    if (e == PIPELINE_EXEC_FORWARD || len > 1024 * 1024 || cmd != COM_STMT_EXECUTE)
         return false;
     if (evbuffer_get_length(s->cin) < (size_t)len + PKT_HDR_LEN) {
         *wait_more = true;
@@ -502,18 +540,17 @@ static bool on_command(struct session *s, uint32_t len, uint8_t seq)
         forward_command(s, cmd, len, RESP_AUTH);
         break;
     }
-    case COM_STMT_EXECUTE: {
+    case COM_STMT_EXECUTE:
+    case COM_STMT_BULK_EXECUTE: {
         bool wait_more;
-        if (hold_execute(s, len, seq, &wait_more))
+        if (hold_execute(s, cmd, len, seq, &wait_more))
             return true;
         if (wait_more)
             return false;
-    }
-        /* fall through */
-    case COM_STMT_BULK_EXECUTE:
         s->worker->stats.executes++;
         forward_command(s, cmd, len, RESP_FIRST);
         break;
+    }
     case COM_STMT_FETCH:
         forward_command(s, cmd, len, RESP_UNTIL_EOF);
         break;

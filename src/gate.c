@@ -62,6 +62,9 @@ void gate_verdict_clear(struct gate_verdict *v)
     v->note[0] = '\0';
     v->needs_mdl = false;
     v->lock_wait_cap_s = 0;
+    v->approval_key = 0;
+    v->approval_id = 0;
+    v->approval_rule = 0;
 }
 
 /* ---- firing rules ------------------------------------------------------ */
@@ -147,7 +150,13 @@ static bool gate_needs_mdl(const struct sql_stmt *st, const struct sql_server *s
     case SQL_DDL_LOCK_TABLES:
         return true;
     case SQL_DDL_FLUSH:
-        return st->flush_with_read_lock;
+        /* FLUSH TABLES t [WITH READ LOCK | FOR EXPORT] waits for every
+         * transaction on t (all tables, without names: no key to queue on) */
+        return st->flush_with_read_lock || st->ntables > 0;
+    case SQL_DDL_REPAIR_CHECK: /* REPAIR takes an exclusive lock; CHECK a shared read one */
+        return st->repair;
+    case SQL_DDL_CREATE_TABLE: /* OR REPLACE drops the table first */
+        return st->create.or_replace && !st->create.temporary;
     case SQL_DDL_ANALYZE: /* the table flush of old MySQL (DG034) */
         return srv->flavour == SQL_FLAVOUR_MYSQL && srv->version < 80024;
     default:
@@ -278,48 +287,119 @@ static void gate_excerpt(const char *text, struct sql_span sp, char *out, size_t
     out[o] = '\0';
 }
 
+static void gate_message_of(uint16_t id, const char *why, const char *text, struct sql_span sp,
+                            struct gate_verdict *v, int code)
+{
+    const struct rule_def *d = rules_find(id);
+    char ex[140];
+    gate_excerpt(text, sp, ex, sizeof ex);
+    v->err_code = (uint16_t)code;
+    snprintf(v->sqlstate, sizeof v->sqlstate, "%s", dg_error_sqlstate(code));
+    snprintf(v->message, sizeof v->message, "ddlgate DG%03u %s: %s%s%s; %s", id, d ? d->name : "?",
+             ex, why[0] ? " " : "", why, d ? d->advice : "");
+}
+
 static void gate_message(struct gate_ctx *c, const struct gate_fire *f, struct gate_verdict *v,
                          int code)
 {
-    const struct rule_def *d = rules_find(f->id);
-    char ex[140];
     struct sql_span whole = {0, (uint32_t)c->len};
-    gate_excerpt(c->text, f->stmt ? f->stmt->span : whole, ex, sizeof ex);
-    v->err_code = (uint16_t)code;
-    snprintf(v->sqlstate, sizeof v->sqlstate, "%s", dg_error_sqlstate(code));
-    snprintf(v->message, sizeof v->message, "ddlgate DG%03u %s: %s%s%s; %s", f->id,
-             d ? d->name : "?", ex, f->why[0] ? " " : "", f->why, d ? d->advice : "");
+    gate_message_of(f->id, f->why, c->text, f->stmt ? f->stmt->span : whole, v, code);
+}
+
+/* ---- approvals --------------------------------------------------------- */
+
+enum gate_approval_result {
+    GATE_AP_PASS,
+    GATE_AP_PENDING,
+    GATE_AP_DENIED
+};
+
+/* The approval for key: used (a run), only found (a prepare: each execute
+ * uses one), denied, or asked for now.  Sets v->approval_*. */
+static enum gate_approval_result gate_approval_decide(uint64_t key, uint16_t rule, bool prepare,
+                                                      const char *stmt, size_t len,
+                                                      const char *schema, const char *user,
+                                                      struct gate_verdict *v)
+{
+    uint64_t id = 0;
+    v->approval_key = key;
+    v->approval_rule = rule;
+    if (prepare ? approval_live(key, &id) : approval_use(key, &id)) {
+        v->approval_id = prepare ? 0 : id; /* a prepare runs nothing: no approval used */
+        if (prepare)
+            snprintf(v->note, sizeof v->note,
+                     "DG%03u: prepared under live approval %llu; each execute needs one", rule,
+                     (unsigned long long)id);
+        else
+            snprintf(v->note, sizeof v->note,
+                     "ran on approval %llu (DG%03u, approval digest %016llx)",
+                     (unsigned long long)id, rule, (unsigned long long)key);
+        return GATE_AP_PASS;
+    }
+    if (approval_denied(key, &id)) {
+        v->approval_id = id;
+        return GATE_AP_DENIED;
+    }
+    v->approval_id = approval_request_in(key, rule, stmt, len, user, schema);
+    return GATE_AP_PENDING;
+}
+
+/* the refusal's tail: the id to approve and the key it is for */
+static void gate_approval_tail(struct gate_verdict *v, enum gate_approval_result r)
+{
+    size_t n = strlen(v->message);
+    unsigned long long id = (unsigned long long)v->approval_id;
+    if (r == GATE_AP_DENIED) /* an admin said no to exactly this statement (7104) */
+        snprintf(v->message + n, sizeof v->message - n,
+                 " (denied by an admin: pending id %llu, digest %016llx)", id,
+                 (unsigned long long)v->approval_key);
+    else
+        snprintf(
+            v->message + n, sizeof v->message - n,
+            " (needs approval: pending id %llu, digest %016llx; an admin can run APPROVE %llu)", id,
+            (unsigned long long)v->approval_key, id);
 }
 
 static void gate_approval(struct gate_ctx *c, const struct gate_fire *f, struct gate_verdict *v)
 {
-    uint64_t digest = f->stmt ? sql_stmt_digest(c->opts, c->text, c->len, f->stmt) : v->digest;
-    if (approval_consume(digest)) {
-        v->action = v->rewritten ? GATE_REWRITE : GATE_WARN;
-        snprintf(v->note, sizeof v->note, "approved: DG%03u held digest %016llx", f->id,
-                 (unsigned long long)digest);
-        return;
-    }
-    uint64_t denied_id;
-    if (approval_denied(digest, &denied_id)) {
-        /* an admin said no to exactly this statement: say so (7104) */
-        gate_message(c, f, v, DGE_APPROVAL_DENIED);
-        size_t n = strlen(v->message);
-        snprintf(v->message + n, sizeof v->message - n,
-                 " (denied by an admin: pending id %llu, digest %016llx)",
-                 (unsigned long long)denied_id, (unsigned long long)digest);
-        v->digest = digest;
-        return;
-    }
-    const char *who = c->sess && c->sess->user ? c->sess->user : "";
+    /* exact text in the session's schema, not the normalised digest: an
+     * approval of DROP TABLE tc in shop is not one for Tc, nor for shop2 */
+    struct sql_parse_opts o = *c->opts;
+    if (!o.default_schema && c->sess)
+        o.default_schema = c->sess->schema;
+    uint64_t key = sql_stmt_exact_digest(&o, c->text, c->len, f->stmt);
     struct sql_span sp = f->stmt ? f->stmt->span : (struct sql_span){0, (uint32_t)c->len};
-    uint64_t id = approval_request(digest, f->id, c->text + sp.off, sp.len, who);
-    gate_message(c, f, v, DGE_APPROVAL_REQUIRED);
-    size_t n = strlen(v->message);
-    snprintf(v->message + n, sizeof v->message - n,
-             " (needs approval: pending id %llu, digest %016llx; an admin can run APPROVE %llu)",
-             (unsigned long long)id, (unsigned long long)digest, (unsigned long long)id);
-    v->digest = digest;
+    const char *who = c->sess && c->sess->user ? c->sess->user : "";
+    bool prepare = c->sess && c->sess->prepare;
+    enum gate_approval_result r = gate_approval_decide(key, f->id, prepare, c->text + sp.off,
+                                                       sp.len, o.default_schema, who, v);
+    if (r == GATE_AP_PASS) {
+        v->action = v->rewritten ? GATE_REWRITE : GATE_WARN;
+        return;
+    }
+    gate_message(c, f, v, r == GATE_AP_DENIED ? DGE_APPROVAL_DENIED : DGE_APPROVAL_REQUIRED);
+    gate_approval_tail(v, r);
+}
+
+void gate_approval_execute(uint64_t key, uint16_t rule, const char *text, size_t len,
+                           const char *schema, const char *user, struct gate_verdict *out)
+{
+    gate_verdict_clear(out);
+    out->rules[0] = rule;
+    out->nrules = 1;
+    out->deciding_rule = rule;
+    rules_hit(rule);
+    enum gate_approval_result r =
+        gate_approval_decide(key, rule, false, text, len, schema, user ? user : "", out);
+    if (r == GATE_AP_PASS) {
+        out->action = GATE_WARN;
+        return;
+    }
+    out->action = GATE_APPROVAL;
+    gate_message_of(rule, "(an execute of a prepared statement)", text,
+                    (struct sql_span){0, (uint32_t)len}, out,
+                    r == GATE_AP_DENIED ? DGE_APPROVAL_DENIED : DGE_APPROVAL_REQUIRED);
+    gate_approval_tail(out, r);
 }
 
 static void gate_finish(struct gate_ctx *c, struct gate_verdict *v)

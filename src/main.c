@@ -262,6 +262,7 @@ static void on_sigterm(evutil_socket_t fd, short what, void *arg)
     draining = true;
     log_info("draining: no new clients; waiting for statements in flight");
     admin_stop();
+    mdlq_shutdown(); /* DDL still waiting for its lock would outlive the drain */
     workers_drain();
 }
 
@@ -361,6 +362,8 @@ static int run(void)
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
     main_base = event_base_new();
+    if (main_base && !statefile_autosave_start(main_base))
+        log_warn("state file: no prompt saves (the janitor saves every 200 ms)");
     if (!workers_create(nworkers, err, sizeof(err)) || !setup_tls(rc, err, sizeof(err)) ||
         !workers_start(rc->listen_host, rc->listen_port, err, sizeof(err))) {
         log_error("%s", err);
@@ -403,6 +406,7 @@ static int run(void)
     admin_stop();
     workers_close_all();
     workers_stop();
+    statefile_autosave_stop();
     workers_free();
     tablecache_clear();
     event_free(ev_term);

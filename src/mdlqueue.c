@@ -1132,6 +1132,24 @@ bool mdlq_cancel(uint64_t id, const char *admin)
     return ok;
 }
 
+void mdlq_shutdown(void)
+{
+    struct entry *next;
+
+    pthread_mutex_lock(&mdlq_lock);
+    for (struct entry *e = queue_head; e; e = next) {
+        next = e->next;
+        if (e->state != ENTRY_WAITING && e->state != ENTRY_DRAINING)
+            continue; /* released or on the server: its answer comes */
+        log_info("queue: DDL %llu refused: ddlgate is shutting down", (unsigned long long)e->id);
+        post(e->w, job_refuse, e->sid, e->id, DGE_SHUTDOWN,
+             "ddlgate: shutting down while this DDL waited in the queue; it was not sent and the "
+             "table is unchanged");
+        entry_remove_locked(e);
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+}
+
 bool mdlq_cancel_requested(uint64_t id)
 {
     pthread_mutex_lock(&mdlq_lock);

@@ -386,22 +386,33 @@ static void prep_drop_at(struct session *s, int i)
 }
 
 /* The statement being prepared: its tables, and the text when it is DDL
- * (kept until the server answers the PREPARE). */
-static void prep_note(struct session *s, const char *name, bool ddl, const char *text, size_t len)
+ * or needed an approval (kept until the server answers the PREPARE).  v is
+ * the prepare's verdict (NULL: none): a statement an approval let through
+ * needs one at every execute. */
+static void prep_note(struct session *s, const char *name, bool ddl, const char *text, size_t len,
+                      const struct gate_verdict *v)
 {
     struct sess_prep *p = &s->prep_pending;
+    bool gated = v && v->approval_key && v->action != GATE_APPROVAL && text;
 
     prep_free(p);
     p->nkeys = s->ncur_keys < 4 ? s->ncur_keys : 4;
     for (int i = 0; i < p->nkeys; i++)
         mdlq_key_copy(p->keys[i], s->cur_keys[i]);
     p->ddl = ddl && p->nkeys > 0;
-    if (p->ddl && (p->text = malloc(len + 1)) != NULL) {
+    if ((p->ddl || gated) && (p->text = malloc(len + 1)) != NULL) {
         memcpy(p->text, text, len);
         p->text[len] = '\0';
         p->text_len = len;
     }
     p->ddl = p->ddl && p->text;
+    if (gated) {
+        /* without its text (out of memory) the execute is still gated */
+        p->approval_key = v->approval_key;
+        p->approval_rule = v->approval_rule;
+        p->approval_digest = v->digest;
+        snprintf(p->approval_schema, sizeof(p->approval_schema), "%s", s->schema);
+    }
     p->name = name ? strdup(name) : NULL;
     s->prep_pending_set = !name || p->name;
 }
@@ -507,9 +518,14 @@ static enum pipeline_decision decide(struct session *s, const char *text, size_t
         for (int i = 0; i < v->nrules && n + 7 < sizeof(rules); i++)
             n += (size_t)snprintf(rules + n, sizeof(rules) - n, "%sDG%03u", i ? "," : "",
                                   (unsigned)v->rules[i]);
-        log_info("C-%llu %s: %s digest %016llx [%s]: %.*s%s%.*s", (unsigned long long)s->id,
+        char apr[96] = "";
+        if (v->approval_id) /* which approval it ran on, or which id it waits for */
+            snprintf(apr, sizeof(apr), "; %s %llu, approval digest %016llx",
+                     v->action == GATE_APPROVAL ? "pending id" : "ran on approval",
+                     (unsigned long long)v->approval_id, (unsigned long long)v->approval_key);
+        log_info("C-%llu %s: %s digest %016llx [%s]%s: %.*s%s%.*s", (unsigned long long)s->id,
                  s->user, verdicts_action_name(v->action), (unsigned long long)v->digest, rules,
-                 (int)(len > 200 ? 200 : len), text, d == PIPELINE_REWRITE ? " => " : "",
+                 apr, (int)(len > 200 ? 200 : len), text, d == PIPELINE_REWRITE ? " => " : "",
                  d == PIPELINE_REWRITE ? (int)(v->rewritten_len > 300 ? 300 : v->rewritten_len) : 0,
                  d == PIPELINE_REWRITE ? v->rewritten : "");
     }
@@ -580,11 +596,25 @@ static void sql_prepare_done(struct session *s, const struct sqlprep *sp, const 
         return;
     const char *prepared = v->rewritten ? v->rewritten : inner;
     size_t prepared_len = v->rewritten ? v->rewritten_len : inner_len;
-    prep_note(s, sp->name, v->needs_mdl && inner, prepared, prepared_len);
+    prep_note(s, sp->name, v->needs_mdl && inner, prepared, prepared_len, inner ? v : NULL);
     literal_rewrite(sp, text, len, opts, v);
     /* a PREPARE takes no metadata lock: nothing to hold or fence */
     s->ncur_keys = 0;
     s->ddl_in_flight = false;
+}
+
+/* EXECUTE name of a statement whose PREPARE needed an approval: each
+ * execute uses one (gate_approval_execute), or is refused in v. */
+static void sql_execute_approval(struct session *s, const struct sqlprep *sp,
+                                 struct gate_verdict *v)
+{
+    const struct sess_prep *p = prep_named(s, sp->name);
+
+    if (!p || !p->approval_key || v->action == GATE_REJECT || v->action == GATE_APPROVAL)
+        return;
+    gate_approval_execute(p->approval_key, p->approval_rule, p->text, p->text ? p->text_len : 0,
+                          p->approval_schema, s->user, v);
+    v->digest = p->approval_digest;
 }
 
 enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char *text, size_t len,
@@ -623,8 +653,12 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     }
     s->facts_waited = false;
     session_facts(s, maybe, &gs);
+    /* a prepare runs nothing: an approval is checked now, used per execute */
+    gs.prepare = cmd == COM_STMT_PREPARE || sp.kind == SQLP_PREPARE;
 
     gate_check(&opts, &gs, &tables, jtext, jlen, &w->script, v);
+    if (sp.kind == SQLP_EXECUTE)
+        sql_execute_approval(s, &sp, v);
 
     bool ddl = false, unparsed = false;
     for (int i = 0; i < w->script.nstmts; i++) {
@@ -652,7 +686,7 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
         literal_rewrite(&sp, text, len, &opts, v); /* queued below like a DDL */
     else if (cmd == COM_STMT_PREPARE && v->action != GATE_REJECT && v->action != GATE_APPROVAL)
         prep_note(s, NULL, v->needs_mdl && w->script.nstmts == 1,
-                  v->rewritten ? v->rewritten : text, v->rewritten ? v->rewritten_len : len);
+                  v->rewritten ? v->rewritten : text, v->rewritten ? v->rewritten_len : len, v);
     free(inner);
 
     /* what the admin sees in SHOW VERDICTS: anything a rule acted on, every
@@ -785,7 +819,7 @@ void pipeline_command_done(struct session *s)
 void pipeline_prepared(struct session *s, uint32_t stmt_id)
 {
     if (!s->prep_pending_set) /* not checked here (cannot happen): tables only */
-        prep_note(s, NULL, false, NULL, 0);
+        prep_note(s, NULL, false, NULL, 0, NULL);
     if (s->prep_pending.name) { /* an SQL PREPARE is committed on its OK */
         return;
     }
@@ -811,18 +845,58 @@ void pipeline_forget_prepared(struct session *s)
     s->prep_pending_set = false;
 }
 
-enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id)
+/* The prepared statement an execute names (0xffffffff: the last one). */
+static const struct sess_prep *prep_by_id(const struct session *s, uint32_t stmt_id)
 {
-    const struct sess_prep *p = NULL;
+    for (int i = s->npreps - 1; i >= 0; i--)
+        if (!s->preps[i].name && (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu))
+            return &s->preps[i];
+    return NULL;
+}
+
+bool pipeline_execute_gated(const struct session *s, uint32_t stmt_id)
+{
+    const struct sess_prep *p = prep_by_id(s, stmt_id);
+    return p && p->approval_key;
+}
+
+/* Each execute of a statement prepared under an approval uses one; false:
+ * refused (v holds the ERR), recorded and logged like a COM_QUERY's. */
+static bool execute_approval(struct session *s, const struct sess_prep *p, struct gate_verdict *v)
+{
+    struct worker *w = s->worker;
+    const char *text = p->text ? p->text : "";
+    size_t len = p->text ? p->text_len : 0;
+
+    gate_approval_execute(p->approval_key, p->approval_rule, p->text, len, p->approval_schema,
+                          s->user, v);
+    v->digest = p->approval_digest;
+    verdicts_record(s->id, s->user, text, len, v, false);
+    if (v->action == GATE_APPROVAL) {
+        w->stats.held_for_approval++;
+        log_info("C-%llu %s: approval digest %016llx: execute of a prepared statement refused, "
+                 "pending approval %llu: %.*s",
+                 (unsigned long long)s->id, s->user, (unsigned long long)v->approval_key,
+                 (unsigned long long)v->approval_id, (int)(len > 200 ? 200 : len), text);
+        return false;
+    }
+    w->stats.warned++;
+    log_info("C-%llu %s: execute of a prepared statement on approval %llu (DG%03u, approval digest "
+             "%016llx): %.*s",
+             (unsigned long long)s->id, s->user, (unsigned long long)v->approval_id,
+             (unsigned)p->approval_rule, (unsigned long long)v->approval_key,
+             (int)(len > 200 ? 200 : len), text);
+    return true;
+}
+
+enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id, struct gate_verdict *v)
+{
+    const struct sess_prep *p = prep_by_id(s, stmt_id);
 
     atomic_store_explicit(&s->idle_since_ms, 0, memory_order_relaxed); /* busy */
     s->ncur_keys = 0;
-    for (int i = s->npreps - 1; i >= 0; i--) {
-        if (!s->preps[i].name && (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu)) {
-            p = &s->preps[i];
-            break;
-        }
-    }
+    if (p && p->approval_key && !execute_approval(s, p, v))
+        return PIPELINE_EXEC_REFUSE;
     for (int k = 0; p && k < p->nkeys; k++)
         mdlq_key_copy(s->cur_keys[s->ncur_keys++], p->keys[k]);
     if (p && p->ddl) {
@@ -839,12 +913,9 @@ enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id)
 bool pipeline_queue_execute(struct session *s, uint32_t stmt_id)
 {
     const char *keys[MDLQ_MAX_KEYS];
-    const struct sess_prep *p = NULL;
+    const struct sess_prep *p = prep_by_id(s, stmt_id);
     int n = 0;
 
-    for (int i = s->npreps - 1; i >= 0 && !p; i--)
-        if (!s->preps[i].name && (s->preps[i].stmt_id == stmt_id || stmt_id == 0xffffffffu))
-            p = &s->preps[i];
     for (int i = 0; i < s->ncur_keys && n < MDLQ_MAX_KEYS; i++)
         keys[n++] = s->cur_keys[i];
     if (!p || !p->ddl || n == 0)
@@ -859,6 +930,11 @@ bool pipeline_queue_execute(struct session *s, uint32_t stmt_id)
 }
 
 /* ---- the queue's side ------------------------------------------------------------------ */
+
+/* puts back what the release's SET saved, and leaves no variable behind */
+#define PIPELINE_RESTORE_LWT                                                            \
+    "SET SESSION lock_wait_timeout = @ddlgate_lwt, SESSION innodb_lock_wait_timeout = " \
+    "@ddlgate_ilwt, @ddlgate_lwt = NULL, @ddlgate_ilwt = NULL"
 
 static void send_internal(struct session *s, const char *sql)
 {
@@ -887,7 +963,7 @@ static void send_internal(struct session *s, const char *sql)
 void pipeline_release(struct worker *w, uint64_t sid, uint64_t id)
 {
     struct session *s = find_session(w, sid);
-    char sql[160];
+    char sql[256];
 
     if (!s || s->hold != HOLD_DDL || s->mdlq_id != id || s->state != SESS_HELD || !s->sbev) {
         mdlq_abandon(id);
@@ -898,9 +974,15 @@ void pipeline_release(struct worker *w, uint64_t sid, uint64_t id)
     conf_release(c);
     if (s->lwt_s > 0 && s->lwt_s < lwt) /* the client asked for less: keep it */
         lwt = s->lwt_s;
+    /* innodb_lock_wait_timeout too: a DDL can also wait inside InnoDB (an
+     * ALTER of a foreign-key parent at commit, behind a child's open
+     * transaction the metadata locks do not show) - 50 s by default, with
+     * the table's traffic queued behind it */
     snprintf(sql, sizeof(sql),
-             "SET @ddlgate_lwt = @@SESSION.lock_wait_timeout, SESSION lock_wait_timeout = %lld",
-             (long long)lwt);
+             "SET @ddlgate_lwt = @@SESSION.lock_wait_timeout, @ddlgate_ilwt = "
+             "@@SESSION.innodb_lock_wait_timeout, SESSION lock_wait_timeout = %lld, SESSION "
+             "innodb_lock_wait_timeout = %lld",
+             (long long)lwt, (long long)lwt);
     sess_log(s, LOG_INFO, "queue: releasing DDL %llu", (unsigned long long)id);
     s->internal = INT_SET_LWT;
     send_internal(s, sql);
@@ -910,6 +992,14 @@ void pipeline_internal_done(struct session *s)
 {
     switch (s->internal) {
     case INT_SET_LWT:
+        if (mdlq_cancel_requested(s->mdlq_id)) {
+            /* an admin cancelled it after its release: not sent; the
+             * restore then hands it to mdlq_retry, which refuses it */
+            s->ddl_retry = true;
+            s->internal = INT_RESTORE;
+            send_internal(s, PIPELINE_RESTORE_LWT);
+            return;
+        }
         s->internal = INT_DDL;
         s->int_first = true;
         sess_server_command_start(s);
@@ -934,7 +1024,7 @@ void pipeline_internal_done(struct session *s)
             mdlq_finished(s->mdlq_id);
         }
         s->internal = INT_RESTORE;
-        send_internal(s, "SET SESSION lock_wait_timeout = @ddlgate_lwt");
+        send_internal(s, PIPELINE_RESTORE_LWT);
         return;
     case INT_RESTORE:
         s->internal = INT_NONE;

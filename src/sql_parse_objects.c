@@ -355,7 +355,9 @@ bool sqlp_truncate(struct sqlp *p)
 
 bool sqlp_maintenance(struct sqlp *p, enum sql_ddl_kind ddl)
 {
+    bool repair = sqlp_is_kw(p, 0, KW_REPAIR);
     obj_set(p, SQL_KIND_DDL, ddl);
+    p->st->repair = repair;
     p->i++;
     if (!sqlp_accept_kw(p, KW_NO_WRITE_TO_BINLOG))
         sqlp_accept_kw(p, KW_LOCAL);

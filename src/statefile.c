@@ -8,11 +8,20 @@
  *   rule DG005 reject                         global mode
  *   rule DG016 off shop orders                table override
  *   rule DG016 warn shop -                    schema-wide override
+ *   next 42                                   the id the next request gets
  *   approval ID DIGEST RULE STATE once|window CREATED DECIDED EXPIRES REQUESTED_BY DECIDED_BY STMT
+ *            [SCHEMA]
  *   end 0123456789abcdef                      FNV-1a 64 of all bytes before this line
  *
+ * DIGEST is the approval digest (sql_stmt_exact_digest).  "next" and the
+ * SCHEMA field were added without changing the version: a file without
+ * them (older ddlgate) still loads (no schema; ids continue above the
+ * highest one in it).
+ *
  * Loading parses and checks everything before applying anything: a file is
- * applied whole or not at all.
+ * applied whole or not at all.  A refused file is renamed aside before
+ * anything can save over it, and still read leniently for the highest id
+ * it mentions, so that ids never go back.
  */
 #include "statefile.h"
 
@@ -25,7 +34,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "approval.h"
 #include "log.h"
@@ -35,7 +48,10 @@
 #define STATE_MAX_FILE (4u * 1024 * 1024)
 #define STATE_MAX_RULES 1024
 #define STATE_NAME_MAX 65 /* a MySQL identifier is at most 64 characters */
-#define STATE_MAX_FIELDS 12
+#define STATE_MAX_FIELDS 13
+/* ids above this are not believed (a corrupted digit run would otherwise
+ * jump every later id to the end of the range) */
+#define STATE_MAX_ID (1ull << 62)
 
 static pthread_mutex_t statefile_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -171,6 +187,9 @@ static void build_approvals(struct sbuf_out *o)
         return;
     }
     n = approval_list(list, APPROVAL_MAX);
+    /* used entries are not written: without this a restart would hand
+     * their ids out again */
+    out_printf(o, "next %" PRIu64 "\n", approval_next_id());
     for (int i = 0; i < n; i++) {
         const struct approval_info *a = &list[i];
         /* used and expired entries change nothing after a restart; pending
@@ -185,6 +204,7 @@ static void build_approvals(struct sbuf_out *o)
         out_field(o, a->requested_by);
         out_field(o, a->decided_by);
         out_field(o, a->statement);
+        out_field(o, a->schema);
         out_printf(o, "\n");
     }
     free(list);
@@ -327,7 +347,8 @@ struct state_load {
     int nrules;
     struct approval_info *apps;
     int napps;
-    int skipped; /* records for rules this version does not know */
+    int skipped;      /* records for rules this version does not know */
+    uint64_t next_id; /* "next" record, 0 when none */
 };
 
 static int hexval(char c)
@@ -424,11 +445,12 @@ static bool parse_approval(struct state_load *st, char **f, int nf, char *why, s
     int i;
 
     memset(&a, 0, sizeof(a));
-    if (nf != 12) {
-        fmt(why, wlen, "approval line needs 11 fields");
+    if (nf != 12 && nf != 13) { /* 12: written before the schema field */
+        fmt(why, wlen, "approval line needs 11 or 12 fields");
         return false;
     }
-    if (!parse_ll(f[1], &id) || id <= 0 || !parse_ll(f[3], &rule) || rule <= 0 || rule > 999) {
+    if (!parse_ll(f[1], &id) || id <= 0 || (unsigned long long)id >= STATE_MAX_ID ||
+        !parse_ll(f[3], &rule) || rule <= 0 || rule > 999) {
         fmt(why, wlen, "bad approval id or rule");
         return false;
     }
@@ -451,7 +473,8 @@ static bool parse_approval(struct state_load *st, char **f, int nf, char *why, s
         }
     if (!unescape(f[9], a.requested_by, sizeof(a.requested_by)) ||
         !unescape(f[10], a.decided_by, sizeof(a.decided_by)) ||
-        !unescape(f[11], a.statement, sizeof(a.statement))) {
+        !unescape(f[11], a.statement, sizeof(a.statement)) ||
+        (nf == 13 && !unescape(f[12], a.schema, sizeof(a.schema)))) {
         fmt(why, wlen, "bad text field");
         return false;
     }
@@ -467,6 +490,18 @@ static bool parse_approval(struct state_load *st, char **f, int nf, char *why, s
     a.decided = (time_t)t[1];
     a.expires = (time_t)t[2];
     st->apps[st->napps++] = a;
+    return true;
+}
+
+static bool parse_next(struct state_load *st, char **f, int nf, char *why, size_t wlen)
+{
+    long long v;
+
+    if (nf != 2 || !parse_ll(f[1], &v) || v <= 0 || (unsigned long long)v > STATE_MAX_ID) {
+        fmt(why, wlen, "bad next id");
+        return false;
+    }
+    st->next_id = (uint64_t)v;
     return true;
 }
 
@@ -536,6 +571,8 @@ static bool parse_body(struct state_load *st, char *p, char *end, char *err, siz
             ok = parse_rule(st, f, nf, why, sizeof(why));
         else if (strcmp(f[0], "approval") == 0)
             ok = parse_approval(st, f, nf, why, sizeof(why));
+        else if (strcmp(f[0], "next") == 0)
+            ok = parse_next(st, f, nf, why, sizeof(why));
         else
             ok = (fmt(why, sizeof(why), "unknown record '%.32s'", f[0]), false);
         if (!ok) {
@@ -559,6 +596,7 @@ static void apply(const struct state_load *st)
     for (int i = 0; i < st->napps; i++)
         if (!approval_restore(&st->apps[i]))
             log_warn("state file: cannot restore approval %" PRIu64, st->apps[i].id);
+    approval_raise_next_id(st->next_id);
 }
 
 bool statefile_parse(const char *data, size_t len, bool do_apply, char *err, size_t errlen)
@@ -594,6 +632,76 @@ bool statefile_parse(const char *data, size_t len, bool do_apply, char *err, siz
     return ok;
 }
 
+/* A refused file still tells which ids were handed out: raise the next id
+ * above every "approval <id>" and "next <id>" line that can be read. */
+static void scan_ids(const char *data, size_t len)
+{
+    uint64_t next = 0;
+
+    for (size_t i = 0; i < len;) {
+        const char *line = data + i, *nl = memchr(line, '\n', len - i);
+        size_t n = nl ? (size_t)(nl - line) : len - i, skip = 0;
+        if (n > 9 && memcmp(line, "approval ", 9) == 0)
+            skip = 9;
+        else if (n > 5 && memcmp(line, "next ", 5) == 0)
+            skip = 5;
+        if (skip) {
+            uint64_t v = 0;
+            size_t k = skip;
+            for (; k < n && line[k] >= '0' && line[k] <= '9' && v < STATE_MAX_ID; k++)
+                v = v * 10 + (uint64_t)(line[k] - '0');
+            if (k > skip && v < STATE_MAX_ID) {
+                v += skip == 9; /* an approval's id is used; "next" is the next one */
+                if (v > next)
+                    next = v;
+            }
+        }
+        i += n + 1;
+    }
+    approval_raise_next_id(next);
+}
+
+/* Move a refused file aside to <path>.refused-YYYYmmddTHHMMSS (UTC; "-2"
+ * ... when taken), so that the next save cannot destroy what it held. */
+static bool move_aside(const char *path, char *aside, size_t alen)
+{
+    char stamp[32];
+    struct tm tm;
+    time_t now = time(NULL);
+    struct stat sb;
+
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+    for (int k = 1; k < 100; k++) {
+        int n = k == 1 ? snprintf(aside, alen, "%s.refused-%s", path, stamp)
+                       : snprintf(aside, alen, "%s.refused-%s-%d", path, stamp, k);
+        if (n < 0 || (size_t)n >= alen)
+            return false;
+        if (lstat(aside, &sb) != 0 && errno == ENOENT)
+            return rename(path, aside) == 0;
+    }
+    errno = EEXIST;
+    return false;
+}
+
+/* err = "state file P refused: WHY; moved aside to P.refused-..." */
+static void refuse(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    char why[512], aside[1200];
+    int saved;
+
+    snprintf(why, sizeof(why), "%s", err && errlen ? err : "");
+    if (data)
+        scan_ids(data, len);
+    if (move_aside(path, aside, sizeof(aside))) {
+        fmt(err, errlen, "state file %s refused: %s; moved aside to %s", path, why, aside);
+        return;
+    }
+    saved = errno;
+    fmt(err, errlen, "state file %s refused: %s; could not move it aside: %s", path, why,
+        strerror(saved));
+}
+
 bool statefile_load(const char *path, bool *missing, char *err, size_t errlen)
 {
     FILE *f;
@@ -611,31 +719,80 @@ bool statefile_load(const char *path, bool *missing, char *err, size_t errlen)
             return true;
         }
         fmt(err, errlen, "state file %s: cannot open: %s", path, strerror(errno));
-        log_error("%s", err);
-        return false;
+        log_error("%s; runtime changes in it are NOT applied", err);
+        return false; /* left where it is: a permission problem is not a bad file */
     }
     buf = malloc(STATE_MAX_FILE + 1);
     n = buf ? fread(buf, 1, STATE_MAX_FILE + 1, f) : 0;
     if (!buf || ferror(f) || n > STATE_MAX_FILE) {
-        fmt(err, errlen, "state file %s: %s", path,
+        bool big = buf && !ferror(f);
+        fmt(err, errlen, "%s",
             !buf        ? "out of memory"
             : ferror(f) ? "read error"
                         : "larger than 4 MiB");
         fclose(f);
+        if (big)
+            refuse(path, buf, n, err, errlen);
+        else
+            fmt(err, errlen, "state file %s: %s", path, !buf ? "out of memory" : "read error");
         free(buf);
         log_error("%s; runtime changes in it are NOT applied", err);
         return false;
     }
     fclose(f);
     ok = statefile_parse(buf, n, true, err, errlen);
-    free(buf);
     if (!ok) {
-        char why[512];
-        snprintf(why, sizeof(why), "%s", err);
-        fmt(err, errlen, "state file %s refused: %s", path, why);
+        refuse(path, buf, n, err, errlen);
+        /* the one log line of the refusal: callers do not log err again */
         log_error("%s; runtime changes in it are NOT applied (the configuration alone is in "
                   "force)",
                   err);
     }
+    free(buf);
     return ok;
+}
+
+/* ---- prompt saves ------------------------------------------------------- */
+
+static struct event *autosave_ev;
+
+static void autosave_now(void)
+{
+    char err[256];
+    const struct conf *c = conf_acquire();
+    if (c->state_file[0] && !statefile_save_if_changed(c->state_file, c, err, sizeof(err)))
+        log_error("state file not saved: %s", err);
+    conf_release(c);
+}
+
+static void autosave_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    autosave_now();
+}
+
+/* runs on the worker that changed an approval: only wakes the main loop */
+static void autosave_wake(void *arg) { event_active(arg, EV_READ, 0); }
+
+bool statefile_autosave_start(struct event_base *base)
+{
+    if (autosave_ev)
+        return true;
+    autosave_ev = event_new(base, -1, 0, autosave_cb, NULL);
+    if (!autosave_ev)
+        return false;
+    approval_set_notify(autosave_wake, autosave_ev);
+    return true;
+}
+
+void statefile_autosave_stop(void)
+{
+    approval_set_notify(NULL, NULL);
+    if (autosave_ev)
+        event_free(autosave_ev);
+    autosave_ev = NULL;
+    /* the last uses (after the loop stopped) reach the file too */
+    autosave_now();
 }

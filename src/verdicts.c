@@ -37,6 +37,11 @@ void verdicts_record(uint64_t session_id, const char *user, const char *text, si
     for (int i = 0; i < v->nrules && n + 7 < sizeof(e.rules); i++)
         n += (size_t)snprintf(e.rules + n, sizeof(e.rules) - n, "%sDG%03u", i ? "," : "",
                               (unsigned)v->rules[i]);
+    e.approval_id = v->approval_id;
+    if (v->approval_id && n + 1 < sizeof(e.rules))
+        snprintf(e.rules + n, sizeof(e.rules) - n, " %s %llu",
+                 v->action == GATE_APPROVAL ? "pending approval" : "on approval",
+                 (unsigned long long)v->approval_id);
     /* one line: newlines and tabs become spaces */
     size_t m = len < sizeof(e.statement) - 1 ? len : sizeof(e.statement) - 1;
     for (size_t i = 0; i < m; i++)

@@ -13,9 +13,14 @@
  * Environment: MARIADB_PORT (required), DDLGATE_BIN (required),
  * IT_WORK_DIR (logs and the state file; default /tmp).
  * Usage: it_admin [-v] [case...]   cases: auth syntax dg010 dg001 approval restart
+ *        approval_exact restart_ids (exact, schema-scoped approvals; per-execute
+ *        approvals of prepared statements; ids never reused)
  *        plugins (login with caching_sha2_password / mysql_native_password /
  *        an unknown plugin against both admin.auth_plugin greetings, plain and
- *        TLS when MARIADB_CERTS is set)
+ *        TLS when MARIADB_CERTS is set), clientlib (prepared statements,
+ *        mysql_stat, set_server_option, change_user, reset_connection, login
+ *        delay), hardening (login deadline, max_connections, idle timeout,
+ *        unsaved changes 7303, RELOAD 7302, configured modes, escaped logs)
  * Output: "ok - admin_<check>" / "not ok - admin_<check>: why", then
  * "it_admin: N passed, M failed".  Exit 1 on any failure.
  */
@@ -30,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -883,6 +889,716 @@ static void case_plugins(void)
     plugins_against(&native, "mysql_native_password", ca[0] ? ca : NULL);
 }
 
+/* ---- client-library compatibility: prepared statements, COM_STATISTICS,
+ * COM_SET_OPTION, COM_CHANGE_USER, COM_RESET_CONNECTION (case "clientlib") -- */
+
+/* Prepare sql on the admin port, execute it, fetch every row in the binary
+ * protocol; rows as tab-separated lines ("NULL" for NULL) into out.
+ * Returns the column count, -1 on error (text in err). */
+static int stmt_rows(MYSQL *m, const char *sql, char *out, size_t outlen, char *err, size_t errlen)
+{
+    enum {
+        NC = 12,
+        W = 512
+    };
+    MYSQL_STMT *st = mysql_stmt_init(m);
+    MYSQL_BIND b[NC];
+    char val[NC][W];
+    unsigned long len[NC];
+    my_bool isnull[NC], trunc[NC];
+    int ncols = -1;
+
+    out[0] = err[0] = '\0';
+    if (!st)
+        return -1;
+    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+        snprintf(err, errlen, "prepare: %u %s", mysql_stmt_errno(st), mysql_stmt_error(st));
+        goto done;
+    }
+    if (mysql_stmt_param_count(st) != 0) {
+        snprintf(err, errlen, "%lu parameters", mysql_stmt_param_count(st));
+        goto done;
+    }
+    unsigned nf = mysql_stmt_field_count(st);
+    if (nf > NC) {
+        snprintf(err, errlen, "%u columns", nf);
+        goto done;
+    }
+    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+    if (nf && meta) {
+        MYSQL_FIELD *f = mysql_fetch_fields(meta);
+        size_t o = 0;
+        for (unsigned i = 0; i < nf && o < outlen; i++) /* header line: names and types */
+            o += (size_t)snprintf(out + o, outlen - o, "%s:%d%c", f[i].name, (int)f[i].type,
+                                  i + 1 < nf ? '\t' : '\n');
+    }
+    if (meta)
+        mysql_free_result(meta);
+    if (mysql_stmt_execute(st) != 0) {
+        snprintf(err, errlen, "execute: %u %s", mysql_stmt_errno(st), mysql_stmt_error(st));
+        goto done;
+    }
+    if (nf) {
+        memset(b, 0, sizeof b);
+        for (unsigned i = 0; i < nf; i++) {
+            b[i].buffer_type = MYSQL_TYPE_STRING;
+            b[i].buffer = val[i];
+            b[i].buffer_length = W;
+            b[i].length = &len[i];
+            b[i].is_null = &isnull[i];
+            b[i].error = &trunc[i];
+        }
+        if (mysql_stmt_bind_result(st, b) != 0) {
+            snprintf(err, errlen, "bind: %s", mysql_stmt_error(st));
+            goto done;
+        }
+        size_t o = strlen(out);
+        int rc, rows = 0;
+        while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+            for (unsigned i = 0; i < nf && o < outlen; i++)
+                o += (size_t)snprintf(out + o, outlen - o, "%.*s%c",
+                                      isnull[i] ? 4 : (int)(len[i] < W ? len[i] : W),
+                                      isnull[i] ? "NULL" : val[i], i + 1 < nf ? '\t' : '\n');
+            if (++rows > 10000)
+                break;
+        }
+        if (rc == 1) {
+            snprintf(err, errlen, "fetch: %s", mysql_stmt_error(st));
+            goto done;
+        }
+    }
+    ncols = (int)nf;
+done:
+    mysql_stmt_close(st);
+    return ncols;
+}
+
+static int count_lines(const char *t)
+{
+    int n = 0;
+    for (; t && *t; t++)
+        n += *t == '\n';
+    return n;
+}
+
+static void case_clientlib(void)
+{
+    static char out[65536], out2[65536];
+    char err[512], line[2048], f[64];
+    MYSQL *m = admin_conn(&g_main);
+
+    if (!check(m != NULL, "clientlib_connect", "no admin connection"))
+        return;
+    /* SHOW RULES prepared: 7 VAR_STRING columns, the same rows as the text protocol */
+    int nc = stmt_rows(m, "SHOW RULES", out, sizeof out, err, sizeof err);
+    char *text = db_text(m, "SHOW RULES");
+    check(nc == 7 && strncmp(out,
+                             "id:253\tname:253\tmode:253\tscope:253\thits:253\tdefault:253\t"
+                             "configured:253\n",
+                             strlen("id:253\tname:253\tmode:253\tscope:253\thits:253\tdefault:"
+                                    "253\tconfigured:253\n")) == 0,
+          "clientlib_prepare_show_rules_columns", "%d columns, header '%.200s' %s", nc, out, err);
+    check(text && count_lines(out) == count_lines(text) + 1 &&
+              find_line(out, "DG005\tdrop-table\t", NULL, line, sizeof line),
+          "clientlib_prepare_show_rules_rows", "%d binary rows vs %d text rows; %s",
+          count_lines(out) - 1, count_lines(text), err);
+    field(line, 5, f, sizeof f);
+    char tline[2048], tf[64];
+    find_line(text ? text : "", "DG005\tdrop-table\t", NULL, tline, sizeof tline);
+    field(tline, 5, tf, sizeof tf);
+    check(f[0] && strcmp(f, tf) == 0, "clientlib_prepare_same_values",
+          "binary default '%s', text default '%s'", f, tf);
+    free(text);
+    /* NULLs and literal values through the NULL bitmap (offset 2) */
+    nc = stmt_rows(m, "SELECT NULL AS a, 'x' AS b, 12 AS c, NULL AS d, @@version_comment", out,
+                   sizeof out, err, sizeof err);
+    check(nc == 5 && strstr(out, "\nNULL\tx\t12\tNULL\tddlgate admin console\n"),
+          "clientlib_prepare_nulls", "%d: '%.300s' %s", nc, out, err);
+    /* every SHOW announces at prepare what it returns at execute */
+    static const char *const shows[] = {"SHOW VERDICTS", "SHOW SESSIONS", "SHOW BACKEND",
+                                        "SHOW PENDING",  "SHOW QUEUE",    "SHOW STATS",
+                                        "SHOW CONFIG",   "SHOW WARNINGS", "SHOW HELP"};
+    for (size_t i = 0; i < sizeof shows / sizeof shows[0]; i++) {
+        char name[80];
+        snprintf(name, sizeof name, "clientlib_prepare_%s", shows[i] + 5);
+        nc = stmt_rows(m, shows[i], out, sizeof out, err, sizeof err);
+        MYSQL_RES *r = mysql_query(m, shows[i]) == 0 ? mysql_store_result(m) : NULL;
+        int tn = r ? (int)mysql_num_fields(r) : -1;
+        if (r)
+            mysql_free_result(r);
+        check(nc > 0 && nc == tn, name, "prepared %d columns, text %d; %s", nc, tn, err);
+    }
+    /* commands without a result set: OK / ERR */
+    nc = stmt_rows(m, "SET RULE DG016 = warn", out, sizeof out, err, sizeof err);
+    check(nc == 0 && !err[0], "clientlib_prepare_set_rule", "%d %s", nc, err);
+    nc = stmt_rows(m, "SET RULE ? = off", out, sizeof out, err, sizeof err);
+    check(nc < 0 && strstr(err, "7300") && strstr(err, "parameters"), "clientlib_prepare_param",
+          "%s", err);
+    nc = stmt_rows(m, "APPROVE 987654321", out, sizeof out, err, sizeof err);
+    check(nc < 0 && strstr(err, "execute: 7301"), "clientlib_prepare_execute_error", "%s", err);
+    /* a statement used twice, reset, closed; the connection stays in step */
+    MYSQL_STMT *st = mysql_stmt_init(m);
+    bool ok = st && mysql_stmt_prepare(st, "SHOW STATS", 10) == 0;
+    for (int i = 0; ok && i < 2; i++)
+        ok = mysql_stmt_execute(st) == 0 && mysql_stmt_store_result(st) == 0 &&
+             mysql_stmt_num_rows(st) > 5 && mysql_stmt_free_result(st) == 0;
+    ok = ok && mysql_stmt_reset(st) == 0;
+    check(ok, "clientlib_stmt_reuse_reset", "%s", st ? mysql_stmt_error(st) : "no stmt");
+    if (st)
+        mysql_stmt_close(st);
+    for (int i = 0; i < 5; i++) { /* COM_STMT_CLOSE has no answer: no stray ERR queued */
+        st = mysql_stmt_init(m);
+        if (st && mysql_stmt_prepare(st, "SHOW HELP", 9) == 0)
+            mysql_stmt_close(st);
+        else if (st)
+            mysql_stmt_close(st);
+    }
+    text = db_text(m, "SELECT 'in step' AS s");
+    check(text && strcmp(text, "in step\n") == 0, "clientlib_stmt_close_no_answer",
+          "after 5 prepare+close, SELECT returned '%s' (%s)", text ? text : "(error)",
+          mysql_error(m));
+    free(text);
+    /* COM_STATISTICS */
+    const char *stat = mysql_stat(m);
+    check(stat && strncmp(stat, "Uptime: ", 8) == 0 && strstr(stat, "Threads: ") &&
+              strstr(stat, "Questions: "),
+          "clientlib_stat", "%s", stat ? stat : mysql_error(m));
+    /* COM_SET_OPTION */
+    int rc1 = mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_ON);
+    int rc2 = mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+    text = db_text(m, "SELECT 2 AS two");
+    check(rc1 == 0 && rc2 == 0 && text && strcmp(text, "2\n") == 0, "clientlib_set_option",
+          "%d %d %s", rc1, rc2, mysql_error(m));
+    free(text);
+    /* COM_RESET_CONNECTION */
+    check(mysql_reset_connection(m) == 0, "clientlib_reset_connection", "%s", mysql_error(m));
+    /* COM_CHANGE_USER: re-authenticated with a fresh nonce */
+    int before = log_count(&g_main, "admin: " ADMIN_USER " connected");
+    ok = mysql_change_user(m, ADMIN_USER, ADMIN_PASS, NULL) == 0;
+    text = ok ? db_text(m, "SHOW BACKEND") : NULL;
+    check(ok && text && strstr(text, "address"), "clientlib_change_user", "%s", mysql_error(m));
+    free(text);
+    it_sleep_s(0.1);
+    check(log_count(&g_main, "admin: " ADMIN_USER " connected") == before + 1,
+          "clientlib_change_user_logged", "no new login line in %s", g_main.dg.log);
+    double t0 = it_now_s();
+    ok = mysql_change_user(m, ADMIN_USER, "wrong", NULL) == 0;
+    double dt = it_now_s() - t0;
+    check(!ok && mysql_errno(m) == 1045 && dt >= 0.15, "clientlib_change_user_wrong_password",
+          "%s: %u %s after %.3f s", ok ? "accepted" : "refused", mysql_errno(m), mysql_error(m),
+          dt);
+    mysql_close(m);
+    /* a failed login is answered late (ADM_DENY_DELAY_MS), a good one is not */
+    unsigned e;
+    t0 = it_now_s();
+    m = db_connect(g_main.dg.admin_port, ADMIN_USER, "wrong", NULL, &e, err, sizeof err);
+    dt = it_now_s() - t0;
+    check(!m && e == 1045 && dt >= 0.18, "clientlib_failed_login_delayed", "%s after %.3f s",
+          m ? "connected" : err, dt);
+    if (m)
+        mysql_close(m);
+    t0 = it_now_s();
+    m = admin_conn(&g_main);
+    dt = it_now_s() - t0;
+    check(m && dt < 0.15, "clientlib_good_login_fast", "%.3f s", dt);
+    if (m)
+        mysql_close(m);
+    (void)out2;
+}
+
+/* ---- hardening: login deadline, connection cap, idle timeout, unsaved
+ * changes, configured modes, escaped logs (case "hardening") -------------- */
+
+static int raw_connect(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {5, 0};
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Read one packet (<= cap bytes of payload); its length, 0 at EOF, -1 on
+ * timeout/error. */
+static int raw_packet(int fd, unsigned char *buf, size_t cap)
+{
+    unsigned char h[4];
+    size_t got = 0;
+    while (got < 4) {
+        ssize_t n = recv(fd, h + got, 4 - got, 0);
+        if (n <= 0)
+            return n == 0 && got == 0 ? 0 : -1;
+        got += (size_t)n;
+    }
+    size_t len = h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
+    if (len > cap)
+        return -1;
+    for (got = 0; got < len;) {
+        ssize_t n = recv(fd, buf + got, len - got, 0);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return (int)len;
+}
+
+static int err_code(const unsigned char *p, int len)
+{
+    return len >= 3 && p[0] == 0xff ? p[1] | p[2] << 8 : -1;
+}
+
+static void case_hardening(void)
+{
+    static struct dg_inst d;
+    const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
+    static char sdir[400], sset[500];
+    unsigned char pkt[1024];
+    char err[512], msg[1024], line[2048];
+
+    snprintf(sdir, sizeof sdir, "%s/it_admin-state-%d", work, (int)getpid());
+    mkdir(sdir, 0700);
+    snprintf(sset, sizeof sset, "ddlgate.state_file=%s/state", sdir);
+    d.sets[d.nsets++] = "ddlgate.handshake_timeout_ms=1000";
+    d.sets[d.nsets++] = "ddlgate.idle_timeout_s=2";
+    d.sets[d.nsets++] = "admin.max_connections=4";
+    d.sets[d.nsets++] = "rules.DG016=off";
+    d.sets[d.nsets++] = sset;
+    if (!check(dg_start(&d, "hardening"), "hardening_start", "log %s", d.dg.log)) {
+        dg_log_tail(&d, 10);
+        return;
+    }
+    /* 1. login deadline: a silent socket and a half packet are closed with
+     * ERR 7010 after handshake_timeout_ms, not later */
+    int silent = raw_connect(d.dg.admin_port), half = raw_connect(d.dg.admin_port);
+    double t0 = it_now_s();
+    int gl1 = raw_packet(silent, pkt, sizeof pkt), gl2 = raw_packet(half, pkt, sizeof pkt);
+    check(gl1 > 0 && gl2 > 0 && pkt[0] == 10, "hardening_greeting", "%d %d", gl1, gl2);
+    if (send(half, "\x40\x00\x00\x01\x85\xa2", 6, MSG_NOSIGNAL) != 6)
+        printf("#   send failed\n");
+    int n1 = raw_packet(silent, pkt, sizeof pkt);
+    int c1 = err_code(pkt, n1);
+    int n2 = raw_packet(half, pkt, sizeof pkt);
+    int c2 = err_code(pkt, n2);
+    double dt = it_now_s() - t0;
+    int e1 = raw_packet(silent, pkt, sizeof pkt), e2 = raw_packet(half, pkt, sizeof pkt);
+    check(c1 == 7010 && c2 == 7010 && e1 == 0 && e2 == 0 && dt > 0.8 && dt < 3,
+          "hardening_login_deadline", "silent: ERR %d then %d; half packet: ERR %d then %d; %.2f s",
+          c1, e1, c2, e2, dt);
+    close(silent);
+    close(half);
+    /* 2. the cap: 4 connections get greetings, the 5th ERR 7009 and EOF */
+    int fds[5];
+    for (int i = 0; i < 5; i++)
+        fds[i] = raw_connect(d.dg.admin_port);
+    int greeted = 0, code5 = -1, eof5 = -1;
+    for (int i = 0; i < 4; i++) {
+        int n = raw_packet(fds[i], pkt, sizeof pkt);
+        greeted += n > 0 && pkt[0] == 10;
+    }
+    int n5 = raw_packet(fds[4], pkt, sizeof pkt);
+    code5 = err_code(pkt, n5);
+    if (n5 > 0)
+        snprintf(msg, sizeof msg, "%.*s", n5 - 9 > 0 ? n5 - 9 : 0, (const char *)pkt + 9);
+    eof5 = raw_packet(fds[4], pkt, sizeof pkt);
+    unsigned e;
+    MYSQL *m = db_connect(d.dg.admin_port, ADMIN_USER, ADMIN_PASS, NULL, &e, err, sizeof err);
+    check(greeted == 4 && code5 == 7009 && strstr(msg, "too many admin connections") && eof5 == 0 &&
+              !m && e == 7009,
+          "hardening_max_connections", "greeted %d, 5th: ERR %d '%s' then %d; a login: %s", greeted,
+          code5, msg, eof5, m ? "accepted" : err);
+    if (m)
+        mysql_close(m);
+    for (int i = 0; i < 5; i++)
+        close(fds[i]);
+    m = NULL;
+    for (int i = 0; i < 40 && !m; i++) { /* slots free as soon as the sockets close */
+        m = db_connect(d.dg.admin_port, ADMIN_USER, ADMIN_PASS, NULL, &e, err, sizeof err);
+        if (!m)
+            it_sleep_s(0.05);
+    }
+    check(m != NULL, "hardening_slots_freed", "%s", err);
+    if (!m) {
+        dg_stop(&d);
+        return;
+    }
+    /* 3. configured vs in force: [rules] DG016=off, an admin sets reject */
+    unsigned rc = db_exec(m, "SET RULE DG016 = reject", msg, sizeof msg);
+    char *t = db_text(m, "SHOW RULES");
+    char mode[32] = "", def[32] = "", conf[32] = "";
+    if (t && find_line(t, "DG016\t", "\tglobal\t", line, sizeof line)) {
+        field(line, 2, mode, sizeof mode);
+        field(line, 5, def, sizeof def);
+        field(line, 6, conf, sizeof conf);
+    }
+    free(t);
+    check(rc == 0 && strcmp(mode, "reject") == 0 && strcmp(conf, "off") == 0 &&
+              strcmp(def, "warn") == 0,
+          "hardening_show_rules_configured", "SET: %u %s; mode %s configured %s default %s", rc,
+          msg, mode, conf, def);
+    t = db_text(m, "SHOW CONFIG");
+    check(t && find_line(t, "rules\tDG016\toff", NULL, line, sizeof line),
+          "hardening_show_config_rules", "no 'rules DG016 off' row in SHOW CONFIG");
+    free(t);
+    /* 4. a change that cannot be saved: ERR 7303 with the OS error; in force */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", sdir);
+    if (system(cmd) != 0)
+        printf("#   %s failed\n", cmd);
+    rc = db_exec(m, "SET RULE DG016 = warn", msg, sizeof msg);
+    t = db_text(m, "SHOW RULES");
+    mode[0] = '\0';
+    if (t && find_line(t, "DG016\t", "\tglobal\t", line, sizeof line))
+        field(line, 2, mode, sizeof mode);
+    free(t);
+    check(rc == 7303 && strstr(msg, "NOT saved") && strstr(msg, "No such file or directory") &&
+              strcmp(mode, "warn") == 0,
+          "hardening_set_rule_not_saved", "%u %s; mode now %s", rc, msg, mode);
+    MYSQL *app = app_conn(&d);
+    char dropped[64];
+    snprintf(dropped, sizeof dropped, "DROP TABLE it_adm_ns%s", g_tag);
+    rc = app ? db_exec(app, dropped, msg, sizeof msg) : 0;
+    long long pid = rc == 7101 ? pending_id(msg, NULL, 0) : 0;
+    if (app)
+        mysql_close(app);
+    if (check(pid > 0, "hardening_pending", "%u %s", rc, msg)) {
+        snprintf(cmd, sizeof cmd, "APPROVE %lld", pid);
+        rc = db_exec(m, cmd, msg, sizeof msg);
+        check(rc == 7303 && strstr(msg, "approved") && strstr(msg, "NOT saved"),
+              "hardening_approve_not_saved", "%u %s", rc, msg);
+        snprintf(cmd, sizeof cmd, "DENY %lld", pid);
+        rc = db_exec(m, cmd, msg, sizeof msg);
+        check(rc == 7303 && strstr(msg, "denied"), "hardening_deny_not_saved", "%u %s", rc, msg);
+    }
+    /* 5. RELOAD errors are 7302 (the state file's directory is gone) */
+    rc = db_exec(m, "RELOAD", msg, sizeof msg);
+    check(rc == 7302, "hardening_reload_error_code", "%u %s", rc, msg);
+    /* 6. client input in log lines is escaped */
+    static const char evil[] = "SHOW \x1b[31mRULES\nforged line \xe9\x01";
+    mysql_real_query(m, evil, sizeof evil - 1);
+    MYSQL *bad = db_connect(d.dg.admin_port, "ev\nil\x1b", ADMIN_PASS, NULL, &e, err, sizeof err);
+    if (bad)
+        mysql_close(bad);
+    it_sleep_s(0.3);
+    check(log_count(&d, "refused: SHOW \\x1b[31mRULES\\x0aforged line \\xe9\\x01") == 1 &&
+              log_count(&d, "\x1b") == 0 && log_count(&d, "forged line") == 1,
+          "hardening_log_escaped", "no escaped 'refused:' line in %s", d.dg.log);
+    check(log_count(&d, "access denied for 'ev\\x0ail\\x1b'") == 1, "hardening_user_escaped",
+          "no escaped 'access denied' line in %s", d.dg.log);
+    /* 7. an authenticated session idle past idle_timeout_s is closed */
+    it_sleep_s(2.6);
+    rc = db_exec(m, "SHOW STATS", msg, sizeof msg);
+    check(rc != 0 && log_count(&d, "idle for ddlgate.idle_timeout_s") >= 1,
+          "hardening_idle_timeout", "after 2.6 s idle: %u %s", rc, msg);
+    mysql_close(m);
+    if (g_tally.fail)
+        dg_log_tail(&d, 15);
+    dg_stop(&d);
+}
+
+/* ---- exact, schema-scoped approvals ------------------------------------------------ */
+
+/* Field `col` (0-based) of SHOW PENDING's row for id; "" when not listed. */
+static void pending_field(MYSQL *a, long long id, int col, char *out, size_t len)
+{
+    char *t = db_text(a, "SHOW PENDING");
+    char key[32], line[2048];
+    out[0] = '\0';
+    snprintf(key, sizeof key, "%lld\t", id);
+    for (const char *p = t; p && *p;) {
+        if (strncmp(p, key, strlen(key)) == 0) {
+            const char *e = strchr(p, '\n');
+            snprintf(line, sizeof line, "%.*s", (int)(e ? e - p : (long)strlen(p)), p);
+            field(line, col, out, len);
+            break;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    free(t);
+}
+
+static bool adm_do(MYSQL *a, const char *fmt, long long id)
+{
+    char cmd[128], msg[512];
+    snprintf(cmd, sizeof cmd, fmt, id);
+    unsigned rc = db_exec(a, cmd, msg, sizeof msg);
+    if (rc)
+        printf("#   %s: %u %s\n", cmd, rc, msg);
+    return rc == 0;
+}
+
+static long long root_int(const char *sql)
+{
+    MYSQL *r = root_conn();
+    long long v = r ? it_db_int(r, sql) : -1;
+    if (r)
+        mysql_close(r);
+    return v;
+}
+
+static MYSQL *app_in(const struct dg_inst *d, const char *db)
+{
+    unsigned e;
+    char err[256];
+    MYSQL *m = db_connect(d->dg.port, "app", "apppass", db, &e, err, sizeof err);
+    if (!m)
+        printf("#   %s\n", err);
+    return m;
+}
+
+/* mysql_stmt_execute's error number (0: ran) */
+static unsigned stmt_run(MYSQL_STMT *st, char *msg, size_t len)
+{
+    msg[0] = '\0';
+    if (mysql_stmt_execute(st) == 0) {
+        mysql_stmt_free_result(st);
+        return 0;
+    }
+    snprintf(msg, len, "%s", mysql_stmt_error(st));
+    return mysql_stmt_errno(st);
+}
+
+/* Audit 2026-11-26: an approval is for the exact statement in its schema,
+ * and every execute of a prepared statement needs one. */
+static void case_approval_exact(void)
+{
+    char xa[48], xb[48], sql[320], msg[1024], st[64], cnt[160];
+    snprintf(xa, sizeof xa, "test_xa%s", g_tag);
+    snprintf(xb, sizeof xb, "test_xb%s", g_tag);
+    MYSQL *a = admin_conn(&g_main), *ca = NULL, *cb = NULL;
+    MYSQL_STMT *ps = NULL;
+    bool ok = a != NULL;
+    static const char *const fixture[] = {
+        "CREATE DATABASE %s", "CREATE TABLE %s.t1 (id INT PRIMARY KEY)",
+        "CREATE TABLE %s.p1 (id INT PRIMARY KEY)", "INSERT INTO %s.p1 VALUES (1), (2)",
+        "CREATE TABLE %s.orders (id INT PRIMARY KEY, b VARCHAR(20))"};
+    for (size_t i = 0; ok && i < sizeof fixture / sizeof fixture[0]; i++) {
+        snprintf(sql, sizeof sql, fixture[i], xa);
+        ok = root_sql(sql);
+        if (i < 2) {
+            snprintf(sql, sizeof sql, fixture[i], xb);
+            ok = ok && root_sql(sql);
+        }
+    }
+    ca = ok ? app_in(&g_main, xa) : NULL;
+    cb = ok ? app_in(&g_main, xb) : NULL;
+    if (!check(ok && ca && cb, "exact_setup", "connections or fixture"))
+        goto out;
+
+    /* 1. schema: DROP TABLE t1 approved in xa does not drop xb.t1 */
+    unsigned rc = db_exec(ca, "DROP TABLE t1", msg, sizeof msg);
+    long long id = pending_id(msg, NULL, 0);
+    check(rc == 7101 && id > 0, "exact_schema_7101", "%u %s", rc, msg);
+    pending_field(a, id, 9, st, sizeof st);
+    check(strcmp(st, xa) == 0, "exact_show_pending_schema", "id %lld schema column '%s'", id, st);
+    adm_do(a, "APPROVE %lld", id);
+    rc = db_exec(cb, "DROP TABLE t1", msg, sizeof msg);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' AND "
+             "TABLE_NAME = 't1'",
+             xb);
+    check(rc == 7101 && pending_id(msg, NULL, 0) != id && root_int(sql) == 1,
+          "exact_other_schema_refused", "in %s: %u %s", xb, rc, msg);
+    rc = db_exec(ca, "DROP TABLE t1", msg, sizeof msg);
+    check(rc == 0, "exact_same_schema_runs", "in %s: %u %s", xa, rc, msg);
+
+    /* 2. identifier case (lower_case_table_names=0: tc and Tc are two tables) */
+    long long lctn = it_db_int(ca, "SELECT @@lower_case_table_names");
+    if (lctn == 0) {
+        snprintf(sql, sizeof sql, "CREATE TABLE %s.tc (id INT PRIMARY KEY)", xa);
+        ok = root_sql(sql);
+        snprintf(sql, sizeof sql, "CREATE TABLE %s.Tc (id INT PRIMARY KEY)", xa);
+        ok = ok && root_sql(sql);
+        rc = db_exec(ca, "DROP TABLE tc", msg, sizeof msg);
+        id = pending_id(msg, NULL, 0);
+        ok = ok && rc == 7101 && adm_do(a, "APPROVE %lld FOR 5 MINUTES WINDOW", id);
+        rc = db_exec(ca, "DROP TABLE Tc", msg, sizeof msg);
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' AND "
+                 "TABLE_NAME = 'Tc'",
+                 xa);
+        check(ok && rc == 7101 && root_int(sql) == 1, "exact_identifier_case",
+              "DROP TABLE Tc after approving DROP TABLE tc: %u %s", rc, msg);
+        rc = db_exec(ca, "drop table `tc`", msg, sizeof msg);
+        check(rc == 0, "exact_keyword_case_and_quotes_ignored", "drop table `tc`: %u %s", rc, msg);
+    } else {
+        printf("# lower_case_table_names=%lld: identifier case check skipped\n", lctn);
+    }
+
+    /* 3. literals: VARCHAR(10) approved is not VARCHAR(2) */
+    rc = db_exec(ca, "ALTER TABLE orders MODIFY b VARCHAR(10)", msg, sizeof msg);
+    id = pending_id(msg, NULL, 0);
+    ok = rc == 7101 && adm_do(a, "APPROVE %lld FOR 5 MINUTES WINDOW", id);
+    rc = db_exec(ca, "ALTER TABLE orders MODIFY b VARCHAR(2)", msg, sizeof msg);
+    snprintf(sql, sizeof sql,
+             "SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE "
+             "TABLE_SCHEMA = '%s' AND TABLE_NAME = 'orders' AND COLUMN_NAME = 'b'",
+             xa);
+    check(ok && rc == 7101 && root_int(sql) == 20, "exact_literal_differs",
+          "VARCHAR(2) after approving VARCHAR(10): %u %s (length now %lld)", rc, msg,
+          root_int(sql));
+    rc = db_exec(ca, "ALTER TABLE orders MODIFY b VARCHAR(10)", msg, sizeof msg);
+    check(rc == 0 && root_int(sql) == 10, "exact_literal_approved_runs", "%u %s", rc, msg);
+
+    /* 4. prepared TRUNCATE with a ONCE approval: one execute, not every one */
+    snprintf(cnt, sizeof cnt, "SELECT COUNT(*) FROM %s.p1", xa);
+    ps = mysql_stmt_init(ca);
+    const char *trunc = "TRUNCATE TABLE p1";
+    rc = ps && mysql_stmt_prepare(ps, trunc, strlen(trunc)) ? mysql_stmt_errno(ps) : 0;
+    id = ps ? pending_id(mysql_stmt_error(ps), NULL, 0) : 0;
+    check(rc == 7101 && id > 0, "exact_prepare_needs_approval", "%u %s", rc,
+          ps ? mysql_stmt_error(ps) : "no stmt");
+    ok = adm_do(a, "APPROVE %lld ONCE", id);
+    rc = ps && mysql_stmt_prepare(ps, trunc, strlen(trunc)) ? mysql_stmt_errno(ps) : 0;
+    pending_state(a, id, st, sizeof st);
+    check(ok && ps && rc == 0 && strcmp(st, "approved") == 0, "exact_prepare_keeps_approval",
+          "prepare %u, state '%s'", rc, st);
+    rc = ps ? stmt_run(ps, msg, sizeof msg) : 1;
+    pending_state(a, id, st, sizeof st);
+    check(rc == 0 && root_int(cnt) == 0 && strcmp(st, "used") == 0, "exact_first_execute_runs",
+          "%u %s (rows %lld, state '%s')", rc, msg, root_int(cnt), st);
+    snprintf(sql, sizeof sql, "INSERT INTO %s.p1 VALUES (1), (2)", xa);
+    root_sql(sql);
+    rc = ps ? stmt_run(ps, msg, sizeof msg) : 1;
+    long long id2 = pending_id(msg, NULL, 0);
+    check(rc == 7101 && id2 > id && root_int(cnt) == 2, "exact_second_execute_refused",
+          "%u %s (rows %lld)", rc, msg, root_int(cnt));
+    char *t = db_text(a, "SHOW VERDICTS");
+    char line[2048], want[64];
+    snprintf(want, sizeof want, "on approval %lld", id);
+    check(t && find_line(t, want, "TRUNCATE", line, sizeof line), "exact_verdict_names_approval",
+          "no SHOW VERDICTS row with '%s'", want);
+    free(t);
+    /* SQL-level PREPARE / EXECUTE: the same */
+    ok = adm_do(a, "APPROVE %lld ONCE", id2);
+    rc = db_exec(ca, "PREPARE s FROM 'TRUNCATE TABLE p1'", msg, sizeof msg);
+    unsigned rc1 = rc ? rc : db_exec(ca, "EXECUTE s", msg, sizeof msg);
+    root_sql(sql);
+    unsigned rc2 = db_exec(ca, "EXECUTE s", msg, sizeof msg);
+    check(ok && rc == 0 && rc1 == 0 && rc2 == 7101 && root_int(cnt) == 2, "exact_sql_execute_once",
+          "prepare %u, execute %u, again %u %s (rows %lld)", rc, rc1, rc2, msg, root_int(cnt));
+out:
+    if (ps)
+        mysql_stmt_close(ps);
+    if (ca)
+        mysql_close(ca);
+    if (cb)
+        mysql_close(cb);
+    if (a)
+        mysql_close(a);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", xa);
+    root_sql(sql);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", xb);
+    root_sql(sql);
+}
+
+/* Ids never go back: a used approval (not in the file) keeps its id after a
+ * restart, and a corrupted file is moved aside with its ids still counted. */
+static void case_restart_ids(void)
+{
+    static struct dg_inst d;
+    static char state_set[600], state_path[512];
+    char tb[48], sql[256], drop[128], msg[1024], aside[600];
+    const char *work = getenv("IT_WORK_DIR") ? getenv("IT_WORK_DIR") : "/tmp";
+    snprintf(state_path, sizeof state_path, "%s/it_admin-ids-%d", work, (int)getpid());
+    snprintf(state_set, sizeof state_set, "ddlgate.state_file=%s", state_path);
+    unlink(state_path);
+    d.sets[d.nsets++] = state_set;
+    snprintf(tb, sizeof tb, "it_adm_ids%s", g_tag);
+    snprintf(drop, sizeof drop, "DROP TABLE %s", tb);
+    snprintf(sql, sizeof sql, "CREATE TABLE %s (id INT PRIMARY KEY)", tb);
+    MYSQL *a = NULL, *app = NULL;
+    bool ok = root_sql(sql) && dg_start(&d, "ids");
+    a = ok ? admin_conn(&d) : NULL;
+    app = ok ? app_conn(&d) : NULL;
+    if (!check(ok && a && app, "ids_setup", "fixture or ddlgate start (log %s)", d.dg.log))
+        goto out;
+    unsigned rc = db_exec(app, drop, msg, sizeof msg);
+    long long id1 = pending_id(msg, NULL, 0);
+    ok = rc == 7101 && adm_do(a, "APPROVE %lld ONCE", id1);
+    rc = db_exec(app, drop, msg, sizeof msg);
+    check(ok && rc == 0, "ids_used_before_restart", "%s on approval %lld: %u %s", drop, id1, rc,
+          msg);
+    mysql_close(a);
+    mysql_close(app);
+    a = app = NULL;
+    dg_stop(&d);
+    ok = dg_start(&d, "ids");
+    a = ok ? admin_conn(&d) : NULL;
+    app = ok ? app_conn(&d) : NULL;
+    if (!check(ok && a && app, "ids_restarted", "log %s", d.dg.log))
+        goto out;
+    root_sql(sql);
+    rc = db_exec(app, drop, msg, sizeof msg);
+    long long id2 = pending_id(msg, NULL, 0);
+    check(rc == 7101 && id2 > id1, "ids_restart_keeps_next_id",
+          "after a restart: %u %s (used id before: %lld)", rc, msg, id1);
+    mysql_close(a);
+    mysql_close(app);
+    a = app = NULL;
+    dg_stop(&d);
+
+    /* a torn file: refused, moved aside, and its ids still count */
+    FILE *f = fopen(state_path, "r+");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        if (ftruncate(fileno(f), n > 20 ? n - 20 : 0) != 0)
+            n = -1;
+        fclose(f);
+    }
+    int before = log_count(&d, "refused");
+    ok = dg_start(&d, "ids");
+    a = ok ? admin_conn(&d) : NULL;
+    app = ok ? app_conn(&d) : NULL;
+    if (!check(ok && a && app, "ids_started_on_torn_file", "log %s", d.dg.log))
+        goto out;
+    aside[0] = '\0';
+    {
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "ls %s.refused-* 2>/dev/null | head -1", state_path);
+        FILE *p = popen(cmd, "r");
+        if (p) {
+            if (!fgets(aside, sizeof aside, p))
+                aside[0] = '\0';
+            pclose(p);
+        }
+        aside[strcspn(aside, "\n")] = '\0';
+    }
+    check(aside[0] != '\0', "ids_torn_file_moved_aside", "no %s.refused-* copy", state_path);
+    int after = log_count(&d, "refused");
+    check(after - before == 1, "ids_refusal_logged_once", "%d log lines say 'refused'",
+          after - before);
+    snprintf(sql, sizeof sql, "CREATE TABLE %s_2 (id INT PRIMARY KEY)", tb);
+    root_sql(sql);
+    snprintf(drop, sizeof drop, "DROP TABLE %s_2", tb);
+    rc = db_exec(app, drop, msg, sizeof msg);
+    long long id3 = pending_id(msg, NULL, 0);
+    check(rc == 7101 && id3 > id2, "ids_continue_after_refused_file",
+          "%u %s (highest id in the refused file: %lld)", rc, msg, id2);
+out:
+    if (a)
+        mysql_close(a);
+    if (app)
+        mysql_close(app);
+    if (g_tally.fail)
+        dg_log_tail(&d, 15);
+    dg_stop(&d);
+    unlink(state_path);
+    if (aside[0])
+        unlink(aside);
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s, %s_2", tb, tb);
+    root_sql(sql);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static bool wanted(int argc, char **argv, int first, const char *name)
@@ -934,6 +1650,10 @@ int main(int argc, char **argv)
             case_dg001();
         if (wanted(argc, argv, first, "approval"))
             case_approval();
+        if (wanted(argc, argv, first, "approval_exact"))
+            case_approval_exact();
+        if (wanted(argc, argv, first, "clientlib"))
+            case_clientlib();
         if (g_tally.fail)
             dg_log_tail(&g_main, 15);
         dg_stop(&g_main);
@@ -946,6 +1666,10 @@ int main(int argc, char **argv)
         case_restart();
     if (wanted(argc, argv, first, "plugins"))
         case_plugins();
+    if (wanted(argc, argv, first, "restart_ids"))
+        case_restart_ids();
+    if (wanted(argc, argv, first, "hardening"))
+        case_hardening();
     root_sql("SET GLOBAL general_log = OFF");
     root_sql("TRUNCATE TABLE mysql.general_log");
     mysql_library_end();

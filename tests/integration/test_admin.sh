@@ -11,6 +11,9 @@
 #   - logins with caching_sha2_password, mysql_native_password and an unknown
 #     plugin (switched) against both admin.auth_plugin greetings, with the
 #     mariadb CLI and PyMySQL; bad auth_plugin values; RELOAD changes it
+#   - mariadb-admin status/ping; a raw-socket client: COM_CHANGE_USER switched
+#     to a fresh nonce, COM_STMT_CLOSE pipelined without an answer, '?' at
+#     prepare refused, COM_STATISTICS; control bytes escaped in the log
 # (tests/integration/it_admin.c covers the same ground with the C library,
 # plus a restart with a state file.)
 #
@@ -336,6 +339,95 @@ rc=0; cli "$A3" admin "new-$APASS" -e "RELOAD" 2> "$T/err" || rc=$?
 check reload_auth_plugin $? "exit $rc, greeting names '$(greeting_plugin "$A3")': $(head -c 200 "$T/err")"
 rc=0; cli "$A3" admin "new-$APASS" --default-auth=caching_sha2_password -e "SHOW STATS" > /dev/null 2> "$T/err" || rc=$?
 check reload_auth_plugin_sha2_still_accepted $? "exit $rc: $(head -c 200 "$T/err")"
+
+# 9. client-library commands: mariadb-admin (COM_STATISTICS, COM_PING), and a
+# raw-socket client for what libraries do not let a test steer: COM_CHANGE_USER
+# naming an unknown plugin (answered with an AuthSwitchRequest carrying a fresh
+# nonce), COM_STMT_CLOSE pipelined before COM_PING (no answer of its own), a
+# '?' at COM_STMT_PREPARE (7300)
+out=$(timeout 30 mariadb-admin --no-defaults -h127.0.0.1 -P"$A1" -uadmin -p"$APASS" status 2>&1) || true
+grep -Eq '^Uptime: [0-9]+  Threads: [0-9]+  Questions: [0-9]+' <<< "$out"
+check mariadb_admin_status $? "$(head -c 300 <<< "$out")"
+out=$(timeout 30 mariadb-admin --no-defaults -h127.0.0.1 -P"$A1" -uadmin -p"$APASS" ping 2>&1) || true
+grep -q 'is alive' <<< "$out"; check mariadb_admin_ping $? "$(head -c 300 <<< "$out")"
+out=$(timeout 30 /usr/bin/python3 - "$A1" "$APASS" << 'PYEOF' 2>&1
+import hashlib, socket, struct, sys
+port, pw = int(sys.argv[1]), sys.argv[2].encode()
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+def recv_exact(n):
+    b = b""
+    while len(b) < n:
+        d = s.recv(n - len(b))
+        if not d:
+            raise EOFError("closed")
+        b += d
+    return b
+def pkt():
+    h = recv_exact(4)
+    return h[3], recv_exact(int.from_bytes(h[:3], "little"))
+def send(seq, body):
+    s.sendall(len(body).to_bytes(3, "little") + bytes([seq]) + body)
+def x(a, b):
+    return bytes(i ^ j for i, j in zip(a, b))
+def native(nonce):
+    h1 = hashlib.sha1(pw).digest()
+    return x(h1, hashlib.sha1(nonce + hashlib.sha1(h1).digest()).digest())
+def sha2(nonce):
+    h1 = hashlib.sha256(pw).digest()
+    return x(h1, hashlib.sha256(hashlib.sha256(h1).digest() + nonce).digest())
+_, g = pkt()
+v_end = g.index(b"\0", 1)
+p = v_end + 1 + 4
+nonce = g[p:p + 8]
+p += 8 + 1 + 2 + 1 + 2 + 2
+alen = g[p]
+p += 1 + 10
+nonce += g[p:p + max(13, alen - 8) - 1]
+caps = 0x200 | 0x8000 | 0x80000 | 0x1 | 0x4
+send(1, struct.pack("<IIB23x", caps, 1 << 24, 45) + b"admin\0" + bytes([20]) + native(nonce)
+     + b"mysql_native_password\0")
+_, r = pkt()
+print("login=%s" % ("ok" if r[0] == 0 else r[3:].decode(errors="replace")))
+# COM_CHANGE_USER naming a plugin ddlgate lacks, no token
+send(0, b"\x11admin\0\0\0" + struct.pack("<H", 45) + b"client_ed25519\0")
+seq, r = pkt()
+name = r[1:r.index(b"\0", 1)].decode()
+n2 = r[r.index(b"\0", 1) + 1:][:20]
+print("switch seq=%d plugin=%s fresh=%s" % (seq, name, n2 != nonce and len(n2) == 20))
+send(seq + 1, sha2(n2) if name == "caching_sha2_password" else native(n2))
+seq, r = pkt()
+if r[:2] == b"\x01\x03":
+    seq, r = pkt()
+print("change_user=%s seq=%d" % ("ok" if r[0] == 0 else r[3:].decode(errors="replace"), seq))
+# COM_STMT_CLOSE then COM_PING in one write: exactly one answer
+s.sendall(b"\x05\x00\x00\x00\x19\x63\x00\x00\x00" + b"\x01\x00\x00\x00\x0e")
+_, r = pkt()
+s.settimeout(0.5)
+try:
+    extra = s.recv(100)
+except socket.timeout:
+    extra = b""
+print("pipelined=%s extra=%d" % ("ok" if r[0] == 0 else "err", len(extra)))
+s.settimeout(5)
+send(0, b"\x16SET RULE ? = off")
+_, r = pkt()
+print("prepare_param=%d" % (int.from_bytes(r[1:3], "little") if r[0] == 0xff else 0))
+send(0, b"\x09")
+_, r = pkt()
+print("statistics=%s" % r[:8].decode(errors="replace"))
+PYEOF
+) || true
+grep -q "login=ok" <<< "$out" && grep -q "switch seq=1 plugin=caching_sha2_password fresh=True" <<< "$out" &&
+    grep -q "change_user=ok" <<< "$out"
+check raw_change_user_switch $? "$(tr '\n' ' ' <<< "$out" | head -c 400)"
+grep -q "pipelined=ok extra=0" <<< "$out"; check raw_stmt_close_no_answer $? "$(tr '\n' ' ' <<< "$out" | head -c 400)"
+grep -q "prepare_param=7300" <<< "$out"; check raw_prepare_param_refused $? "$(tr '\n' ' ' <<< "$out" | head -c 400)"
+grep -q "statistics=Uptime: " <<< "$out"; check raw_statistics $? "$(tr '\n' ' ' <<< "$out" | head -c 400)"
+# control bytes in a refused command reach the log escaped
+printf 'SHOW \001RULES\033[0m;\n' | adm > /dev/null 2>&1 || true
+sleep 0.2
+grep -q 'refused: SHOW \\x01RULES\\x1b\[0m' "$LOG1" && ! grep -q $'\033' "$LOG1"
+check log_escapes_control_bytes $? "$(grep 'refused: SHOW' "$LOG1" | tail -1 | cat -v | head -c 300)"
 
 echo "# test_admin: $PASS passed, $FAIL failed"
 [[ $FAIL -eq 0 ]]

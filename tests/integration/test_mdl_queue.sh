@@ -286,6 +286,39 @@ a_end ROLLBACK
 wait_queue "$ADMIN_blind" 0; check cancel_sent_queue_empty $? "SHOW QUEUE: $(queue_rows "$ADMIN_blind")"
 [[ $(stat "$ADMIN_blind" queue_cancelled) == 1 ]]; check cancel_sent_counted $? "queue_cancelled '$(stat "$ADMIN_blind" queue_cancelled)'"
 
+# 8. other statements that take an exclusive metadata lock wait in the queue too
+cli "$AP" admin "$APASS" -e "SET RULE DG005 = off FOR test.$TBL; SET RULE DG033 = off FOR test.$TBL" 2> /dev/null
+k=0
+for sql in "FLUSH TABLES $TBL" "REPAIR TABLE $TBL" "CREATE OR REPLACE TABLE $TBL (id INT PRIMARY KEY, v INT NOT NULL)"; do
+    k=$((k + 1))
+    a_begin "$P" || notok "a_open8_$k" "$(cat "$T/a.out")"
+    bg_ddl "b8_$k" "$P" "$sql"
+    wait_queue "$AP" 1; check "kind_queued_$k" $? "$sql: SHOW QUEUE '$(queue_rows "$AP")', B: $(cat "$T/b8_$k.out" 2> /dev/null)"
+    a_end COMMIT
+    bg_wait "b8_$k" 10
+    # the server's own answer once A ended (app has no RELOAD privilege for FLUSH: 1227)
+    [[ -s $T/b8_$k.rc && ($(cat "$T/b8_$k.rc") == 0 || $(cat "$T/b8_$k.out") == *"ERROR 1227"*) ]]
+    check "kind_runs_after_commit_$k" $? "$sql: $(head -c 300 "$T/b8_$k.out")"
+done
+cli "$AP" admin "$APASS" -e "SET RULE DG005 = default FOR test.$TBL; SET RULE DG033 = default FOR test.$TBL" 2> /dev/null
+
+# 9. a wait inside InnoDB, which no metadata lock view shows: a child row
+#    inserted straight on MariaDB makes an ALTER of its foreign-key parent
+#    wait at commit (innodb_lock_wait_timeout, 50 s by default).  ddlgate's
+#    short innodb_lock_wait_timeout bounds each attempt; at the deadline (4 s
+#    on this instance) the client gets 7200 and the table is unchanged
+fresh_table
+fix -e "DROP TABLE IF EXISTS ${TBL}_c; CREATE TABLE ${TBL}_c (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES $TBL (id))"
+a_begin "$MARIADB_PORT" "INSERT INTO ${TBL}_c VALUES (1, 1)" || notok a_open9 "$(cat "$T/a.out")"
+t0=$(ms)
+bg_ddl b9 "$PORT_short" "ALTER TABLE $TBL ADD COLUMN b9 INT NULL"
+bg_wait b9 20; t1=$(ms)
+grep -q "ERROR 7200" "$T/b9.out" && [[ $((t1 - t0)) -lt 12000 ]]
+check innodb_wait_bounded $? "after $((t1 - t0)) ms: $(head -c 300 "$T/b9.out")"
+a_end ROLLBACK
+[[ $(column_count b9) == 0 ]]; check innodb_wait_table_unchanged $? "column b9 exists"
+fix -e "DROP TABLE IF EXISTS ${TBL}_c"
+
 if [[ $FAIL -gt 0 ]]; then
     grep -h "queue" "$LOG_main" "$LOG_short" | tail -15 | sed 's/^/#   ddlgate.log: /'
 fi

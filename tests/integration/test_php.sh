@@ -5,7 +5,8 @@
 # long data), multi-results, unbuffered results, the compressed protocol,
 # TLS with verification, LOAD DATA LOCAL, COM_CHANGE_USER, and a ddlgate
 # refusal the driver must surface as an ordinary error; a caching_sha2_password
-# login to the admin console.
+# login to the admin console, and its prepared statements (mysqli, PDO with
+# emulation off), stat(), multi_query and change_user.
 # Env (from run.sh): DG_HOST DG_PORT MARIADB_PORT MARIADB_CERTS IT_WORK_DIR.
 set -euo pipefail
 
@@ -219,6 +220,64 @@ check("admin_caching_sha2_login", function () use ($host) {
     } catch (mysqli_sql_exception $e) {
         expect($e->getCode(), 1045, "wrong password error");
     }
+});
+
+// the admin console through the other mysqlnd paths: server-side prepares
+// (mysqli->prepare, PDO with emulation off: binary-protocol result sets),
+// stat() (COM_STATISTICS), multi_query (COM_SET_OPTION around the query),
+// change_user (COM_CHANGE_USER)
+check("admin_prepared_stat_change_user", function () use ($host) {
+    $aport = (int)getenv("DG_ADMIN_PORT");
+    $auser = getenv("DG_ADMIN_USER") ?: "admin";
+    $apass = getenv("DG_ADMIN_PASSWORD");
+    if (!$aport || !$apass) return "no admin port (DG_TARGET=direct)";
+    $a = new mysqli($host, $auser, $apass, "", $aport);
+    $st = $a->prepare("SHOW RULES");
+    expect($st->param_count, 0, "param_count");
+    expect($st->field_count, 7, "field_count");
+    $st->execute();
+    $rows = $st->get_result()->fetch_all(MYSQLI_ASSOC);
+    $st->close();
+    $dg005 = array_values(array_filter($rows, fn($r) => $r["id"] === "DG005"));
+    expect(count($dg005), 1, "DG005 rows");
+    expect($dg005[0]["name"], "drop-table", "DG005 name");
+    expect(array_keys($dg005[0]), ["id", "name", "mode", "scope", "hits", "default", "configured"], "columns");
+    $text = $a->query("SHOW RULES")->fetch_all(MYSQLI_ASSOC);
+    expect(count($rows), count($text), "binary rows = text rows");
+    $st = $a->prepare("SELECT NULL AS n, \"v\" AS s");
+    $st->execute();
+    expect($st->get_result()->fetch_row(), [null, "v"], "NULL bitmap");
+    $st->close();
+    try {
+        $a->prepare("SET RULE ? = off");
+        throw new Exception("a ? parameter was accepted");
+    } catch (mysqli_sql_exception $e) {
+        expect($e->getCode(), 7300, "? at prepare");
+    }
+    $stat = $a->stat();
+    if (!preg_match("/^Uptime: \\d+  Threads: \\d+  Questions: \\d+/", (string)$stat))
+        throw new Exception("stat(): " . var_export($stat, true));
+    expect($a->multi_query("SHOW HELP"), true, "multi_query");
+    $r = $a->store_result();
+    if (!$r || $r->num_rows < 5) throw new Exception("multi_query SHOW HELP: no rows");
+    $r->free();
+    while ($a->more_results() && $a->next_result()) {}
+    expect($a->change_user($auser, $apass, ""), true, "change_user");
+    expect($a->query("SELECT @@version_comment")->fetch_row()[0], "ddlgate admin console", "after change_user");
+    $a->close();
+    $pdo = new PDO("mysql:host=$host;port=$aport", $auser, $apass,
+                   [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::ATTR_EMULATE_PREPARES => false]);
+    $rows = $pdo->query("SHOW RULES")->fetchAll(PDO::FETCH_NUM);
+    if (!in_array("DG005", array_column($rows, 0), true)) throw new Exception("PDO SHOW RULES: no DG005");
+    $ps = $pdo->prepare("SHOW CONFIG");
+    $ps->execute();
+    $cfg = $ps->fetchAll(PDO::FETCH_ASSOC);
+    if (!array_filter($cfg, fn($r) => $r["section"] === "admin" && $r["key"] === "password" && $r["value"] === "***"))
+        throw new Exception("PDO SHOW CONFIG: no admin.password row");
+    $ps->execute(); // a second run of the same statement
+    expect(count($ps->fetchAll()), count($cfg), "re-executed");
+    $pdo->prepare("SET RULE DG016 = warn")->execute();
+    expect($pdo->query("SELECT @@version_comment")->fetchColumn(), "ddlgate admin console", "PDO probe");
 });
 
 fixture("DROP TABLE IF EXISTS php_t");

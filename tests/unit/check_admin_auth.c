@@ -521,6 +521,86 @@ START_TEST(conf_key)
 }
 END_TEST
 
+/* COM_CHANGE_USER payloads as libmariadb / mysqlnd build them: user NUL,
+ * token (length byte), database NUL, charset, plugin NUL, attributes */
+START_TEST(change_user_parse)
+{
+    static const uint8_t full[] = "admin\0"
+                                  "\x14"
+                                  "ABCDEFGHIJKLMNOPQRST"
+                                  "db1\0"
+                                  "\x2d\x00"
+                                  "caching_sha2_password\0"
+                                  "\x03"
+                                  "abc";
+    const uint64_t caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH;
+    struct admin_change_user cu;
+
+    ck_assert(admin_change_user_parse(full, sizeof(full) - 1, caps, &cu));
+    ck_assert_uint_eq(cu.user_len, 5);
+    ck_assert(memcmp(cu.user, "admin", 5) == 0);
+    ck_assert_uint_eq(cu.auth_len, 20);
+    ck_assert(memcmp(cu.auth, "ABCD", 4) == 0);
+    ck_assert_uint_eq(cu.plugin_len, 21);
+    ck_assert(memcmp(cu.plugin, "caching_sha2_password", 21) == 0);
+    enum admin_auth_plugin pl;
+    ck_assert(admin_auth_plugin_from(cu.plugin, cu.plugin_len, &pl));
+    ck_assert_int_eq(pl, ADMIN_AUTH_CACHING_SHA2);
+
+    /* without CLIENT_PLUGIN_AUTH the plugin is not read: native */
+    ck_assert(admin_change_user_parse(full, sizeof(full) - 1, caps & ~CLIENT_PLUGIN_AUTH, &cu));
+    ck_assert_ptr_null(cu.plugin);
+    ck_assert(admin_auth_plugin_from(cu.plugin, cu.plugin_len, &pl));
+    ck_assert_int_eq(pl, ADMIN_AUTH_NATIVE);
+
+    /* an old client: user, token, nothing else */
+    static const uint8_t old_client[] = "root\0\x00";
+    ck_assert(admin_change_user_parse(old_client, sizeof(old_client) - 1, caps, &cu));
+    ck_assert_uint_eq(cu.user_len, 4);
+    ck_assert_uint_eq(cu.auth_len, 0);
+    ck_assert_ptr_null(cu.plugin);
+
+    /* truncations never read past the end and fail where a field is cut */
+    for (size_t n = 0; n < sizeof(full) - 1; n++) {
+        uint8_t *copy = malloc(n ? n : 1);
+        memcpy(copy, full, n);
+        bool ok = admin_change_user_parse(copy, n, caps, &cu);
+        /* the user and the whole token are required */
+        ck_assert_msg(ok == (n >= 6 + 1 + 20), "length %zu: %s", n, ok ? "accepted" : "refused");
+        if (ok && cu.plugin)
+            ck_assert(cu.plugin + cu.plugin_len <= copy + n);
+        free(copy);
+    }
+    /* a token length past the end */
+    static const uint8_t bad[] = "admin\0\x30short";
+    ck_assert(!admin_change_user_parse(bad, sizeof(bad) - 1, caps, &cu));
+}
+END_TEST
+
+START_TEST(max_connections_key)
+{
+    struct conf c;
+    char err[300], sec[64], key[64], val[64];
+    bool rel, found = false;
+
+    conf_defaults(&c);
+    ck_assert_int_eq(c.admin_max_connections, 32);
+    ck_assert(conf_set(&c, "admin", "max_connections", "2", err, sizeof(err)));
+    ck_assert_int_eq(c.admin_max_connections, 2);
+    ck_assert(!conf_set(&c, "admin", "max_connections", "0", err, sizeof(err)));
+    ck_assert(!conf_set(&c, "admin", "max_connections", "lots", err, sizeof(err)));
+    ck_assert_int_eq(c.admin_max_connections, 2);
+    for (int i = 0; i < conf_key_count(); i++)
+        if (conf_key_at(&c, i, sec, sizeof(sec), key, sizeof(key), val, sizeof(val), &rel) &&
+            strcmp(sec, "admin") == 0 && strcmp(key, "max_connections") == 0) {
+            found = true;
+            ck_assert_str_eq(val, "2");
+            ck_assert(rel); /* applies to the next connection */
+        }
+    ck_assert(found);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("admin_auth");
@@ -530,6 +610,7 @@ int main(void)
     tcase_add_test(tc, wrong_tokens_refused);
     tcase_add_test(tc, plugin_choice);
     tcase_add_test(tc, empty_token_never_logs_in);
+    tcase_add_test(tc, change_user_parse);
     suite_add_tcase(s, tc);
     tc = tcase_create("transcripts");
     tcase_add_loop_test(tc, transcript_accepted, 0, NTR);
@@ -538,6 +619,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("conf");
     tcase_add_test(tc, conf_key);
+    tcase_add_test(tc, max_connections_key);
     suite_add_tcase(s, tc);
 
     SRunner *sr = srunner_create(s);

@@ -358,6 +358,154 @@ START_TEST(mangled_inputs_never_crash)
 }
 END_TEST
 
+/* COM_STMT_PREPARE announces these before the command runs: every kind
+ * with a result set has its columns, the others none, SELECT its items. */
+START_TEST(columns_per_command)
+{
+    static const struct {
+        const char *q;
+        int n;
+        const char *first, *last;
+    } want[] = {
+        {"SHOW RULES", 7, "id", "configured"},
+        {"SHOW VERDICTS", 10, "seq", "statement"},
+        {"SHOW SESSIONS", 8, "id", "statement"},
+        {"SHOW BACKEND", 2, "name", "value"},
+        {"SHOW PENDING", 11, "id", "statement"},
+        {"SHOW QUEUE", 9, "id", "statement"},
+        {"SHOW STATS", 3, "name", "description"},
+        {"SHOW CONFIG", 4, "section", "reloadable"},
+        {"SHOW WARNINGS", 3, "Level", "Message"},
+        {"SHOW HELP", 2, "command", "what it does"},
+        {"SELECT @@version_comment LIMIT 1", 1, "@@version_comment", "@@version_comment"},
+        {"SELECT 1 AS a, DATABASE(), 'x'", 3, "a", "x"},
+        {"SET RULE DG005 = reject", 0, NULL, NULL},
+        {"APPROVE 3", 0, NULL, NULL},
+        {"DENY 3", 0, NULL, NULL},
+        {"CANCEL 3", 0, NULL, NULL},
+        {"RELOAD", 0, NULL, NULL},
+        {"SET NAMES utf8mb4", 0, NULL, NULL},
+    };
+    const char *names[ADMIN_MAX_COLS];
+    struct admin_cmd c;
+
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        ck_assert_msg(parse(want[i].q, &c), "%s: %s", want[i].q, err);
+        int n = admin_cmd_columns(&c, names, ADMIN_MAX_COLS);
+        ck_assert_msg(n == want[i].n, "%s: %d columns, want %d", want[i].q, n, want[i].n);
+        if (n) {
+            ck_assert_str_eq(names[0], want[i].first);
+            ck_assert_str_eq(names[n - 1], want[i].last);
+        }
+    }
+    /* SHOW RULES: configured sits next to default */
+    ck_assert(parse("SHOW RULES", &c));
+    ck_assert_int_eq(admin_cmd_columns(&c, names, ADMIN_MAX_COLS), 7);
+    ck_assert_str_eq(names[5], "default");
+    ck_assert_str_eq(names[6], "configured");
+    /* max bounds the copy */
+    ck_assert_int_eq(admin_cmd_columns(&c, names, 2), 2);
+    /* 32 SELECT items fit */
+    char q[400] = "SELECT 1";
+    for (int i = 1; i < ADMIN_SEL_MAX; i++)
+        strcat(q, ",1");
+    ck_assert_msg(parse(q, &c), "%s", err);
+    ck_assert_int_eq(admin_cmd_columns(&c, names, ADMIN_MAX_COLS), ADMIN_SEL_MAX);
+}
+END_TEST
+
+/* '?' placeholders are refused with a message that says so, whatever the
+ * command (COM_STMT_PREPARE answers it with ERR 7300) */
+START_TEST(placeholders_refused)
+{
+    static const char *const qs[] = {
+        "SET RULE ? = off", "SET RULE DG005 = ?",
+        "APPROVE ?",        "DENY ?",
+        "SELECT ?",         "SELECT 1, ?",
+        "SET NAMES ?",      "SHOW ?",
+        "HELP ?",           "SET RULE DG005 = off FOR ?",
+    };
+    struct admin_cmd c;
+
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+        ck_assert_msg(!parse(qs[i], &c), "%s was accepted", qs[i]);
+        ck_assert_msg(strstr(err, "parameters ('?') are not supported"), "%s: %s", qs[i], err);
+    }
+    /* a '?' inside a string or comment is text */
+    ck_assert_msg(parse("SELECT '?' /* ? */", &c), "%s", err);
+    ck_assert_int_eq(c.items[0].kind, ADMIN_SEL_STRING);
+    ck_assert_str_eq(c.items[0].name, "?");
+}
+END_TEST
+
+START_TEST(help_shows_hours)
+{
+    const char *syntax, *what;
+    bool found = false;
+    struct admin_cmd c;
+
+    for (int i = 0; admin_cmd_help_at(i, &syntax, &what); i++)
+        if (strncmp(syntax, "APPROVE", 7) == 0) {
+            found = true;
+            ck_assert_msg(strstr(syntax, "HOURS") && strstr(syntax, "MINUTES"), "%s", syntax);
+        }
+    ck_assert(found);
+    /* and the error list agrees */
+    ck_assert(!parse("NONSENSE", &c));
+    ck_assert_msg(strstr(err, "MINUTES|HOURS"), "%s", err);
+    ck_assert_msg(parse("APPROVE 4 FOR 2 HOURS", &c), "%s", err);
+    ck_assert_int_eq(c.minutes, 120);
+}
+END_TEST
+
+START_TEST(log_escape)
+{
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *out;
+    } cases[] = {
+        {"SHOW RULES", 10, "SHOW RULES"},
+        {"a\nforged line", 13, "a\\x0aforged line"},
+        {"\x1b[31mred\x1b[0m", 12, "\\x1b[31mred\\x1b[0m"},
+        {"nul\0byte", 8, "nul\\x00byte"},
+        {"back\\slash", 10, "back\\x5cslash"},
+        {"del\x7f", 4, "del\\x7f"},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+         "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"latin1 caf\xe9", 11, "latin1 caf\\xe9"},
+        {"overlong \xc0\xaf", 11, "overlong \\xc0\\xaf"},
+        {"surrogate \xed\xa0\x80", 13, "surrogate \\xed\\xa0\\x80"},
+        {"too big \xf4\x90\x80\x80", 12, "too big \\xf4\\x90\\x80\\x80"},
+        {"cut \xe2\x82", 6, "cut \\xe2\\x82"},
+        {"lone \x80", 6, "lone \\x80"},
+    };
+    char out[128];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        admin_cmd_escape(cases[i].in, cases[i].len, out, sizeof(out));
+        ck_assert_msg(strcmp(out, cases[i].out) == 0, "case %zu: got '%s' want '%s'", i, out,
+                      cases[i].out);
+    }
+    /* cut to the buffer, never in the middle of an escape or a character */
+    admin_cmd_escape("ab\ncd", 5, out, 6);
+    ck_assert_str_eq(out, "ab");
+    admin_cmd_escape("a\xc3\xa9", 3, out, 3);
+    ck_assert_str_eq(out, "a");
+    admin_cmd_escape("abc", 3, out, 1);
+    ck_assert_str_eq(out, "");
+    /* every byte value: the output is printable ASCII or valid UTF-8 */
+    char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i;
+    char big[256 * 4 + 1];
+    admin_cmd_escape(all, sizeof(all), big, sizeof(big));
+    ck_assert_uint_eq(strlen(big), 0x20 * 4 + (0x7f - 0x20 - 1) + 4 + 4 + 128 * 4);
+    for (const char *q = big; *q; q++)
+        ck_assert((unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("admin_cmd");
@@ -373,6 +521,10 @@ int main(void)
     tcase_add_test(tc, limits_and_lengths);
     tcase_add_test(tc, help_and_names);
     tcase_add_test(tc, mangled_inputs_never_crash);
+    tcase_add_test(tc, columns_per_command);
+    tcase_add_test(tc, placeholders_refused);
+    tcase_add_test(tc, help_shows_hours);
+    tcase_add_test(tc, log_escape);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

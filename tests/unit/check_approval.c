@@ -243,6 +243,78 @@ START_TEST(concurrent_use)
 }
 END_TEST
 
+/* counts approval_set_notify() calls */
+static int notified;
+static void count_notify(void *arg)
+{
+    ck_assert_ptr_eq(arg, &notified);
+    notified++;
+}
+
+/* live/use: a prepare looks without using; a use closes the other requests
+ * still pending for the same key; the schema is kept; listeners hear of
+ * every change the state file must record. */
+START_TEST(use_live_close_pending_and_notify)
+{
+    uint64_t id, got = 0;
+    struct approval_info ai;
+
+    approval_set_notify(count_notify, &notified);
+    notified = 0;
+    id = approval_request_in(0x1234, 5, "DROP TABLE t", 12, "app@h", "shop");
+    ck_assert_int_eq(notified, 1);
+    ck_assert(approval_get(id, &ai));
+    ck_assert_str_eq(ai.schema, "shop");
+    ck_assert(!approval_live(0x1234, &got));
+    ck_assert_uint_eq(got, 0);
+    ck_assert(approval_approve(id, "admin", 10, true));
+    /* a second request for the key while it is approved (not pending) */
+    uint64_t later = approval_request_in(0x1234, 5, "DROP TABLE t", 12, "other@h", "shop");
+    ck_assert_uint_gt(later, id);
+    for (int i = 0; i < 3; i++) { /* looking uses nothing */
+        ck_assert(approval_live(0x1234, &got));
+        ck_assert_uint_eq(got, id);
+    }
+    notified = 0;
+    ck_assert(approval_use(0x1234, &got));
+    ck_assert_uint_eq(got, id);
+    ck_assert_int_eq(notified, 1); /* one wake for the use and the closing */
+    ck_assert(approval_get(id, &ai));
+    ck_assert_int_eq(ai.state, APPROVAL_USED);
+    ck_assert(approval_get(later, &ai));
+    ck_assert_int_eq(ai.state, APPROVAL_USED); /* its statement ran: closed */
+    ck_assert(!approval_use(0x1234, &got));
+    ck_assert(!approval_live(0x1234, NULL));
+    /* a window approval is not used up, so nothing needs saving */
+    id = approval_request_in(0x5678, 5, "x", 1, "u", NULL);
+    ck_assert(approval_approve(id, "admin", 10, false));
+    notified = 0;
+    ck_assert(approval_use(0x5678, NULL));
+    ck_assert_int_eq(notified, 0);
+    approval_set_notify(NULL, NULL);
+    ck_assert(approval_use(0x5678, NULL));
+}
+END_TEST
+
+/* the next id only ever goes up (state file "next", refused files) */
+START_TEST(next_id_only_rises)
+{
+    uint64_t n = approval_next_id();
+    approval_raise_next_id(n - 1);
+    ck_assert_uint_eq(approval_next_id(), n);
+    approval_raise_next_id(n + 100);
+    ck_assert_uint_eq(approval_next_id(), n + 100);
+    ck_assert_uint_eq(approval_request(0xfeed, 5, "x", 1, "u"), n + 100);
+    ck_assert_uint_eq(approval_next_id(), n + 101);
+    approval_reset(); /* not even a reset lowers it */
+    ck_assert_uint_eq(approval_next_id(), n + 101);
+    /* an entry restored from a file raises it too, kept or not */
+    struct approval_info in = {.id = n + 500, .digest = 0xfeee, .rule = 5};
+    ck_assert(approval_restore(&in));
+    ck_assert_uint_eq(approval_next_id(), n + 501);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("approval");
@@ -261,6 +333,8 @@ int main(void)
     tcase_add_test(tc, table_is_bounded_and_evicts_finished_first);
     tcase_add_test(tc, restore_keeps_newer_memory_and_changes_count);
     tcase_add_test(tc, concurrent_use);
+    tcase_add_test(tc, use_live_close_pending_and_notify);
+    tcase_add_test(tc, next_id_only_rises);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

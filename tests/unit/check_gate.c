@@ -464,7 +464,12 @@ START_TEST(test_approval_flow)
     id = strtoull(p + strlen("pending id "), NULL, 10);
     ck_assert_uint_gt(id, 0);
     char hex[32];
-    snprintf(hex, sizeof hex, "digest %016llx", (unsigned long long)r.v.digest);
+    /* the message names the approval digest (exact, schema-scoped), not the
+     * normalised statement digest SHOW VERDICTS groups by */
+    ck_assert_uint_ne(r.v.approval_key, 0);
+    ck_assert_uint_ne(r.v.approval_key, r.v.digest);
+    ck_assert_uint_eq(r.v.approval_id, id);
+    snprintf(hex, sizeof hex, "digest %016llx", (unsigned long long)r.v.approval_key);
     ck_assert_msg(strstr(r.v.message, hex) != NULL, "%s", r.v.message);
     snprintf(hex, sizeof hex, "APPROVE %llu", id);
     ck_assert_ptr_nonnull(strstr(r.v.message, hex));
@@ -482,6 +487,124 @@ START_TEST(test_approval_flow)
     gate_check(&(struct sql_parse_opts){.server = {SQL_FLAVOUR_MYSQL, 80035, false}}, &sess, NULL,
                q, strlen(q), &r.script, &r.v);
     ck_assert_int_eq(r.v.action, GATE_APPROVAL);
+    gt_done(&r);
+    approval_reset();
+}
+END_TEST
+
+/* one statement in a schema; the verdict in r->v */
+static void gt_in(struct gt_run *r, const char *schema, const char *sql, bool prepare)
+{
+    struct gate_session sess = {.user = "app@h", .schema = schema, .prepare = prepare};
+    gt_check(r, "mariadb-10.11.6", "CREATE TABLE orders (id INT PRIMARY KEY, b VARCHAR(20))", sql,
+             &sess);
+}
+
+static unsigned long long gt_pending(const struct gt_run *r)
+{
+    const char *p = strstr(r->v.message, "pending id ");
+    return p ? strtoull(p + 11, NULL, 10) : 0;
+}
+
+/* An approval is for the exact statement in its schema (audit 2026-11-26):
+ * not the same text in another schema, not another identifier case, not
+ * other literals; keyword case, quoting and comments do not matter. */
+START_TEST(test_approval_exact_key)
+{
+    rules_reset();
+    approval_reset();
+    struct gt_run r;
+    gt_init(&r);
+    gt_in(&r, "shop", "DROP TABLE t1", false);
+    ck_assert_int_eq(r.v.action, GATE_APPROVAL);
+    unsigned long long id = gt_pending(&r);
+    uint64_t key = r.v.approval_key;
+    ck_assert_uint_gt(id, 0);
+    ck_assert(approval_approve(id, "admin", 10, false)); /* a window: any number of runs */
+    struct approval_info ai;
+    ck_assert(approval_get(id, &ai));
+    ck_assert_str_eq(ai.schema, "shop");
+    gt_in(&r, "shop2", "DROP TABLE t1", false); /* another schema: another statement */
+    ck_assert_int_eq(r.v.action, GATE_APPROVAL);
+    ck_assert_uint_ne(r.v.approval_key, key);
+    ck_assert_uint_ne(gt_pending(&r), id);
+    gt_in(&r, "shop", "drop table T1", false); /* identifier case kept */
+    ck_assert_int_eq(r.v.action, GATE_APPROVAL);
+    static const char *const same[] = {"DROP TABLE t1", "drop table t1", "DROP TABLE `t1`",
+                                       "DROP /* why */ TABLE\n  t1"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        gt_in(&r, "shop", same[i], false);
+        ck_assert_msg(r.v.action == GATE_WARN, "%s: action %d %s", same[i], r.v.action,
+                      r.v.message);
+        ck_assert_uint_eq(r.v.approval_key, key);
+        ck_assert_uint_eq(r.v.approval_id, id); /* the verdict says which approval */
+        ck_assert_ptr_nonnull(strstr(r.v.note, "ran on approval"));
+    }
+    /* literals are part of the statement: VARCHAR(10) is not VARCHAR(2) */
+    gt_in(&r, "shop", "ALTER TABLE orders MODIFY b VARCHAR(10)", false);
+    ck_assert_int_eq(r.v.action, GATE_APPROVAL);
+    uint64_t k10 = r.v.approval_key;
+    unsigned long long id10 = gt_pending(&r);
+    ck_assert(approval_approve(id10, "admin", 10, false));
+    gt_in(&r, "shop", "ALTER TABLE orders MODIFY b VARCHAR(2)", false);
+    ck_assert_int_eq(r.v.action, GATE_APPROVAL);
+    ck_assert_uint_ne(r.v.approval_key, k10);
+    ck_assert_uint_eq(r.v.digest != 0, 1);
+    gt_in(&r, "shop", "ALTER TABLE orders MODIFY b VARCHAR(10)", false);
+    ck_assert_int_ne(r.v.action, GATE_APPROVAL);
+    gt_done(&r);
+    approval_reset();
+}
+END_TEST
+
+/* A prepare needs a live approval but does not use it; each execute uses
+ * one (gate_approval_execute), so a once-approval runs one execute. */
+START_TEST(test_approval_prepare_execute)
+{
+    rules_reset();
+    approval_reset();
+    struct gt_run r;
+    gt_init(&r);
+    const char *q = "TRUNCATE TABLE orders";
+    gt_in(&r, "shop", q, true); /* no approval yet: the prepare is refused */
+    ck_assert_int_eq(r.v.action, GATE_APPROVAL);
+    ck_assert_uint_eq(r.v.err_code, DGE_APPROVAL_REQUIRED);
+    unsigned long long id = gt_pending(&r);
+    ck_assert(approval_approve(id, "admin", 10, true));
+    gt_in(&r, "shop", q, true);
+    ck_assert_int_eq(r.v.action, GATE_WARN);
+    uint64_t key = r.v.approval_key;
+    ck_assert_uint_ne(key, 0);
+    ck_assert_uint_eq(r.v.approval_id, 0); /* nothing ran on it */
+    struct approval_info ai;
+    ck_assert(approval_get(id, &ai));
+    ck_assert_int_eq(ai.state, APPROVAL_APPROVED); /* the prepare did not use it */
+    struct gate_verdict v;
+    gate_verdict_init(&v);
+    gate_approval_execute(key, r.v.approval_rule, q, strlen(q), "shop", "app@h", &v);
+    ck_assert_int_eq(v.action, GATE_WARN);
+    ck_assert_uint_eq(v.approval_id, id);
+    ck_assert(approval_get(id, &ai));
+    ck_assert_int_eq(ai.state, APPROVAL_USED);
+    /* the second execute has no approval left: refused with a new id */
+    gate_approval_execute(key, r.v.approval_rule, q, strlen(q), "shop", "app@h", &v);
+    ck_assert_int_eq(v.action, GATE_APPROVAL);
+    ck_assert_uint_eq(v.err_code, DGE_APPROVAL_REQUIRED);
+    ck_assert_uint_gt(v.approval_id, id);
+    char hex[40];
+    snprintf(hex, sizeof hex, "digest %016llx", (unsigned long long)key);
+    ck_assert_msg(strstr(v.message, hex) != NULL, "%s", v.message);
+    ck_assert_ptr_nonnull(strstr(v.message, "DG007"));
+    ck_assert(approval_get(v.approval_id, &ai));
+    ck_assert_str_eq(ai.schema, "shop");
+    ck_assert_str_eq(ai.statement, q);
+    /* denied: 7104 */
+    unsigned long long id2 = v.approval_id;
+    ck_assert(approval_deny(id2, "admin"));
+    gate_approval_execute(key, r.v.approval_rule, q, strlen(q), "shop", "app@h", &v);
+    ck_assert_uint_eq(v.err_code, DGE_APPROVAL_DENIED);
+    ck_assert_uint_eq(v.approval_id, id2);
+    gate_verdict_clear(&v);
     gt_done(&r);
     approval_reset();
 }
@@ -780,6 +903,8 @@ static Suite *gate_suite(void)
     tcase_add_test(tc, test_reject_message);
     tcase_add_test(tc, test_copy_only_message);
     tcase_add_test(tc, test_approval_flow);
+    tcase_add_test(tc, test_approval_exact_key);
+    tcase_add_test(tc, test_approval_prepare_execute);
     tcase_add_test(tc, test_multi_statement);
     tcase_add_test(tc, test_unparseable);
     tcase_add_test(tc, test_osc_suppression);

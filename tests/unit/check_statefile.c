@@ -1,11 +1,16 @@
 /* check_statefile.c - state file: round trip, config/state rule, torn and
  * corrupted files refused as a whole (statefile.c) */
 #include <check.h>
+#include <dirent.h>
+#include <event2/event.h>
+#include <event2/thread.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "approval.h"
@@ -32,7 +37,17 @@ static void setup(void)
 
 static void teardown(void)
 {
-    unlink(path);
+    DIR *d = opendir(tmpdir); /* the state file and any refused copies */
+    struct dirent *e;
+    char p[1024];
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
     rmdir(tmpdir);
     strcpy(tmpdir, "/tmp/check_statefile.XXXXXX");
 }
@@ -238,7 +253,11 @@ START_TEST(bad_records_refuse_the_whole_file)
         "approval 1 00000000000000ab 5 pending twice 1 2 3 u - s\n",
         "approval 1 00000000000000ab 5 pending once 1 x 3 u - s\n",
         "approval 1 00000000000000ab 5000 pending once 1 2 3 u - s\n",
-        "approval 1 00000000000000ab 5 pending once 1 2 3 u - s extra\n",
+        "approval 1 00000000000000ab 5 pending once 1 2 3 u - s shop extra\n",
+        "approval 1 00000000000000ab 5 pending once 1 2 3 u - s s%4\n", /* bad schema escape */
+        "next 0\n",
+        "next x\n",
+        "next 5 6\n",
     };
     char buf[2048];
 
@@ -260,6 +279,7 @@ START_TEST(bad_records_refuse_the_whole_file)
         struct approval_info a;
         ck_assert(approval_get(7, &a));
         ck_assert_str_eq(a.decided_by, "");
+        ck_assert_str_eq(a.schema, ""); /* a line from before the schema field */
     }
     /* header and end line */
     ck_assert(!statefile_parse("", 0, false, err, sizeof(err)));
@@ -315,6 +335,176 @@ START_TEST(used_once_approval_is_saved_by_save_if_changed)
 }
 END_TEST
 
+/* The file names the refused copy <path>.refused-<stamp>; "" when none. */
+static void refused_copy(char *out, size_t outlen)
+{
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    out[0] = '\0';
+    while (d && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, "state.refused-", 14) == 0)
+            snprintf(out, outlen, "%s/%s", tmpdir, e->d_name);
+    if (d)
+        closedir(d);
+}
+
+/* A refused file is moved aside (the next save would destroy it), and the
+ * ids it mentions still count: a new request never reuses one. */
+START_TEST(refused_file_is_moved_aside_and_ids_continue)
+{
+    char buf[2048], copy[1024];
+    size_t len;
+    uint64_t base = approval_next_id();
+    FILE *f;
+
+    snprintf(buf, sizeof(buf),
+             "ddlgate-state 1\nnext %" PRIu64 "\n"
+             "approval %" PRIu64
+             " 00000000000000ab 5 denied once 1 2 0 u bob DROP%%20TABLE%%20t shop\n"
+             "end 0000000000000000\n", /* wrong checksum: a corrupted file */
+             base + 40, base + 70);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(buf, f);
+    fclose(f);
+    ck_assert(!statefile_load(path, NULL, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "checksum"));
+    ck_assert_ptr_nonnull(strstr(err, "moved aside to"));
+    ck_assert_int_ne(access(path, F_OK), 0); /* a save cannot overwrite it now */
+    refused_copy(copy, sizeof(copy));
+    ck_assert_msg(copy[0] && strstr(err, copy), "copy '%s', err %s", copy, err);
+    char *text = slurp(copy, &len);
+    ck_assert_str_eq(text, buf); /* byte for byte */
+    free(text);
+    ck_assert_int_eq(approval_list(NULL, 0), 0);                          /* nothing applied */
+    ck_assert_uint_gt(approval_request(0x31, 5, "x", 1, "u"), base + 70); /* ids continue */
+    /* a save now writes a fresh file in its place; the copy stays */
+    ck_assert(statefile_save(path, &cf, err, sizeof(err)));
+    ck_assert_int_eq(access(copy, F_OK), 0);
+    /* a second refusal in the same second does not overwrite the first copy */
+    f = fopen(path, "wb");
+    fputs("garbage\n", f);
+    fclose(f);
+    ck_assert(!statefile_load(path, NULL, err, sizeof(err)));
+    ck_assert_int_eq(access(copy, F_OK), 0);
+    ck_assert_ptr_nonnull(strstr(err, "moved aside to"));
+}
+END_TEST
+
+/* "next" keeps the ids of used approvals (not written) from coming back;
+ * the schema of a request survives a restart */
+START_TEST(next_id_and_schema_are_saved)
+{
+    uint64_t id, used;
+    struct approval_info a;
+    size_t len;
+    char *text, want[64];
+
+    id = approval_request_in(0x41, 5, "DROP TABLE t", 12, "app@h", "shop");
+    used = approval_request_in(0x42, 5, "DROP TABLE u", 12, "app@h", "shop2");
+    ck_assert(approval_approve(used, "admin", 10, true));
+    ck_assert(approval_use(0x42, NULL)); /* used: not written to the file */
+    ck_assert(statefile_save(path, &cf, err, sizeof(err)));
+    text = slurp(path, &len);
+    snprintf(want, sizeof(want), "next %" PRIu64 "\n", used + 1);
+    ck_assert_msg(strstr(text, want) != NULL, "%s", text);
+    ck_assert_ptr_nonnull(strstr(text, " DROP%20TABLE%20t shop\n"));
+    free(text);
+    approval_reset();
+    ck_assert_msg(statefile_load(path, NULL, err, sizeof(err)), "%s", err);
+    ck_assert(approval_get(id, &a));
+    ck_assert_str_eq(a.schema, "shop");
+    ck_assert(!approval_get(used, &a));
+    /* a file that says the next id is far ahead (ids given out, then used) */
+    char buf[512];
+    snprintf(buf, sizeof(buf), "next %" PRIu64 "\n", used + 1000);
+    {
+        char file[600];
+        framed(file, sizeof(file), buf);
+        ck_assert_msg(statefile_parse(file, strlen(file), true, err, sizeof(err)), "%s", err);
+    }
+    ck_assert_uint_eq(approval_request(0x43, 5, "x", 1, "u"), used + 1000);
+}
+END_TEST
+
+/* the fuzzer's seeds stay valid files (old format and current) */
+START_TEST(fuzz_seeds_parse)
+{
+    static const char *const seeds[] = {"state_valid", "state_next_schema"};
+    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+        char p[1024];
+        size_t len;
+        snprintf(p, sizeof(p), "%s/fuzz/corpus/conf/%s", DDLGATE_SOURCE_DIR, seeds[i]);
+        char *text = slurp(p, &len);
+        ck_assert_msg(statefile_parse(text, len, false, err, sizeof(err)), "%s: %s", seeds[i], err);
+        free(text);
+    }
+}
+END_TEST
+
+struct use_arg {
+    uint64_t key;
+    bool ok;
+};
+
+static void *use_on_worker(void *p)
+{
+    struct use_arg *u = p;
+    u->ok = approval_use(u->key, NULL);
+    return NULL;
+}
+
+static void stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+/* A once-approval used on a worker reaches the file at the main loop's next
+ * turn (statefile_autosave_start), not at the janitor's next tick. */
+START_TEST(autosave_records_a_use_promptly)
+{
+    struct conf *live = malloc(sizeof(*live));
+    struct use_arg u = {.key = 0x51};
+    struct timespec t0, t1;
+    pthread_t th;
+
+    ck_assert_ptr_nonnull(live);
+    conf_defaults(live);
+    snprintf(live->state_file, sizeof(live->state_file), "%s", path);
+    conf_swap(live); /* the configuration in force names the file */
+    ck_assert_int_eq(evthread_use_pthreads(), 0);
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    ck_assert(statefile_autosave_start(base));
+    uint64_t id = approval_request(u.key, 5, "DROP TABLE t", 12, "app@h");
+    ck_assert(approval_approve(id, "admin", 10, true));
+    ck_assert(statefile_save(path, &cf, err, sizeof(err)));
+    event_base_loop(base, EVLOOP_NONBLOCK); /* the request's wake: nothing new to save */
+    ck_assert_int_eq(unlink(path), 0);
+    struct event *guard = evtimer_new(base, stop_loop, base);
+    struct timeval two = {2, 0};
+    evtimer_add(guard, &two); /* bounded: at most 2 s */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(pthread_create(&th, NULL, use_on_worker, &u), 0);
+    event_base_loop(base, EVLOOP_ONCE); /* woken by the worker's use */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(th, NULL);
+    ck_assert(u.ok);
+    ck_assert_msg(access(path, F_OK) == 0, "not saved on the wake");
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    ck_assert_msg(ms < 1000, "saved after %.1f ms", ms);
+    fprintf(stderr, "autosave: use -> file saved in %.2f ms\n", ms);
+    approval_reset();
+    ck_assert(statefile_load(path, NULL, err, sizeof(err)));
+    ck_assert(!approval_use(u.key, NULL)); /* a crash now would not revive it */
+    event_free(guard);
+    statefile_autosave_stop();
+    event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("statefile");
@@ -331,6 +521,10 @@ int main(void)
     tcase_add_test(tc, bad_records_refuse_the_whole_file);
     tcase_add_test(tc, files_and_errors);
     tcase_add_test(tc, used_once_approval_is_saved_by_save_if_changed);
+    tcase_add_test(tc, refused_file_is_moved_aside_and_ids_continue);
+    tcase_add_test(tc, next_id_and_schema_are_saved);
+    tcase_add_test(tc, autosave_records_a_use_promptly);
+    tcase_add_test(tc, fuzz_seeds_parse);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
