@@ -172,6 +172,10 @@ int mdlq_list(struct mdlq_info *out, int max);
  * through the monitor and then refused (unless it finished first).  False:
  * no such entry. */
 bool mdlq_cancel(uint64_t id, const char *admin);
+/* A client's KILL QUERY <server_thread>: a DDL of that connection still
+ * held in ddlgate is answered 1317 like the server would (not sent, the
+ * table unchanged).  False: none held (one already sent is the server's). */
+bool mdlq_kill_query(uint32_t server_thread, const char *who);
 /* Shutdown: refuse every DDL still waiting in the queue (7008, not sent). */
 void mdlq_shutdown(void);
 /* The worker asks before sending a released DDL: was it cancelled? */

@@ -11,6 +11,8 @@ const char *dg_error_sqlstate(int code)
         return state;
         DG_ERRORS(DG_ERR_CASE)
 #undef DG_ERR_CASE
+    case 1317: /* ER_QUERY_INTERRUPTED: a held DDL answers a KILL QUERY like the server */
+        return "70100";
     default:
         return "HY000";
     }

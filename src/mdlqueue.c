@@ -43,6 +43,7 @@ struct holder {
  * about to end, and the fence plus the short lock_wait_timeout cover it.
  * Waiting for "no holder at all" would starve DDL on a busy table. */
 #define HOLDER_IDLE_GRACE_MS 100
+#define MDLQ_ER_QUERY_INTERRUPTED 1317 /* the server's own answer to KILL QUERY */
 #define HOLDER_MAX_AGE_S 1.0
 
 struct mdl_table {
@@ -86,7 +87,8 @@ struct entry {
     double fence_since;    /* when the fence went up (drain start, or again) */
     bool server_waiting;   /* the monitor saw it wait for its metadata lock */
     bool abort_requested;  /* ddlgate asked the monitor to KILL QUERY it */
-    bool cancel_requested; /* an admin's CANCEL after it was released */
+    bool cancel_requested; /* an admin's CANCEL (or a KILL QUERY) after it was released */
+    bool killed;           /* cancelled by a client's KILL QUERY: answer 1317, not 7201 */
     bool instant;          /* keeps its fence until answered (mdlq_set_instant) */
     bool ran;              /* the monitor saw it past a metadata lock wait */
     int attempts;
@@ -580,9 +582,13 @@ void mdlq_retry(uint64_t id)
     if (e && e->cancel_requested) {
         /* interrupted (or never sent) for an admin's CANCEL: answer, not retry */
         stats.cancelled++;
-        post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_CANCELLED,
-             "ddlgate: an admin cancelled this DDL; it was interrupted before it finished and "
-             "the table is unchanged");
+        if (e->killed)
+            post(e->w, job_refuse, e->sid, e->id, MDLQ_ER_QUERY_INTERRUPTED,
+                 "Query execution was interrupted");
+        else
+            post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_CANCELLED,
+                 "ddlgate: an admin cancelled this DDL; it was interrupted before it finished "
+                 "and the table is unchanged");
         entry_remove_locked(e);
     } else if (e) {
         fence_locked(e, false);
@@ -1130,6 +1136,33 @@ bool mdlq_cancel(uint64_t id, const char *admin)
     if (kick)
         monitor_kick(); /* the KILL QUERY goes out now, not at the next poll */
     return ok;
+}
+
+bool mdlq_kill_query(uint32_t server_thread, const char *who)
+{
+    bool hit = false;
+
+    pthread_mutex_lock(&mdlq_lock);
+    for (struct entry *e = queue_head; e; e = e->next) {
+        if (e->server_thread != server_thread || e->cancel_requested)
+            continue;
+        if (e->state == ENTRY_WAITING || e->state == ENTRY_DRAINING) {
+            log_info("queue: DDL %llu interrupted by KILL QUERY %u from %s",
+                     (unsigned long long)e->id, server_thread, who);
+            stats.cancelled++;
+            post(e->w, job_refuse, e->sid, e->id, MDLQ_ER_QUERY_INTERRUPTED,
+                 "Query execution was interrupted");
+            entry_remove_locked(e);
+            hit = true;
+        } else if (e->state == ENTRY_RELEASED) {
+            /* not sent yet: the worker sees it before sending (mdlq_cancel_requested) */
+            e->cancel_requested = e->killed = true;
+            hit = true;
+        } /* on the server: the server interrupts it itself */
+        break;
+    }
+    pthread_mutex_unlock(&mdlq_lock);
+    return hit;
 }
 
 void mdlq_shutdown(void)

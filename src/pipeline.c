@@ -208,6 +208,37 @@ static bool maybe_ddl(const char *text, size_t len, const struct sql_parse_opts 
     }
 }
 
+static bool tok_is(const char *text, const struct lex_tok *t, const char *word)
+{
+    return t->type == LEX_IDENT && t->len == strlen(word) &&
+           strncasecmp(text + t->off, word, t->len) == 0;
+}
+
+/* KILL [HARD | SOFT] QUERY <thread>: the thread id, else 0.  Clients send it
+ * on a second connection to interrupt a statement (the CLI's Ctrl-C, a
+ * driver's query timeout). */
+static uint32_t kill_query_target(const char *text, size_t len, const struct sql_parse_opts *opts)
+{
+    struct lex lx;
+    struct lex_tok t;
+
+    if (len < 12 || (text[0] != 'k' && text[0] != 'K' && text[0] != ' ' && text[0] != '/'))
+        return 0;
+    lex_init(&lx, text, len, opts);
+    if (!lex_next(&lx, &t) || !tok_is(text, &t, "KILL") || !lex_next(&lx, &t))
+        return 0;
+    if ((tok_is(text, &t, "HARD") || tok_is(text, &t, "SOFT")) && !lex_next(&lx, &t))
+        return 0;
+    if (!tok_is(text, &t, "QUERY") || !lex_next(&lx, &t) || t.type != LEX_NUMBER || t.len > 10)
+        return 0;
+    char num[12];
+    memcpy(num, text + t.off, t.len);
+    num[t.len] = '\0';
+    char *end;
+    unsigned long id = strtoul(num, &end, 10);
+    return *end == '\0' && id <= UINT32_MAX ? (uint32_t)id : 0;
+}
+
 /* The table a DDL statement changes, NULL when none. */
 static const struct sql_name *ddl_target(const struct sql_stmt *st)
 {
@@ -657,6 +688,13 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     gs.prepare = cmd == COM_STMT_PREPARE || sp.kind == SQLP_PREPARE;
 
     gate_check(&opts, &gs, &tables, jtext, jlen, &w->script, v);
+    if (cmd == COM_QUERY) {
+        /* a DDL held in ddlgate is not on the server yet: the KILL QUERY
+         * (still sent: harmless on an idle connection) must reach it here */
+        uint32_t victim = kill_query_target(text, len, &opts);
+        if (victim && mdlq_kill_query(victim, s->user))
+            sess_log(s, LOG_INFO, "KILL QUERY %u interrupts a DDL held in the queue", victim);
+    }
     if (sp.kind == SQLP_EXECUTE)
         sql_execute_approval(s, &sp, v);
 

@@ -319,6 +319,23 @@ a_end ROLLBACK
 [[ $(column_count b9) == 0 ]]; check innodb_wait_table_unchanged $? "column b9 exists"
 fix -e "DROP TABLE IF EXISTS ${TBL}_c"
 
+# 10. KILL QUERY from another connection (the CLI's Ctrl-C, a driver's query
+#     timeout) interrupts a DDL held in the queue: 1317 as from the server
+a_begin "$P" || notok a_open10 "$(cat "$T/a.out")"
+rm -f "$T/b10.rc"
+( rc=0; cli "$P" app apppass test -N -B --unbuffered -e "SELECT CONNECTION_ID(); ALTER TABLE $TBL ADD COLUMN b10 INT NULL" > "$T/b10.out" 2>&1 || rc=$?; echo "$rc" > "$T/b10.rc" ) &
+BG+=("$!")
+wait_queue "$AP" 1
+cid=$(head -1 "$T/b10.out")
+out=$(cli "$P" app apppass test -e "KILL QUERY $cid" 2>&1); rc=$?
+check kill_query_ok $rc "KILL QUERY '$cid': $out"
+bg_wait b10 5
+grep -q "ERROR 1317 (70100)" "$T/b10.out"; check kill_query_1317 $? "$(head -c 300 "$T/b10.out")"
+wait_queue "$AP" 0; check kill_query_queue_empty $? "SHOW QUEUE: $(queue_rows "$AP")"
+a_end COMMIT
+sleep 0.5
+[[ $(column_count b10) == 0 ]]; check kill_query_table_unchanged $? "column b10 exists"
+
 if [[ $FAIL -gt 0 ]]; then
     grep -h "queue" "$LOG_main" "$LOG_short" | tail -15 | sed 's/^/#   ddlgate.log: /'
 fi
