@@ -27,10 +27,13 @@
 
 struct bufferevent;
 
+/* tables one statement registers; more are not tracked (logged) */
+#define SESS_MAX_CUR_KEYS 64
+
 struct sess_prep {
     uint32_t stmt_id;
     int nkeys;
-    char keys[4][160];
+    char (*keys)[160]; /* its tables, malloc'ed (nkeys of them); pipeline.c owns */
     /* Appended for prepared DDL (pipeline.c owns text and name): */
     bool ddl;   /* needs an exclusive metadata lock: EXECUTE goes through the DDL queue */
     char *text; /* the prepared text as sent to the server (DDL only), malloc'ed */
@@ -157,8 +160,10 @@ struct session {
     /* metadata-lock bookkeeping (mdlqueue.h) */
     _Atomic int64_t
         idle_since_ms; /* when the last answer ended; 0 while busy (read by the DDL queue) */
-    int ncur_keys;     /* tables of the statement in flight */
-    char cur_keys[8][160];
+    /* tables of the statement in flight; grown on demand up to
+     * SESS_MAX_CUR_KEYS, owned by pipeline.c (freed in pipeline_abandon) */
+    int ncur_keys, cur_keys_cap;
+    char (*cur_keys)[160];
     int ntxn_keys, txn_keys_cap; /* tables registered as held by this session */
     char (*txn_keys)[160];
     bool locked_tables;      /* LOCK TABLES in force */

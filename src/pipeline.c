@@ -66,22 +66,39 @@ static void note_use(struct session *s, const char *text, size_t len,
     s->pending_use_schema = true;
 }
 
+/* Add a table to the statement in flight's (no duplicates).  The array
+ * grows to the largest statement the session sent and stays: no
+ * allocation per statement. */
+static void cur_key_add(struct session *s, const char *key)
+{
+    for (int k = 0; k < s->ncur_keys; k++)
+        if (strcmp(s->cur_keys[k], key) == 0)
+            return;
+    if (s->ncur_keys == s->cur_keys_cap) {
+        int cap = s->cur_keys_cap ? s->cur_keys_cap * 2 : 4;
+        char(*nk)[160];
+        if (cap > SESS_MAX_CUR_KEYS || !(nk = realloc(s->cur_keys, (size_t)cap * sizeof(*nk)))) {
+            sess_log(s, LOG_DEBUG, "statement has more tables than tracked (%d): %s",
+                     s->cur_keys_cap, key);
+            return;
+        }
+        s->cur_keys = nk;
+        s->cur_keys_cap = cap;
+    }
+    mdlq_key_copy(s->cur_keys[s->ncur_keys++], key);
+}
+
 /* Remember the tables of the statement(s) being sent. */
 static void note_tables(struct session *s, const struct sql_script *sc)
 {
     s->ncur_keys = 0;
     for (int i = 0; i < sc->nstmts; i++) {
         const struct sql_stmt *st = &sc->stmts[i];
-        for (int j = 0; j < st->ntables && s->ncur_keys < 8; j++) {
+        for (int j = 0; j < st->ntables; j++) {
             char key[MDLQ_KEY_MAX];
-            if (!st->tables[j].name.name ||
-                !mdlq_key(key, st->tables[j].name.schema, st->tables[j].name.name))
-                continue;
-            bool dup = false;
-            for (int k = 0; k < s->ncur_keys; k++)
-                dup |= strcmp(s->cur_keys[k], key) == 0;
-            if (!dup)
-                mdlq_key_copy(s->cur_keys[s->ncur_keys++], key);
+            if (st->tables[j].name.name &&
+                mdlq_key(key, st->tables[j].name.schema, st->tables[j].name.name))
+                cur_key_add(s, key);
         }
         if (st->ddl == SQL_DDL_LOCK_TABLES)
             s->locked_tables = true; /* confirmed by the OK; undone by UNLOCK */
@@ -140,7 +157,7 @@ void pipeline_hold_fence(struct session *s)
 
     s->hold = HOLD_FENCE;
     /* no fence left: mdlq_wait_fence() posts the release at once */
-    mdlq_wait_fence(s->worker, s->id, key ? key : s->cur_keys[0]);
+    mdlq_wait_fence(s->worker, s->id, key ? key : s->ncur_keys ? s->cur_keys[0] : "");
 }
 
 /* A DDL that needs an exclusive metadata lock waits in the queue.  text is
@@ -154,6 +171,9 @@ static enum pipeline_decision queue_ddl(struct session *s, const char *text, siz
 
     for (int i = 0; i < s->ncur_keys && n < MDLQ_MAX_KEYS; i++)
         keys[n++] = s->cur_keys[i];
+    if (s->ncur_keys > n)
+        sess_log(s, LOG_INFO, "queue: DDL on %d tables waits for the first %d only", s->ncur_keys,
+                 n);
     if (n == 0 || !hold_text(s, text, len))
         return PIPELINE_FORWARD;
     s->mdlq_id =
@@ -397,6 +417,7 @@ static char *sqlprep_splice(const char *text, size_t len, uint32_t off, uint32_t
 
 static void prep_free(struct sess_prep *p)
 {
+    free(p->keys);
     free(p->text);
     free(p->name);
     memset(p, 0, sizeof(*p));
@@ -427,9 +448,10 @@ static void prep_note(struct session *s, const char *name, bool ddl, const char 
     bool gated = v && v->approval_key && v->action != GATE_APPROVAL && text;
 
     prep_free(p);
-    p->nkeys = s->ncur_keys < 4 ? s->ncur_keys : 4;
-    for (int i = 0; i < p->nkeys; i++)
-        mdlq_key_copy(p->keys[i], s->cur_keys[i]);
+    if (s->ncur_keys > 0 && (p->keys = malloc((size_t)s->ncur_keys * sizeof(*p->keys)))) {
+        p->nkeys = s->ncur_keys;
+        memcpy(p->keys, s->cur_keys, (size_t)p->nkeys * sizeof(*p->keys));
+    }
     p->ddl = ddl && p->nkeys > 0;
     if ((p->ddl || gated) && (p->text = malloc(len + 1)) != NULL) {
         memcpy(p->text, text, len);
@@ -745,9 +767,9 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
         if (p && sp.kind == SQLP_DEALLOCATE) {
             prep_drop_at(s, (int)(p - s->preps));
         } else if (p) {
-            s->ncur_keys = p->nkeys;
+            s->ncur_keys = 0;
             for (int i = 0; i < p->nkeys; i++)
-                mdlq_key_copy(s->cur_keys[i], p->keys[i]);
+                cur_key_add(s, p->keys[i]);
             if (p->ddl) {
                 s->ddl_in_flight = true;
                 w->stats.ddl++;
@@ -936,7 +958,7 @@ enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id, struct 
     if (p && p->approval_key && !execute_approval(s, p, v))
         return PIPELINE_EXEC_REFUSE;
     for (int k = 0; p && k < p->nkeys; k++)
-        mdlq_key_copy(s->cur_keys[s->ncur_keys++], p->keys[k]);
+        cur_key_add(s, p->keys[k]);
     if (p && p->ddl) {
         /* SHOW SESSIONS shows the statement, not an execute packet */
         size_t n = p->text_len < sizeof(s->stmt) - 1 ? p->text_len : sizeof(s->stmt) - 1;
@@ -1123,6 +1145,9 @@ void pipeline_abandon(struct session *s)
     free(s->txn_keys);
     s->txn_keys = NULL;
     s->txn_keys_cap = 0;
+    free(s->cur_keys);
+    s->cur_keys = NULL;
+    s->ncur_keys = s->cur_keys_cap = 0;
     pipeline_forget_prepared(s);
     free(s->preps);
     s->preps = NULL;

@@ -336,6 +336,43 @@ a_end COMMIT
 sleep 0.5
 [[ $(column_count b10) == 0 ]]; check kill_query_table_unchanged $? "column b10 exists"
 
+# 11. a DDL on many tables waits for a holder of its last one (RENAME of 6
+#     pairs: 12 tables; DROP of 10)
+many=""; pairs=""; drops=""
+for i in $(seq 0 9); do
+    many+="DROP TABLE IF EXISTS ${TBL}_m$i, ${TBL}_n$i; CREATE TABLE ${TBL}_m$i (id INT PRIMARY KEY); "
+done
+fix -e "$many"
+back=""
+for i in $(seq 0 5); do
+    pairs+="${pairs:+, }${TBL}_m$i TO ${TBL}_n$i"
+    back+="${back:+, }${TBL}_n$i TO ${TBL}_m$i"
+done
+for i in $(seq 0 9); do drops+="${drops:+, }${TBL}_m$i"; done
+cli "$AP" admin "$APASS" -e "SET RULE DG005 = off FOR test; SET RULE DG093 = off FOR test" 2> /dev/null
+k=0
+for sql in "RENAME TABLE $pairs" "DROP TABLE $drops"; do
+    k=$((k + 1))
+    last=$([[ $k == 1 ]] && echo "${TBL}_m5" || echo "${TBL}_m9")
+    a_begin "$P" "SELECT COUNT(*) FROM $last" || notok "a_open11_$k" "$(cat "$T/a.out")"
+    bg_ddl "b11_$k" "$P" "$sql"
+    rows=""
+    for _ in $(seq 60); do
+        rows=$(cli "$AP" admin "$APASS" -N -B -e "SHOW QUEUE" 2> /dev/null | grep -F "test.$last")
+        [[ -n $rows ]] && break
+        sleep 0.05
+    done
+    [[ $(cut -f5 <<< "$rows") == waiting && ! -s $T/b11_$k.rc ]]
+    check "many_tables_queued_$k" $? "${sql:0:60}...: SHOW QUEUE '$rows', B: $(cat "$T/b11_$k.out" 2> /dev/null)"
+    a_end COMMIT
+    bg_wait "b11_$k" 10
+    [[ $(cat "$T/b11_$k.rc" 2> /dev/null) == 0 ]]; check "many_tables_run_$k" $? "$(head -c 300 "$T/b11_$k.out")"
+    # the renamed tables come back for the DROP
+    [[ $k == 1 ]] && fix -e "RENAME TABLE $back"
+done
+cli "$AP" admin "$APASS" -e "SET RULE DG005 = default FOR test; SET RULE DG093 = default FOR test" 2> /dev/null
+fix -e "DROP TABLE IF EXISTS $(for i in $(seq 0 9); do printf '%s_n%s, ' "$TBL" "$i"; done)${TBL}_m0"
+
 if [[ $FAIL -gt 0 ]]; then
     grep -h "queue" "$LOG_main" "$LOG_short" | tail -15 | sed 's/^/#   ddlgate.log: /'
 fi
