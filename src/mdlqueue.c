@@ -709,6 +709,25 @@ static bool blockers_locked(struct entry *e, char *buf, size_t len, double *olde
     return count > 0;
 }
 
+/* Without a metadata lock view the monitor still lists open transactions
+ * (INNODB_TRX), their tables unknown: name those open a second or more as
+ * possible blockers.  Caller holds mdlq_lock. */
+static void possible_blockers_locked(const struct entry *e, char *buf, size_t len)
+{
+    size_t n = 0;
+    int count = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < nexternal && n < len; i++) {
+        const struct mdlq_external *x = &external[i];
+        if (x->key[0] || x->thread_id == e->server_thread || x->trx_seconds < 1)
+            continue;
+        n += (size_t)snprintf(buf + n, len - n, "%sthread %u %s@%s transaction open %ds%s",
+                              count++ ? "; " : "", x->thread_id, x->user, x->host, x->trx_seconds,
+                              x->idle_ms >= 0 ? ", idle" : "");
+    }
+}
+
 /* caller holds mdlq_lock: is an earlier entry working on one of e's tables? */
 static bool earlier_on_table_locked(struct entry *e)
 {
@@ -889,13 +908,16 @@ void mdlq_tick(void)
         if (e->state != ENTRY_WAITING && e->state != ENTRY_DRAINING)
             continue;
         if (e->state == ENTRY_WAITING && now >= e->deadline) {
-            char msg[512];
+            char msg[512], maybe[256];
+            possible_blockers_locked(e, maybe, sizeof(maybe));
             snprintf(
                 msg, sizeof(msg),
                 "ddlgate: DDL waited %ds in ddlgate's queue for a metadata lock on %s and gave up; "
-                "the table is unchanged. Blocking: %s",
+                "the table is unchanged. Blocking: %s%s%s",
                 (int)(now - (double)e->since), e->keys[0],
-                e->blockers[0] ? e->blockers : "(none seen; lock wait timeouts on the server)");
+                e->blockers[0] ? e->blockers : "(none seen; lock wait timeouts on the server)",
+                maybe[0] ? "; open transactions (no metadata lock view, tables unknown): " : "",
+                maybe);
             log_warn("queue: DDL %llu timed out: %s", (unsigned long long)e->id, msg);
             stats.timeouts++;
             post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_TIMEOUT, msg);

@@ -103,6 +103,9 @@ static const char *const mdl_source_text[] = {
 /* What the monitor user can see, for SHOW BACKEND: every source the
  * queue's view of other connections depends on, not just the one in use. */
 static char mon_vis_text[400];
+/* INNODB_TRX readable: without a metadata lock view, open transactions are
+ * still named as possible blockers (their tables unknown) */
+static bool mon_trx_visible;
 
 static enum mdl_source mdl_source_probe(MYSQL *m)
 {
@@ -120,6 +123,7 @@ static enum mdl_source mdl_source_probe(MYSQL *m)
     /* INNODB_TRX needs PROCESS, which also opens every thread of the
      * processlist to the monitor (without it, only its own) */
     bool trx = mon_probe(m, "SELECT COUNT(*) FROM information_schema.INNODB_TRX", true);
+    mon_trx_visible = trx;
     enum mdl_source src = pfs ? MDL_SRC_PFS : mli ? MDL_SRC_MLI : MDL_SRC_NONE;
 
     snprintf(mon_vis_text, sizeof(mon_vis_text),
@@ -143,12 +147,14 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
     MYSQL_ROW row;
     int n = 0;
 
-    if (src == MDL_SRC_NONE) {
+    if (src == MDL_SRC_NONE && !mon_trx_visible) {
         mdlq_set_external(NULL, 0, mon_vis_text);
         return;
     }
     const char *holders =
-        src == MDL_SRC_PFS
+        src == MDL_SRC_NONE ? "SELECT trx_mysql_thread_id AS id, '' AS sch, '' AS tbl FROM "
+                              "information_schema.INNODB_TRX"
+        : src == MDL_SRC_PFS
             ? "SELECT t.PROCESSLIST_ID AS id, ml.OBJECT_SCHEMA AS sch, ml.OBJECT_NAME AS tbl "
               "FROM performance_schema.metadata_locks ml JOIN performance_schema.threads t "
               "ON t.THREAD_ID = ml.OWNER_THREAD_ID WHERE ml.OBJECT_TYPE = 'TABLE' AND "
@@ -181,8 +187,12 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
         e->idle_ms = row[3] ? atoi(row[3]) : -1;
         e->trx_seconds = row[4] ? atoi(row[4]) : -1;
         e->run_seconds = row[5] ? atoi(row[5]) : 0;
-        if (mdlq_key(e->key, row[6], row[7]))
+        if (src == MDL_SRC_NONE) { /* a transaction; which tables it holds is unknown */
+            e->key[0] = '\0';
             n++;
+        } else if (mdlq_key(e->key, row[6], row[7])) {
+            n++;
+        }
     }
     mysql_free_result(r);
     mdlq_set_external(ext, n, mon_vis_text);
@@ -257,11 +267,19 @@ static void mon_mdl_kills(MYSQL *m)
 
 static enum mdl_source mon_src = MDL_SRC_NONE;
 static bool mon_src_known;
+static time_t mon_src_probed; /* a DBA may load the plugin or grant PROCESS later */
+#define MON_REPROBE_S 60
 
 static void mon_probe_source(MYSQL *m)
 {
+    bool periodic = mon_src_known; /* else: a new connection */
+    char was[sizeof(mon_vis_text)];
+    snprintf(was, sizeof(was), "%s", mon_vis_text);
     mon_src = mdl_source_probe(m);
     mon_src_known = true;
+    mon_src_probed = time(NULL);
+    if (periodic && strcmp(was, mon_vis_text) == 0)
+        return; /* nothing new */
     log_info("monitor: metadata lock visibility: %s", mon_vis_text);
     mdlq_set_visibility(mon_vis_text);
 }
@@ -356,6 +374,8 @@ static void *mon_main(void *arg)
                 break;
             }
         }
+        if (m && mon_src_known && time(NULL) - mon_src_probed >= MON_REPROBE_S)
+            mon_probe_source(m);
         if (m && mdlq_active())
             mon_mdl_round(m);
     }

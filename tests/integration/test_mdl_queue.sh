@@ -152,7 +152,7 @@ fresh_table() {
 }
 
 PORT_main="" ADMIN_main="" LOG_main="" PORT_short="" ADMIN_short="" LOG_short=""
-PORT_blind="" ADMIN_blind="" LOG_blind=""
+PORT_blind="" ADMIN_blind="" LOG_blind="" PORT_trx="" ADMIN_trx="" LOG_trx=""
 start_dg main 30 || exit 1
 start_dg short 4 || exit 1
 P=$PORT_main; AP=$ADMIN_main
@@ -372,6 +372,22 @@ for sql in "RENAME TABLE $pairs" "DROP TABLE $drops"; do
 done
 cli "$AP" admin "$APASS" -e "SET RULE DG005 = default FOR test; SET RULE DG093 = default FOR test" 2> /dev/null
 fix -e "DROP TABLE IF EXISTS $(for i in $(seq 0 9); do printf '%s_n%s, ' "$TBL" "$i"; done)${TBL}_m0"
+
+# 12. a monitor user with PROCESS but no metadata lock view: the deadline's
+#     error still names the open transactions (their tables unknown)
+fix -e "DROP USER IF EXISTS mdlq_trx_$$; CREATE USER mdlq_trx_$$ IDENTIFIED BY 'trxpass'; GRANT PROCESS ON *.* TO mdlq_trx_$$; GRANT SELECT ON test.* TO mdlq_trx_$$"
+start_dg trx 4 --set backend.monitor_user="mdlq_trx_$$" --set backend.monitor_password=trxpass || exit 1
+vis=$(cli "$ADMIN_trx" admin "$APASS" -N -B -e "SHOW BACKEND" 2> /dev/null | awk -F'\t' '$1 == "mdl_visibility" {print $2}')
+[[ $vis == "no metadata lock view"*"INNODB_TRX: yes"* ]]; check trx_only_visibility $? "'$vis'"
+fresh_table
+a_begin "$MARIADB_PORT" || notok a_open12 "$(cat "$T/a.out")"
+bg_ddl b12 "$PORT_trx" "ALTER TABLE $TBL ADD COLUMN b12 INT NULL"
+bg_wait b12 20
+grep -q "ERROR 7200" "$T/b12.out" && grep -q "open transactions (no metadata lock view, tables unknown): thread [0-9]* app@" "$T/b12.out"
+check deadline_names_open_transactions $? "$(head -c 500 "$T/b12.out")"
+a_end ROLLBACK
+[[ $(column_count b12) == 0 ]]; check trx_only_table_unchanged $? "column b12 exists"
+fix -e "DROP USER IF EXISTS mdlq_trx_$$"
 
 if [[ $FAIL -gt 0 ]]; then
     grep -h "queue" "$LOG_main" "$LOG_short" | tail -15 | sed 's/^/#   ddlgate.log: /'
