@@ -640,7 +640,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
  * handed to inih as an empty line. */
 static void long_line(struct conf_parse *p, const char *line, size_t n)
 {
-    char *copy = malloc(n + 1), *sep, *key, *val;
+    /* calloc: the analyzer takes bytes memcpy'd into malloc memory as undefined */
+    char *copy = calloc(1, n + 1), *sep, *key, *val;
     size_t i;
 
     if (!copy) {

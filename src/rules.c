@@ -407,8 +407,7 @@ bool rules_set_mode(uint16_t id, enum rule_mode m, const char *schema, const cha
 {
     if (!rules_find(id) || (unsigned)m > RULE_REJECT)
         return false;
-    if (schema &&
-        (strlen(schema) >= RULES_NAME_MAX || (table && strlen(table) >= RULES_NAME_MAX)))
+    if (schema && (strlen(schema) >= RULES_NAME_MAX || (table && strlen(table) >= RULES_NAME_MAX)))
         return false;
     if (rules_staging)
         return stage_set(id, m, schema, table);
