@@ -88,8 +88,10 @@ void mdlq_hold(uint64_t sid, uint32_t server_thread, const char *user, const cha
                const _Atomic int64_t *idle_since_ms, const char *key);
 int64_t mdlq_now_ms(void);
 void mdlq_unhold(uint64_t sid, const char *key);
-/* Is a fence up on this table?  One atomic load when no fence exists. */
-bool mdlq_fenced(const char *key);
+/* Is a fence up on this table for a statement of a transaction (txn) or an
+ * autocommit one?  A running non-INSTANT DDL's fence holds transactions
+ * only.  One atomic load when no fence exists. */
+bool mdlq_fenced(const char *key, bool txn);
 /* mdlq_hold() unless a fence is up on key, in one step under the lock: a
  * transaction's statement either counts as a holder the fence waits for, or
  * waits at the fence.  False: fenced, nothing registered. */
@@ -98,7 +100,7 @@ bool mdlq_hold_unless_fenced(uint64_t sid, uint32_t server_thread, const char *u
                              const char *key);
 /* Park a session until the fence on key drops: the worker gets
  * fn(w, sid) on its thread then. */
-void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key);
+void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key, bool txn);
 
 /* ---- the queue ---------------------------------------------------------------- */
 

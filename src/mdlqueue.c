@@ -49,7 +49,8 @@ struct holder {
 struct mdl_table {
     char key[MDLQ_KEY_MAX];
     struct holder *holders;
-    int fences; /* released DDLs possibly waiting on the server */
+    int fences;        /* released DDLs possibly waiting on the server, or just running */
+    int strict_fences; /* of those, the ones that hold autocommit statements too */
     struct mdl_table *next;
 };
 
@@ -94,6 +95,11 @@ struct entry {
     int attempts;
     bool dg031;  /* DG031 named it (a long transaction blocks it) */
     bool fenced; /* holds a fence on its keys */
+    /* the fence holds every statement (the DDL may still wait for its
+     * lock); relaxed once a non-INSTANT DDL runs: then it holds only
+     * transactions, which alone can close a deadlock with the DDL's last
+     * exclusive lock (an autocommit statement takes its locks at once) */
+    bool fence_strict;
     enum entry_state state;
     char blockers[256];
     struct entry *next;
@@ -102,6 +108,7 @@ struct entry {
 struct fence_waiter {
     struct worker *w;
     uint64_t sid;
+    bool txn;         /* a transaction's statement: any fence holds it */
     int64_t since_ms; /* for the fenced_ms / fence_wait_max_ms counters */
     char key[MDLQ_KEY_MAX];
 };
@@ -337,28 +344,34 @@ void mdlq_unhold(uint64_t sid, const char *key)
     pthread_mutex_unlock(&mdlq_lock);
 }
 
-bool mdlq_fenced(const char *key)
+/* caller holds mdlq_lock */
+static bool table_fenced_locked(const struct mdl_table *t, bool txn)
+{
+    return t && (txn ? t->fences : t->strict_fences) > 0;
+}
+
+bool mdlq_fenced(const char *key, bool txn)
 {
     bool fenced = false;
 
     if (atomic_load_explicit(&fences_up, memory_order_acquire) == 0)
         return false;
     pthread_mutex_lock(&mdlq_lock);
-    struct mdl_table *t = table_get(key, false);
-    fenced = t && t->fences > 0;
+    fenced = table_fenced_locked(table_get(key, false), txn);
     pthread_mutex_unlock(&mdlq_lock);
     return fenced;
 }
 
-void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key)
+void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key, bool txn)
 {
     bool queued = false;
 
     pthread_mutex_lock(&mdlq_lock);
     struct mdl_table *t = table_get(key, false);
-    if (t && t->fences > 0 && nwaiters < MDLQ_MAX_FENCE_WAITERS) {
+    if (table_fenced_locked(t, txn) && nwaiters < MDLQ_MAX_FENCE_WAITERS) {
         waiters[nwaiters].w = w;
         waiters[nwaiters].sid = sid;
+        waiters[nwaiters].txn = txn;
         waiters[nwaiters].since_ms = mdlq_now_ms();
         snprintf(waiters[nwaiters].key, sizeof(waiters[nwaiters].key), "%s", key);
         nwaiters++;
@@ -421,7 +434,7 @@ static void wake_waiters_locked(void)
     int64_t now_ms = mdlq_now_ms();
     for (int i = 0; i < nwaiters; i++) {
         struct mdl_table *t = table_get(waiters[i].key, false);
-        if (t && t->fences > 0) {
+        if (table_fenced_locked(t, waiters[i].txn)) {
             waiters[kept++] = waiters[i];
             continue;
         }
@@ -441,19 +454,40 @@ static void fence_locked(struct entry *e, bool up)
     if (e->fenced == up)
         return;
     e->fenced = up;
-    if (up)
+    if (up) {
         e->fence_since = now_s();
+        e->fence_strict = true;
+    }
     for (int i = 0; i < e->nkeys; i++) {
         struct mdl_table *t = table_get(e->keys[i], up);
         if (!t)
             continue;
         t->fences += up ? 1 : -1;
+        if (e->fence_strict)
+            t->strict_fences += up ? 1 : -1;
         atomic_fetch_add_explicit(&fences_up, up ? 1 : -1, memory_order_release);
         if (!up)
             table_gc(t);
     }
-    if (!up)
+    if (!up) {
+        e->fence_strict = false;
         wake_waiters_locked();
+    }
+}
+
+/* The DDL runs (past its lock wait): autocommit statements may pass the
+ * fence again.  Caller holds mdlq_lock. */
+static void fence_relax_locked(struct entry *e)
+{
+    if (!e->fenced || !e->fence_strict)
+        return;
+    e->fence_strict = false;
+    for (int i = 0; i < e->nkeys; i++) {
+        struct mdl_table *t = table_get(e->keys[i], false);
+        if (t)
+            t->strict_fences--;
+    }
+    wake_waiters_locked();
 }
 
 /* ---- the queue -------------------------------------------------------------------- */
@@ -1062,8 +1096,11 @@ void mdlq_lock_acquired(uint64_t id)
             if (!e->ran || e->server_waiting)
                 e->fence_until = now + lwt + 0.2;
         } else {
-            /* an index build may run for hours: the traffic goes on after
-             * limits.ddl_fence_max_ms (a short one is answered before) */
+            /* it has its lock and runs (an index build may run for hours):
+             * autocommit statements go on now; transactions, which could
+             * deadlock with its final exclusive lock, after
+             * limits.ddl_fence_max_ms (a short build is answered before) */
+            fence_relax_locked(e);
             e->fence_until = e->sent_at + fence_max;
             if (now >= e->fence_until)
                 fence_locked(e, false);

@@ -110,13 +110,19 @@ static void note_tables(struct session *s, const struct sql_script *sc)
 static bool txn_has(struct session *s, const char *key);
 static bool hold_key_unless_fenced(struct session *s, const char *key);
 
+/* Is the statement part of a transaction that stays open after it? */
+static bool in_txn(const struct session *s)
+{
+    return s->in_transaction || s->locked_tables || !s->autocommit;
+}
+
 /* A statement waits behind a fence only if its session does not already
  * hold the table: a transaction the DDL waits for must be able to finish.
  * Returns the statement's first fenced table, or NULL. */
 static const char *fenced_key(struct session *s)
 {
     for (int i = 0; i < s->ncur_keys; i++)
-        if (!txn_has(s, s->cur_keys[i]) && mdlq_fenced(s->cur_keys[i]))
+        if (!txn_has(s, s->cur_keys[i]) && mdlq_fenced(s->cur_keys[i], in_txn(s)))
             return s->cur_keys[i];
     return NULL;
 }
@@ -129,13 +135,13 @@ static const char *fenced_key(struct session *s)
  * for a lock the waiting DDL blocks (a server-side deadlock, error 1213). */
 static bool must_wait_at_fence(struct session *s)
 {
-    bool txn = s->in_transaction || s->locked_tables || !s->autocommit;
+    bool txn = in_txn(s);
 
     for (int i = 0; i < s->ncur_keys; i++) {
         const char *key = s->cur_keys[i];
         if (txn_has(s, key))
             continue;
-        if (txn ? !hold_key_unless_fenced(s, key) : mdlq_fenced(key))
+        if (txn ? !hold_key_unless_fenced(s, key) : mdlq_fenced(key, false))
             return true;
     }
     return false;
@@ -157,7 +163,7 @@ void pipeline_hold_fence(struct session *s)
 
     s->hold = HOLD_FENCE;
     /* no fence left: mdlq_wait_fence() posts the release at once */
-    mdlq_wait_fence(s->worker, s->id, key ? key : s->ncur_keys ? s->cur_keys[0] : "");
+    mdlq_wait_fence(s->worker, s->id, key ? key : s->ncur_keys ? s->cur_keys[0] : "", in_txn(s));
 }
 
 /* A DDL that needs an exclusive metadata lock waits in the queue.  text is
@@ -820,7 +826,7 @@ static void hold_key(struct session *s, const char *key)
 static bool hold_key_unless_fenced(struct session *s, const char *key)
 {
     if (!txn_keys_room(s)) /* not registered: noted when its answer ends */
-        return !mdlq_fenced(key);
+        return !mdlq_fenced(key, true);
     if (!mdlq_hold_unless_fenced(s->id, s->server_conn_id, s->user, s->peer_str, &s->idle_since_ms,
                                  key))
         return false;

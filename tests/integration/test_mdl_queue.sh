@@ -389,6 +389,56 @@ a_end ROLLBACK
 [[ $(column_count b12) == 0 ]]; check trx_only_table_unchanged $? "column b12 exists"
 fix -e "DROP USER IF EXISTS mdlq_trx_$$"
 
+# 13. an online index build: once it runs, autocommit statements pass its
+#     fence (only transactions wait, up to limits.ddl_fence_max_ms): point
+#     SELECTs keep completing during the build
+fix -e "DROP TABLE IF EXISTS ${TBL}_big; CREATE TABLE ${TBL}_big (id INT PRIMARY KEY, k INT, pad CHAR(200) NOT NULL) SELECT seq AS id, seq % 1000 AS k, REPEAT(CHAR(65 + seq % 26), 200) AS pad FROM seq_1_to_300000"
+/usr/bin/python3 - "$P" "${TBL}_big" > "$T/build.out" 2>&1 << 'PY'
+import sys, threading, time, subprocess
+port, tbl = sys.argv[1], sys.argv[2]
+stop = False
+lat = []
+def reader():
+    # one mariadb CLI reading statements from a pipe: a point SELECT each 5 ms
+    p = subprocess.Popen(["mariadb", "--no-defaults", "-h127.0.0.1", "-P" + port, "-uapp",
+                          "-papppass", "test", "-N", "-B", "--unbuffered"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    i = 0
+    while not stop and i < 20000:
+        i += 1
+        t = time.time()
+        p.stdin.write("SELECT k FROM %s WHERE id = %d;\n" % (tbl, i % 300000 + 1))
+        p.stdin.flush()
+        p.stdout.readline()
+        lat.append((t, time.time() - t))
+        time.sleep(0.005)
+    p.stdin.close()
+    p.wait()
+th = threading.Thread(target=reader)
+th.start()
+time.sleep(0.5)
+t0 = time.time()
+r = subprocess.run(["mariadb", "--no-defaults", "-h127.0.0.1", "-P" + port, "-uapp", "-papppass",
+                    "test", "-e", "ALTER TABLE %s ADD INDEX kp (k, pad)" % tbl],
+                   capture_output=True, text=True, timeout=120)
+t1 = time.time()
+time.sleep(0.2)
+stop = True
+th.join()
+during = sorted(l for (t, l) in lat if t0 <= t <= t1)
+print("rc=%d build_ms=%d n=%d max_ms=%d %s" % (r.returncode, (t1 - t0) * 1000, len(during),
+      during[-1] * 1000 if during else -1, r.stderr.strip()[:200]))
+PY
+read -r brc bms bn bmax _ <<< "$(tr '=' ' ' < "$T/build.out" | awk '{print $2, $4, $6, $8}')"
+echo "# index build: $(cat "$T/build.out")"
+[[ $brc == 0 && $bn -gt 10 ]]; check index_build_ran $? "$(cat "$T/build.out")"
+if [[ ${bms:-0} -ge 900 ]]; then
+    [[ ${bmax:-99999} -lt 500 ]]; check index_build_reads_flow $? "slowest point SELECT ${bmax} ms during a ${bms} ms build"
+else
+    echo "# index build took ${bms} ms (< 900): too short to tell a fence from the build"
+fi
+fix -e "DROP TABLE IF EXISTS ${TBL}_big"
+
 if [[ $FAIL -gt 0 ]]; then
     grep -h "queue" "$LOG_main" "$LOG_short" | tail -15 | sed 's/^/#   ddlgate.log: /'
 fi
