@@ -36,8 +36,9 @@ struct worker;
 struct event_base;
 
 #define MDLQ_MAX_SHOW 256
-#define MDLQ_KEY_MAX 160 /* "schema.table" */
-#define MDLQ_MAX_KEYS 32 /* tables one queued statement waits for */
+#define MDLQ_KEY_MAX 160    /* "schema.table" */
+#define MDLQ_MAX_KEYS 32    /* tables one queued statement waits for */
+#define MDLQ_MAX_QUEUE 4096 /* DDL statements waiting at once; more get 7202 */
 
 /* X(name, description) */
 #define MDLQ_STATS(X)                                                \
@@ -105,7 +106,8 @@ void mdlq_wait_fence(struct worker *w, uint64_t sid, const char *key, bool txn);
 /* ---- the queue ---------------------------------------------------------------- */
 
 /* Queue a DDL of session sid (on worker w) on the given tables; returns the
- * entry id.  deadline_s: from configuration. */
+ * entry id, 0 when the queue is full (MDLQ_MAX_QUEUE) or memory ran out: the
+ * caller refuses the DDL (7202) rather than send it unqueued. */
 uint64_t mdlq_enqueue(struct worker *w, uint64_t sid, uint32_t server_thread, const char *user,
                       const char *const *keys, int nkeys, const char *stmt, size_t stmt_len);
 /* The DDL is INSTANT (the classifier's verdict with the ALGORITHM it will
@@ -130,6 +132,8 @@ void mdlq_abandon(uint64_t id);
 /* Main thread: run the scheduler (release, time out, kill policy). */
 void mdlq_tick(void);
 bool mdlq_active(void);
+/* MDLQ_MAX_QUEUE entries wait: the next DDL is refused (7202) */
+bool mdlq_full(void);
 
 /* ---- the monitor's view of other connections ---------------------------- */
 

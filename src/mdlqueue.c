@@ -525,8 +525,9 @@ uint64_t mdlq_enqueue(struct worker *w, uint64_t sid, uint32_t server_thread, co
     const struct conf *c = conf_acquire();
     double now = now_s();
 
-    if (!e) {
+    if (!e || atomic_load(&queue_len) >= MDLQ_MAX_QUEUE) {
         conf_release(c);
+        free(e);
         return 0;
     }
     e->w = w;
@@ -651,6 +652,8 @@ void mdlq_abandon(uint64_t id)
     }
     pthread_mutex_unlock(&mdlq_lock);
 }
+
+bool mdlq_full(void) { return atomic_load(&queue_len) >= MDLQ_MAX_QUEUE; }
 
 bool mdlq_active(void) { return atomic_load(&queue_len) > 0 || atomic_load(&fences_up) > 0; }
 

@@ -166,11 +166,22 @@ void pipeline_hold_fence(struct session *s)
     mdlq_wait_fence(s->worker, s->id, key ? key : s->ncur_keys ? s->cur_keys[0] : "", in_txn(s));
 }
 
+static void queue_full_verdict(struct gate_verdict *v)
+{
+    v->err_code = DGE_QUEUE_FULL;
+    snprintf(v->sqlstate, sizeof(v->sqlstate), "%s", dg_error_sqlstate(DGE_QUEUE_FULL));
+    snprintf(v->message, sizeof(v->message),
+             "ddlgate: the DDL queue is full (%d statements wait); this DDL was not sent, the "
+             "table is unchanged: retry later",
+             MDLQ_MAX_QUEUE);
+}
+
 /* A DDL that needs an exclusive metadata lock waits in the queue.  text is
  * what will be sent, shown what SHOW QUEUE shows (the prepared statement
  * behind an EXECUTE). */
 static enum pipeline_decision queue_ddl(struct session *s, const char *text, size_t len,
-                                        const char *shown, size_t shown_len, bool instant)
+                                        const char *shown, size_t shown_len, bool instant,
+                                        struct gate_verdict *v)
 {
     const char *keys[MDLQ_MAX_KEYS];
     int n = 0;
@@ -185,9 +196,11 @@ static enum pipeline_decision queue_ddl(struct session *s, const char *text, siz
     s->mdlq_id =
         mdlq_enqueue(s->worker, s->id, s->server_conn_id, s->user, keys, n, shown, shown_len);
     if (!s->mdlq_id) {
+        /* never sent unqueued: that is the pile-up the queue exists to avoid */
         free(s->held_text);
         s->held_text = NULL;
-        return PIPELINE_FORWARD;
+        queue_full_verdict(v);
+        return PIPELINE_REFUSE;
     }
     mdlq_set_instant(s->mdlq_id, instant);
     s->hold = HOLD_DDL;
@@ -767,7 +780,8 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     const char *send = d == PIPELINE_REWRITE ? v->rewritten : text;
     size_t send_len = d == PIPELINE_REWRITE ? v->rewritten_len : len;
     if (v->needs_mdl && cmd == COM_QUERY && w->script.nstmts == 1 && sp.kind != SQLP_PREPARE)
-        return queue_ddl(s, send, send_len, send, send_len, runs_instant(&w->script.stmts[0], v));
+        return queue_ddl(s, send, send_len, send, send_len, runs_instant(&w->script.stmts[0], v),
+                         v);
     if (sp.kind == SQLP_EXECUTE || sp.kind == SQLP_DEALLOCATE) {
         struct sess_prep *p = prep_named(s, sp.name);
         if (p && sp.kind == SQLP_DEALLOCATE) {
@@ -779,7 +793,7 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
             if (p->ddl) {
                 s->ddl_in_flight = true;
                 w->stats.ddl++;
-                return queue_ddl(s, send, send_len, p->text, p->text_len, false);
+                return queue_ddl(s, send, send_len, p->text, p->text_len, false, v);
             }
         }
     }
@@ -970,6 +984,10 @@ enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id, struct 
         size_t n = p->text_len < sizeof(s->stmt) - 1 ? p->text_len : sizeof(s->stmt) - 1;
         memcpy(s->stmt, p->text, n);
         s->stmt[n] = '\0';
+        if (mdlq_full()) { /* refused before the execute is taken off the input */
+            queue_full_verdict(v);
+            return PIPELINE_EXEC_REFUSE;
+        }
         s->ddl_in_flight = true;
         return PIPELINE_EXEC_QUEUE;
     }
