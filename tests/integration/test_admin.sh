@@ -21,52 +21,19 @@
 # Starts its own ddlgate instances (free ports), stopped on exit.
 set -uo pipefail
 
-: "${MARIADB_PORT:?MARIADB_PORT not set (run via tests/integration/run.sh)}"
-: "${DDLGATE_BIN:?DDLGATE_BIN not set (run via tests/integration/run.sh)}"
+NAME=admin_cli
+# shellcheck source=tests/integration/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 T=$(mktemp -d "${IT_WORK_DIR:-/tmp}/admin.XXXXXX")
-PIDS=()
 TAG=$$
 cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2> /dev/null || true
-    done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2> /dev/null || true
-    done
+    dg_cleanup
     fix -e "DROP TABLE IF EXISTS it_admcli_$TAG, it_admcli_d_$TAG" 2> /dev/null || true
     [[ $FAIL -eq 0 ]] && rm -rf "$T"
     return 0
 }
 trap cleanup EXIT
 
-PASS=0
-FAIL=0
-ok() { echo "ok - admin_cli_$1"; PASS=$((PASS + 1)); }
-notok() { local why=${2//$'\n'/ }; echo "not ok - admin_cli_$1: ${why:0:600}"; FAIL=$((FAIL + 1)); }
-# check NAME COND-EXIT-STATUS WHY
-check() { if [[ $2 -eq 0 ]]; then ok "$1"; else notok "$1" "$3"; fi; }
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-# fixtures straight on MariaDB as root
-fix() { timeout 30 mariadb --no-defaults -h127.0.0.1 -P"$MARIADB_PORT" -uroot test "$@"; }
-# mariadb CLI to port $1 as user $2 password $3, more args after
-cli() {
-    local port=$1 user=$2 pass=$3; shift 3
-    timeout 30 mariadb --no-defaults --connect-timeout=10 -h127.0.0.1 -P"$port" -u"$user" -p"$pass" "$@"
-}
-wait_port() { # wait_port PID PORT: true once PORT listens, false when PID died (<= 20 s)
-    local i
-    for ((i = 0; i < 200; i++)); do
-        kill -0 "$1" 2> /dev/null || return 1
-        (exec 3<> "/dev/tcp/127.0.0.1/$2") 2> /dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 wait_monitor() { # wait_monitor ADMIN_PORT PASS: until SHOW BACKEND says the monitor is connected
     local i
     for ((i = 0; i < 100; i++)); do

@@ -15,54 +15,27 @@
 # Starts its own ddlgate instances (free ports), stopped on exit.
 set -uo pipefail
 
-: "${MARIADB_PORT:?MARIADB_PORT not set (run via tests/integration/run.sh)}"
-: "${DDLGATE_BIN:?DDLGATE_BIN not set (run via tests/integration/run.sh)}"
+NAME=mdlq_cli
+# shellcheck source=tests/integration/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 T=$(mktemp -d "${IT_WORK_DIR:-/tmp}/mdlq.XXXXXX")
 TBL=it_mdlqcli_$$
 OTHER=it_mdlqcli_o_$$
 APASS=it-mdlq-cli-secret
-PIDS=()
 BG=()
-PASS=0
-FAIL=0
 
 cleanup() {
     local p
     exec 3>&- 2> /dev/null || true
     for p in "${BG[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2> /dev/null || true
-    done
+    dg_cleanup
     fix -e "DROP TABLE IF EXISTS $TBL, $OTHER" 2> /dev/null || true
     [[ $FAIL -eq 0 ]] && rm -rf "$T"
     return 0
 }
 trap cleanup EXIT
 
-ok() { echo "ok - mdlq_cli_$1"; PASS=$((PASS + 1)); }
-notok() { local why=${2//$'\n'/ }; echo "not ok - mdlq_cli_$1: ${why:0:600}"; FAIL=$((FAIL + 1)); }
-check() { if [[ $2 -eq 0 ]]; then ok "$1"; else notok "$1" "$3"; fi; }
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-fix() { timeout 30 mariadb --no-defaults -h127.0.0.1 -P"$MARIADB_PORT" -uroot test "$@"; }
-cli() {
-    local port=$1 user=$2 pass=$3; shift 3
-    timeout 30 mariadb --no-defaults --connect-timeout=10 -h127.0.0.1 -P"$port" -u"$user" -p"$pass" "$@"
-}
 ms() { date +%s%3N; }
-wait_port() {
-    local i
-    for ((i = 0; i < 200; i++)); do
-        kill -0 "$1" 2> /dev/null || return 1
-        (exec 3<> "/dev/tcp/127.0.0.1/$2") 2> /dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 # start_dg NAME DEADLINE: sets PORT_<NAME>, ADMIN_<NAME>, LOG_<NAME>
 start_dg() { # start_dg NAME DEADLINE [--set k=v ...]
     local name=$1 deadline=$2 p a log pid i
