@@ -145,6 +145,7 @@ struct session {
     uint8_t resp_seq_fix;        /* added to backend seq ids toward the client */
     uint16_t status;             /* last server status flags */
     bool last_ok;                /* the last command ended with OK/EOF */
+    uint32_t kill_victim;        /* KILL QUERY <id> in flight: acted on once the server says OK */
     bool in_transaction;
     bool autocommit;
     char stmt[256]; /* statement in flight (truncated), "" if none */

@@ -729,13 +729,11 @@ enum pipeline_decision pipeline_check(struct session *s, uint8_t cmd, const char
     gs.prepare = cmd == COM_STMT_PREPARE || sp.kind == SQLP_PREPARE;
 
     gate_check(&opts, &gs, &tables, jtext, jlen, &w->script, v);
-    if (cmd == COM_QUERY) {
-        /* a DDL held in ddlgate is not on the server yet: the KILL QUERY
-         * (still sent: harmless on an idle connection) must reach it here */
-        uint32_t victim = kill_query_target(text, len, &opts);
-        if (victim && mdlq_kill_query(victim, s->user))
-            sess_log(s, LOG_INFO, "KILL QUERY %u interrupts a DDL held in the queue", victim);
-    }
+    /* a DDL held in ddlgate is not on the server yet: the KILL QUERY must
+     * reach it here - once the server said OK to it (it is sent anyway,
+     * harmless on an idle connection), so only its owner or a user with
+     * CONNECTION ADMIN can interrupt it, as on the server */
+    s->kill_victim = cmd == COM_QUERY ? kill_query_target(text, len, &opts) : 0;
     if (sp.kind == SQLP_EXECUTE)
         sql_execute_approval(s, &sp, v);
 
@@ -869,6 +867,12 @@ static void forget_ddl_tables(struct session *s)
 
 void pipeline_command_done(struct session *s)
 {
+    if (s->kill_victim) {
+        if (s->last_ok && mdlq_kill_query(s->kill_victim, s->user))
+            sess_log(s, LOG_INFO, "KILL QUERY %u interrupts a DDL held in the queue",
+                     s->kill_victim);
+        s->kill_victim = 0;
+    }
     if (s->lwt_pending_set) {
         if (s->last_ok)
             s->lwt_s = s->lwt_pending;

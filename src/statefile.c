@@ -281,6 +281,11 @@ static bool write_atomically(const char *path, const char *data, size_t len, cha
 
 /* approval_changes() at the last good save: what save_if_changed compares */
 static uint64_t statefile_saved_changes;
+/* the last save failed (an admin's change is not on disk): the janitor
+ * tries again, every STATE_RETRY_S at most, until one works */
+static bool statefile_failed;
+static time_t statefile_next_retry;
+#define STATE_RETRY_S 5
 
 static bool save_locked(const char *path, const struct conf *c, char *err, size_t errlen)
 {
@@ -301,6 +306,9 @@ static bool save_locked(const char *path, const struct conf *c, char *err, size_
     }
     if (ok)
         statefile_saved_changes = changes;
+    statefile_failed = !ok;
+    if (!ok)
+        statefile_next_retry = time(NULL) + STATE_RETRY_S;
     free(o.p);
     return ok;
 }
@@ -326,7 +334,8 @@ bool statefile_save_if_changed(const char *path, const struct conf *c, char *err
     if (!path || !path[0])
         return true;
     pthread_mutex_lock(&statefile_lock);
-    if (approval_changes() != statefile_saved_changes)
+    if (statefile_failed ? time(NULL) >= statefile_next_retry
+                         : approval_changes() != statefile_saved_changes)
         ok = save_locked(path, c, err, errlen);
     pthread_mutex_unlock(&statefile_lock);
     return ok;
@@ -744,8 +753,8 @@ bool statefile_load(const char *path, bool *missing, char *err, size_t errlen)
     if (!ok) {
         refuse(path, buf, n, err, errlen);
         /* the one log line of the refusal: callers do not log err again */
-        log_error("%s; runtime changes in it are NOT applied (the configuration alone is in "
-                  "force)",
+        log_error("%s; runtime changes in it are NOT applied (at start the configuration "
+                  "alone applies; a RELOAD keeps the rules in force)",
                   err);
     }
     free(buf);

@@ -300,6 +300,13 @@ rm -f "$T/b10.rc"
 BG+=("$!")
 wait_queue "$AP" 1
 cid=$(head -1 "$T/b10.out")
+# not the owner and no CONNECTION ADMIN: the server refuses (1095), the DDL stays
+fix -e "DROP USER IF EXISTS mdlq_other_$$; CREATE USER mdlq_other_$$ IDENTIFIED BY 'otherpass'; GRANT SELECT ON test.* TO mdlq_other_$$"
+out=$(cli "$P" "mdlq_other_$$" otherpass test -e "KILL QUERY $cid" 2>&1)
+sleep 0.3
+grep -q "ERROR 1095" <<< "$out" && [[ $(queue_rows "$AP" | wc -l) -eq 1 && ! -s $T/b10.rc ]]
+check kill_query_needs_privilege $? "$out; SHOW QUEUE '$(queue_rows "$AP")'; B: $(cat "$T/b10.out")"
+fix -e "DROP USER IF EXISTS mdlq_other_$$"
 out=$(cli "$P" app apppass test -e "KILL QUERY $cid" 2>&1); rc=$?
 check kill_query_ok $rc "KILL QUERY '$cid': $out"
 bg_wait b10 5

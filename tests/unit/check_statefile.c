@@ -312,6 +312,38 @@ START_TEST(files_and_errors)
 }
 END_TEST
 
+/* An admin's change that could not be saved (7303) is written by the
+ * janitor's periodic save once the directory is writable again. */
+START_TEST(failed_save_is_retried)
+{
+    char dir[600], sub[700];
+    size_t len;
+
+    snprintf(dir, sizeof(dir), "%s/later", tmpdir);
+    snprintf(sub, sizeof(sub), "%s/state", dir);
+    ck_assert(rules_set_mode(16, RULE_REJECT, NULL, NULL));
+    ck_assert(!statefile_save(sub, &cf, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "No such file or directory"));
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    /* not at every janitor tick: every 5 s at most */
+    ck_assert(statefile_save_if_changed(sub, &cf, err, sizeof(err)));
+    ck_assert_int_ne(access(sub, F_OK), 0);
+    sleep(5);
+    usleep(200 * 1000);
+    ck_assert_msg(statefile_save_if_changed(sub, &cf, err, sizeof(err)), "%s", err);
+    char *text = slurp(sub, &len);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "rule DG016 reject\n"));
+    free(text);
+    /* saved: no more writes until something changes */
+    ck_assert_int_eq(unlink(sub), 0);
+    ck_assert(statefile_save_if_changed(sub, &cf, err, sizeof(err)));
+    ck_assert_int_ne(access(sub, F_OK), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    rules_reset();
+}
+END_TEST
+
 START_TEST(used_once_approval_is_saved_by_save_if_changed)
 {
     uint64_t id;
@@ -509,6 +541,7 @@ int main(void)
 {
     Suite *s = suite_create("statefile");
     TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30); /* failed_save_is_retried waits out the 5 s retry */
     SRunner *sr;
     int failed;
 
@@ -521,6 +554,7 @@ int main(void)
     tcase_add_test(tc, bad_records_refuse_the_whole_file);
     tcase_add_test(tc, files_and_errors);
     tcase_add_test(tc, used_once_approval_is_saved_by_save_if_changed);
+    tcase_add_test(tc, failed_save_is_retried);
     tcase_add_test(tc, refused_file_is_moved_aside_and_ids_continue);
     tcase_add_test(tc, next_id_and_schema_are_saved);
     tcase_add_test(tc, autosave_records_a_use_promptly);
