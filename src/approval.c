@@ -92,17 +92,22 @@ static struct approval_info *find_id_locked(uint64_t id)
 }
 
 /* eviction preference: lower is evicted first */
+/* Which entry goes first when the table is full: finished ones, then the
+ * oldest pending request; an admin's decisions (a denial stands, an
+ * approval is live) only when nothing else is left - else a flood of new
+ * requests from an application would erase a denial. */
 static int evict_class(const struct approval_info *a)
 {
     switch (a->state) {
-    case APPROVAL_DENIED:
     case APPROVAL_USED:
     case APPROVAL_EXPIRED:
         return 0;
     case APPROVAL_PENDING:
         return 1;
-    case APPROVAL_APPROVED:
+    case APPROVAL_DENIED:
         return 2;
+    case APPROVAL_APPROVED:
+        return 3;
     }
     return 0;
 }
@@ -121,6 +126,7 @@ static struct approval_info *slot_locked(void)
             victim = i;
     }
     if (approval_tab[victim].state == APPROVAL_PENDING ||
+        approval_tab[victim].state == APPROVAL_DENIED ||
         approval_tab[victim].state == APPROVAL_APPROVED)
         log_warn("approval table full: dropping %s approval %" PRIu64,
                  approval_state_name(approval_tab[victim].state), approval_tab[victim].id);

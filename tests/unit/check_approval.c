@@ -156,18 +156,24 @@ START_TEST(table_is_bounded_and_evicts_finished_first)
 {
     static struct approval_info list[APPROVAL_MAX + 10];
     uint64_t first = approval_request(1000, 1, "s", 1, "u");
-    uint64_t keep;
+    uint64_t denied, used, id;
     int n;
 
     ck_assert(approval_approve(first, "admin", 60, false)); /* live: kept longest */
-    keep = approval_request(1001, 1, "s", 1, "u");
-    ck_assert(approval_deny(keep, "admin")); /* finished: evicted first */
-    for (uint64_t d = 1002; d < 1002 + APPROVAL_MAX; d++)
+    denied = approval_request(1001, 1, "s", 1, "u");
+    ck_assert(approval_deny(denied, "admin")); /* a denial stands: kept over requests */
+    used = approval_request(999, 1, "s", 1, "u");
+    ck_assert(approval_approve(used, "admin", 60, true));
+    ck_assert(approval_consume(999)); /* finished: evicted first */
+    /* a flood of new requests (an application's) */
+    for (uint64_t d = 1002; d < 1002 + 2 * APPROVAL_MAX; d++)
         approval_request(d, 1, "s", 1, "u");
     n = approval_list(list, APPROVAL_MAX + 10);
     ck_assert_int_eq(n, APPROVAL_MAX);
     ck_assert(approval_consume(1000));
-    ck_assert(!approval_get(keep, &list[0]));
+    ck_assert(!approval_get(used, &list[0]));
+    ck_assert(approval_denied(1001, &id));
+    ck_assert_uint_eq(id, denied);
     /* ordered by id */
     n = approval_list(list, APPROVAL_MAX + 10);
     for (int i = 1; i < n; i++)
