@@ -402,7 +402,8 @@ struct sql_stmt {
     bool temporary;                 /* DROP TEMPORARY TABLE */
     bool flush_with_read_lock;      /* FLUSH TABLES ... WITH READ LOCK */
     bool repair;                    /* REPAIR TABLE (SQL_DDL_REPAIR_CHECK also has CHECK) */
-    bool lock_for_write;            /* LOCK TABLES with a WRITE lock */
+    bool dynamic;        /* PREPARE ... FROM / EXECUTE IMMEDIATE of text not in a literal (DG900) */
+    bool lock_for_write; /* LOCK TABLES with a WRITE lock */
 
     /* DML detail */
     bool has_where;

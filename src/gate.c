@@ -213,6 +213,12 @@ static void gate_stmt(struct gate_ctx *c, const struct sql_stmt *st, struct gate
         v->needs_mdl = true;
     if (gate_rules_osc(c))
         return;
+    if (st->dynamic) {
+        gate_fire(c, 900,
+                  "runs dynamic SQL whose text ddlgate cannot see (a variable or an "
+                  "expression, not one string literal), so no rule can judge it");
+        return;
+    }
     if (!st->parsed) {
         if (st->kind == SQL_KIND_DDL)
             gate_fire(c, 900, "%s", st->parse_error ? st->parse_error : "syntax not understood");

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -25,6 +26,40 @@ bool sqlp_fail(struct sqlp *p, const char *msg)
     if (!p->err)
         p->err = msg;
     return false;
+}
+
+static bool sqlp_tok_word(const struct sqlp *p, int i, const char *w)
+{
+    const struct lex_tok *t = &p->t[i];
+    return i < p->n && t->type == LEX_IDENT && t->len == strlen(w) &&
+           strncasecmp(p->text + t->off, w, t->len) == 0;
+}
+
+/* PREPARE s FROM <not one string literal>, EXECUTE IMMEDIATE <not one
+ * string literal [USING ...]>: the statement that runs is in a variable or
+ * an expression ddlgate cannot see ('a' 'b' concatenation included: the
+ * proxy judges a single literal).  p->i is at PREPARE / EXECUTE. */
+static bool sqlp_dynamic_sql(const struct sqlp *p)
+{
+    int i = p->i, lit;
+
+    if (p->t[i].kw == KW_PREPARE) {
+        if (i + 2 >= p->n || p->t[i + 2].type != LEX_IDENT || p->t[i + 2].kw != KW_FROM)
+            return false; /* not the shape the server runs: its own error */
+        lit = i + 3;
+    } else if (sqlp_tok_word(p, i + 1, "IMMEDIATE")) {
+        lit = i + 2;
+    } else {
+        return false; /* EXECUTE s: its PREPARE was judged */
+    }
+    if (lit >= p->n)
+        return false;
+    if (p->t[lit].type != LEX_STRING || (p->t[lit].flags & LEXF_UNTERMINATED))
+        return true;
+    int after = lit + 1;
+    while (after < p->n && p->t[after].type == LEX_OP && p->t[after].op == ';')
+        after++;
+    return after < p->n && !(p->t[i].kw == KW_EXECUTE && sqlp_tok_word(p, after, "USING"));
 }
 
 bool sqlp_expect_kw(struct sqlp *p, enum lex_kw kw)
@@ -977,9 +1012,13 @@ static bool sqlp_dispatch(struct sqlp *p)
     case KW_HANDLER:
     case KW_GRANT:
     case KW_REVOKE:
-    case KW_KILL:
     case KW_PREPARE:
     case KW_EXECUTE:
+        st->kind = SQL_KIND_OTHER;
+        st->dynamic = sqlp_dynamic_sql(p);
+        sqlp_skip_to_end(p);
+        return true;
+    case KW_KILL:
     case KW_DEALLOCATE:
     case KW_LOAD:
     case KW_HELP:

@@ -198,6 +198,27 @@ else
 fi
 fix -e "DROP DATABASE IF EXISTS test_it_slap" 2> /dev/null || true
 
+# dynamic SQL ddlgate cannot see is refused (DG900), and what it can see is judged
+if [[ ${DG_TARGET:-ddlgate} != direct ]]; then
+    fix -e "DROP TABLE IF EXISTS it_cli_dyn; CREATE TABLE it_cli_dyn (id INT PRIMARY KEY)"
+    k=0
+    for sql in "SET @s = 'DROP TABLE it_cli_dyn'; PREPARE s FROM @s; EXECUTE s" \
+        "EXECUTE IMMEDIATE CONCAT('DROP TABLE ', 'it_cli_dyn')" \
+        "EXECUTE IMMEDIATE 'DROP TABLE ' 'it_cli_dyn'"; do
+        k=$((k + 1))
+        out=$(app -e "$sql" 2>&1) || true
+        n=$(fix -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'test' AND TABLE_NAME = 'it_cli_dyn'")
+        if grep -q "ERROR 7102" <<< "$out" && grep -q "dynamic SQL" <<< "$out" && [[ $n == 1 ]]; then
+            ok "dynamic_sql_refused_$k"
+        else
+            notok "dynamic_sql_refused_$k" "$sql: table count $n: $(head -c 300 <<< "$out")"
+        fi
+    done
+    out=$(app -e "EXECUTE IMMEDIATE 'DROP TABLE it_cli_dyn'" 2>&1) || true
+    if grep -q "ERROR 7101" <<< "$out"; then ok dynamic_literal_judged; else notok dynamic_literal_judged "$(head -c 300 <<< "$out")"; fi
+    fix -e "DROP TABLE IF EXISTS it_cli_dyn"
+fi
+
 fix -e "DROP PROCEDURE IF EXISTS it_cli_p; DROP TABLE IF EXISTS it_cli, it_cli_imp" 2> /dev/null || true
 echo "# test_cli: $PASS passed, $FAIL failed"
 [[ $FAIL -eq 0 ]]

@@ -647,6 +647,58 @@ START_TEST(test_unparseable)
 }
 END_TEST
 
+/* Dynamic SQL whose text is not one literal: DG900 (the proxy judges the
+ * literal forms as the statement inside them). */
+START_TEST(test_dynamic_sql)
+{
+    static const struct {
+        const char *sql;
+        bool dg900;
+    } cases[] = {
+        {"PREPARE s FROM @q", true},
+        {"prepare s from concat('DROP TABLE ', 't')", true},
+        {"PREPARE s FROM 'DROP TABLE ' 't'", true},
+        {"PREPARE s FROM 'SELECT 1'", false},
+        {"PREPARE s FROM 'SELECT 1';", false},
+        {"EXECUTE IMMEDIATE @q", true},
+        {"EXECUTE IMMEDIATE CONCAT('DROP TABLE x', ', y')", true},
+        {"EXECUTE IMMEDIATE 'DROP TABLE ' 'zz3'", true},
+        {"EXECUTE IMMEDIATE 'SELECT ?' USING 1", false},
+        {"EXECUTE IMMEDIATE 'SELECT 1'", false},
+        {"EXECUTE s USING @a", false},
+        {"EXECUTE s", false},
+        {"SET STATEMENT max_statement_time=1 FOR EXECUTE IMMEDIATE @q", true},
+        {"PREPARE s", false}, /* not the server's syntax: its own error */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct gt_run r;
+        rules_reset();
+        gt_init(&r);
+        gt_check(&r, "mariadb-10.11.6", NULL, cases[i].sql, NULL);
+        bool fired = false;
+        for (int k = 0; k < r.v.nrules; k++)
+            fired |= r.v.rules[k] == 900;
+        ck_assert_msg(fired == cases[i].dg900, "%s: DG900 %s", cases[i].sql,
+                      fired ? "fired" : "did not fire");
+        if (cases[i].dg900) {
+            ck_assert_int_eq(r.v.action, GATE_REJECT);
+            ck_assert_uint_eq(r.v.err_code, DGE_UNPARSEABLE_DDL);
+            ck_assert_ptr_nonnull(strstr(r.v.message, "dynamic SQL"));
+        }
+        gt_done(&r);
+    }
+    /* an admin who wants it through: DG900 off */
+    struct gt_run r;
+    rules_reset();
+    ck_assert(rules_set_mode(900, RULE_OFF, NULL, NULL));
+    gt_init(&r);
+    gt_check(&r, "mariadb-10.11.6", NULL, "EXECUTE IMMEDIATE @q", NULL);
+    ck_assert_int_eq(r.v.action, GATE_PASS);
+    gt_done(&r);
+    rules_reset();
+}
+END_TEST
+
 START_TEST(test_osc_suppression)
 {
     rules_reset();
@@ -907,6 +959,7 @@ static Suite *gate_suite(void)
     tcase_add_test(tc, test_approval_prepare_execute);
     tcase_add_test(tc, test_multi_statement);
     tcase_add_test(tc, test_unparseable);
+    tcase_add_test(tc, test_dynamic_sql);
     tcase_add_test(tc, test_osc_suppression);
     tcase_add_test(tc, test_point_select);
     tcase_add_test(tc, test_scoped_mode);
