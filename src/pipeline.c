@@ -365,9 +365,11 @@ static bool sqlprep_look(const char *text, size_t len, const struct sql_parse_op
     if (!lex_next(&lx, &t))
         return true;
     struct lex_tok lit = t;
-    /* one literal and nothing after it ('a' 'b' concatenation: not seen) */
+    /* one literal and nothing after it but EXECUTE IMMEDIATE's USING ('a' 'b'
+     * concatenation: not seen, the gate refuses it as dynamic SQL) */
     if (t.type == LEX_STRING && !(t.flags & LEXF_UNTERMINATED) &&
-        (!lex_next(&lx, &t) || t.type == LEX_EOF || (t.type == LEX_OP && t.op == ';'))) {
+        (!lex_next(&lx, &t) || t.type == LEX_EOF || (t.type == LEX_OP && t.op == ';') ||
+         (sp->kind == SQLP_IMMEDIATE && sqlprep_word(text, &t, "USING")))) {
         sp->literal = true;
         sp->lit_off = lit.off;
         sp->lit_len = lit.len;

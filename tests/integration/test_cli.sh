@@ -216,6 +216,8 @@ if [[ ${DG_TARGET:-ddlgate} != direct ]]; then
     done
     out=$(app -e "EXECUTE IMMEDIATE 'DROP TABLE it_cli_dyn'" 2>&1) || true
     if grep -q "ERROR 7101" <<< "$out"; then ok dynamic_literal_judged; else notok dynamic_literal_judged "$(head -c 300 <<< "$out")"; fi
+    out=$(app -e "EXECUTE IMMEDIATE 'DELETE FROM it_cli_dyn' USING 1" 2>&1) || true
+    if grep -q "ERROR 7100" <<< "$out" && grep -q DG008 <<< "$out"; then ok dynamic_literal_using_judged; else notok dynamic_literal_using_judged "$(head -c 300 <<< "$out")"; fi
     fix -e "DROP TABLE IF EXISTS it_cli_dyn"
 fi
 
