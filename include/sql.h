@@ -403,6 +403,7 @@ struct sql_stmt {
     bool flush_with_read_lock;      /* FLUSH TABLES ... WITH READ LOCK */
     bool repair;                    /* REPAIR TABLE (SQL_DDL_REPAIR_CHECK also has CHECK) */
     bool dynamic;        /* PREPARE ... FROM / EXECUTE IMMEDIATE of text not in a literal (DG900) */
+    bool body_ddl;       /* CREATE PROCEDURE / EVENT whose body runs DDL or dynamic SQL (DG900) */
     bool lock_for_write; /* LOCK TABLES with a WRITE lock */
 
     /* DML detail */

@@ -213,6 +213,13 @@ static void gate_stmt(struct gate_ctx *c, const struct sql_stmt *st, struct gate
         v->needs_mdl = true;
     if (gate_rules_osc(c))
         return;
+    if (st->body_ddl) {
+        gate_fire(c, 900,
+                  "defines a stored procedure or event whose body runs DDL or dynamic "
+                  "SQL; those statements run at CALL time, where ddlgate cannot judge "
+                  "them");
+        return;
+    }
     if (st->dynamic) {
         gate_fire(c, 900,
                   "runs dynamic SQL whose text ddlgate cannot see (a variable or an "

@@ -116,8 +116,40 @@ static bool obj_create_view(struct sqlp *p)
     return ok;
 }
 
+/* A stored procedure's or event's body (after its name) that runs DDL or
+ * dynamic SQL: those statements run at CALL time, where ddlgate sees only
+ * "CALL p()".  Functions and triggers cannot run either (the server
+ * refuses them).  TRUNCATE( is the numeric function. */
+static bool obj_body_runs_ddl(const struct sqlp *p, int from)
+{
+    for (int k = from; k < p->n; k++) {
+        const struct lex_tok *t = &p->t[k];
+        if (t->type != LEX_IDENT)
+            continue;
+        switch ((enum lex_kw)t->kw) {
+        case KW_ALTER:
+        case KW_CREATE:
+        case KW_DROP:
+        case KW_RENAME:
+        case KW_OPTIMIZE:
+        case KW_REPAIR:
+        case KW_PREPARE:
+        case KW_EXECUTE:
+            return true;
+        case KW_TRUNCATE:
+            if (k + 1 >= p->n || p->t[k + 1].type != LEX_OP || p->t[k + 1].op != '(')
+                return true;
+            break;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
 static bool obj_named(struct sqlp *p, enum sql_kind kind, enum sql_ddl_kind ddl, bool create)
 {
+    bool program = ddl == SQL_DDL_CREATE_ROUTINE && !sqlp_is_kw(p, 0, KW_FUNCTION);
     obj_set(p, kind, ddl);
     p->i++;
     if (create)
@@ -129,6 +161,8 @@ static bool obj_named(struct sqlp *p, enum sql_kind kind, enum sql_ddl_kind ddl,
     if (ddl == SQL_DDL_CREATE_DATABASE || ddl == SQL_DDL_DROP_DATABASE ||
         ddl == SQL_DDL_ALTER_DATABASE)
         p->st->alter.table.schema = NULL;
+    if (program)
+        p->st->body_ddl = obj_body_runs_ddl(p, p->i);
     sqlp_skip_to_end(p); /* options, routine bodies */
     return true;
 }

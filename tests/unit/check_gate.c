@@ -669,6 +669,16 @@ START_TEST(test_dynamic_sql)
         {"EXECUTE s", false},
         {"SET STATEMENT max_statement_time=1 FOR EXECUTE IMMEDIATE @q", true},
         {"PREPARE s", false}, /* not the server's syntax: its own error */
+        /* stored programs run their statements at CALL time, unseen */
+        {"CREATE PROCEDURE p1() EXECUTE IMMEDIATE @v", true},
+        {"CREATE PROCEDURE p2() DROP TABLE tt", true},
+        {"CREATE DEFINER=CURRENT_USER PROCEDURE p3() BEGIN PREPARE s FROM @v; EXECUTE s; END",
+         true},
+        {"CREATE EVENT e1 ON SCHEDULE EVERY 1 DAY DO EXECUTE IMMEDIATE @v", true},
+        {"CREATE PROCEDURE p4(x INT) BEGIN SELECT TRUNCATE(x, 2); UPDATE t SET a = 1 WHERE id = x; "
+         "END",
+         false},
+        {"CREATE FUNCTION f() RETURNS INT RETURN 1", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct gt_run r;
