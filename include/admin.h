@@ -80,20 +80,6 @@ void admin_auth_write_answer(struct pkt_writer *w, enum admin_auth_plugin p, boo
 void admin_auth_write_switch(struct pkt_writer *w, enum admin_auth_plugin p,
                              const uint8_t nonce[20]);
 
-/* COM_CHANGE_USER's payload (after the command byte), as far as the
- * console needs it; pointers into p.  plugin is NULL when the client sent
- * none (then it speaks mysql_native_password).  False when truncated. */
-struct admin_change_user {
-    const uint8_t *user;
-    size_t user_len;
-    const uint8_t *auth; /* made with the greeting's nonce: not trusted */
-    size_t auth_len;
-    const uint8_t *plugin;
-    size_t plugin_len;
-};
-bool admin_change_user_parse(const uint8_t *p, size_t len, uint64_t caps,
-                             struct admin_change_user *cu);
-
 /* Implemented in main.c: reload the configuration (RELOAD, SIGHUP). */
 bool ddlgate_reload(char *err, size_t errlen);
 

@@ -57,11 +57,18 @@ void hs_write_response(struct pkt_writer *w, const struct hs_response *r, uint64
                        bool ssl_only);
 
 /* COM_CHANGE_USER payload (after the command byte) */
+/* COM_CHANGE_USER's payload (after the command byte); pointers into it.
+ * plugin is NULL when the client sent none (it then speaks
+ * mysql_native_password).  False when the user or the token is cut. */
 struct hs_change_user {
     const uint8_t *user;
     size_t user_len;
+    const uint8_t *auth; /* made with the connection's nonce */
+    size_t auth_len;
     const uint8_t *db;
     size_t db_len;
+    const uint8_t *plugin;
+    size_t plugin_len;
 };
 bool hs_parse_change_user(const uint8_t *payload, size_t len, uint64_t caps,
                           struct hs_change_user *cu);

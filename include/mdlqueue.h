@@ -155,7 +155,7 @@ void mdlq_set_visibility(const char *text);
  * snapshot's: mdlq_set_external without it takes the time of the call). */
 void mdlq_snapshot_begin(void);
 /* Replace the snapshot of locks held by connections (the monitor thread). */
-void mdlq_set_external(const struct mdlq_external *list, int n, const char *visibility);
+void mdlq_set_external(const struct mdlq_external *list, int n);
 /* Server thread ids of DDLs sent and not yet answered, for the monitor to
  * watch in the processlist (waiting for their lock, or running). */
 int mdlq_watch_threads(uint64_t *ids, uint32_t *threads, int max);

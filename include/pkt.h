@@ -199,6 +199,9 @@ void pkt_w_eof(struct pkt_writer *w, uint16_t warnings, uint16_t status, bool de
 #define PKT_TYPE_VAR_STRING 0xfd
 void pkt_w_resultset_begin(struct pkt_writer *w, int ncols, const char *const *names,
                            const uint8_t *types, bool deprecate_eof);
+/* One column definition packet, as pkt_w_resultset_begin writes them (also
+ * for a prepared statement's PREPARE_OK and its execute's result set). */
+void pkt_w_coldef(struct pkt_writer *w, const char *name, uint8_t type);
 /* vals[i] == NULL writes SQL NULL */
 void pkt_w_row(struct pkt_writer *w, int ncols, const char *const *vals);
 void pkt_w_resultset_end(struct pkt_writer *w, uint16_t status, bool deprecate_eof);

@@ -1048,29 +1048,6 @@ static bool adm_on_hello(struct admin_conn *a, const uint8_t *p, uint32_t len, u
 
 /* ---- other commands: prepared statements, COM_STATISTICS, ... ---------------------------- */
 
-/* One column definition, MYSQL_TYPE_VAR_STRING like every admin column (the
- * same fields pkt_w_resultset_begin writes). */
-static void adm_coldef(struct pkt_writer *w, const char *name)
-{
-    size_t nlen = strlen(name);
-
-    pkt_w_begin(w);
-    pkt_w_lenenc_str(w, "def", 3);
-    pkt_w_lenenc_str(w, "", 0); /* schema */
-    pkt_w_lenenc_str(w, "", 0); /* table */
-    pkt_w_lenenc_str(w, "", 0); /* org_table */
-    pkt_w_lenenc_str(w, name, nlen);
-    pkt_w_lenenc_str(w, name, nlen);
-    pkt_w_lenenc(w, 0x0c);
-    pkt_w_u16(w, 33); /* utf8 */
-    pkt_w_u32(w, 1024);
-    pkt_w_u8(w, PKT_TYPE_VAR_STRING);
-    pkt_w_u16(w, 0); /* flags */
-    pkt_w_u8(w, 0);  /* decimals */
-    pkt_w_u16(w, 0);
-    pkt_w_end(w);
-}
-
 /* COM_STMT_PREPARE: parse now (a bad command or a '?' is refused here),
  * answer with the statement id and the columns the command will return. */
 static void adm_prepare(struct admin_conn *a, const char *q, size_t len)
@@ -1110,7 +1087,7 @@ static void adm_prepare(struct admin_conn *a, const char *q, size_t len)
     pkt_w_u16(&w, 0); /* warnings */
     pkt_w_end(&w);
     for (int i = 0; i < ncols; i++)
-        adm_coldef(&w, names[i]);
+        pkt_w_coldef(&w, names[i], PKT_TYPE_VAR_STRING);
     if (ncols && !a->deprecate_eof)
         pkt_w_eof(&w, 0, SERVER_STATUS_AUTOCOMMIT, false);
     adm_flush(a, &w);
@@ -1218,10 +1195,10 @@ static void adm_set_option(struct admin_conn *a, const uint8_t *p, uint32_t len)
  * login: delayed ERR, connection closed. */
 static void adm_change_user(struct admin_conn *a, const uint8_t *p, uint32_t len)
 {
-    struct admin_change_user cu;
+    struct hs_change_user cu;
     enum admin_auth_plugin plugin;
 
-    if (!admin_change_user_parse(p, len, a->caps, &cu)) {
+    if (!hs_parse_change_user(p, len, a->caps, &cu)) {
         adm_fail(a, 1, DGE_PROTOCOL, "malformed COM_CHANGE_USER");
         return;
     }

@@ -157,34 +157,3 @@ void admin_auth_write_switch(struct pkt_writer *w, enum admin_auth_plugin p,
     pkt_w_u8(w, 0);
     pkt_w_end(w);
 }
-
-bool admin_change_user_parse(const uint8_t *p, size_t len, uint64_t caps,
-                             struct admin_change_user *cu)
-{
-    struct pkt_cursor c;
-    const uint8_t *s;
-    size_t slen;
-    uint16_t charset;
-
-    memset(cu, 0, sizeof(*cu));
-    pkt_cursor_init(&c, p, len);
-    if (!pkt_get_nulstr(&c, &cu->user, &cu->user_len))
-        return false;
-    if (caps & CLIENT_SECURE_CONNECTION) {
-        uint8_t n;
-        if (!pkt_get_u8(&c, &n) || !pkt_get_bytes(&c, n, &cu->auth))
-            return false;
-        cu->auth_len = n;
-    } else if (!pkt_get_nulstr(&c, &cu->auth, &cu->auth_len)) {
-        return false;
-    }
-    if (pkt_cursor_left(&c) == 0)
-        return true;
-    pkt_get_nulstr(&c, &s, &slen); /* database: the console has none */
-    if (pkt_cursor_left(&c) < 2)
-        return true;
-    pkt_get_u16(&c, &charset);
-    if ((caps & CLIENT_PLUGIN_AUTH) && pkt_cursor_left(&c) > 0)
-        pkt_get_nulstr(&c, &cu->plugin, &cu->plugin_len);
-    return true;
-}

@@ -205,20 +205,27 @@ bool hs_parse_change_user(const uint8_t *payload, size_t len, uint64_t caps,
                           struct hs_change_user *cu)
 {
     struct pkt_cursor c;
-    const uint8_t *s;
-    size_t slen;
+    uint16_t charset;
 
     memset(cu, 0, sizeof(*cu));
     pkt_cursor_init(&c, payload, len);
-    pkt_get_nulstr(&c, &cu->user, &cu->user_len);
+    if (!pkt_get_nulstr(&c, &cu->user, &cu->user_len))
+        return false;
     if (caps & CLIENT_SECURE_CONNECTION) {
         uint8_t n;
-        if (!pkt_get_u8(&c, &n) || !pkt_get_bytes(&c, n, &s))
+        if (!pkt_get_u8(&c, &n) || !pkt_get_bytes(&c, n, &cu->auth))
             return false;
-    } else {
-        pkt_get_nulstr(&c, &s, &slen);
+        cu->auth_len = n;
+    } else if (!pkt_get_nulstr(&c, &cu->auth, &cu->auth_len)) {
+        return false;
     }
-    if (pkt_cursor_left(&c) > 0)
-        pkt_get_nulstr(&c, &cu->db, &cu->db_len);
+    if (pkt_cursor_left(&c) == 0)
+        return true;
+    pkt_get_nulstr(&c, &cu->db, &cu->db_len);
+    if (pkt_cursor_left(&c) < 2)
+        return true;
+    pkt_get_u16(&c, &charset);
+    if ((caps & CLIENT_PLUGIN_AUTH) && pkt_cursor_left(&c) > 0)
+        pkt_get_nulstr(&c, &cu->plugin, &cu->plugin_len);
     return true;
 }

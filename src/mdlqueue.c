@@ -262,20 +262,22 @@ static struct own_thread *own_thread_find(uint32_t thread)
 
 static struct mdl_table *table_get(const char *key, bool create);
 
-/* Should a snapshot row (a server thread holding key) be judged as a lock
- * the registry does not know?  Yes for connections outside ddlgate.  For a
+/* Is a snapshot row a lock on e's table k, held by someone else, that the
+ * registry does not know?  Yes for connections outside ddlgate.  For a
  * thread of ddlgate's own sessions: not when the registry has that table
  * for it (the registry judges it, and is newer than any snapshot); yes when
  * its current transaction had begun before the snapshot was taken - then
  * the row is a lock of that transaction the parser could not see (a view's
  * base table, a trigger's or procedure's tables); no otherwise (a lock of a
  * transaction that ended since).  Caller holds mdlq_lock. */
-static bool external_counts_locked(const struct mdlq_external *x, const char *key)
+static bool external_on_locked(const struct mdlq_external *x, const struct entry *e, int k)
 {
+    if (strcmp(x->key, e->keys[k]) != 0 || x->thread_id == e->server_thread)
+        return false;
     struct own_thread *o = own_thread_find(x->thread_id);
     if (!o)
         return true;
-    struct mdl_table *t = table_get(key, false);
+    struct mdl_table *t = table_get(e->keys[k], false);
     for (struct holder *h = t ? t->holders : NULL; h; h = h->next)
         if (h->server_thread == x->thread_id)
             return false;
@@ -518,6 +520,13 @@ static void entry_remove_locked(struct entry *e)
     free(e);
 }
 
+/* Answer e's client with an error (on its worker) and drop e. */
+static void refuse_locked(struct entry *e, int code, const char *msg)
+{
+    post(e->w, job_refuse, e->sid, e->id, code, msg);
+    entry_remove_locked(e);
+}
+
 uint64_t mdlq_enqueue(struct worker *w, uint64_t sid, uint32_t server_thread, const char *user,
                       const char *const *keys, int nkeys, const char *stmt, size_t stmt_len)
 {
@@ -618,13 +627,11 @@ void mdlq_retry(uint64_t id)
         /* interrupted (or never sent) for an admin's CANCEL: answer, not retry */
         stats.cancelled++;
         if (e->killed)
-            post(e->w, job_refuse, e->sid, e->id, MDLQ_ER_QUERY_INTERRUPTED,
-                 "Query execution was interrupted");
+            refuse_locked(e, MDLQ_ER_QUERY_INTERRUPTED, "Query execution was interrupted");
         else
-            post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_CANCELLED,
-                 "ddlgate: an admin cancelled this DDL; it was interrupted before it finished "
-                 "and the table is unchanged");
-        entry_remove_locked(e);
+            refuse_locked(e, DGE_QUEUE_CANCELLED,
+                          "ddlgate: an admin cancelled this DDL; it was interrupted before it "
+                          "finished and the table is unchanged");
     } else if (e) {
         fence_locked(e, false);
         e->state = ENTRY_WAITING;
@@ -726,8 +733,7 @@ static bool blockers_locked(struct entry *e, char *buf, size_t len, double *olde
         for (int i = 0; i < nexternal; i++) {
             const struct mdlq_external *x = &external[i];
             /* a ddlgate session is judged above, by the registry */
-            if (strcmp(x->key, e->keys[k]) != 0 || x->thread_id == e->server_thread ||
-                !external_blocks(x) || !external_counts_locked(x, e->keys[k]))
+            if (!external_on_locked(x, e, k) || !external_blocks(x))
                 continue;
             count++;
             if (x->trx_seconds > age_max)
@@ -797,10 +803,9 @@ static void kill_policy_locked(struct entry *e, const struct conf *c, double now
         }
         for (int i = 0; i < nexternal; i++) {
             /* ddlgate's own holders were judged above */
-            if (strcmp(external[i].key, e->keys[k]) == 0 &&
-                external_counts_locked(&external[i], e->keys[k]) &&
+            if (external_on_locked(&external[i], e, k) &&
                 external[i].idle_ms >= (int64_t)c->kill_idle_after_s * 1000 &&
-                external[i].thread_id != e->server_thread && nkills < MDLQ_MAX_KILLS) {
+                nkills < MDLQ_MAX_KILLS) {
                 log_warn("queue: killing idle blocker thread %u %s@%s for DDL %llu",
                          external[i].thread_id, external[i].user, external[i].host,
                          (unsigned long long)e->id);
@@ -867,9 +872,7 @@ static bool table_in_use_locked(const struct entry *e)
         if (!monitor_up || external_at < e->fence_since)
             continue;
         for (int i = 0; i < nexternal; i++)
-            if (strcmp(external[i].key, e->keys[k]) == 0 &&
-                external[i].thread_id != e->server_thread &&
-                external_counts_locked(&external[i], e->keys[k]))
+            if (external_on_locked(&external[i], e, k))
                 return true;
     }
     return false;
@@ -957,8 +960,7 @@ void mdlq_tick(void)
                 maybe);
             log_warn("queue: DDL %llu timed out: %s", (unsigned long long)e->id, msg);
             stats.timeouts++;
-            post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_TIMEOUT, msg);
-            entry_remove_locked(e);
+            refuse_locked(e, DGE_QUEUE_TIMEOUT, msg);
             continue;
         }
         if (e->state == ENTRY_DRAINING) {
@@ -1016,7 +1018,7 @@ void mdlq_set_visibility(const char *text)
     pthread_mutex_unlock(&mdlq_lock);
 }
 
-void mdlq_set_external(const struct mdlq_external *list, int n, const char *vis)
+void mdlq_set_external(const struct mdlq_external *list, int n)
 {
     struct mdlq_external *copy = NULL;
 
@@ -1036,8 +1038,6 @@ void mdlq_set_external(const struct mdlq_external *list, int n, const char *vis)
     /* what the server showed when the query began, at the latest */
     external_at = snapshot_started > 0 ? snapshot_started : now_s();
     snapshot_started = 0;
-    if (vis)
-        snprintf(visibility, sizeof(visibility), "%s", vis);
     pthread_mutex_unlock(&mdlq_lock);
 }
 
@@ -1176,10 +1176,9 @@ bool mdlq_cancel(uint64_t id, const char *admin)
     if (e && (e->state == ENTRY_WAITING || e->state == ENTRY_DRAINING)) {
         log_info("queue: DDL %llu cancelled by admin %s", (unsigned long long)id, admin);
         stats.cancelled++;
-        post(e->w, job_refuse, e->sid, e->id, DGE_QUEUE_CANCELLED,
-             "ddlgate: an admin cancelled this DDL while it waited in the queue; the table is "
-             "unchanged");
-        entry_remove_locked(e);
+        refuse_locked(e, DGE_QUEUE_CANCELLED,
+                      "ddlgate: an admin cancelled this DDL while it waited in the queue; the "
+                      "table is unchanged");
         ok = true;
     } else if (e && !e->cancel_requested) {
         /* released or on the server: a DDL not yet sent is not sent
@@ -1212,9 +1211,7 @@ bool mdlq_kill_query(uint32_t server_thread, const char *who)
             log_info("queue: DDL %llu interrupted by KILL QUERY %u from %s",
                      (unsigned long long)e->id, server_thread, who);
             stats.cancelled++;
-            post(e->w, job_refuse, e->sid, e->id, MDLQ_ER_QUERY_INTERRUPTED,
-                 "Query execution was interrupted");
-            entry_remove_locked(e);
+            refuse_locked(e, MDLQ_ER_QUERY_INTERRUPTED, "Query execution was interrupted");
             hit = true;
         } else if (e->state == ENTRY_RELEASED) {
             /* not sent yet: the worker sees it before sending (mdlq_cancel_requested) */
@@ -1237,10 +1234,9 @@ void mdlq_shutdown(void)
         if (e->state != ENTRY_WAITING && e->state != ENTRY_DRAINING)
             continue; /* released or on the server: its answer comes */
         log_info("queue: DDL %llu refused: ddlgate is shutting down", (unsigned long long)e->id);
-        post(e->w, job_refuse, e->sid, e->id, DGE_SHUTDOWN,
-             "ddlgate: shutting down while this DDL waited in the queue; it was not sent and the "
-             "table is unchanged");
-        entry_remove_locked(e);
+        refuse_locked(e, DGE_SHUTDOWN,
+                      "ddlgate: shutting down while this DDL waited in the queue; it was not "
+                      "sent and the table is unchanged");
     }
     pthread_mutex_unlock(&mdlq_lock);
 }

@@ -148,7 +148,7 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
     int n = 0;
 
     if (src == MDL_SRC_NONE && !mon_trx_visible) {
-        mdlq_set_external(NULL, 0, mon_vis_text);
+        mdlq_set_external(NULL, 0);
         return;
     }
     const char *holders =
@@ -175,7 +175,7 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
     mdlq_snapshot_begin();
     if (mysql_query(m, sql) != 0 || !(r = mysql_store_result(m))) {
         log_debug("monitor: metadata lock query failed: %s", mysql_error(m));
-        mdlq_set_external(NULL, 0, NULL); /* this round sees nothing */
+        mdlq_set_external(NULL, 0); /* this round sees nothing */
         return;
     }
     while ((row = mysql_fetch_row(r)) && n < 1024) {
@@ -195,7 +195,7 @@ static void mon_mdl_holders(MYSQL *m, enum mdl_source src)
         }
     }
     mysql_free_result(r);
-    mdlq_set_external(ext, n, mon_vis_text);
+    mdlq_set_external(ext, n);
 }
 
 /* Processlist states of a statement that has not taken its metadata lock

@@ -13,6 +13,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,24 +67,32 @@ static void note_use(struct session *s, const char *text, size_t len,
     s->pending_use_schema = true;
 }
 
-/* Add a table to the statement in flight's (no duplicates).  The array
- * grows to the largest statement the session sent and stays: no
- * allocation per statement. */
+/* Room for one more key in a session's key array (doubling from `first`,
+ * at most `max`).  Arrays grow to the largest use and stay: no allocation
+ * per statement. */
+static bool keys_room(char (**keys)[160], int n, int *cap, int first, int max)
+{
+    if (n < *cap)
+        return true;
+    int ncap = *cap ? *cap * 2 : first;
+    char(*nk)[160];
+    if (ncap > max || !(nk = realloc(*keys, (size_t)ncap * sizeof(*nk))))
+        return false;
+    *keys = nk;
+    *cap = ncap;
+    return true;
+}
+
+/* Add a table to the statement in flight's (no duplicates). */
 static void cur_key_add(struct session *s, const char *key)
 {
     for (int k = 0; k < s->ncur_keys; k++)
         if (strcmp(s->cur_keys[k], key) == 0)
             return;
-    if (s->ncur_keys == s->cur_keys_cap) {
-        int cap = s->cur_keys_cap ? s->cur_keys_cap * 2 : 4;
-        char(*nk)[160];
-        if (cap > SESS_MAX_CUR_KEYS || !(nk = realloc(s->cur_keys, (size_t)cap * sizeof(*nk)))) {
-            sess_log(s, LOG_DEBUG, "statement has more tables than tracked (%d): %s",
-                     s->cur_keys_cap, key);
-            return;
-        }
-        s->cur_keys = nk;
-        s->cur_keys_cap = cap;
+    if (!keys_room(&s->cur_keys, s->ncur_keys, &s->cur_keys_cap, 4, SESS_MAX_CUR_KEYS)) {
+        sess_log(s, LOG_DEBUG, "statement has more tables than tracked (%d): %s", s->cur_keys_cap,
+                 key);
+        return;
     }
     mdlq_key_copy(s->cur_keys[s->ncur_keys++], key);
 }
@@ -179,9 +188,9 @@ static void queue_full_verdict(struct gate_verdict *v)
 /* A DDL that needs an exclusive metadata lock waits in the queue.  text is
  * what will be sent, shown what SHOW QUEUE shows (the prepared statement
  * behind an EXECUTE). */
-static enum pipeline_decision queue_ddl(struct session *s, const char *text, size_t len,
-                                        const char *shown, size_t shown_len, bool instant,
-                                        struct gate_verdict *v)
+/* Queue the session's DDL on the tables of the statement in flight (the
+ * first MDLQ_MAX_KEYS); the entry id, 0 when the queue refused it. */
+static uint64_t enqueue_cur(struct session *s, const char *shown, size_t shown_len)
 {
     const char *keys[MDLQ_MAX_KEYS];
     int n = 0;
@@ -191,11 +200,18 @@ static enum pipeline_decision queue_ddl(struct session *s, const char *text, siz
     if (s->ncur_keys > n)
         sess_log(s, LOG_INFO, "queue: DDL on %d tables waits for the first %d only", s->ncur_keys,
                  n);
-    if (n == 0 || !hold_text(s, text, len))
-        return PIPELINE_FORWARD;
     s->mdlq_id =
         mdlq_enqueue(s->worker, s->id, s->server_conn_id, s->user, keys, n, shown, shown_len);
-    if (!s->mdlq_id) {
+    return s->mdlq_id;
+}
+
+static enum pipeline_decision queue_ddl(struct session *s, const char *text, size_t len,
+                                        const char *shown, size_t shown_len, bool instant,
+                                        struct gate_verdict *v)
+{
+    if (s->ncur_keys == 0 || !hold_text(s, text, len))
+        return PIPELINE_FORWARD;
+    if (!enqueue_cur(s, shown, shown_len)) {
         /* never sent unqueued: that is the pile-up the queue exists to avoid */
         free(s->held_text);
         s->held_text = NULL;
@@ -247,37 +263,6 @@ static bool maybe_ddl(const char *text, size_t len, const struct sql_parse_opts 
     }
 }
 
-static bool tok_is(const char *text, const struct lex_tok *t, const char *word)
-{
-    return t->type == LEX_IDENT && t->len == strlen(word) &&
-           strncasecmp(text + t->off, word, t->len) == 0;
-}
-
-/* KILL [HARD | SOFT] QUERY <thread>: the thread id, else 0.  Clients send it
- * on a second connection to interrupt a statement (the CLI's Ctrl-C, a
- * driver's query timeout). */
-static uint32_t kill_query_target(const char *text, size_t len, const struct sql_parse_opts *opts)
-{
-    struct lex lx;
-    struct lex_tok t;
-
-    if (len < 12 || (text[0] != 'k' && text[0] != 'K' && text[0] != ' ' && text[0] != '/'))
-        return 0;
-    lex_init(&lx, text, len, opts);
-    if (!lex_next(&lx, &t) || !tok_is(text, &t, "KILL") || !lex_next(&lx, &t))
-        return 0;
-    if ((tok_is(text, &t, "HARD") || tok_is(text, &t, "SOFT")) && !lex_next(&lx, &t))
-        return 0;
-    if (!tok_is(text, &t, "QUERY") || !lex_next(&lx, &t) || t.type != LEX_NUMBER || t.len > 10)
-        return 0;
-    char num[12];
-    memcpy(num, text + t.off, t.len);
-    num[t.len] = '\0';
-    char *end;
-    unsigned long id = strtoul(num, &end, 10);
-    return *end == '\0' && id <= UINT32_MAX ? (uint32_t)id : 0;
-}
-
 /* The table a DDL statement changes, NULL when none. */
 static const struct sql_name *ddl_target(const struct sql_stmt *st)
 {
@@ -324,6 +309,32 @@ static bool sqlprep_word(const char *text, const struct lex_tok *t, const char *
 {
     size_t n = strlen(w);
     return t->type == LEX_IDENT && t->len == n && strncasecmp(text + t->off, w, n) == 0;
+}
+
+/* KILL [HARD | SOFT] QUERY <thread>: the thread id, else 0.  Clients send it
+ * on a second connection to interrupt a statement (the CLI's Ctrl-C, a
+ * driver's query timeout). */
+static uint32_t kill_query_target(const char *text, size_t len, const struct sql_parse_opts *opts)
+{
+    struct lex lx;
+    struct lex_tok t;
+
+    if (len < 12 || (text[0] != 'k' && text[0] != 'K' && text[0] != ' ' && text[0] != '/'))
+        return 0;
+    lex_init(&lx, text, len, opts);
+    if (!lex_next(&lx, &t) || t.type != LEX_IDENT || t.kw != KW_KILL || !lex_next(&lx, &t))
+        return 0;
+    if ((sqlprep_word(text, &t, "HARD") || sqlprep_word(text, &t, "SOFT")) && !lex_next(&lx, &t))
+        return 0;
+    if (!sqlprep_word(text, &t, "QUERY") || !lex_next(&lx, &t) || t.type != LEX_NUMBER ||
+        t.len > 10)
+        return 0;
+    char num[12];
+    memcpy(num, text + t.off, t.len);
+    num[t.len] = '\0';
+    char *end;
+    unsigned long id = strtoul(num, &end, 10);
+    return *end == '\0' && id <= UINT32_MAX ? (uint32_t)id : 0;
 }
 
 /* Is this COM_QUERY text a PREPARE / EXECUTE / DEALLOCATE PREPARE?  One
@@ -816,15 +827,7 @@ static bool txn_has(struct session *s, const char *key)
 
 static bool txn_keys_room(struct session *s)
 {
-    if (s->ntxn_keys < s->txn_keys_cap)
-        return true;
-    int cap = s->txn_keys_cap ? s->txn_keys_cap * 2 : 8;
-    char(*nk)[160] = realloc(s->txn_keys, (size_t)cap * sizeof(*nk));
-    if (!nk)
-        return false;
-    s->txn_keys = nk;
-    s->txn_keys_cap = cap;
-    return true;
+    return keys_room(&s->txn_keys, s->ntxn_keys, &s->txn_keys_cap, 8, INT_MAX / 2);
 }
 
 static void hold_key(struct session *s, const char *key)
@@ -1002,18 +1005,12 @@ enum pipeline_exec pipeline_execute(struct session *s, uint32_t stmt_id, struct 
 
 bool pipeline_queue_execute(struct session *s, uint32_t stmt_id)
 {
-    const char *keys[MDLQ_MAX_KEYS];
     const struct sess_prep *p = prep_by_id(s, stmt_id);
-    int n = 0;
 
-    for (int i = 0; i < s->ncur_keys && n < MDLQ_MAX_KEYS; i++)
-        keys[n++] = s->cur_keys[i];
-    if (!p || !p->ddl || n == 0)
+    if (!p || !p->ddl || s->ncur_keys == 0)
         return false;
     s->worker->stats.ddl++;
-    s->mdlq_id =
-        mdlq_enqueue(s->worker, s->id, s->server_conn_id, s->user, keys, n, p->text, p->text_len);
-    if (!s->mdlq_id)
+    if (!enqueue_cur(s, p->text, p->text_len))
         return false;
     s->hold = HOLD_DDL;
     return true;

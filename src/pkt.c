@@ -417,7 +417,7 @@ void pkt_w_eof(struct pkt_writer *w, uint16_t warnings, uint16_t status, bool de
     pkt_w_end(w);
 }
 
-static void w_coldef(struct pkt_writer *w, const char *name, uint8_t type)
+void pkt_w_coldef(struct pkt_writer *w, const char *name, uint8_t type)
 {
     size_t nlen = strlen(name);
 
@@ -445,7 +445,7 @@ void pkt_w_resultset_begin(struct pkt_writer *w, int ncols, const char *const *n
     pkt_w_lenenc(w, (uint64_t)ncols);
     pkt_w_end(w);
     for (int i = 0; i < ncols; i++)
-        w_coldef(w, names[i], types ? types[i] : PKT_TYPE_VAR_STRING);
+        pkt_w_coldef(w, names[i], types ? types[i] : PKT_TYPE_VAR_STRING);
     if (!deprecate_eof)
         pkt_w_eof(w, 0, SERVER_STATUS_AUTOCOMMIT, false);
 }

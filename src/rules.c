@@ -379,28 +379,45 @@ static void rules_copy_name(char *dst, const char *src)
     snprintf(dst, RULES_NAME_MAX, "%s", src ? src : "");
 }
 
-static bool stage_set(uint16_t id, enum rule_mode m, const char *schema, const char *table)
+/* Scoped overrides live in two tables of the same shape: the live one
+ * (under rules_lock) and the one a reload stages.  These work on either. */
+static int scoped_find(const struct rules_scoped *tab, int n, uint16_t id, const char *schema,
+                       const char *table)
 {
-    int i;
+    for (int i = 0; i < n; i++)
+        if (tab[i].id == id && strcmp(tab[i].schema, schema) == 0 &&
+            strcmp(tab[i].table, table ? table : "") == 0)
+            return i;
+    return -1;
+}
 
-    if (!schema) {
-        stage_global[id] = (unsigned char)(m + 1);
-        return true;
+/* Set (or add) an override; the new count, -1 when the table is full. */
+static int scoped_put(struct rules_scoped *tab, int n, uint16_t id, enum rule_mode m,
+                      const char *schema, const char *table)
+{
+    int i = scoped_find(tab, n, id, schema, table);
+    if (i < 0) {
+        if (n == RULES_SCOPED_MAX)
+            return -1;
+        i = n++;
+        tab[i].id = id;
+        rules_copy_name(tab[i].schema, schema);
+        rules_copy_name(tab[i].table, table);
     }
-    for (i = 0; i < stage_n; i++)
-        if (stage_tab[i].id == id && strcmp(stage_tab[i].schema, schema) == 0 &&
-            strcmp(stage_tab[i].table, table ? table : "") == 0)
-            break;
-    if (i == stage_n) {
-        if (stage_n == RULES_SCOPED_MAX)
-            return false;
-        stage_tab[i].id = id;
-        rules_copy_name(stage_tab[i].schema, schema);
-        rules_copy_name(stage_tab[i].table, table);
-        stage_n++;
-    }
-    stage_tab[i].mode = m;
-    return true;
+    tab[i].mode = m;
+    return n;
+}
+
+/* Drop an override; the new count, -1 when there was none.  Order does not
+ * matter: rules_mode() ranks by scope, not position. */
+static int scoped_del(struct rules_scoped *tab, int n, uint16_t id, const char *schema,
+                      const char *table)
+{
+    int i = scoped_find(tab, n, id, schema, table);
+    if (i < 0)
+        return -1;
+    tab[i] = tab[n - 1];
+    return n - 1;
 }
 
 bool rules_set_mode(uint16_t id, enum rule_mode m, const char *schema, const char *table)
@@ -409,68 +426,47 @@ bool rules_set_mode(uint16_t id, enum rule_mode m, const char *schema, const cha
         return false;
     if (schema && (strlen(schema) >= RULES_NAME_MAX || (table && strlen(table) >= RULES_NAME_MAX)))
         return false;
-    if (rules_staging)
-        return stage_set(id, m, schema, table);
     if (!schema) {
-        atomic_store_explicit(&rules_global[id], (unsigned char)(m + 1), memory_order_relaxed);
+        if (rules_staging)
+            stage_global[id] = (unsigned char)(m + 1);
+        else
+            atomic_store_explicit(&rules_global[id], (unsigned char)(m + 1), memory_order_relaxed);
         return true;
     }
-    bool ok = true;
+    if (rules_staging) {
+        int n = scoped_put(stage_tab, stage_n, id, m, schema, table);
+        if (n >= 0)
+            stage_n = n;
+        return n >= 0;
+    }
     pthread_mutex_lock(&rules_lock);
-    int n = atomic_load_explicit(&rules_scoped_count, memory_order_relaxed);
-    int i;
-    for (i = 0; i < n; i++) {
-        struct rules_scoped *e = &rules_scoped_tab[i];
-        if (e->id == id && strcmp(e->schema, schema) == 0 &&
-            strcmp(e->table, table ? table : "") == 0)
-            break;
-    }
-    if (i < n) {
-        rules_scoped_tab[i].mode = m;
-    } else if (n < RULES_SCOPED_MAX) {
-        struct rules_scoped *e = &rules_scoped_tab[n];
-        e->id = id;
-        e->mode = m;
-        rules_copy_name(e->schema, schema);
-        rules_copy_name(e->table, table);
-        atomic_store_explicit(&rules_scoped_count, n + 1, memory_order_release);
-    } else {
-        ok = false;
-    }
+    int n = scoped_put(rules_scoped_tab,
+                       atomic_load_explicit(&rules_scoped_count, memory_order_relaxed), id, m,
+                       schema, table);
+    if (n >= 0)
+        atomic_store_explicit(&rules_scoped_count, n, memory_order_release);
     pthread_mutex_unlock(&rules_lock);
-    return ok;
+    return n >= 0;
 }
 
 bool rules_clear_override(uint16_t id, const char *schema, const char *table)
 {
-    bool found = false;
-
     if (!schema)
         return false;
     if (rules_staging) {
-        for (int i = 0; i < stage_n; i++)
-            if (stage_tab[i].id == id && strcmp(stage_tab[i].schema, schema) == 0 &&
-                strcmp(stage_tab[i].table, table ? table : "") == 0) {
-                stage_tab[i] = stage_tab[--stage_n];
-                return true;
-            }
-        return false;
+        int n = scoped_del(stage_tab, stage_n, id, schema, table);
+        if (n >= 0)
+            stage_n = n;
+        return n >= 0;
     }
     pthread_mutex_lock(&rules_lock);
-    int n = atomic_load_explicit(&rules_scoped_count, memory_order_relaxed);
-    for (int i = 0; i < n; i++) {
-        struct rules_scoped *e = &rules_scoped_tab[i];
-        if (e->id == id && strcmp(e->schema, schema) == 0 &&
-            strcmp(e->table, table ? table : "") == 0) {
-            /* order does not matter: rules_mode() ranks by scope, not position */
-            *e = rules_scoped_tab[n - 1];
-            atomic_store_explicit(&rules_scoped_count, n - 1, memory_order_release);
-            found = true;
-            break;
-        }
-    }
+    int n = scoped_del(rules_scoped_tab,
+                       atomic_load_explicit(&rules_scoped_count, memory_order_relaxed), id, schema,
+                       table);
+    if (n >= 0)
+        atomic_store_explicit(&rules_scoped_count, n, memory_order_release);
     pthread_mutex_unlock(&rules_lock);
-    return found;
+    return n >= 0;
 }
 
 void rules_stage_begin(void)

@@ -134,20 +134,25 @@ bool sess_backend_info(char *version, size_t vlen, struct sql_server *srv, uint6
     return known;
 }
 
-void sess_backend_info_seed(const char *version, uint64_t caps)
+static void greet_store(const char *version, const struct sql_server *srv, uint64_t caps,
+                        bool only_if_unknown)
 {
-    struct sql_server srv;
-
-    if (!sql_server_from_greeting(version, &srv))
-        return;
     pthread_mutex_lock(&greet_lock);
-    if (!greet_known) {
+    if (!only_if_unknown || !greet_known) {
         snprintf(greet_version, sizeof(greet_version), "%s", version);
-        greet_server = srv;
+        greet_server = *srv;
         greet_caps = caps;
         greet_known = true;
     }
     pthread_mutex_unlock(&greet_lock);
+}
+
+void sess_backend_info_seed(const char *version, uint64_t caps)
+{
+    struct sql_server srv;
+
+    if (sql_server_from_greeting(version, &srv))
+        greet_store(version, &srv, caps, true);
 }
 
 static void on_greeting(struct session *s, const uint8_t *p, uint32_t len)
@@ -172,12 +177,7 @@ static void on_greeting(struct session *s, const uint8_t *p, uint32_t len)
         sess_log(s, LOG_WARN, "cannot read a version from greeting '%s'", version);
     s->server_caps = g.caps;
     s->server_conn_id = g.conn_id;
-    pthread_mutex_lock(&greet_lock);
-    snprintf(greet_version, sizeof(greet_version), "%s", version);
-    greet_server = s->server;
-    greet_caps = g.caps;
-    greet_known = true;
-    pthread_mutex_unlock(&greet_lock);
+    greet_store(version, &s->server, g.caps, false);
     /* what the client may use: the server's caps, minus what ddlgate cannot
      * relay, plus what ddlgate offers on its own leg */
     g.caps &= ~(uint64_t)(CAPS_UNSUPPORTED | CAPS_PER_LEG);

@@ -840,33 +840,48 @@ static bool sqlp_inner_start(const struct sqlp *p, int k)
  * so one that is DDL or dynamic SQL (which may be) makes the whole an
  * unparsed DDL, which the gate refuses (DG900), instead of passing it as
  * OTHER. */
+/* Does token k open (or, anywhere in a stored program's body, belong to)
+ * a statement that is DDL or dynamic SQL?  At a statement's start LOCK and
+ * FLUSH count too; elsewhere they also appear in SELECT ... LOCK IN SHARE
+ * MODE.  TRUNCATE( is the numeric function. */
+bool sqlp_runs_ddl(const struct sqlp *p, int k, bool statement_start)
+{
+    const struct lex_tok *t = &p->t[k];
+
+    if (t->type != LEX_IDENT)
+        return false;
+    switch ((enum lex_kw)t->kw) {
+    case KW_ALTER:
+    case KW_CREATE:
+    case KW_DROP:
+    case KW_RENAME:
+    case KW_OPTIMIZE:
+    case KW_REPAIR:
+    case KW_EXECUTE:
+    case KW_PREPARE:
+        return true;
+    case KW_LOCK:
+    case KW_FLUSH:
+        return statement_start;
+    case KW_TRUNCATE:
+        return statement_start || k + 1 >= p->n || p->t[k + 1].type != LEX_OP ||
+               p->t[k + 1].op != '(';
+    default:
+        return false;
+    }
+}
+
 static bool sqlp_compound_body(struct sqlp *p)
 {
     struct sql_stmt *st = p->st;
     st->kind = SQL_KIND_OTHER;
     for (int k = p->i + 1; k < p->n; k++) {
-        const struct lex_tok *t = &p->t[k];
-        if (t->type != LEX_IDENT || !sqlp_inner_start(p, k))
+        if (p->t[k].type != LEX_IDENT || !sqlp_inner_start(p, k) || !sqlp_runs_ddl(p, k, true))
             continue;
-        switch ((enum lex_kw)t->kw) {
-        case KW_ALTER:
-        case KW_CREATE:
-        case KW_DROP:
-        case KW_RENAME:
-        case KW_TRUNCATE:
-        case KW_OPTIMIZE:
-        case KW_REPAIR:
-        case KW_LOCK:
-        case KW_FLUSH:
-        case KW_EXECUTE:
-        case KW_PREPARE:
-            st->kind = SQL_KIND_DDL;
-            st->ddl = SQL_DDL_OTHER;
-            sqlp_skip_to_end(p);
-            return sqlp_fail(p, "DDL or dynamic SQL inside a compound statement");
-        default:
-            break;
-        }
+        st->kind = SQL_KIND_DDL;
+        st->ddl = SQL_DDL_OTHER;
+        sqlp_skip_to_end(p);
+        return sqlp_fail(p, "DDL or dynamic SQL inside a compound statement");
     }
     sqlp_skip_to_end(p);
     return true;

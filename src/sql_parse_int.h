@@ -166,6 +166,8 @@ SQLP_INLINE bool sqlp_accept_op(struct sqlp *p, unsigned op)
 bool sqlp_expect_kw(struct sqlp *p, enum lex_kw kw);
 bool sqlp_expect_op(struct sqlp *p, unsigned op);
 bool sqlp_fail(struct sqlp *p, const char *msg);
+/* token k starts (statement_start) or belongs to DDL or dynamic SQL */
+bool sqlp_runs_ddl(const struct sqlp *p, int k, bool statement_start);
 /* Is t the (non-keyword) word `upper`, case-blind?  Inline so that the
  * length of the literal folds at compile time and most calls end at the
  * length compare. */

@@ -119,31 +119,12 @@ static bool obj_create_view(struct sqlp *p)
 /* A stored procedure's or event's body (after its name) that runs DDL or
  * dynamic SQL: those statements run at CALL time, where ddlgate sees only
  * "CALL p()".  Functions and triggers cannot run either (the server
- * refuses them).  TRUNCATE( is the numeric function. */
+ * refuses them). */
 static bool obj_body_runs_ddl(const struct sqlp *p, int from)
 {
-    for (int k = from; k < p->n; k++) {
-        const struct lex_tok *t = &p->t[k];
-        if (t->type != LEX_IDENT)
-            continue;
-        switch ((enum lex_kw)t->kw) {
-        case KW_ALTER:
-        case KW_CREATE:
-        case KW_DROP:
-        case KW_RENAME:
-        case KW_OPTIMIZE:
-        case KW_REPAIR:
-        case KW_PREPARE:
-        case KW_EXECUTE:
+    for (int k = from; k < p->n; k++)
+        if (sqlp_runs_ddl(p, k, false))
             return true;
-        case KW_TRUNCATE:
-            if (k + 1 >= p->n || p->t[k + 1].type != LEX_OP || p->t[k + 1].op != '(')
-                return true;
-            break;
-        default:
-            break;
-        }
-    }
     return false;
 }
 

@@ -534,9 +534,9 @@ START_TEST(change_user_parse)
                                   "\x03"
                                   "abc";
     const uint64_t caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH;
-    struct admin_change_user cu;
+    struct hs_change_user cu;
 
-    ck_assert(admin_change_user_parse(full, sizeof(full) - 1, caps, &cu));
+    ck_assert(hs_parse_change_user(full, sizeof(full) - 1, caps, &cu));
     ck_assert_uint_eq(cu.user_len, 5);
     ck_assert(memcmp(cu.user, "admin", 5) == 0);
     ck_assert_uint_eq(cu.auth_len, 20);
@@ -548,14 +548,14 @@ START_TEST(change_user_parse)
     ck_assert_int_eq(pl, ADMIN_AUTH_CACHING_SHA2);
 
     /* without CLIENT_PLUGIN_AUTH the plugin is not read: native */
-    ck_assert(admin_change_user_parse(full, sizeof(full) - 1, caps & ~CLIENT_PLUGIN_AUTH, &cu));
+    ck_assert(hs_parse_change_user(full, sizeof(full) - 1, caps & ~CLIENT_PLUGIN_AUTH, &cu));
     ck_assert_ptr_null(cu.plugin);
     ck_assert(admin_auth_plugin_from(cu.plugin, cu.plugin_len, &pl));
     ck_assert_int_eq(pl, ADMIN_AUTH_NATIVE);
 
     /* an old client: user, token, nothing else */
     static const uint8_t old_client[] = "root\0\x00";
-    ck_assert(admin_change_user_parse(old_client, sizeof(old_client) - 1, caps, &cu));
+    ck_assert(hs_parse_change_user(old_client, sizeof(old_client) - 1, caps, &cu));
     ck_assert_uint_eq(cu.user_len, 4);
     ck_assert_uint_eq(cu.auth_len, 0);
     ck_assert_ptr_null(cu.plugin);
@@ -564,7 +564,7 @@ START_TEST(change_user_parse)
     for (size_t n = 0; n < sizeof(full) - 1; n++) {
         uint8_t *copy = malloc(n ? n : 1);
         memcpy(copy, full, n);
-        bool ok = admin_change_user_parse(copy, n, caps, &cu);
+        bool ok = hs_parse_change_user(copy, n, caps, &cu);
         /* the user and the whole token are required */
         ck_assert_msg(ok == (n >= 6 + 1 + 20), "length %zu: %s", n, ok ? "accepted" : "refused");
         if (ok && cu.plugin)
@@ -573,7 +573,7 @@ START_TEST(change_user_parse)
     }
     /* a token length past the end */
     static const uint8_t bad[] = "admin\0\x30short";
-    ck_assert(!admin_change_user_parse(bad, sizeof(bad) - 1, caps, &cu));
+    ck_assert(!hs_parse_change_user(bad, sizeof(bad) - 1, caps, &cu));
 }
 END_TEST
 

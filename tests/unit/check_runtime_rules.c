@@ -326,7 +326,7 @@ START_TEST(test_dg031_queue)
                               .key = "shop.orders",
                               .trx_seconds = 1,
                               .idle_ms = 500};
-    mdlq_set_external(&x, 1, "test");
+    mdlq_set_external(&x, 1);
     mdlq_tick();
     char b[512];
     ck_assert(queue_blockers(id, b, sizeof b));
@@ -335,7 +335,7 @@ START_TEST(test_dg031_queue)
 
     /* the same transaction, now older than long_transaction_s */
     x.trx_seconds = 5;
-    mdlq_set_external(&x, 1, "test");
+    mdlq_set_external(&x, 1);
     usleep(60 * 1000); /* past the queue's next check */
     mdlq_tick();
     ck_assert(queue_blockers(id, b, sizeof b));
@@ -357,7 +357,7 @@ START_TEST(test_dg031_queue)
     usleep(2000);
     struct mdlq_external xs[2] = {x, x};
     snprintf(xs[1].key, sizeof xs[1].key, "shop.items");
-    mdlq_set_external(xs, 2, "test");
+    mdlq_set_external(xs, 2);
     usleep(60 * 1000);
     mdlq_tick();
     ck_assert(queue_blockers(id2, b, sizeof b));
@@ -365,7 +365,7 @@ START_TEST(test_dg031_queue)
 
     mdlq_abandon(id);
     mdlq_abandon(id2);
-    mdlq_set_external(NULL, 0, NULL);
+    mdlq_set_external(NULL, 0);
     mdlq_set_monitor(false);
     rules_reset();
 }
